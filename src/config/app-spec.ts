@@ -1,0 +1,129 @@
+/**
+ * AppSpec: the one validated description of a ticketed application, whatever
+ * its source (TicketedApp resource, k8sTicket-annotated Deployment, local
+ * YAML file). Immutable once parsed; durations are milliseconds.
+ */
+export type AppSource = "TicketedApp" | "k8sTicket" | "file";
+
+/** `namespace/name`: the key of an app everywhere (ledger, metrics, xDS names). */
+export type AppKey = string;
+
+export function appKey(namespace: string, name: string): AppKey {
+  return `${namespace}/${name}`;
+}
+
+/** A backend listed in a config file (standalone mode): no Kubernetes behind it. */
+export interface PodEntry {
+  readonly name: string;
+  /** IPv4/IPv6 literal or host name. */
+  readonly host: string;
+  readonly port: number;
+  readonly ready: boolean;
+}
+
+export interface AppSpec {
+  readonly source: AppSource;
+  readonly namespace: string;
+  readonly name: string;
+  /** Target Deployment (Kubernetes) — absent in standalone mode. */
+  readonly deployment?: string;
+  /** Headless Service through which pods are dialled (Kubernetes). */
+  readonly service?: string;
+  /** Port the app listens on inside the pod (k8sTicket: ipb-halle.de/k8sTicket.port, default 80). */
+  readonly podPort: number;
+  /** Path the app serves inside the pod; requests are rewritten to it (default "/"). */
+  readonly podPath: string;
+  /** External match: requests under this prefix belong to the app (default "/<name>/"). */
+  readonly pathPrefix: string;
+  /** Optional external host match (virtual host domain); when set the app matches on host and prefix. */
+  readonly host?: string;
+  /** Which gateway node group serves this app (default "default"). */
+  readonly gateway: string;
+  readonly ticketsPerPod: number;
+  readonly minPods: number;
+  readonly maxPods: number;
+  readonly spareTickets: number;
+  /** A pod with no active ticket for this long is removed (k8sTicket Podcooldown, default 10 s). */
+  readonly podCooldownMs: number;
+  readonly ticket: TicketSettings;
+  readonly queue: QueueSettings;
+  readonly drainTimeoutMs: number;
+  readonly scaleUp: RateSettings;
+  readonly scaleDown: RateSettings;
+  readonly canary?: CanarySpec;
+  readonly resolverHoldTimeoutMs: number;
+  /** Standalone mode: the app's backends as listed in the config file. */
+  readonly pods?: readonly PodEntry[];
+}
+
+export interface TicketSettings {
+  /** A ticket with no activity for this long is released. */
+  readonly idleTimeoutMs: number;
+  /** A ticket is released this long after issue, whatever its activity. */
+  readonly maxLifetimeMs: number;
+  readonly cookieName: string;
+  readonly queueCookieName: string;
+  /** Set `Secure` on cookies (default true; turn off only for plain-HTTP development). */
+  readonly cookieSecure: boolean;
+}
+
+export interface QueueSettings {
+  /** At most this many users wait; more are refused with 503 and no position. */
+  readonly maxLength: number;
+  /** Retry-After the waiting room sends, and its refresh interval. */
+  readonly retryAfterMs: number;
+  /** A freed slot is held for the head of the queue this long before it goes to the next. */
+  readonly reservationMs: number;
+}
+
+export interface RateSettings {
+  /** At most this many pods added (or removed) per period. */
+  readonly pods: number;
+  readonly periodMs: number;
+  /** Desired-pod recommendations are smoothed over this window. */
+  readonly stabilizationMs: number;
+}
+
+export interface CanarySpec {
+  readonly deployment: string;
+  /** Percentage of new tickets that go to canary pods, 0–100. */
+  readonly weight: number;
+}
+
+/** One validation failure: the field's path, the value found and the rule it broke. */
+export interface SpecError {
+  readonly path: string;
+  readonly value: unknown;
+  readonly rule: string;
+}
+
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly SpecError[] };
+
+export function formatSpecError(e: SpecError): string {
+  return `${e.path}: ${JSON.stringify(e.value) ?? "undefined"} — ${e.rule}`;
+}
+
+/** Defaults, k8sTicket's where it documents one. */
+export const DEFAULTS = {
+  namespace: "default",
+  podPort: 80,
+  podPath: "/",
+  gateway: "default",
+  ticketsPerPod: 1,
+  minPods: 0,
+  maxPods: 1,
+  spareTickets: 0,
+  podCooldownMs: 10_000,
+  ticket: {
+    idleTimeoutMs: 60_000,
+    maxLifetimeMs: 12 * 3600_000,
+    cookieName: "ticketplane",
+    queueCookieName: "ticketplane-queue",
+    cookieSecure: true,
+  },
+  queue: { maxLength: 100, retryAfterMs: 5_000, reservationMs: 30_000 },
+  drainTimeoutMs: 300_000,
+  scaleUp: { pods: 4, periodMs: 15_000, stabilizationMs: 0 },
+  scaleDown: { pods: 1, periodMs: 15_000, stabilizationMs: 30_000 },
+  resolverHoldTimeoutMs: 120_000,
+} as const;
