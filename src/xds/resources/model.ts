@@ -1,0 +1,79 @@
+/**
+ * The seam between app state and Envoy resources. The publisher (src/xds)
+ * turns the ticket core's view into a GatewayModel per node group; the pure
+ * builders here turn a GatewayModel into BuiltResources; the cache versions
+ * and serves them. Nothing here does I/O.
+ */
+import type { TypeUrl } from "./type-urls.js";
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One backend pod that has (or is getting) a route. */
+export interface PodModel {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** False while draining or not ready: the cluster and route stay (existing tickets keep working), only new tickets avoid it. */
+  readonly healthy: boolean;
+}
+
+export interface AppModel {
+  readonly namespace: string;
+  readonly name: string;
+  /** External path prefix ("/shiny/"); requests under it belong to the app. */
+  readonly pathPrefix: string;
+  /** Optional external host; "*" (any) when absent. */
+  readonly host?: string;
+  /** Path inside the pod the prefix is rewritten to ("/"). */
+  readonly podPath: string;
+  /** serve: routes go to pods; proxy: the app is at zero and the fallback goes to the resolver. */
+  readonly mode: "serve" | "proxy";
+  readonly pods: readonly PodModel[];
+}
+
+/** Everything one node group (a set of gateways) is configured with. */
+export interface GatewayModel {
+  /** Node group name (AppSpec.gateway), e.g. "default". */
+  readonly group: string;
+  /** The HTTP listener: name "ticketplane-http". */
+  readonly listener: { readonly address: string; readonly port: number };
+  /** ext_authz on the gateway itself (standalone: Envoy is the entry point). Absent under Istio, where the ingress gateway runs it. */
+  readonly extAuthz?: { readonly cluster: HostPort; readonly timeoutMs: number };
+  /** The gRPC access-log sink (our AccessLogService). */
+  readonly accessLog: { readonly cluster: HostPort; readonly flushIntervalMs: number };
+  /** The scale-from-zero resolver, for apps in proxy mode. */
+  readonly resolver?: HostPort;
+  readonly apps: readonly AppModel[];
+}
+
+/** `<namespace>/<app>/<pod>`: the pod's cluster and endpoints name, and its key everywhere in xDS. */
+export function podClusterName(namespace: string, app: string, pod: string): string {
+  return `${namespace}/${app}/${pod}`;
+}
+
+/** Fixed names of the shared resources. */
+export const RESOURCE_NAMES = {
+  listener: "ticketplane-http",
+  routes: "ticketplane-routes",
+  authzCluster: "ticketplane-authz",
+  accessLogCluster: "ticketplane-als",
+  resolverCluster: "ticketplane-resolver",
+} as const;
+
+/** A resource ready for the cache: its type, name and deterministic protobuf encoding (the bare message, not an Any). */
+export interface BuiltResource {
+  readonly typeUrl: TypeUrl;
+  readonly name: string;
+  readonly encoded: Uint8Array;
+  /**
+   * Pod keys (podClusterName) that this resource makes routable: a pod's
+   * Cluster and ClusterLoadAssignment name it, and so does the
+   * RouteConfiguration that holds its route. The xDS server declares a pod
+   * routable for a node group once every connected gateway of the group has
+   * ACKed a version of each of the three that names it.
+   */
+  readonly pods: readonly string[];
+}

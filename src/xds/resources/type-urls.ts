@@ -1,0 +1,25 @@
+/** v3 type URLs, and the one place that fixes the order in which types are pushed. */
+export const TYPE_URLS = {
+  cluster: "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+  endpoints: "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+  listener: "type.googleapis.com/envoy.config.listener.v3.Listener",
+  routes: "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+} as const;
+
+export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
+
+/**
+ * Make before break: clusters and their endpoints before the listeners and
+ * routes that use them. Removals go in the reverse order (routes before
+ * clusters), so no route ever points at a cluster the gateway lacks.
+ */
+export const PUSH_ORDER: readonly TypeUrl[] = [TYPE_URLS.cluster, TYPE_URLS.endpoints, TYPE_URLS.listener, TYPE_URLS.routes];
+
+export const REMOVE_ORDER: readonly TypeUrl[] = [...PUSH_ORDER].reverse();
+
+/** Types whose subscriptions may be wildcard (all resources of the type). */
+export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.cluster, TYPE_URLS.listener]);
+
+export function isTypeUrl(value: string): value is TypeUrl {
+  return (Object.values(TYPE_URLS) as string[]).includes(value);
+}
