@@ -1,0 +1,79 @@
+/**
+ * The admin HTTP app: health, readiness, Prometheus metrics and a read-only
+ * JSON API. It owns no state: every answer comes from a function passed in,
+ * so the composition root decides what "ready" means and what is shown.
+ */
+import express from "express";
+import type { Express, Request, Response } from "express";
+import { collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
+import type { Logger } from "../common/logger.js";
+import { errorMessage } from "../common/errors.js";
+
+/** Why the process is (not) ready. `reasons` is empty exactly when `ready` is true. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
+}
+
+/** A JSON-safe value computed on each request. */
+export type JsonProvider = () => unknown;
+
+export interface AdminDeps {
+  /** The registry `/metrics` serves; default process metrics are added to it once. */
+  readonly registry: Registry;
+  readonly readiness: () => Readiness;
+  /** `GET /api/config`: the config in force and the state of the file on disk. */
+  readonly config: JsonProvider;
+  /** `GET /api/apps`: per-app figures and pods (never tokens). */
+  readonly apps: JsonProvider;
+  /** `GET /api/xds`: the xDS server's status view. */
+  readonly xds: JsonProvider;
+  readonly logger: Logger;
+  /** Add prom-client's default process metrics (default true). */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Builds the express app. Does not listen; see AdminServer. */
+export function createAdminApp(deps: AdminDeps): Express {
+  if (deps.defaultMetrics !== false && deps.registry.getSingleMetric("process_cpu_user_seconds_total") === undefined) {
+    collectDefaultMetrics({ register: deps.registry });
+  }
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("json spaces", 2);
+
+  app.get("/healthz", (_req, res) => {
+    res.type("text/plain").send("ok\n");
+  });
+
+  app.get("/readyz", (_req, res) => {
+    const r = deps.readiness();
+    res.status(r.ready ? 200 : 503).json({ ready: r.ready, reasons: r.reasons });
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    const body = await deps.registry.metrics();
+    res.type(deps.registry.contentType).send(body);
+  });
+
+  app.get("/api/config", json(deps, deps.config));
+  app.get("/api/apps", json(deps, deps.apps));
+  app.get("/api/xds", json(deps, deps.xds));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found" });
+  });
+  // Express 5 passes rejected async handlers here; answer 500 and log, never crash.
+  app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    deps.logger.error("admin request failed", { path: req.path, error: errorMessage(err) });
+    if (!res.headersSent) res.status(500).json({ error: "internal error" });
+  });
+  return app;
+}
+
+function json(deps: AdminDeps, provider: JsonProvider) {
+  return (_req: Request, res: Response): void => {
+    res.json(provider());
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The admin app bound to a TCP address, as a Runnable.
+ */
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Runnable } from "../common/runnable.js";
+import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import type { AdminDeps } from "./admin-app.js";
+import { createAdminApp } from "./admin-app.js";
+
+export interface AdminServerOptions {
+  readonly host: string;
+  /** 0 binds any free port; `address()` then tells which. */
+  readonly port: number;
+}
+
+export class AdminServer implements Runnable {
+  readonly name = "admin";
+  readonly #options: AdminServerOptions;
+  readonly #deps: AdminDeps;
+  #server: Server | undefined;
+
+  constructor(options: AdminServerOptions, deps: AdminDeps) {
+    this.#options = options;
+    this.#deps = deps;
+  }
+
+  /** The bound address once started (`host:port`), else undefined. */
+  address(): string | undefined {
+    const a = this.#server?.address();
+    if (a === null || a === undefined || typeof a === "string") return undefined;
+    const info: AddressInfo = a;
+    return info.family === "IPv6" ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+  }
+
+  listening(): boolean {
+    return this.#server?.listening ?? false;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#server !== undefined) return;
+    const server = createServer(createAdminApp(this.#deps));
+    // Admin clients are short requests; do not let keep-alive sockets delay shutdown.
+    server.keepAliveTimeout = 1_000;
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new TicketplaneError(ERROR_CODES.IO, `admin cannot listen on ${this.#options.host}:${this.#options.port}`, { address: `${this.#options.host}:${this.#options.port}` }, { cause: err }));
+      };
+      server.once("error", onError);
+      server.listen(this.#options.port, this.#options.host, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+    signal.addEventListener("abort", () => void this.stop(), { once: true });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}
