@@ -1,0 +1,71 @@
+/**
+ * The state file format: a marker, a version, the app keys the ledger was
+ * saved for, and the desk snapshot. Parsing is pure and returns every reason
+ * a text is not ours; it never throws on bad input.
+ */
+import type { AppKey } from "../config/app-spec.js";
+import type { DeskSnapshot } from "../tickets/types.js";
+
+export const STATE_FORMAT = "ticketplane-state";
+export const STATE_VERSION = 1;
+
+export interface StateFile {
+  readonly format: typeof STATE_FORMAT;
+  readonly version: typeof STATE_VERSION;
+  readonly savedAt: number;
+  /** The apps configured when the ledger was saved (for operators; restore re-checks each ticket). */
+  readonly apps: readonly AppKey[];
+  readonly desk: DeskSnapshot;
+}
+
+export type StateParse = { readonly ok: true; readonly value: StateFile } | { readonly ok: false; readonly reason: string };
+
+export function encodeStateFile(state: StateFile): string {
+  return JSON.stringify(state) + "\n";
+}
+
+export function parseStateFile(text: string): StateParse {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `not JSON (${err instanceof Error ? err.message : String(err)}); truncated or corrupt` };
+  }
+  if (!isObject(raw)) return { ok: false, reason: "not a JSON object" };
+  if (raw["format"] !== STATE_FORMAT) return { ok: false, reason: `format is ${JSON.stringify(raw["format"]) ?? "missing"}, expected "${STATE_FORMAT}" (a foreign file)` };
+  if (raw["version"] !== STATE_VERSION) return { ok: false, reason: `version ${JSON.stringify(raw["version"]) ?? "missing"} is not supported (expected ${STATE_VERSION})` };
+  if (typeof raw["savedAt"] !== "number") return { ok: false, reason: "savedAt is not a number" };
+  const apps = raw["apps"];
+  if (!Array.isArray(apps) || !apps.every((a) => typeof a === "string")) return { ok: false, reason: "apps is not a list of app keys" };
+  const deskProblem = deskShapeProblem(raw["desk"]);
+  if (deskProblem !== undefined) return { ok: false, reason: `desk: ${deskProblem}` };
+  return { ok: true, value: raw as unknown as StateFile };
+}
+
+function deskShapeProblem(desk: unknown): string | undefined {
+  if (!isObject(desk)) return "not an object";
+  if (desk["version"] !== 1) return `version ${JSON.stringify(desk["version"]) ?? "missing"} is not supported`;
+  if (typeof desk["savedAt"] !== "number") return "savedAt is not a number";
+  const tickets = desk["tickets"];
+  if (!Array.isArray(tickets)) return "tickets is not a list";
+  const badTicket = tickets.findIndex((t) => !isTicket(t));
+  if (badTicket >= 0) return `tickets[${badTicket}] is not a ticket`;
+  const queue = desk["queue"];
+  if (!Array.isArray(queue)) return "queue is not a list";
+  const badEntry = queue.findIndex((q) => !isObject(q) || typeof q["app"] !== "string" || typeof q["id"] !== "string" || typeof q["enqueuedAt"] !== "number" || typeof q["lastSeenAt"] !== "number");
+  if (badEntry >= 0) return `queue[${badEntry}] is not a queue entry`;
+  const issued = desk["issuedTotal"];
+  if (!isObject(issued) || !Object.values(issued).every((v) => typeof v === "number")) return "issuedTotal is not a map of counts";
+  return undefined;
+}
+
+function isTicket(t: unknown): boolean {
+  if (!isObject(t)) return false;
+  const strings = ["id", "app", "pod"].every((k) => typeof t[k] === "string");
+  const numbers = ["slot", "issuedAt", "expiresAt", "lastActiveAt", "openConnections"].every((k) => typeof t[k] === "number" && Number.isFinite(t[k]));
+  return strings && numbers;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
