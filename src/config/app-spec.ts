@@ -54,6 +54,12 @@ export interface AppSpec {
   readonly resolverHoldTimeoutMs: number;
   /** Standalone mode: the app's backends as listed in the config file. */
   readonly pods?: readonly PodEntry[];
+  /**
+   * k8sTicket source only: the proxy port the Deployment named in
+   * `ipb-halle.de/k8sticket.deployment.port`. Kept for migration reports; ticketplane
+   * serves through Envoy and does not listen on it.
+   */
+  readonly legacyProxyPort?: number;
 }
 
 export interface TicketSettings {

@@ -1,0 +1,199 @@
+/**
+ * The one place the AppSpec rules live. Every source (TicketedApp spec,
+ * k8sTicket annotations, config-file app) first gathers its values into the
+ * camelCase spec shape below, then calls readAppFields, which applies
+ * DEFAULTS and every rule, and reports each broken rule with the source's
+ * own path for the field.
+ */
+import type { AppSource, AppSpec, CanarySpec, ParseResult, PodEntry, RateSettings } from "./app-spec.js";
+import { DEFAULTS } from "./app-spec.js";
+import { parseHostPort } from "./address.js";
+import type { FieldReader } from "./field-reader.js";
+import { checkCookieName, checkDnsLabel, checkDnsSubdomain, checkHostName, checkPath, checkPathPrefix } from "./names.js";
+import { isRecord, typeName } from "./spec-errors.js";
+
+/** Top-level fields of the spec shape (TicketedApp `spec`, config-file app). */
+export const APP_FIELDS = [
+  "name",
+  "namespace",
+  "deployment",
+  "service",
+  "port",
+  "path",
+  "pathPrefix",
+  "host",
+  "gateway",
+  "ticketsPerPod",
+  "minPods",
+  "maxPods",
+  "spareTickets",
+  "podCooldown",
+  "ticket",
+  "queue",
+  "drainTimeout",
+  "scaleUp",
+  "scaleDown",
+  "canary",
+  "resolver",
+  "pods",
+] as const;
+
+/** Fields of each nested section. */
+export const SECTION_FIELDS = {
+  ticket: ["idleTimeout", "maxLifetime", "cookieName", "queueCookieName", "cookieSecure"],
+  queue: ["maxLength", "retryAfter", "reservation"],
+  scaleUp: ["pods", "period", "stabilizationWindow"],
+  scaleDown: ["pods", "period", "stabilizationWindow"],
+  canary: ["deployment", "weight"],
+  resolver: ["holdTimeout"],
+  pods: ["name", "address", "ready"],
+} as const satisfies Record<string, readonly string[]>;
+
+export interface AppFieldsOptions {
+  readonly source: AppSource;
+  /** Fields of APP_FIELDS this source accepts (the rest are unknown here). Default: all but `pods` and `namespace`. */
+  readonly allowed?: readonly string[];
+  /** Defaults that differ by source or by file (config-file `cookieSecure`, k8sTicket's spareTickets 2, …). */
+  readonly defaults?: {
+    readonly namespace?: string;
+    readonly cookieSecure?: boolean;
+    readonly spareTickets?: number;
+    readonly minPods?: number;
+  };
+  /** Check unknown top-level fields (off when the source built the object itself, e.g. from annotations). */
+  readonly checkUnknown?: boolean;
+}
+
+type Fields = Readonly<Record<string, unknown>>;
+
+/** Reads a spec-shaped object into an AppSpec, or every error found. Never throws on bad input. */
+export function readAppFields(fields: Fields, r: FieldReader, options: AppFieldsOptions): ParseResult<AppSpec> {
+  const allowed = options.allowed ?? APP_FIELDS.filter((f) => f !== "pods" && f !== "namespace");
+  if (options.checkUnknown !== false) r.checkUnknown(fields, "", allowed);
+  const d = options.defaults ?? {};
+
+  const name = r.required("name", fields.name, (v) => r.string("name", v, checkDnsLabel));
+  const namespace = r.string("namespace", fields.namespace, checkDnsLabel) ?? d.namespace ?? DEFAULTS.namespace;
+  const deployment = r.string("deployment", fields.deployment, checkDnsSubdomain);
+  const service = r.string("service", fields.service, checkDnsLabel);
+  const podPort = r.int("port", fields.port, { min: 1, max: 65535 }) ?? DEFAULTS.podPort;
+  const podPath = r.string("path", fields.path, checkPath) ?? DEFAULTS.podPath;
+  const pathPrefix = r.string("pathPrefix", fields.pathPrefix, checkPathPrefix) ?? `/${name ?? "app"}/`;
+  const host = r.string("host", fields.host, checkHostName)?.toLowerCase();
+  const gateway = r.string("gateway", fields.gateway, checkDnsLabel) ?? DEFAULTS.gateway;
+  const ticketsPerPod = r.int("ticketsPerPod", fields.ticketsPerPod, { min: 1 }) ?? DEFAULTS.ticketsPerPod;
+  const maxPods = r.int("maxPods", fields.maxPods, { min: 1 }) ?? DEFAULTS.maxPods;
+  const minPodsGiven = r.int("minPods", fields.minPods, { min: 0 });
+  const minPods = minPodsGiven ?? Math.min(d.minPods ?? DEFAULTS.minPods, maxPods);
+  if (minPodsGiven !== undefined && minPodsGiven > maxPods) r.fail("minPods", fields.minPods, `must be ≤ maxPods (${maxPods})`);
+  const spareTickets = r.int("spareTickets", fields.spareTickets, { min: 0 }) ?? d.spareTickets ?? DEFAULTS.spareTickets;
+  const podCooldownMs = r.duration("podCooldown", fields.podCooldown) ?? DEFAULTS.podCooldownMs;
+
+  const spec: AppSpec = {
+    source: options.source,
+    namespace,
+    name: name ?? "",
+    ...(deployment !== undefined ? { deployment } : {}),
+    ...(service !== undefined ? { service } : {}),
+    podPort,
+    podPath,
+    pathPrefix,
+    ...(host !== undefined ? { host } : {}),
+    gateway,
+    ticketsPerPod,
+    minPods,
+    maxPods,
+    spareTickets,
+    podCooldownMs,
+    ticket: readTicket(fields.ticket, r, d.cookieSecure),
+    queue: readQueue(fields.queue, r),
+    drainTimeoutMs: r.duration("drainTimeout", fields.drainTimeout) ?? DEFAULTS.drainTimeoutMs,
+    scaleUp: readRate("scaleUp", fields.scaleUp, r, DEFAULTS.scaleUp),
+    scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
+    ...optional("canary", readCanary(fields.canary, r, deployment)),
+    resolverHoldTimeoutMs: readResolver(fields.resolver, r),
+    ...optional("pods", readPods(fields.pods, r)),
+  };
+  return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function readTicket(value: unknown, r: FieldReader, cookieSecureDefault: boolean | undefined): AppSpec["ticket"] {
+  const t = r.section("ticket", value, SECTION_FIELDS.ticket) ?? {};
+  const D = DEFAULTS.ticket;
+  const idleTimeoutMs = r.duration("ticket.idleTimeout", t.idleTimeout, true) ?? D.idleTimeoutMs;
+  const maxLifetimeMs = r.duration("ticket.maxLifetime", t.maxLifetime, true) ?? D.maxLifetimeMs;
+  const cookieName = r.string("ticket.cookieName", t.cookieName, checkCookieName) ?? D.cookieName;
+  const queueCookieName = r.string("ticket.queueCookieName", t.queueCookieName, checkCookieName) ?? D.queueCookieName;
+  if (cookieName === queueCookieName) r.fail("ticket.queueCookieName", queueCookieName, `must differ from ticket.cookieName ("${cookieName}")`);
+  const cookieSecure = r.bool("ticket.cookieSecure", t.cookieSecure) ?? cookieSecureDefault ?? D.cookieSecure;
+  return { idleTimeoutMs, maxLifetimeMs, cookieName, queueCookieName, cookieSecure };
+}
+
+function readQueue(value: unknown, r: FieldReader): AppSpec["queue"] {
+  const q = r.section("queue", value, SECTION_FIELDS.queue) ?? {};
+  const D = DEFAULTS.queue;
+  return {
+    maxLength: r.int("queue.maxLength", q.maxLength, { min: 0 }) ?? D.maxLength,
+    retryAfterMs: r.duration("queue.retryAfter", q.retryAfter, true) ?? D.retryAfterMs,
+    reservationMs: r.duration("queue.reservation", q.reservation) ?? D.reservationMs,
+  };
+}
+
+function readRate(field: "scaleUp" | "scaleDown", value: unknown, r: FieldReader, D: RateSettings): RateSettings {
+  const s = r.section(field, value, SECTION_FIELDS[field]) ?? {};
+  return {
+    pods: r.int(`${field}.pods`, s.pods, { min: 1 }) ?? D.pods,
+    periodMs: r.duration(`${field}.period`, s.period, true) ?? D.periodMs,
+    stabilizationMs: r.duration(`${field}.stabilizationWindow`, s.stabilizationWindow) ?? D.stabilizationMs,
+  };
+}
+
+function readCanary(value: unknown, r: FieldReader, deployment: string | undefined): CanarySpec | undefined {
+  const c = r.section("canary", value, SECTION_FIELDS.canary);
+  if (c === undefined) return undefined;
+  const canaryDeployment = r.required("canary.deployment", c.deployment, (v) => r.string("canary.deployment", v, checkDnsSubdomain));
+  if (canaryDeployment !== undefined && canaryDeployment === deployment) {
+    r.fail("canary.deployment", canaryDeployment, `must differ from deployment ("${deployment}")`);
+  }
+  const weight = r.required("canary.weight", c.weight, (v) => r.int("canary.weight", v, { min: 0, max: 100 }));
+  if (canaryDeployment === undefined || weight === undefined) return undefined;
+  return { deployment: canaryDeployment, weight };
+}
+
+function readResolver(value: unknown, r: FieldReader): number {
+  const s = r.section("resolver", value, SECTION_FIELDS.resolver) ?? {};
+  return r.duration("resolver.holdTimeout", s.holdTimeout, true) ?? DEFAULTS.resolverHoldTimeoutMs;
+}
+
+/** Standalone backends: `{ name, address: "IP:PORT" | "[IPv6]:PORT" | "host:port", ready (default true) }`, names unique. */
+function readPods(value: unknown, r: FieldReader): readonly PodEntry[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) return r.fail("pods", value, `must be a list, not ${typeName(value)}`);
+  const pods: PodEntry[] = [];
+  const seen = new Map<string, number>();
+  (value as unknown[]).forEach((item, i) => {
+    const at = `pods.${i}`;
+    if (!isRecord(item)) {
+      r.fail(at, item, `must be a mapping { name, address, ready }, not ${typeName(item)}`);
+      return;
+    }
+    r.checkUnknown(item, at, SECTION_FIELDS.pods);
+    const name = r.required(`${at}.name`, item.name, (v) => r.string(`${at}.name`, v, checkDnsSubdomain));
+    if (name !== undefined) {
+      const first = seen.get(name);
+      if (first !== undefined) r.fail(`${at}.name`, name, `must be unique within the app (also pods[${first}])`);
+      else seen.set(name, i);
+    }
+    const address = r.required(`${at}.address`, item.address, (v) => {
+      const parsed = parseHostPort(v);
+      return parsed.ok ? parsed.value : r.fail(`${at}.address`, v, parsed.rule);
+    });
+    const ready = r.bool(`${at}.ready`, item.ready) ?? true;
+    if (name !== undefined && address !== undefined) pods.push({ name, host: address.host, port: address.port, ready });
+  });
+  return pods;
+}

@@ -1,0 +1,182 @@
+/**
+ * The local YAML config file (standalone mode, `ticketplane serve --config FILE`).
+ *
+ * Two shapes are accepted:
+ * - a single document with `listen`, `gateway`, `keys`, `state`, `cookieSecure`
+ *   and `apps` (each app in the TicketedApp spec shape plus `name`,
+ *   `namespace` and `pods`);
+ * - a stream of TicketedApp and k8sTicket Deployment documents (every other
+ *   setting at its default).
+ *
+ * All or nothing: any error makes the whole file invalid, so a bad edit
+ * changes nothing at runtime. Parsing is pure: `filePath` only anchors the
+ * relative `keys.file` / `state.file` paths; nothing is read from disk.
+ */
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
+import type { AppSpec, ParseResult, SpecError } from "./app-spec.js";
+import { APP_FIELDS, readAppFields } from "./app-fields.js";
+import type { HostPort } from "./address.js";
+import { parseHostPort } from "./address.js";
+import { describeObject, detectKind, readAppDocument } from "./app-documents.js";
+import type { PlacedApp } from "./cross-checks.js";
+import { findClashes } from "./cross-checks.js";
+import { FieldReader, pathUnder } from "./field-reader.js";
+import { ErrorSink, isRecord, joinPath, prefixErrors, typeName } from "./spec-errors.js";
+import { parseYamlDocuments } from "./yaml-documents.js";
+
+export interface ListenConfig {
+  readonly authz: HostPort;
+  readonly xds: HostPort;
+  readonly accessLog: HostPort;
+  readonly admin: HostPort;
+}
+
+/** What the Envoy entry point is told over xDS. */
+export interface GatewayConfig {
+  /** Address the Envoy listener binds (default "0.0.0.0"). */
+  readonly listenerAddress: string;
+  readonly listenerPort: number;
+  /** ext_authz filter timeout (fail closed after it). */
+  readonly authzTimeoutMs: number;
+}
+
+/** A parsed config file. Paths are the file's own, joined onto the config file's directory when relative. */
+export interface LocalConfig {
+  readonly filePath: string;
+  readonly listen: ListenConfig;
+  readonly gateway: GatewayConfig;
+  /** The signing key file (see parseKeyFile); absent: the runtime's documented fallback. */
+  readonly keys?: { readonly file: string };
+  readonly state: { readonly file: string };
+  readonly apps: readonly AppSpec[];
+}
+
+export const LISTEN_DEFAULTS = {
+  authz: "127.0.0.1:9001",
+  xds: "127.0.0.1:18000",
+  accessLog: "127.0.0.1:9002",
+  admin: "127.0.0.1:9090",
+} as const;
+export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
+
+/** Top-level keys of the single-document shape, and of its sections. */
+export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "apps"] as const;
+export const CONFIG_SECTION_FIELDS = {
+  listen: ["authz", "xds", "accessLog", "admin"],
+  gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
+  keys: ["file"],
+  state: ["file"],
+} as const;
+/** Fields of one entry of `apps`: the spec shape with name, namespace and pods. */
+export const CONFIG_APP_FIELDS: readonly string[] = APP_FIELDS;
+
+/** Default state file: `<config name without extension>.state.json` next to the config file. */
+export function defaultStateFile(filePath: string): string {
+  return join(dirname(filePath), `${basename(filePath, extname(filePath))}.state.json`);
+}
+
+export function parseConfigFile(text: string, filePath: string): ParseResult<LocalConfig> {
+  const yaml = parseYamlDocuments(text);
+  if (!yaml.ok) return yaml;
+  const docs = yaml.documents;
+  if (docs.length === 0) return { ok: false, errors: [{ path: "", value: text.trim(), rule: "must not be empty (a config document, or TicketedApp/Deployment documents)" }] };
+  if (docs.length === 1 && detectKind(docs[0]) === "config") return parseConfigDocument(docs[0] as Record<string, unknown>, filePath);
+  return parseAppStream(docs, filePath);
+}
+
+function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: string): ParseResult<LocalConfig> {
+  const sink = new ErrorSink();
+  const r = new FieldReader(pathUnder(""), false, sink);
+  r.checkUnknown(doc, "", CONFIG_FIELDS);
+  const listenSection = r.section("listen", doc.listen, CONFIG_SECTION_FIELDS.listen) ?? {};
+  const listenAddress = (key: keyof ListenConfig): HostPort => {
+    const value = listenSection[key] ?? LISTEN_DEFAULTS[key];
+    const parsed = parseHostPort(value, true);
+    if (parsed.ok) return parsed.value;
+    r.fail(`listen.${key}`, value, parsed.rule);
+    return { host: "127.0.0.1", port: 0 };
+  };
+  const listen: ListenConfig = { authz: listenAddress("authz"), xds: listenAddress("xds"), accessLog: listenAddress("accessLog"), admin: listenAddress("admin") };
+
+  const g = r.section("gateway", doc.gateway, CONFIG_SECTION_FIELDS.gateway) ?? {};
+  const gateway: GatewayConfig = {
+    listenerAddress: r.string("gateway.listenerAddress", g.listenerAddress, checkListenerHost) ?? GATEWAY_DEFAULTS.listenerAddress,
+    listenerPort: r.int("gateway.listenerPort", g.listenerPort, { min: 1, max: 65535 }) ?? GATEWAY_DEFAULTS.listenerPort,
+    authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, true) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
+  };
+  const keysSection = r.section("keys", doc.keys, CONFIG_SECTION_FIELDS.keys);
+  const keysFile = keysSection === undefined ? undefined : r.required("keys.file", keysSection.file, (v) => r.string("keys.file", v));
+  const stateSection = r.section("state", doc.state, CONFIG_SECTION_FIELDS.state) ?? {};
+  const stateFile = r.string("state.file", stateSection.file);
+  const cookieSecure = r.bool("cookieSecure", doc.cookieSecure);
+
+  const placed: PlacedApp[] = [];
+  const apps = doc.apps ?? [];
+  if (!Array.isArray(apps)) r.fail("apps", apps, `must be a list of apps, not ${typeName(apps)}`);
+  else {
+    (apps as unknown[]).forEach((app, i) => {
+      const path = joinPath("apps", i);
+      if (!isRecord(app)) {
+        sink.add(path, app, `must be a mapping (an app), not ${typeName(app)}`);
+        return;
+      }
+      const reader = new FieldReader(pathUnder(path), false, new ErrorSink());
+      const result = readAppFields(app, reader, { source: "file", allowed: APP_FIELDS, ...(cookieSecure !== undefined ? { defaults: { cookieSecure } } : {}) });
+      if (!result.ok) sink.addAll(result.errors);
+      else placed.push({ spec: result.value, path, namePath: joinPath(path, "name"), prefixPath: joinPath(path, "pathPrefix") });
+    });
+  }
+  for (const clash of findClashes(placed)) sink.add(clash.error.path, clash.error.value, clash.error.rule);
+  if (!sink.ok) return { ok: false, errors: sink.errors };
+  return {
+    ok: true,
+    value: {
+      filePath,
+      listen,
+      gateway,
+      ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
+      state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
+      apps: placed.map((p) => p.spec),
+    },
+  };
+}
+
+/** A stream of TicketedApp / Deployment documents: apps only, every other setting at its default. */
+function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult<LocalConfig> {
+  const errors: SpecError[] = [];
+  const placed: PlacedApp[] = [];
+  docs.forEach((doc, i) => {
+    const prefix = `documents[${i}]`;
+    if (detectKind(doc) === "config") {
+      errors.push({ path: prefix, value: typeName(doc), rule: "a config document (listen, apps, …) must be the only document in its file" });
+      return;
+    }
+    const result = readAppDocument(doc);
+    if (result.kind === "invalid") errors.push(...prefixErrors(prefix, result.errors));
+    else if (result.kind === "skipped") errors.push({ path: prefix, value: describeObject(doc), rule: result.reason });
+    else if (result.kind === "app") {
+      const paths = result.spec.source === "TicketedApp" ? { namePath: "metadata.name", prefixPath: "spec.pathPrefix" } : { namePath: 'metadata.annotations["ipb-halle.de/k8sticket.deployment.app"]', prefixPath: 'metadata.annotations["ipb-halle.de/k8sticket.deployment.app"]' };
+      placed.push({ spec: result.spec, path: prefix, namePath: `${prefix}.${paths.namePath}`, prefixPath: `${prefix}.${paths.prefixPath}` });
+    }
+    // "disabled" Deployments accept no new users: in a file they simply contribute no app.
+  });
+  for (const clash of findClashes(placed)) errors.push(clash.error);
+  if (errors.length > 0) return { ok: false, errors };
+  const listen = Object.fromEntries(
+    Object.entries(LISTEN_DEFAULTS).map(([k, v]) => {
+      const parsed = parseHostPort(v, true);
+      if (!parsed.ok) throw new Error(`bug: bad default listen address ${v}`);
+      return [k, parsed.value];
+    }),
+  ) as unknown as ListenConfig;
+  return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, apps: placed.map((p) => p.spec) } };
+}
+
+function besideConfig(filePath: string, file: string): string {
+  return isAbsolute(file) ? file : join(dirname(filePath), file);
+}
+
+function checkListenerHost(value: string): string | undefined {
+  const parsed = parseHostPort(`${value.includes(":") ? `[${value}]` : value}:1`);
+  return parsed.ok ? undefined : "must be an IP address or host name";
+}

@@ -1,0 +1,41 @@
+/**
+ * Rules across apps: app names unique per namespace, and no two apps on the
+ * same host + pathPrefix (an app without host matches every host). Pod names
+ * per app are checked where pods are read (app-fields.ts).
+ */
+import type { AppSpec, SpecError } from "./app-spec.js";
+import { appKey } from "./app-spec.js";
+
+export interface PlacedApp {
+  readonly spec: AppSpec;
+  /** Path of the app in its source (`apps[1]`, `documents[2]`), for error messages. */
+  readonly path: string;
+  /** Paths of its name and pathPrefix fields. */
+  readonly namePath: string;
+  readonly prefixPath: string;
+}
+
+/** Returns, for each app that clashes with an earlier one, its index and the error. The first of a clash wins. */
+export function findClashes(apps: readonly PlacedApp[]): { readonly index: number; readonly error: SpecError }[] {
+  const clashes: { index: number; error: SpecError }[] = [];
+  const names = new Map<string, PlacedApp>();
+  const routes = new Map<string, PlacedApp>();
+  apps.forEach((app, index) => {
+    const key = appKey(app.spec.namespace, app.spec.name);
+    const sameName = names.get(key);
+    if (sameName !== undefined) {
+      clashes.push({ index, error: { path: app.namePath, value: app.spec.name, rule: `must be unique in namespace "${app.spec.namespace}" (also ${sameName.path})` } });
+      return;
+    }
+    names.set(key, app);
+    const route = `${app.spec.host ?? "*"}${app.spec.pathPrefix}`;
+    const sameRoute = routes.get(route);
+    if (sameRoute !== undefined) {
+      const where = app.spec.host === undefined ? "on every host" : `on host "${app.spec.host}"`;
+      clashes.push({ index, error: { path: app.prefixPath, value: app.spec.pathPrefix, rule: `must not equal another app's pathPrefix ${where} (${sameRoute.path}: ${sameRoute.spec.name})` } });
+      return;
+    }
+    routes.set(route, app);
+  });
+  return clashes;
+}

@@ -1,0 +1,99 @@
+/**
+ * Typed reads of single fields with their rules. Each read reports a
+ * SpecError (path, value found, rule broken) to the sink and returns
+ * undefined when the value is absent or breaks its rule, so callers can
+ * write `r.int(...) ?? DEFAULT` and still end with every error collected.
+ */
+import type { SpecError } from "./app-spec.js";
+import { parseDuration } from "./duration.js";
+import { ErrorSink, isRecord, joinPath, typeName } from "./spec-errors.js";
+import { unknownFieldRule } from "./suggest.js";
+
+/** Maps a field's dotted name in the spec shape ("maxPods", "ticket.idleTimeout") to the path users see. */
+export type PathOf = (field: string) => string;
+
+/** The default mapping: fields sit under `base` in the same camelCase shape. */
+export function pathUnder(base: string): PathOf {
+  return (field) => field.split(".").reduce<string>((path, key) => joinPath(path, /^\d+$/.test(key) ? Number(key) : key), base);
+}
+
+export interface IntRule {
+  readonly min: number;
+  readonly max?: number;
+}
+
+export class FieldReader {
+  readonly sink: ErrorSink;
+  readonly pathOf: PathOf;
+  /** Kubernetes annotations are strings: accept "3" where an integer is due. */
+  private readonly numbersFromStrings: boolean;
+
+  constructor(pathOf: PathOf, numbersFromStrings = false, sink: ErrorSink = new ErrorSink()) {
+    this.pathOf = pathOf;
+    this.numbersFromStrings = numbersFromStrings;
+    this.sink = sink;
+  }
+
+  get errors(): readonly SpecError[] {
+    return this.sink.errors;
+  }
+
+  fail(field: string, value: unknown, rule: string): undefined {
+    this.sink.add(this.pathOf(field), value, rule);
+    return undefined;
+  }
+
+  /** Reports every key of `object` not in `known` as an unknown field, suggesting the closest known name. */
+  checkUnknown(object: Readonly<Record<string, unknown>>, prefix: string, known: readonly string[]): void {
+    for (const key of Object.keys(object)) {
+      if (!known.includes(key)) this.fail(prefix === "" ? key : `${prefix}.${key}`, object[key], unknownFieldRule(key, known));
+    }
+  }
+
+  /** A nested mapping (absent → undefined, no error) whose keys must all be known. */
+  section(field: string, value: unknown, known: readonly string[]): Readonly<Record<string, unknown>> | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!isRecord(value)) return this.fail(field, value, `must be a mapping, not ${typeName(value)}`);
+    this.checkUnknown(value, field, known);
+    return value;
+  }
+
+  int(field: string, value: unknown, rule: IntRule): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    const text = rule.max === undefined ? `must be an integer ≥ ${rule.min}` : `must be an integer ${rule.min}–${rule.max}`;
+    let n: number | undefined;
+    if (typeof value === "number") n = value;
+    else if (this.numbersFromStrings && typeof value === "string" && /^[+-]?\d+$/.test(value.trim())) n = Number(value.trim());
+    if (n === undefined || !Number.isSafeInteger(n) || n < rule.min || (rule.max !== undefined && n > rule.max)) return this.fail(field, value, text);
+    return n;
+  }
+
+  /** A duration in ms; `positive` demands > 0. */
+  duration(field: string, value: unknown, positive = false): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    const parsed = parseDuration(value);
+    if (!parsed.ok) return this.fail(field, value, parsed.rule);
+    if (positive && parsed.ms === 0) return this.fail(field, value, "must be a duration greater than zero");
+    return parsed.ms;
+  }
+
+  bool(field: string, value: unknown): boolean | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "boolean") return this.fail(field, value, "must be true or false");
+    return value;
+  }
+
+  /** A string checked by `check` (which returns the broken rule, or undefined). */
+  string(field: string, value: unknown, check?: (s: string) => string | undefined): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") return this.fail(field, value, `must be a string, not ${typeName(value)}`);
+    const broken = check?.(value);
+    if (broken !== undefined) return this.fail(field, value, broken);
+    return value;
+  }
+
+  required<T>(field: string, value: unknown, read: (v: unknown) => T | undefined): T | undefined {
+    if (value === undefined || value === null || value === "") return this.fail(field, value, "is required");
+    return read(value);
+  }
+}

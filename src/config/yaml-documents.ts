@@ -1,0 +1,38 @@
+/**
+ * YAML text → plain JS documents, or syntax errors with line and column.
+ * Never throws: every YAML problem (syntax, duplicate keys, alias bombs)
+ * becomes a SpecError whose path is `line L, column C` (1-based).
+ */
+import { LineCounter, parseAllDocuments } from "yaml";
+import type { SpecError } from "./app-spec.js";
+
+export type YamlDocumentsResult = { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly errors: readonly SpecError[] };
+
+/** Parses every document of a YAML stream. Empty documents (e.g. a trailing `---`) are dropped. */
+export function parseYamlDocuments(text: string): YamlDocumentsResult {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lines = text.split(/\r?\n/);
+  const errors: SpecError[] = [];
+  const documents: unknown[] = [];
+  for (const doc of docs) {
+    for (const e of doc.errors) {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      errors.push({ path: `line ${line}, column ${col}`, value: (lines[line - 1] ?? "").trim(), rule: `YAML ${e.code}: ${firstLine(e.message)}` });
+    }
+    if (doc.errors.length > 0) continue;
+    try {
+      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      if (value !== null && value !== undefined) documents.push(value);
+    } catch (err) {
+      // toJS throws on alias expansion beyond maxAliasCount (a "billion laughs" file): report it as bad input.
+      const { line, col } = lineCounter.linePos(doc.range[0]);
+      errors.push({ path: `line ${line}, column ${col}`, value: (lines[line - 1] ?? "").trim(), rule: `YAML: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return errors.length === 0 ? { ok: true, documents } : { ok: false, errors };
+}
+
+function firstLine(message: string): string {
+  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
+}
