@@ -1,0 +1,131 @@
+/**
+ * The Runnable that serves Check and the access-log service over grpc-js.
+ * Both share one server when `listen.accessLog` is absent or equal to
+ * `listen.authz`; otherwise each gets its own server and port. Port 0 binds a
+ * free port; `addresses` reports what was bound.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import type { Logger } from "../common/logger.js";
+import type { Runnable } from "../common/runnable.js";
+import type { TicketDesk } from "../tickets/types.js";
+import { type AccessLogService, createAccessLogService } from "./access-log-service.js";
+import { type CheckService, createCheckService } from "./check-service.js";
+import type { CheckLimits } from "./decide-check.js";
+import type { AuthzMetrics } from "./metrics.js";
+
+export interface AuthzServerOptions {
+  readonly desk: TicketDesk;
+  readonly logger: Logger;
+  readonly metrics?: AuthzMetrics;
+  readonly limits?: CheckLimits;
+  /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
+  readonly listen: { readonly authz: string; readonly accessLog?: string };
+  /** Defaults to insecure (the mesh's mTLS wraps it in Kubernetes). */
+  readonly credentials?: grpc.ServerCredentials;
+  /** How long a graceful stop waits for open calls before forcing them (default 2 s). */
+  readonly shutdownGraceMs?: number;
+  /** grpc-js server options (keepalive, message sizes). */
+  readonly serverOptions?: grpc.ServerOptions;
+}
+
+export interface AuthzAddresses {
+  readonly authz: string;
+  readonly accessLog: string;
+}
+
+export class AuthzServer implements Runnable {
+  readonly name = "authz";
+  readonly #options: AuthzServerOptions;
+  readonly check: CheckService;
+  readonly accessLog: AccessLogService;
+  #servers: grpc.Server[] = [];
+  #addresses: AuthzAddresses | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: AuthzServerOptions) {
+    this.#options = options;
+    const deps = { desk: options.desk, logger: options.logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) };
+    this.check = createCheckService({ ...deps, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+    this.accessLog = createAccessLogService(deps);
+  }
+
+  /** The bound addresses; throws if called before `start` resolved (a bug). */
+  get addresses(): AuthzAddresses {
+    if (this.#addresses === undefined) throw new TicketplaneError(ERROR_CODES.INTERNAL, "authz server addresses read before start");
+    return this.#addresses;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { listen } = this.#options;
+    const shared = listen.accessLog === undefined || listen.accessLog === listen.authz;
+    const authzServer = this.#newServer();
+    authzServer.addService(this.check.definition, this.check.implementation);
+    if (shared) authzServer.addService(this.accessLog.definition, this.accessLog.implementation);
+    const authz = await this.#bind(authzServer, listen.authz);
+    let accessLog = authz;
+    if (!shared && listen.accessLog !== undefined) {
+      const alsServer = this.#newServer();
+      alsServer.addService(this.accessLog.definition, this.accessLog.implementation);
+      accessLog = await this.#bind(alsServer, listen.accessLog);
+    }
+    this.#addresses = { authz, accessLog };
+    this.#options.logger.info("authz listening", { authz, accessLog });
+    signal.addEventListener("abort", () => void this.stop(), { once: true });
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.accessLog.closeAll();
+    this.check.close();
+    const grace = this.#options.shutdownGraceMs ?? 2_000;
+    await Promise.all(this.#servers.map((s) => shutdown(s, grace)));
+    this.#servers = [];
+  }
+
+  #newServer(): grpc.Server {
+    const server = new grpc.Server(this.#options.serverOptions);
+    this.#servers.push(server);
+    return server;
+  }
+
+  #bind(server: grpc.Server, hostPort: string): Promise<string> {
+    const credentials = this.#options.credentials ?? grpc.ServerCredentials.createInsecure();
+    return new Promise((resolve, reject) => {
+      server.bindAsync(hostPort, credentials, (err, port) => {
+        if (err !== null) {
+          reject(new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind ${hostPort}: ${err.message}`, { address: hostPort }, { cause: err }));
+          return;
+        }
+        resolve(withPort(hostPort, port));
+      });
+    });
+  }
+}
+
+export function createAuthzServer(options: AuthzServerOptions): AuthzServer {
+  return new AuthzServer(options);
+}
+
+/** `HOST:PORT` with the port replaced by the bound one. */
+function withPort(hostPort: string, port: number): string {
+  const colon = hostPort.lastIndexOf(":");
+  return `${colon < 0 ? hostPort : hostPort.slice(0, colon)}:${String(port)}`;
+}
+
+function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * CheckOutcome → CheckResponse, built directly as the generated message
+ * objects (no fromPartial, no intermediate copies): this runs on every Check.
+ *
+ * Allowed: routing headers in `OkHttpResponse.headers` with `append: false`
+ * (Envoy ≤ 1.36 reads only that flag; later versions changed the default of
+ * `append_action` back and forth), Set-Cookie in `response_headers_to_add`
+ * with `append: true` so the app's own cookies survive.
+ * Denied: `DeniedHttpResponse` with status, headers and a body.
+ */
+import type { HeaderValueOption } from "@envoyproxy/protos/envoy/config/core/v3/base";
+import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import type { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
+import type { Status } from "@envoyproxy/protos/google/rpc/status";
+import { formatSetCookie } from "./cookies.js";
+import type { CheckOutcome } from "./decide-check.js";
+import { ROUTING_HEADERS } from "./routing-headers.js";
+import { renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js";
+
+/** google.rpc.Code values used in CheckResponse.status. */
+const RPC_OK = 0;
+const RPC_PERMISSION_DENIED = 7;
+const RPC_UNAVAILABLE = 14;
+
+const EMPTY = Buffer.alloc(0);
+const OK_STATUS: Status = { code: RPC_OK, message: "", details: [] };
+
+function header(key: string, value: string, append: boolean): HeaderValueOption {
+  return { header: { key, value, rawValue: EMPTY }, append, appendAction: 0, keepEmptyValue: false };
+}
+
+export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
+  switch (outcome.kind) {
+    case "valid":
+      return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, []);
+    case "issued": {
+      const { app } = outcome;
+      const cookies = [
+        header(
+          "set-cookie",
+          formatSetCookie(app.ticket.cookieName, outcome.token, {
+            path: app.pathPrefix,
+            secure: app.ticket.cookieSecure,
+            maxAgeSeconds: app.ticket.maxLifetimeMs / 1000,
+          }),
+          true,
+        ),
+      ];
+      if (outcome.clearQueueCookie) {
+        cookies.push(header("set-cookie", formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }), true));
+      }
+      return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, cookies);
+    }
+    case "queued": {
+      const { app } = outcome;
+      const retryAfterSeconds = retryAfter(outcome.retryAfterMs);
+      const view = { app: app.name, position: outcome.position, length: outcome.length, retryAfterSeconds };
+      const queueCookie = formatSetCookie(app.ticket.queueCookieName, outcome.queueToken, { path: app.pathPrefix, secure: app.ticket.cookieSecure });
+      return waiting(outcome.json, outcome.json ? renderWaitingRoomJson(view) : renderWaitingRoomHtml(view), retryAfterSeconds, queueCookie, "queued");
+    }
+    case "full": {
+      const retryAfterSeconds = retryAfter(outcome.retryAfterMs);
+      const view = { app: outcome.app.name, retryAfterSeconds };
+      return waiting(outcome.json, outcome.json ? renderWaitingRoomJson(view) : renderWaitingRoomHtml(view), retryAfterSeconds, undefined, outcome.reason);
+    }
+    case "not_found":
+      return deny(404, RPC_PERMISSION_DENIED, outcome.reason);
+    case "bad_request":
+      return deny(400, RPC_PERMISSION_DENIED, outcome.reason);
+  }
+}
+
+/** The answer when Check itself failed: fail closed, but with a retryable 503 rather than Envoy's default 403. */
+export function internalErrorResponse(): CheckResponse {
+  return deny(503, RPC_UNAVAILABLE, "ticketplane could not decide; try again", [header("retry-after", "5", false), header("cache-control", "no-store", false)]);
+}
+
+function allow(app: string, pod: string, host: string, port: number, ticket: string, responseHeaders: HeaderValueOption[]): CheckResponse {
+  return {
+    status: OK_STATUS,
+    okResponse: {
+      headers: [
+        header(ROUTING_HEADERS.pod, pod, false),
+        header(ROUTING_HEADERS.podAddress, formatAddress(host, port), false),
+        header(ROUTING_HEADERS.ticket, ticket, false),
+        header(ROUTING_HEADERS.app, app, false),
+      ],
+      headersToRemove: [],
+      responseHeadersToAdd: responseHeaders,
+      queryParametersToSet: [],
+      queryParametersToRemove: [],
+    },
+  };
+}
+
+function waiting(json: boolean, body: string, retryAfterSeconds: number, queueCookie: string | undefined, reason: string): CheckResponse {
+  const headers = [
+    header("retry-after", String(retryAfterSeconds), false),
+    header("cache-control", "no-store", false),
+    header("content-type", json ? "application/json" : "text/html; charset=utf-8", false),
+  ];
+  if (queueCookie !== undefined) headers.push(header("set-cookie", queueCookie, true));
+  return {
+    status: { code: RPC_UNAVAILABLE, message: reason, details: [] },
+    deniedResponse: { status: { code: 503 as StatusCode }, headers, body },
+  };
+}
+
+function deny(http: number, rpc: number, reason: string, extra: HeaderValueOption[] = []): CheckResponse {
+  return {
+    status: { code: rpc, message: reason, details: [] },
+    deniedResponse: {
+      status: { code: http as StatusCode },
+      headers: [header("content-type", "text/plain; charset=utf-8", false), header("cache-control", "no-store", false), ...extra],
+      body: `${String(http)} ${reason}\n`,
+    },
+  };
+}
+
+function retryAfter(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** `host:port`, with IPv6 literals bracketed. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
+}

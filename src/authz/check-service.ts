@@ -1,0 +1,99 @@
+/**
+ * The gRPC edge of Check: CheckRequest → CheckInput → decideCheck →
+ * CheckResponse. Never fails the RPC: a request that cannot be decoded is a
+ * 400 denial, a bug inside the decision is logged with its context, counted,
+ * and answered with a 503 denial (fail closed, retryable).
+ */
+import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
+import { ERROR_CODES, toTicketplaneError } from "../common/errors.js";
+import type { Logger } from "../common/logger.js";
+import type { TicketDesk } from "../tickets/types.js";
+import { AppIndex } from "./app-index.js";
+import { internalErrorResponse, toCheckResponse } from "./check-response.js";
+import { type CheckInput, type CheckLimits, type CheckOutcome, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
+import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
+import { safeDecoder, UndecodableRequest } from "./undecodable.js";
+
+export type IncomingCheck = CheckRequest | UndecodableRequest;
+
+/**
+ * Envoy's Authorization service definition with a deserializer that never
+ * throws, so garbage bytes get our 400 denial instead of an INTERNAL error.
+ */
+export const SafeAuthorizationService = {
+  check: {
+    ...AuthorizationService.check,
+    requestDeserialize: safeDecoder((bytes) => CheckRequest.decode(bytes)),
+  },
+} as const;
+
+export interface CheckServiceOptions {
+  readonly desk: TicketDesk;
+  readonly logger: Logger;
+  readonly metrics?: AuthzMetrics;
+  readonly limits?: CheckLimits;
+}
+
+export interface CheckService {
+  readonly definition: typeof SafeAuthorizationService;
+  readonly implementation: UntypedServiceImplementation & { check: handleUnaryCall<IncomingCheck, CheckResponse> };
+  /** Stops following the desk's app changes. */
+  close(): void;
+}
+
+export function createCheckService(options: CheckServiceOptions): CheckService {
+  const { desk, logger } = options;
+  const metrics = options.metrics ?? noopAuthzMetrics;
+  const apps = new AppIndex(desk);
+  const ctx = { desk, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS };
+
+  const check = (call: ServerUnaryCall<IncomingCheck, CheckResponse>, callback: sendUnaryData<CheckResponse>): void => {
+    const started = performance.now();
+    const request = call.request;
+    let response: CheckResponse;
+    try {
+      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http);
+      const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
+      response = toCheckResponse(outcome);
+      metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
+    } catch (err) {
+      const http = request instanceof UndecodableRequest ? undefined : request.attributes?.request?.http;
+      const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, {
+        host: http?.host.slice(0, 200),
+        path: http?.path.slice(0, 200),
+        requestId: http?.id.slice(0, 100),
+      });
+      logger.error("ext_authz Check failed; denied with 503", { error: error.toJSON(), stack: err instanceof Error ? err.stack : undefined });
+      metrics.checkError();
+      metrics.observeCheck("error", (performance.now() - started) / 1000);
+      response = internalErrorResponse();
+    }
+    callback(null, response);
+  };
+
+  return { definition: SafeAuthorizationService, implementation: { check }, close: () => apps.close() };
+}
+
+/** The decision's view of the HTTP attributes, or the reason they are unusable. */
+export function toCheckInput(http: AttributeContext_HttpRequest | undefined): CheckInput | string {
+  if (http === undefined) return "missing attributes.request.http";
+  const headers = http.headerMap !== undefined && http.headerMap.headers.length > 0 ? mergeHeaderMap(http.headerMap.headers) : http.headers;
+  const path = http.path.length > 0 ? http.path : (headers[":path"] ?? "");
+  if (path.length === 0) return "missing path";
+  const host = http.host.length > 0 ? http.host : (headers[":authority"] ?? headers["host"] ?? "");
+  return { host, path, headers, requestId: http.id };
+}
+
+/** `encode_raw_headers` form: repeated keys kept apart; merge them as Envoy's map form would (cookies with "; "). */
+function mergeHeaderMap(list: readonly { key: string; value: string; rawValue: Buffer }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of list) {
+    const key = h.key.toLowerCase();
+    const value = h.value.length > 0 ? h.value : h.rawValue.toString("utf8");
+    const prev = out[key];
+    out[key] = prev === undefined ? value : prev + (key === "cookie" ? "; " : ",") + value;
+  }
+  return out;
+}

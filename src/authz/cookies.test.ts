@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { formatSetCookie, readCookie } from "./cookies.js";
+
+describe("readCookie", () => {
+  const table: readonly [string | undefined, string | undefined][] = [
+    [undefined, undefined],
+    ["", undefined],
+    ["tp=abc", "abc"],
+    ["a=1; tp=abc.def-_~; b=2", "abc.def-_~"],
+    ["  tp = abc  ", "abc"],
+    ['tp="quoted"', "quoted"],
+    ["tpx=nope; xtp=nope", undefined],
+    ["tp=; tp=second", "second"],
+    ["tp=bad value; tp=good", "good"],
+    ['tp=a"b; tp=ok', "ok"],
+    ["tp=first; tp=second", "first"],
+    ["a=1, tp=joined-by-comma", "joined-by-comma"],
+    ["a=1;tp=x;;;", "x"],
+    ["tp", undefined],
+    ["tp=\u00e9", undefined],
+    ["=;=;;,,", undefined],
+    ["tp=" + "x".repeat(5000) + "; tp=short", "short"],
+  ];
+  for (const [header, want] of table) {
+    it(`${JSON.stringify(header)?.slice(0, 40)} → ${String(want)}`, () => {
+      assert.equal(readCookie(header, "tp"), want);
+    });
+  }
+
+  it("never throws on arbitrary bytes", () => {
+    for (let n = 0; n < 500; n++) {
+      let s = "";
+      for (let k = 0; k < 40; k++) s += String.fromCharCode(Math.floor(Math.random() * 128));
+      readCookie(s, "tp");
+      readCookie(s + "; tp=v", "tp");
+    }
+    assert.equal(readCookie("\u0000\u0001;tp=v", "tp"), "v");
+  });
+
+  it("an empty name reads nothing", () => {
+    assert.equal(readCookie("=x", ""), undefined);
+  });
+});
+
+describe("formatSetCookie", () => {
+  it("writes every attribute in a fixed order", () => {
+    assert.equal(
+      formatSetCookie("tp", "tok", { path: "/app/", secure: true, maxAgeSeconds: 3600 }),
+      "tp=tok; Path=/app/; HttpOnly; SameSite=Lax; Max-Age=3600; Secure",
+    );
+    assert.equal(formatSetCookie("q", "", { path: "/", secure: false, maxAgeSeconds: 0 }), "q=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    assert.equal(formatSetCookie("q", "v", { path: "/", secure: false }), "q=v; Path=/; HttpOnly; SameSite=Lax");
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Cookie reading for the Check path. Never throws: a malformed Cookie header
+ * simply yields no value. Written as an index scan (no split, no regex) because
+ * it runs on every Check.
+ */
+
+/** Longest cookie value we accept (browsers cap a cookie near 4 KiB). */
+const MAX_VALUE_LENGTH = 4096;
+
+/**
+ * The first *valid* value of cookie `name` in a Cookie header (or several
+ * headers joined by `;` or `,`). Surrounding double quotes are removed. A value
+ * is valid when it is non-empty, at most 4 KiB, and made of RFC 6265
+ * cookie-octets only; invalid duplicates are skipped.
+ */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined || header.length === 0 || name.length === 0) return undefined;
+  const len = header.length;
+  let i = 0;
+  while (i < len) {
+    let end = i;
+    while (end < len) {
+      const c = header.charCodeAt(end);
+      if (c === 59 /* ; */ || c === 44 /* , */) break;
+      end++;
+    }
+    const value = pairValue(header, i, end, name);
+    if (value !== undefined) return value;
+    i = end + 1;
+  }
+  return undefined;
+}
+
+/** The value of `name=value` in header[start, end), if the pair names `name` and the value is valid. */
+function pairValue(header: string, start: number, end: number, name: string): string | undefined {
+  while (start < end && isSpace(header.charCodeAt(start))) start++;
+  if (end - start <= name.length || !header.startsWith(name, start)) return undefined;
+  let p = start + name.length;
+  while (p < end && isSpace(header.charCodeAt(p))) p++;
+  if (header.charCodeAt(p) !== 61 /* = */) return undefined;
+  p++;
+  let q = end;
+  while (q > p && isSpace(header.charCodeAt(q - 1))) q--;
+  while (p < q && isSpace(header.charCodeAt(p))) p++;
+  if (q - p >= 2 && header.charCodeAt(p) === 34 && header.charCodeAt(q - 1) === 34) {
+    p++;
+    q--;
+  }
+  if (q <= p || q - p > MAX_VALUE_LENGTH) return undefined;
+  for (let k = p; k < q; k++) if (!isCookieOctet(header.charCodeAt(k))) return undefined;
+  return header.slice(p, q);
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. */
+function isCookieOctet(c: number): boolean {
+  return c === 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+export interface SetCookieOptions {
+  readonly path: string;
+  readonly secure: boolean;
+  /** Seconds; omitted for a session cookie; 0 deletes the cookie. */
+  readonly maxAgeSeconds?: number;
+}
+
+/** A Set-Cookie value: `name=value; Path=…; HttpOnly; SameSite=Lax[; Max-Age=…][; Secure]`. */
+export function formatSetCookie(name: string, value: string, options: SetCookieOptions): string {
+  let out = `${name}=${value}; Path=${options.path}; HttpOnly; SameSite=Lax`;
+  if (options.maxAgeSeconds !== undefined) out += `; Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`;
+  if (options.secure) out += "; Secure";
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * The Check decision, free of gRPC and of any I/O: request attributes and the
+ * ticket desk in, an outcome out. check-response.ts turns the outcome into a
+ * CheckResponse; check-service.ts is the gRPC edge.
+ *
+ * This module (and everything it imports) must stay I/O-free: the valid-ticket
+ * path may not touch the network or Kubernetes (a test checks the imports).
+ */
+import type { AppKey, AppSpec } from "../config/app-spec.js";
+import type { PodView, TicketDesk, TicketView } from "../tickets/types.js";
+import type { AppIndex } from "./app-index.js";
+import { readCookie } from "./cookies.js";
+import { prefersJson } from "./waiting-room.js";
+
+/** What the decision reads of a Check request. Header names are lower-case (Envoy guarantees it). */
+export interface CheckInput {
+  readonly host: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Envoy's request id (`x-request-id`), used to key WebSocket connections. */
+  readonly requestId: string;
+}
+
+export interface CheckLimits {
+  readonly maxPathLength: number;
+  readonly maxHostLength: number;
+  readonly maxCookieLength: number;
+}
+
+export const DEFAULT_CHECK_LIMITS: CheckLimits = { maxPathLength: 8192, maxHostLength: 1024, maxCookieLength: 16384 };
+
+export type CheckOutcome =
+  | { readonly kind: "valid"; readonly app: AppSpec; readonly key: AppKey; readonly ticket: TicketView; readonly pod: PodView }
+  | {
+      readonly kind: "issued";
+      readonly app: AppSpec;
+      readonly key: AppKey;
+      readonly ticket: TicketView;
+      readonly pod: PodView;
+      readonly token: string;
+      /** The client still holds a queue cookie that should be deleted. */
+      readonly clearQueueCookie: boolean;
+    }
+  | {
+      readonly kind: "queued";
+      readonly app: AppSpec;
+      readonly key: AppKey;
+      readonly position: number;
+      readonly length: number;
+      readonly queueToken: string;
+      readonly retryAfterMs: number;
+      readonly json: boolean;
+    }
+  | {
+      readonly kind: "full";
+      readonly app: AppSpec;
+      readonly key: AppKey;
+      readonly reason: "queue_full" | "no_capacity";
+      readonly retryAfterMs: number;
+      readonly json: boolean;
+    }
+  | { readonly kind: "not_found"; readonly reason: string }
+  | { readonly kind: "bad_request"; readonly reason: string };
+
+export type OutcomeKind = CheckOutcome["kind"];
+
+export interface DecideContext {
+  readonly desk: TicketDesk;
+  readonly apps: AppIndex;
+  readonly limits: CheckLimits;
+}
+
+/**
+ * Decides one Check. Calls `desk.admit` (which refreshes activity or issues or
+ * queues) and, for a WebSocket upgrade on an admitted ticket,
+ * `desk.openConnection`. Bad input is an outcome, never an exception; a throw
+ * from here is a bug and the edge answers it with a safe denial.
+ */
+export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
+  const { limits } = ctx;
+  if (input.path.length === 0) return { kind: "bad_request", reason: "missing path" };
+  if (input.path.length > limits.maxPathLength) return { kind: "bad_request", reason: "path too long" };
+  if (input.host.length > limits.maxHostLength) return { kind: "bad_request", reason: "host too long" };
+  const cookie = input.headers["cookie"];
+  if (cookie !== undefined && cookie.length > limits.maxCookieLength) return { kind: "bad_request", reason: "cookie header too long" };
+
+  const app = ctx.apps.match(input.host, input.path);
+  if (app === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
+  const key = `${app.namespace}/${app.name}`;
+  const ticketToken = readCookie(cookie, app.ticket.cookieName);
+  const queueToken = readCookie(cookie, app.ticket.queueCookieName);
+  const admission = ctx.desk.admit(key, { ticketToken, queueToken });
+
+  switch (admission.kind) {
+    case "valid":
+      openIfUpgrade(input, ctx.desk, key, admission.ticket.id);
+      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
+    case "issued":
+      openIfUpgrade(input, ctx.desk, key, admission.ticket.id);
+      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueToken !== undefined };
+    case "queued":
+      return {
+        kind: "queued",
+        app,
+        key,
+        position: admission.position,
+        length: admission.length,
+        queueToken: admission.queueToken,
+        retryAfterMs: admission.retryAfterMs,
+        json: prefersJson(input.headers["accept"]),
+      };
+    case "refused":
+      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
+    case "unknown_app":
+      // The desk dropped the app between match and admit (apps are being replaced).
+      return { kind: "not_found", reason: "app is not served" };
+  }
+}
+
+/** A WebSocket upgrade keeps its ticket active until the access log reports the close. */
+function openIfUpgrade(input: CheckInput, desk: TicketDesk, key: AppKey, ticketId: string): void {
+  const upgrade = input.headers["upgrade"];
+  if (upgrade === undefined || upgrade.toLowerCase().indexOf("websocket") < 0) return;
+  const connectionId = input.headers["x-request-id"] ?? input.requestId;
+  if (connectionId.length > 0) desk.openConnection(key, ticketId, connectionId);
+}
