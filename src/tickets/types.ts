@@ -75,7 +75,7 @@ export interface AppFigures {
 
 export type OfficeChange =
   | { readonly kind: "issued"; readonly app: AppKey; readonly ticket: TicketView }
-  | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: "idle" | "lifetime" | "pod_gone" | "app_removed" }
+  | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" }
   | { readonly kind: "queue"; readonly app: AppKey }
   | { readonly kind: "pods"; readonly app: AppKey }
   | { readonly kind: "apps" };

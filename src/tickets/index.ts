@@ -1,0 +1,13 @@
+export type * from "./types.js";
+export { TicketOffice } from "./office.js";
+export type { TicketOfficeOptions } from "./office.js";
+export { SigningKeys, checkKeyRing, KEY_ID_PATTERN, MIN_SECRET_BYTES } from "./signing-keys.js";
+export { signTicketToken, verifyTicketToken } from "./ticket-token.js";
+export type { TicketClaims, TicketTokenCheck, TicketTokenRejection } from "./ticket-token.js";
+export { signQueueToken, verifyQueueToken } from "./queue-token.js";
+export type { QueueClaims, QueueTokenCheck } from "./queue-token.js";
+export { MAX_TOKEN_LENGTH } from "./token-envelope.js";
+export { desiredPods } from "./desired-pods.js";
+export type { DemandInput } from "./desired-pods.js";
+export { CanarySplit } from "./canary-split.js";
+export { randomId } from "./random-id.js";

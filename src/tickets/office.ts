@@ -1,0 +1,429 @@
+/**
+ * TicketOffice: the TicketDesk over every app's ledger and queue.
+ *
+ * Single-threaded by design (one event loop); every method is synchronous.
+ * Listeners are called synchronously after a change is complete, in order;
+ * a listener that throws is a bug and the error propagates to the caller.
+ * Objects returned by `admit` are live views of internal records: read them
+ * at once, do not mutate or keep them (take `tickets()`/`pods()` for copies).
+ */
+import type { Clock } from "../common/clock.js";
+import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
+import { CanarySplit } from "./canary-split.js";
+import { desiredPods } from "./desired-pods.js";
+import { AppLedger } from "./ledger.js";
+import type { PodRecord } from "./pod-record.js";
+import { signQueueToken, verifyQueueToken } from "./queue-token.js";
+import { randomId as defaultRandomId } from "./random-id.js";
+import { SigningKeys } from "./signing-keys.js";
+import { entryId, listOf, readSavedQueueEntry, readSavedTicket } from "./snapshot.js";
+import type { TicketRecord } from "./ticket-record.js";
+import { signTicketToken, verifyTicketToken } from "./ticket-token.js";
+import type {
+  Admission,
+  AppFigures,
+  Credentials,
+  DeskSnapshot,
+  KeyRing,
+  OfficeChange,
+  PodInput,
+  PodView,
+  RestoreReport,
+  TicketDesk,
+  TicketRejection,
+  TicketView,
+} from "./types.js";
+import { WaitingQueue, type QueueEntry } from "./waiting-queue.js";
+
+export interface TicketOfficeOptions {
+  readonly clock: Clock;
+  readonly keys: KeyRing;
+  /** Source of ticket and queue entry ids (inject a deterministic one in tests). */
+  readonly randomId?: () => string;
+  /**
+   * New pods count as routable at once. Only for set-ups with no xDS gateway
+   * to ACK them (unit tests, the dev gateway); default false: make before use.
+   */
+  readonly routableByDefault?: boolean;
+}
+
+type ReleaseReason = Extract<OfficeChange, { kind: "released" }>["reason"];
+
+interface AppState {
+  readonly ledger: AppLedger;
+  readonly queue: WaitingQueue;
+  readonly split: CanarySplit;
+  issuedTotal: number;
+}
+
+/** Queue entries whose client has not come back for this long are dropped (at least). */
+const MIN_STALE_MS = 30_000;
+const UNKNOWN_APP: Admission = Object.freeze({ kind: "unknown_app" });
+
+export class TicketOffice implements TicketDesk {
+  readonly #clock: Clock;
+  readonly #randomId: () => string;
+  readonly #routableByDefault: boolean;
+  #keys: SigningKeys;
+  readonly #apps = new Map<AppKey, AppState>();
+  readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord }>();
+  readonly #listeners = new Set<(change: OfficeChange) => void>();
+
+  constructor(options: TicketOfficeOptions) {
+    this.#clock = options.clock;
+    this.#keys = new SigningKeys(options.keys);
+    this.#randomId = options.randomId ?? defaultRandomId;
+    this.#routableByDefault = options.routableByDefault ?? false;
+  }
+
+  /** Rotates keys: tokens signed by any key still in the ring keep verifying; new tokens use `active`. */
+  setKeys(ring: KeyRing): void {
+    this.#keys = new SigningKeys(ring);
+  }
+
+  setApps(specs: readonly AppSpec[]): void {
+    const now = this.#clock.now();
+    const next = new Map<AppKey, AppSpec>();
+    for (const s of specs) next.set(appKey(s.namespace, s.name), s);
+    const changes: OfficeChange[] = [];
+    for (const [key, state] of this.#apps) {
+      if (next.has(key)) continue;
+      for (const t of [...state.ledger.tickets.values()]) this.#release(state, t, "app_removed", now, changes);
+      this.#apps.delete(key);
+    }
+    for (const [key, spec] of next) {
+      const state = this.#apps.get(key);
+      if (state === undefined) {
+        this.#apps.set(key, { ledger: new AppLedger(key, spec), queue: new WaitingQueue(), split: new CanarySplit(), issuedTotal: 0 });
+        continue;
+      }
+      for (const t of state.ledger.setSpec(spec, now)) this.#released(state, t, "spec_changed", changes);
+      this.#settleQueue(state, now, changes);
+    }
+    changes.push({ kind: "apps" });
+    this.#emit(changes);
+  }
+
+  setPods(app: AppKey, pods: readonly PodInput[]): void {
+    const state = this.#apps.get(app);
+    if (state === undefined) return;
+    const now = this.#clock.now();
+    const changes: OfficeChange[] = [];
+    const update = state.ledger.setPods(pods, now, this.#routableByDefault);
+    for (const t of update.released) this.#released(state, t, "pod_gone", changes);
+    if (update.changed) changes.push({ kind: "pods", app });
+    this.#settleQueue(state, now, changes);
+    this.#emit(changes);
+  }
+
+  setRoutable(app: AppKey, pod: string, routable: boolean): void {
+    const state = this.#apps.get(app);
+    if (state === undefined || !state.ledger.setRoutable(pod, routable)) return;
+    const changes: OfficeChange[] = [{ kind: "pods", app }];
+    this.#settleQueue(state, this.#clock.now(), changes);
+    this.#emit(changes);
+  }
+
+  admit(app: AppKey, credentials: Credentials): Admission {
+    const state = this.#apps.get(app);
+    if (state === undefined) return UNKNOWN_APP;
+    const now = this.#clock.now();
+    const changes: OfficeChange[] = [];
+    let replaced: TicketRejection | undefined;
+    const presented = credentials.ticketToken;
+    if (presented !== undefined && presented !== "") {
+      const check = verifyTicketToken(this.#keys, presented, app, now);
+      if (check.ok) {
+        const c = check.claims;
+        const t = state.ledger.tickets.get(c.id);
+        // Hot path: a signature check and a map lookup, no allocation.
+        if (t !== undefined && t.pod === c.pod && t.slot === c.slot && t.issuedAt === c.issuedAt) {
+          t.lastActiveAt = now;
+          return t.validAdmission;
+        }
+        replaced = state.ledger.pods.has(c.pod) ? "released" : "pod_gone";
+      } else {
+        replaced = check.reason;
+        // An expired token's ticket is over: free its slot now rather than at the next sweep.
+        const t = check.reason === "expired" && check.claims !== undefined ? state.ledger.tickets.get(check.claims.id) : undefined;
+        if (t !== undefined && t.issuedAt === check.claims?.issuedAt) this.#release(state, t, "lifetime", now, changes);
+      }
+    }
+    const result = this.#issueOrQueue(state, credentials.queueToken, replaced, now, changes);
+    this.#emit(changes);
+    return result;
+  }
+
+  touch(app: AppKey, ticketId: string): void {
+    const t = this.#apps.get(app)?.ledger.tickets.get(ticketId);
+    if (t !== undefined) t.lastActiveAt = this.#clock.now();
+  }
+
+  openConnection(app: AppKey, ticketId: string, connectionId: string): void {
+    const state = this.#apps.get(app);
+    const t = state?.ledger.tickets.get(ticketId);
+    if (state === undefined || t === undefined || this.#connections.has(connectionId)) return;
+    t.addConnection(connectionId);
+    t.lastActiveAt = this.#clock.now();
+    this.#connections.set(connectionId, { state, ticket: t });
+  }
+
+  closeConnection(connectionId: string): void {
+    const entry = this.#connections.get(connectionId);
+    if (entry === undefined) return;
+    this.#connections.delete(connectionId);
+    // Closing is the last activity: the idle timeout counts from here.
+    if (entry.ticket.removeConnection(connectionId)) entry.ticket.lastActiveAt = this.#clock.now();
+  }
+
+  sweep(): readonly OfficeChange[] {
+    const now = this.#clock.now();
+    const changes: OfficeChange[] = [];
+    for (const state of this.#apps.values()) {
+      const idleMs = state.ledger.spec.ticket.idleTimeoutMs;
+      for (const t of [...state.ledger.tickets.values()]) {
+        if (now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
+        else if (t.idle(now, idleMs)) this.#release(state, t, "idle", now, changes);
+      }
+      this.#settleQueue(state, now, changes);
+    }
+    this.#emit(changes);
+    return changes;
+  }
+
+  pods(app: AppKey): readonly PodView[] {
+    const state = this.#apps.get(app);
+    if (state === undefined) return [];
+    return [...state.ledger.pods.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((p) => p.view());
+  }
+
+  tickets(app: AppKey): readonly TicketView[] {
+    const state = this.#apps.get(app);
+    return state === undefined ? [] : [...state.ledger.tickets.values()].map((t) => t.view());
+  }
+
+  /** Queue entry ids in line order (first = head), for dashboards and tests. */
+  queue(app: AppKey): readonly { readonly id: string; readonly position: number; readonly reserved: boolean }[] {
+    const entries = this.#apps.get(app)?.queue.entries() ?? [];
+    return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined }));
+  }
+
+  figures(app: AppKey): AppFigures | undefined {
+    const state = this.#apps.get(app);
+    if (state === undefined) return undefined;
+    const { ledger, queue } = state;
+    let servingPods = 0;
+    let capacity = 0;
+    for (const p of ledger.pods.values()) {
+      if (!p.serving) continue;
+      servingPods++;
+      capacity += p.slots;
+    }
+    const spec = ledger.spec;
+    const used = ledger.tickets.size;
+    return {
+      app,
+      pods: ledger.pods.size,
+      servingPods,
+      capacity,
+      used,
+      free: ledger.freeSlots(),
+      queued: queue.length,
+      // Waiting users are demand too: without them a full app would never grow.
+      desiredPods: desiredPods({
+        active: used + queue.length,
+        spare: spec.spareTickets,
+        ticketsPerPod: spec.ticketsPerPod,
+        minPods: spec.minPods,
+        maxPods: spec.maxPods,
+      }),
+      issuedTotal: state.issuedTotal,
+    };
+  }
+
+  apps(): readonly AppSpec[] {
+    return [...this.#apps.values()].map((s) => s.ledger.spec);
+  }
+
+  subscribe(listener: (change: OfficeChange) => void): () => void {
+    // Wrapped so that subscribing the same function twice gives two subscriptions.
+    const own = (c: OfficeChange): void => listener(c);
+    this.#listeners.add(own);
+    return () => {
+      this.#listeners.delete(own);
+    };
+  }
+
+  snapshot(): DeskSnapshot {
+    const tickets: TicketView[] = [];
+    const queue: DeskSnapshot["queue"][number][] = [];
+    const issuedTotal: Record<AppKey, number> = {};
+    for (const [app, state] of this.#apps) {
+      for (const t of state.ledger.tickets.values()) tickets.push(t.view());
+      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt });
+      issuedTotal[app] = state.issuedTotal;
+    }
+    return { version: 1, savedAt: this.#clock.now(), tickets, queue, issuedTotal };
+  }
+
+  /**
+   * Restores tickets and queue after `setApps` and `setPods`. Drops, and
+   * reports, anything that does not fit the present state; never puts two
+   * tickets on one slot. Restored tickets count as active now and with no
+   * open connection (connections are re-reported by the access-log stream),
+   * so a user who is still there keeps the ticket for one idle timeout.
+   */
+  restore(snapshot: DeskSnapshot): RestoreReport {
+    const raw: unknown = snapshot;
+    const now = this.#clock.now();
+    const dropped: { id: string; reason: string }[] = [];
+    if (typeof raw !== "object" || raw === null || (raw as { version?: unknown }).version !== 1) {
+      return { restoredTickets: 0, restoredQueue: 0, dropped: [{ id: "snapshot", reason: "unsupported snapshot version" }] };
+    }
+    const touched = new Set<AppState>();
+    let restoredTickets = 0;
+    for (const x of listOf(snapshot.tickets)) {
+      const reason = this.#restoreTicket(x, now, touched);
+      if (reason === undefined) restoredTickets++;
+      else dropped.push({ id: entryId(x), reason });
+    }
+    let restoredQueue = 0;
+    for (const x of listOf(snapshot.queue)) {
+      const reason = this.#restoreQueueEntry(x, touched);
+      if (reason === undefined) restoredQueue++;
+      else dropped.push({ id: entryId(x), reason });
+    }
+    const totals: unknown = snapshot.issuedTotal;
+    for (const [app, state] of this.#apps) {
+      const saved = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[app] : undefined;
+      if (typeof saved === "number" && Number.isSafeInteger(saved) && saved > state.issuedTotal) state.issuedTotal = saved;
+    }
+    const changes: OfficeChange[] = [];
+    for (const state of touched) {
+      changes.push({ kind: "pods", app: state.ledger.key });
+      this.#settleQueue(state, now, changes, true);
+    }
+    this.#emit(changes);
+    return { restoredTickets, restoredQueue, dropped };
+  }
+
+  #restoreTicket(x: unknown, now: number, touched: Set<AppState>): string | undefined {
+    const v = readSavedTicket(x);
+    if (v === undefined) return "malformed entry";
+    const state = this.#apps.get(v.app);
+    if (state === undefined) return "unknown app";
+    if (now >= v.expiresAt) return "expired";
+    const r = state.ledger.restore({ ...v, lastActiveAt: Math.max(v.lastActiveAt, now) });
+    if (typeof r === "string") return r;
+    touched.add(state);
+    return undefined;
+  }
+
+  #restoreQueueEntry(x: unknown, touched: Set<AppState>): string | undefined {
+    const e = readSavedQueueEntry(x);
+    if (e === undefined) return "malformed entry";
+    const state = this.#apps.get(e.app);
+    if (state === undefined) return "unknown app";
+    if (state.queue.get(e.id) !== undefined) return "duplicate queue entry";
+    if (state.queue.length >= state.ledger.spec.queue.maxLength) return "queue full";
+    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, reservedUntil: undefined });
+    touched.add(state);
+    return undefined;
+  }
+
+  #issueOrQueue(state: AppState, queueToken: string | undefined, replaced: TicketRejection | undefined, now: number, changes: OfficeChange[]): Admission {
+    const { ledger, queue } = state;
+    const spec = ledger.spec;
+    this.#settleQueue(state, now, changes);
+    const entry = this.#queueEntry(state, queueToken);
+    if (entry !== undefined && queueToken !== undefined) {
+      entry.lastSeenAt = now;
+      if (entry.reservedUntil !== undefined) {
+        const issued = this.#issue(state, now, replaced, changes);
+        if (issued !== undefined) {
+          queue.remove(entry);
+          this.#settleQueue(state, now, changes, true);
+          return issued;
+        }
+      }
+      return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken, retryAfterMs: spec.queue.retryAfterMs };
+    }
+    // Newcomers never jump the line: a free slot is theirs only when nobody waits without a reservation.
+    if (!queue.hasUnreserved() && ledger.freeSlots() > queue.reserved()) {
+      const issued = this.#issue(state, now, replaced, changes);
+      if (issued !== undefined) return issued;
+    }
+    if (ledger.pods.size === 0 && (spec.maxPods === 0 || spec.pods !== undefined)) {
+      return { kind: "refused", reason: "no_capacity", retryAfterMs: spec.queue.retryAfterMs };
+    }
+    if (queue.length >= spec.queue.maxLength) return { kind: "refused", reason: "queue_full", retryAfterMs: spec.queue.retryAfterMs };
+    const fresh: QueueEntry = { id: this.#freshId((id) => queue.get(id) !== undefined), enqueuedAt: now, lastSeenAt: now, reservedUntil: undefined };
+    queue.push(fresh);
+    this.#settleQueue(state, now, changes, true);
+    const token = signQueueToken(this.#keys, { app: ledger.key, id: fresh.id, issuedAt: now });
+    return { kind: "queued", position: queue.position(fresh), length: queue.length, queueToken: token, retryAfterMs: spec.queue.retryAfterMs };
+  }
+
+  #queueEntry(state: AppState, token: string | undefined): QueueEntry | undefined {
+    if (token === undefined || token === "") return undefined;
+    const check = verifyQueueToken(this.#keys, token, state.ledger.key);
+    return check.ok ? state.queue.get(check.claims.id) : undefined;
+  }
+
+  #issue(state: AppState, now: number, replaced: TicketRejection | undefined, changes: OfficeChange[]): Admission | undefined {
+    const pod = this.#pickPod(state);
+    if (pod === undefined) return undefined;
+    const ledger = state.ledger;
+    const t = ledger.bind(pod, this.#freshId((id) => ledger.tickets.has(id)), now);
+    state.issuedTotal++;
+    const token = signTicketToken(this.#keys, t);
+    changes.push({ kind: "issued", app: ledger.key, ticket: t.view() });
+    return replaced === undefined ? { kind: "issued", ticket: t, pod, token } : { kind: "issued", ticket: t, pod, token, replaced };
+  }
+
+  /** Canary split first (only when both groups have room), then packing within the group. */
+  #pickPod(state: AppState): PodRecord | undefined {
+    const { ledger, split } = state;
+    const canary = ledger.spec.canary;
+    if (canary === undefined) return ledger.choosePod();
+    const c = ledger.choosePod(true);
+    const s = ledger.choosePod(false);
+    if (c !== undefined && s !== undefined) return split.next(canary.weight) ? c : s;
+    return c ?? s;
+  }
+
+  #freshId(taken: (id: string) => boolean): string {
+    for (let i = 0; i < 16; i++) {
+      const id = this.#randomId();
+      if (id !== "" && !taken(id)) return id;
+    }
+    throw new TicketplaneError(ERROR_CODES.INTERNAL, "random id source keeps repeating itself", {});
+  }
+
+  /** Drops lapsed and stale queue entries, then matches reservations to free slots. */
+  #settleQueue(state: AppState, now: number, changes: OfficeChange[], changed = false): void {
+    const q = state.ledger.spec.queue;
+    const dropped = state.queue.expire(now, Math.max(3 * q.retryAfterMs, MIN_STALE_MS));
+    const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
+    if (changed || dropped.length > 0 || granted) {
+      const app = state.ledger.key;
+      if (!changes.some((c) => c.kind === "queue" && c.app === app)) changes.push({ kind: "queue", app });
+    }
+  }
+
+  #release(state: AppState, t: TicketRecord, reason: ReleaseReason, now: number, changes: OfficeChange[]): void {
+    state.ledger.release(t, now);
+    this.#released(state, t, reason, changes);
+  }
+
+  /** Bookkeeping after the ledger let go of `t`. */
+  #released(state: AppState, t: TicketRecord, reason: ReleaseReason, changes: OfficeChange[]): void {
+    for (const id of t.connectionIds()) this.#connections.delete(id);
+    changes.push({ kind: "released", app: state.ledger.key, ticket: t.view(), reason });
+  }
+
+  #emit(changes: readonly OfficeChange[]): void {
+    for (const c of changes) for (const l of this.#listeners) l(c);
+  }
+}

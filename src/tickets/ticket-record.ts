@@ -1,0 +1,74 @@
+/**
+ * One issued ticket bound to one slot. Implements TicketView so the hot path
+ * can return it without copying; it is live (lastActiveAt moves), so callers
+ * that keep a ticket must take `view()`.
+ */
+import type { AppKey } from "../config/app-spec.js";
+import type { PodRecord } from "./pod-record.js";
+import type { Admission, TicketView } from "./types.js";
+
+export class TicketRecord implements TicketView {
+  readonly id: string;
+  readonly app: AppKey;
+  readonly pod: string;
+  readonly slot: number;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  lastActiveAt: number;
+  openConnections = 0;
+  #connections: Set<string> | undefined;
+  /** Built once so admitting a valid ticket allocates nothing. */
+  readonly #valid: Admission;
+
+  constructor(fields: Omit<TicketView, "openConnections">, pod: PodRecord) {
+    this.id = fields.id;
+    this.app = fields.app;
+    this.pod = fields.pod;
+    this.slot = fields.slot;
+    this.issuedAt = fields.issuedAt;
+    this.expiresAt = fields.expiresAt;
+    this.lastActiveAt = fields.lastActiveAt;
+    this.#valid = { kind: "valid", ticket: this, pod };
+  }
+
+  get validAdmission(): Admission {
+    return this.#valid;
+  }
+
+  /** Registers a connection id; false if it was already open. */
+  addConnection(id: string): boolean {
+    this.#connections ??= new Set();
+    if (this.#connections.has(id)) return false;
+    this.#connections.add(id);
+    this.openConnections = this.#connections.size;
+    return true;
+  }
+
+  removeConnection(id: string): boolean {
+    if (this.#connections?.delete(id) !== true) return false;
+    this.openConnections = this.#connections.size;
+    return true;
+  }
+
+  connectionIds(): string[] {
+    return this.#connections === undefined ? [] : [...this.#connections];
+  }
+
+  /** Idle: no open connection and no activity for `idleTimeoutMs`. */
+  idle(now: number, idleTimeoutMs: number): boolean {
+    return this.openConnections === 0 && now - this.lastActiveAt >= idleTimeoutMs;
+  }
+
+  view(): TicketView {
+    return {
+      id: this.id,
+      app: this.app,
+      pod: this.pod,
+      slot: this.slot,
+      issuedAt: this.issuedAt,
+      expiresAt: this.expiresAt,
+      lastActiveAt: this.lastActiveAt,
+      openConnections: this.openConnections,
+    };
+  }
+}
