@@ -21,15 +21,21 @@ export function classifyEntry(entry: HTTPAccessLogEntry): LogAction {
   const headers = entry.request?.requestHeaders ?? {};
   const ticketId = nonEmpty(headers[ROUTING_HEADERS.ticket]);
   const app = nonEmpty(headers[ROUTING_HEADERS.app]);
-  const type = entry.commonProperties?.accessLogType ?? AccessLogType.NotSet;
-  const intermediate = entry.commonProperties?.intermediateLogEntry === true || type === AccessLogType.DownstreamPeriodic || type === AccessLogType.DownstreamStart;
-  const upgraded = entry.response?.responseCode === 101;
   const connectionId = nonEmpty(entry.request?.requestId);
-  if (upgraded && !intermediate && (type === AccessLogType.DownstreamEnd || type === AccessLogType.NotSet) && connectionId !== undefined) {
+  if (connectionId !== undefined && isUpgradeEnd(entry)) {
     return { kind: "close", connectionId, ...(app === undefined ? {} : { app }), ...(ticketId === undefined ? {} : { ticketId }) };
   }
   if (ticketId === undefined || app === undefined) return { kind: "ignore", reason: "no_ticket" };
   return { kind: "touch", app, ticketId };
+}
+
+/** The last entry of an upgraded (101) request: not periodic or intermediate, typed DownstreamEnd or untyped (older Envoy). */
+function isUpgradeEnd(entry: HTTPAccessLogEntry): boolean {
+  if (entry.response?.responseCode !== 101) return false;
+  const common = entry.commonProperties;
+  if (common?.intermediateLogEntry === true) return false;
+  const type = common?.accessLogType ?? AccessLogType.NotSet;
+  return type === AccessLogType.DownstreamEnd || type === AccessLogType.NotSet;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -39,6 +39,12 @@ function pairValue(header: string, start: number, end: number, name: string): st
   while (p < end && isSpace(header.charCodeAt(p))) p++;
   if (header.charCodeAt(p) !== 61 /* = */) return undefined;
   p++;
+  return validValue(header, p, end);
+}
+
+/** header[start, end) trimmed and unquoted, if it is a valid cookie value. */
+function validValue(header: string, start: number, end: number): string | undefined {
+  let p = start;
   let q = end;
   while (q > p && isSpace(header.charCodeAt(q - 1))) q--;
   while (p < q && isSpace(header.charCodeAt(p))) p++;

@@ -130,7 +130,7 @@ describe("toCheckResponse", () => {
     assert.equal(bad.deniedResponse?.status?.code, 400);
     assert.match(bad.deniedResponse?.body ?? "", /missing path/);
     const wait = toCheckResponse({ kind: "queued", app, key: "ns/shiny", position: 1, length: 1, queueToken: "q", retryAfterMs: 4500, json: false });
-    const h = Object.fromEntries((wait.deniedResponse?.headers ?? []).map((x) => [x.header?.key, x.header?.value]));
+    const h = Object.fromEntries((wait.deniedResponse?.headers ?? []).map((x): [string, string] => [x.header?.key ?? "", x.header?.value ?? ""]));
     assert.equal(wait.deniedResponse?.status?.code, 503);
     assert.equal(h["retry-after"], "5");
     assert.equal(h["cache-control"], "no-store");
