@@ -23,3 +23,21 @@ export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.cluster, 
 export function isTypeUrl(value: string): value is TypeUrl {
   return (Object.values(TYPE_URLS) as string[]).includes(value);
 }
+
+/** Type URLs of the typed_config extensions our resources embed as `google.protobuf.Any`. */
+export const EXTENSION_TYPE_URLS = {
+  httpConnectionManager: "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+  router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+  extAuthz: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
+  httpGrpcAccessLog: "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+  httpProtocolOptions: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+} as const;
+
+/** Well-known extension names (the keys Envoy looks them up by). */
+export const EXTENSION_NAMES = {
+  httpConnectionManager: "envoy.filters.network.http_connection_manager",
+  router: "envoy.filters.http.router",
+  extAuthz: "envoy.filters.http.ext_authz",
+  httpGrpcAccessLog: "envoy.access_loggers.http_grpc",
+  httpProtocolOptions: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+} as const;

@@ -1,0 +1,65 @@
+/**
+ * ClusterLoadAssignment (EDS): the endpoints of one cluster. Pod clusters get
+ * theirs over EDS; shared clusters embed one inline as `load_assignment`.
+ */
+import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
+import { HealthStatus } from "@envoyproxy/protos/envoy/config/core/v3/health_check";
+import { checkSocketAddress, checkUniqueNames, socketAddress } from "./envoy-values.js";
+import type { PodModel } from "./model.js";
+import { TYPE_URLS } from "./type-urls.js";
+
+export const CLUSTER_LOAD_ASSIGNMENT_TYPE_URL = TYPE_URLS.endpoints;
+
+export interface EndpointSpec {
+  readonly host: string;
+  readonly port: number;
+  /** UNKNOWN (the default) leaves the health to Envoy. */
+  readonly health?: HealthStatus;
+}
+
+/** One locality holding the given endpoints, in the given order. */
+export function buildClusterLoadAssignment(clusterName: string, endpoints: readonly EndpointSpec[]): ClusterLoadAssignment {
+  return ClusterLoadAssignment.fromPartial({
+    clusterName,
+    endpoints: [
+      {
+        lbEndpoints: endpoints.map((e) => ({
+          endpoint: { address: socketAddress(e.host, e.port) },
+          healthStatus: e.health ?? HealthStatus.UNKNOWN,
+        })),
+      },
+    ],
+  });
+}
+
+/**
+ * A pod's endpoints: its one host:port, HEALTHY, or DRAINING when the pod is
+ * not healthy (the ticket core stops issuing tickets for it; its route and
+ * cluster stay so existing tickets keep working). Envoy reads DRAINING as
+ * unhealthy; with one host per cluster the default panic threshold still
+ * routes to it, but Envoy releases that exclude EDS-draining hosts from load
+ * balancing (runtime guard `envoy.reloadable_features.exclude_host_in_eds_status_draining`)
+ * would not: check the gateway's Envoy version before relying on it.
+ */
+export function buildPodLoadAssignment(clusterName: string, pod: PodModel): ClusterLoadAssignment {
+  return buildClusterLoadAssignment(clusterName, [
+    { host: pod.host, port: pod.port, health: pod.healthy ? HealthStatus.HEALTHY : HealthStatus.DRAINING },
+  ]);
+}
+
+/** Errors (path-prefixed) in a ClusterLoadAssignment our builders must never produce. */
+export function clusterLoadAssignmentErrors(cla: ClusterLoadAssignment, path = "cluster_load_assignment"): string[] {
+  const errors: string[] = [];
+  if (cla.clusterName === "") errors.push(`${path}.cluster_name: must not be empty`);
+  if (cla.endpoints.length === 0) errors.push(`${path}.endpoints: must hold at least one locality`);
+  cla.endpoints.forEach((locality, li) => {
+    const lpath = `${path}.endpoints[${li}]`;
+    if (locality.lbEndpoints.length === 0) errors.push(`${lpath}.lb_endpoints: must hold at least one endpoint`);
+    locality.lbEndpoints.forEach((lb, ei) => {
+      errors.push(...checkSocketAddress(lb.endpoint?.address, `${lpath}.lb_endpoints[${ei}].endpoint.address`));
+    });
+    const keys = locality.lbEndpoints.map((lb) => `${lb.endpoint?.address?.socketAddress?.address}:${lb.endpoint?.address?.socketAddress?.portValue}`);
+    errors.push(...checkUniqueNames(keys, (i) => `${lpath}.lb_endpoints[${i}]`, "endpoint"));
+  });
+  return errors;
+}

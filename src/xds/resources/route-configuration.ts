@@ -1,0 +1,133 @@
+/**
+ * RouteConfiguration (RDS) `ticketplane-routes`: per app, one route per pod
+ * that matches the app's prefix and `x-ticketplane-pod: <pod>`, then one
+ * fallback for requests without a valid pod header.
+ */
+import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
+import { Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { checkUniqueNames, duration } from "./envoy-values.js";
+import { podClusterName, RESOURCE_NAMES, type AppModel, type GatewayModel, type PodModel } from "./model.js";
+import { TYPE_URLS } from "./type-urls.js";
+
+export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
+
+/** The request header Check sets to the pod a ticket holds. */
+export const POD_HEADER = "x-ticketplane-pod";
+
+/** Body of the 503 a request without a valid pod header gets when no resolver can take it. */
+export const NO_TICKET_BODY = "ticketplane: no valid ticket for this app\n";
+
+/** Name of an app's fallback route (":" never occurs in a pod name, so it cannot clash with a pod key). */
+export function fallbackRouteName(app: AppModel): string {
+  return `${app.namespace}/${app.name}:fallback`;
+}
+
+const ANY_HOST = "*";
+
+/** Apps in route order: longer prefixes first, so "/a/b/" wins over "/a/"; ties broken by prefix then key. */
+function byRouteOrder(a: AppModel, b: AppModel): number {
+  return (
+    b.pathPrefix.length - a.pathPrefix.length ||
+    compare(a.pathPrefix, b.pathPrefix) ||
+    compare(a.namespace, b.namespace) ||
+    compare(a.name, b.name)
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Long-lived connections: no route timeout (an explicit 0s), WebSocket upgrades allowed.
+function longLived(): { timeout: ReturnType<typeof duration>; upgradeConfigs: { upgradeType: string; enabled: boolean }[] } {
+  return { timeout: duration(0), upgradeConfigs: [{ upgradeType: "websocket", enabled: true }] };
+}
+
+function podRoute(app: AppModel, pod: PodModel): Route {
+  const cluster = podClusterName(app.namespace, app.name, pod.name);
+  return Route.fromPartial({
+    name: cluster,
+    match: { prefix: app.pathPrefix, headers: [{ name: POD_HEADER, stringMatch: { exact: pod.name } }] },
+    route: { ...longLived(), cluster, prefixRewrite: app.podPath },
+  });
+}
+
+function fallbackRoute(app: AppModel, model: GatewayModel): Route {
+  const name = fallbackRouteName(app);
+  const match = { prefix: app.pathPrefix };
+  if (app.mode === "proxy" && model.resolver !== undefined) {
+    return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster } });
+  }
+  // Check never lets a request without a ticket through in serve mode; if one
+  // slips by (or a proxy-mode app has no resolver) it must not reach a pod.
+  return Route.fromPartial({ name, match, directResponse: { status: 503, body: { inlineString: NO_TICKET_BODY } } });
+}
+
+function appRoutes(app: AppModel, model: GatewayModel): Route[] {
+  const pods = [...app.pods].sort((a, b) => compare(a.name, b.name));
+  return [...pods.map((p) => podRoute(app, p)), fallbackRoute(app, model)];
+}
+
+/** Virtual hosts grouped by app host ("*" when none), sorted by name; routes in match order. */
+export function buildRouteConfiguration(model: GatewayModel): RouteConfiguration {
+  const byHost = new Map<string, AppModel[]>();
+  for (const app of model.apps) {
+    const host = app.host ?? ANY_HOST;
+    byHost.set(host, [...(byHost.get(host) ?? []), app]);
+  }
+  const virtualHosts = [...byHost.keys()].sort(compare).map((host) =>
+    VirtualHost.fromPartial({
+      name: host === ANY_HOST ? "any-host" : host,
+      domains: [host],
+      routes: (byHost.get(host) ?? []).sort(byRouteOrder).flatMap((app) => appRoutes(app, model)),
+    }),
+  );
+  // Hosts arrive as "name:port" too; match them on the name alone.
+  return RouteConfiguration.fromPartial({ name: RESOURCE_NAMES.routes, virtualHosts, ignorePortInHostMatching: true });
+}
+
+/** Every pod key the route configuration routes to, sorted (its `pods` tag). */
+export function routedPods(model: GatewayModel): string[] {
+  return model.apps.flatMap((a) => a.pods.map((p) => podClusterName(a.namespace, a.name, p.name))).sort(compare);
+}
+
+function routeErrors(route: Route, clusters: ReadonlySet<string>, path: string): string[] {
+  const errors: string[] = [];
+  if (route.name === "") errors.push(`${path}.name: must not be empty`);
+  const prefix = route.match?.prefix;
+  if (prefix === undefined) errors.push(`${path}.match.prefix: required`);
+  else if (!prefix.startsWith("/")) errors.push(`${path}.match.prefix: "${prefix}" must start with "/"`);
+  route.match?.headers.forEach((h, i) => {
+    if (h.name === "") errors.push(`${path}.match.headers[${i}].name: must not be empty`);
+    if (h.stringMatch?.exact === undefined || h.stringMatch.exact === "") errors.push(`${path}.match.headers[${i}].string_match.exact: must be a non-empty value`);
+  });
+  const actions = [route.route, route.directResponse, route.redirect].filter((a) => a !== undefined).length;
+  if (actions !== 1) errors.push(`${path}: needs exactly one of route, direct_response (has ${actions})`);
+  if (route.route !== undefined) {
+    const cluster = route.route.cluster;
+    if (cluster === undefined || cluster === "") errors.push(`${path}.route.cluster: required`);
+    else if (!clusters.has(cluster)) errors.push(`${path}.route.cluster: "${cluster}" is not a cluster in the set`);
+  }
+  const status = route.directResponse?.status;
+  if (status !== undefined && (status < 200 || status > 599)) errors.push(`${path}.direct_response.status: ${status} is not in 200..599`);
+  return errors;
+}
+
+/**
+ * Errors (path-prefixed) in a RouteConfiguration our builders must never
+ * produce, given the names of the clusters sent alongside it.
+ */
+export function routeConfigurationErrors(rc: RouteConfiguration, clusters: ReadonlySet<string>, path = "routes"): string[] {
+  const errors: string[] = [];
+  if (rc.name === "") errors.push(`${path}.name: must not be empty`);
+  errors.push(...checkUniqueNames(rc.virtualHosts.map((v) => v.name), (i) => `${path}.virtual_hosts[${i}].name`, "virtual host"));
+  errors.push(...checkUniqueNames(rc.virtualHosts.flatMap((v) => v.domains), () => `${path}.virtual_hosts`, "domain"));
+  rc.virtualHosts.forEach((vh, vi) => {
+    const vpath = `${path}.virtual_hosts[${vi}]`;
+    if (vh.name === "") errors.push(`${vpath}.name: must not be empty`);
+    if (vh.domains.length === 0) errors.push(`${vpath}.domains: must not be empty`);
+    vh.routes.forEach((r, ri) => errors.push(...routeErrors(r, clusters, `${vpath}.routes[${ri}]`)));
+    errors.push(...checkUniqueNames(vh.routes.map((r) => r.name), (i) => `${vpath}.routes[${i}].name`, "route name"));
+  });
+  return errors;
+}
