@@ -57,9 +57,9 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.type(deps.registry.contentType).send(body);
   });
 
-  app.get("/api/config", json(deps, deps.config));
-  app.get("/api/apps", json(deps, deps.apps));
-  app.get("/api/xds", json(deps, deps.xds));
+  app.get("/api/config", json(deps.config));
+  app.get("/api/apps", json(deps.apps));
+  app.get("/api/xds", json(deps.xds));
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
@@ -72,7 +72,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   return app;
 }
 
-function json(deps: AdminDeps, provider: JsonProvider) {
+function json(provider: JsonProvider) {
   return (_req: Request, res: Response): void => {
     res.json(provider());
   };

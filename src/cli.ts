@@ -1,0 +1,269 @@
+/**
+ * The ticketplane command line. The only place that reads argv and the
+ * environment, sets up logging and signal handling, and exits the process.
+ *
+ *   ticketplane serve --config FILE   standalone control plane from a config file
+ *   ticketplane dev                   serve examples/standalone.yaml (laptop mode comes later)
+ *   ticketplane validate FILE…        print every config error; exit 1 on any
+ *   ticketplane version
+ */
+import { readFile, realpath } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Registry } from "prom-client";
+import { systemClock } from "./common/clock.js";
+import { errorMessage } from "./common/errors.js";
+import { createLogger } from "./common/logger.js";
+import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
+import { formatFileErrors, parseConfigFile, validateDocumentText } from "./config/index.js";
+import { createStandaloneApp } from "./app.js";
+import type { StandaloneApp } from "./app.js";
+
+/** How long SIGTERM/SIGINT may take before the process is forced down. */
+const SHUTDOWN_GRACE_MS = 10_000;
+const EXAMPLE_CONFIG = fileURLToPath(new URL("../examples/standalone.yaml", import.meta.url));
+
+const HELP: Record<string, string> = {
+  main: `ticketplane — exclusive per-user slots on stateful web apps, as an Envoy control plane
+
+Usage:
+  ticketplane serve --config FILE   run the control plane from a config file (no Kubernetes)
+  ticketplane dev                   run with examples/standalone.yaml (laptop mode comes later)
+  ticketplane validate FILE...      check config files; print every error; exit 1 on any
+  ticketplane version               print the version
+
+Run "ticketplane COMMAND --help" for a command's options.
+`,
+  serve: `Usage: ticketplane serve --config FILE [--log-format json|pretty] [--log-level LEVEL]
+
+Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
+server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds).
+Prints one line per server to stdout once it listens, e.g.
+  authz listening on 127.0.0.1:9001
+The file is watched; a valid edit is applied, an invalid one is refused and
+reported (the last good config stays). SIGHUP reloads at once; SIGTERM or
+SIGINT shuts down gracefully and saves the ledger.
+
+Options:
+  -c, --config FILE      the config file (required)
+      --log-format F     json or pretty (default: pretty on a terminal, else json)
+      --log-level L      error, warn, info or debug (default: info)
+  -h, --help             show this help
+`,
+  dev: `Usage: ticketplane dev [--log-format json|pretty] [--log-level LEVEL]
+
+For now the same as "ticketplane serve --config examples/standalone.yaml".
+The laptop mode (local app processes and a dev gateway) comes later.
+`,
+  validate: `Usage: ticketplane validate FILE...
+
+Checks each file (standalone config, TicketedApp or k8sTicket Deployment YAML)
+and prints every error as "FILE: path: value — rule". Exit 1 on any error,
+0 (printing "FILE: ok") otherwise.
+`,
+  version: `Usage: ticketplane version\n\nPrints the version.\n`,
+};
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const io: Io = {
+  out: (line) => void process.stdout.write(line + "\n"),
+  err: (line) => void process.stderr.write(line + "\n"),
+};
+
+/** Runs one command; resolves to the exit code (serve resolves when the process should exit). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "-h":
+    case "--help":
+      io.out(HELP["main"] ?? "");
+      return command === undefined ? 1 : 0;
+    case "version":
+    case "--version":
+      if (rest.includes("--help") || rest.includes("-h")) return help("version");
+      io.out(await version());
+      return 0;
+    case "validate":
+      return validate(rest);
+    case "serve":
+      return serve(rest, undefined);
+    case "dev":
+      return serve(rest, EXAMPLE_CONFIG);
+    default:
+      io.err(`ticketplane: unknown command "${command}"\n`);
+      io.err(HELP["main"] ?? "");
+      return 2;
+  }
+}
+
+function help(command: string): number {
+  io.out(HELP[command] ?? "");
+  return 0;
+}
+
+async function version(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+  return `ticketplane ${pkg.version ?? "unknown"}`;
+}
+
+async function validate(args: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  } catch (err) {
+    return usageError("validate", err);
+  }
+  if (parsed.values.help === true) return help("validate");
+  if (parsed.positionals.length === 0) return usageError("validate", "name at least one FILE");
+  let failed = false;
+  for (const file of parsed.positionals) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      io.out(`${file}: cannot read: ${errorMessage(err)}`);
+      failed = true;
+      continue;
+    }
+    const errors = validateDocumentText(text, file);
+    for (const line of formatFileErrors(file, errors)) io.out(line);
+    if (errors.length === 0) io.out(`${file}: ok`);
+    failed ||= errors.length > 0;
+  }
+  return failed ? 1 : 0;
+}
+
+function usageError(command: string, err: unknown): number {
+  io.err(`ticketplane ${command}: ${errorMessage(err)}\n`);
+  io.err(HELP[command] ?? "");
+  return 2;
+}
+
+interface ServeArgs {
+  readonly config: string;
+  readonly format: LogFormat;
+  readonly level: LogLevel;
+}
+
+function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixedConfig: string | undefined): ServeArgs | number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        config: { type: "string", short: "c" },
+        "log-format": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    return usageError(command, err);
+  }
+  const v = parsed.values;
+  if (v.help === true) return help(command);
+  const config = fixedConfig ?? v.config;
+  if (config === undefined) return usageError(command, "--config FILE is required");
+  if (fixedConfig !== undefined && v.config !== undefined) return usageError(command, "dev takes no --config (use serve)");
+  const format = v["log-format"] ?? (process.stderr.isTTY ? "pretty" : "json");
+  if (format !== "json" && format !== "pretty") return usageError(command, `--log-format must be json or pretty, not "${format}"`);
+  const level = v["log-level"] ?? "info";
+  if (!["error", "warn", "info", "debug"].includes(level)) return usageError(command, `--log-level must be error, warn, info or debug, not "${level}"`);
+  return { config, format, level: level as LogLevel };
+}
+
+async function serve(args: readonly string[], fixedConfig: string | undefined): Promise<number> {
+  const opts = parseServeArgs(fixedConfig === undefined ? "serve" : "dev", args, fixedConfig);
+  if (typeof opts === "number") return opts;
+  const logger = createLogger({ format: opts.format, level: opts.level });
+  if (fixedConfig !== undefined) logger.info("dev: serving examples/standalone.yaml; the laptop mode (local app processes and a dev gateway) comes later", { config: opts.config });
+
+  let text: string;
+  try {
+    text = await readFile(opts.config, "utf8");
+  } catch (err) {
+    io.err(`${opts.config}: cannot read: ${errorMessage(err)}`);
+    return 1;
+  }
+  const parsed = parseConfigFile(text, opts.config);
+  if (!parsed.ok) {
+    for (const line of formatFileErrors(opts.config, parsed.errors)) io.err(line);
+    logger.error("config file is invalid; not starting", { file: opts.config, errors: parsed.errors.length });
+    return 1;
+  }
+
+  let app: StandaloneApp;
+  try {
+    app = await createStandaloneApp({ configFile: opts.config, configText: text, config: parsed.value, logger, clock: systemClock, registry: new Registry() });
+  } catch (err) {
+    logger.error("cannot build ticketplane", { error: errorMessage(err) });
+    return 1;
+  }
+  return run(app, logger);
+}
+
+/** Starts the app, prints the listening lines, then waits for a signal and shuts down. */
+async function run(app: StandaloneApp, logger: Logger): Promise<number> {
+  const controller = new AbortController();
+  try {
+    await app.start(controller.signal, (server, address) => io.out(`${server} listening on ${address}`));
+  } catch (err) {
+    logger.error("start failed; stopping what started", { error: errorMessage(err) });
+    await app.stop();
+    return 1;
+  }
+  for (const line of app.nextSteps()) io.err(line);
+
+  process.on("SIGHUP", () => {
+    logger.info("SIGHUP: reloading the config file");
+    void app.reload();
+  });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info(`${signal}: shutting down`, { graceMs: SHUTDOWN_GRACE_MS });
+  const forced = setTimeout(() => {
+    logger.error("shutdown did not finish in time; forcing exit", { graceMs: SHUTDOWN_GRACE_MS });
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+  // A second signal means "now".
+  const again = (s: NodeJS.Signals): void => {
+    logger.error(`${s} during shutdown; forcing exit`);
+    process.exit(1);
+  };
+  process.once("SIGTERM", again);
+  process.once("SIGINT", again);
+  controller.abort();
+  try {
+    await app.stop();
+  } catch (err) {
+    logger.error("shutdown failed", { error: errorMessage(err) });
+    return 1;
+  } finally {
+    clearTimeout(forced);
+  }
+  logger.info("stopped");
+  return 0;
+}
+
+/** True when this module is the process's entry point (tsx src/cli.ts …), not imported by bin/ or a test. */
+async function isEntryPoint(): Promise<boolean> {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  const self = fileURLToPath(import.meta.url);
+  return entry === self || (await realpath(entry).catch(() => entry)) === self;
+}
+
+if (await isEntryPoint()) {
+  const code = await main(process.argv.slice(2));
+  // Let stdout/stderr drain before exiting (pipes are asynchronous).
+  process.stdout.write("", () => process.exit(code));
+}
