@@ -1,0 +1,273 @@
+/**
+ * Wire test: the real authz server on port 0, called by an Authorization
+ * client built from Envoy's own .proto files (snake_case, independent of our
+ * generated code). Time is a FakeClock; nothing here waits on the wall clock.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { Registry } from "prom-client";
+import { createAuthzMetrics, createAuthzServer, type AuthzServer } from "../../src/authz/index.js";
+import { silentLogger } from "../../src/common/logger.js";
+import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
+import { TicketOffice } from "../../src/tickets/index.js";
+import { authorizationClient } from "../support/envoy-protos.js";
+import { FakeClock } from "../support/fake-clock.js";
+
+interface WireHeader {
+  header?: { key?: string; value?: string };
+  append?: { value?: boolean } | null;
+}
+interface WireResponse {
+  status?: { code?: number; message?: string };
+  ok_response?: { headers?: WireHeader[]; response_headers_to_add?: WireHeader[] };
+  denied_response?: { status?: { code?: string }; headers?: WireHeader[]; body?: string };
+}
+
+function spec(name: string, over: { secure?: boolean; maxQueue?: number; slots?: number } = {}): AppSpec {
+  return {
+    ...DEFAULTS,
+    source: "file",
+    namespace: "ns",
+    name,
+    pathPrefix: `/${name}/`,
+    ticketsPerPod: over.slots ?? 1,
+    ticket: { ...DEFAULTS.ticket, cookieSecure: over.secure ?? false, idleTimeoutMs: 60_000, maxLifetimeMs: 3_600_000 },
+    queue: { ...DEFAULTS.queue, maxLength: over.maxQueue ?? 2, retryAfterMs: 4_000, reservationMs: 30_000 },
+    maxPods: 2,
+  };
+}
+
+function check(client: grpc.Client, http: Record<string, unknown> | undefined): Promise<WireResponse> {
+  const request = http === undefined ? { attributes: { request: {} } } : { attributes: { request: { http: { id: "req", method: "GET", host: "example.org", ...http } } } };
+  return new Promise((resolve, reject) => {
+    (client as unknown as { Check: (r: unknown, cb: (e: Error | null, v: WireResponse) => void) => void }).Check(request, (err, value) =>
+      err === null ? resolve(value) : reject(err),
+    );
+  });
+}
+
+function get(path: string, headers: Record<string, string> = {}): Record<string, unknown> {
+  return { path, headers };
+}
+
+function okHeaders(res: WireResponse): Map<string, WireHeader> {
+  assert.ok(res.ok_response !== undefined, `expected OK, got ${JSON.stringify(res)}`);
+  assert.ok((res.status?.code ?? 0) === 0);
+  return new Map((res.ok_response.headers ?? []).map((h) => [h.header?.key ?? "", h]));
+}
+
+function cookies(res: WireResponse): string[] {
+  const list = res.ok_response?.response_headers_to_add ?? res.denied_response?.headers ?? [];
+  return list.filter((h) => h.header?.key === "set-cookie").map((h) => h.header?.value ?? "");
+}
+
+function deniedHeader(res: WireResponse, key: string): string | undefined {
+  return res.denied_response?.headers?.find((h) => h.header?.key === key)?.header?.value;
+}
+
+/** The token value from `name=token; …`. */
+function tokenOf(setCookie: string | undefined): string {
+  const m = /^[^=]+=([^;]*);/.exec(setCookie ?? "");
+  assert.ok(m?.[1] !== undefined && m[1].length > 0, `no token in ${String(setCookie)}`);
+  return m[1];
+}
+
+describe("authz Check over the wire", () => {
+  const clock = new FakeClock();
+  const desk = new TicketOffice({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(7) }] }, routableByDefault: true });
+  const registry = new Registry();
+  let server: AuthzServer;
+  let client: grpc.Client;
+
+  before(async () => {
+    desk.setApps([spec("shiny", { slots: 8 }), spec("legacy"), spec("other", { secure: true, slots: 10 }), spec("solo", { maxQueue: 2 })]);
+    for (const app of ["ns/shiny", "ns/legacy"]) {
+      desk.setPods(app, [
+        { name: "pod-a", host: "10.0.0.1", port: 3838, ready: true },
+        { name: "pod-b", host: "10.0.0.2", port: 3838, ready: true },
+      ]);
+    }
+    desk.setPods("ns/other", [{ name: "o-1", host: "10.0.1.1", port: 80, ready: true }]);
+    desk.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
+    server = createAuthzServer({ desk, logger: silentLogger, metrics: createAuthzMetrics(registry, desk), listen: { authz: "127.0.0.1:0" } });
+    await server.start(new AbortController().signal);
+    client = authorizationClient(server.addresses.authz);
+  });
+
+  after(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  it("issues a ticket: OK, exact cookie attributes, routing headers that replace the client's", async () => {
+    const res = await check(client, get("/shiny/", { "x-ticketplane-pod": "pod-i-want" }));
+    const headers = okHeaders(res);
+    const pod = headers.get("x-ticketplane-pod");
+    assert.ok(pod?.header?.value === "pod-a" || pod?.header?.value === "pod-b");
+    for (const key of ["x-ticketplane-pod", "x-ticketplane-pod-address", "x-ticketplane-ticket", "x-ticketplane-app"]) {
+      const h = headers.get(key);
+      assert.ok(h !== undefined, key);
+      // append is a BoolValue: present (explicit) and false, so Envoy replaces the client's header.
+      assert.ok(h.append !== undefined && h.append !== null, `${key} must carry an explicit append`);
+      assert.notEqual(h.append.value, true);
+    }
+    assert.equal(headers.get("x-ticketplane-app")?.header?.value, "ns/shiny");
+    assert.match(headers.get("x-ticketplane-pod-address")?.header?.value ?? "", /^10\.0\.0\.[12]:3838$/);
+    const [setCookie, ...rest] = cookies(res);
+    assert.deepEqual(rest, []);
+    assert.match(setCookie ?? "", /^ticketplane=[A-Za-z0-9._~-]+; Path=\/shiny\/; HttpOnly; SameSite=Lax; Max-Age=3600$/);
+    const cookieHeader = res.ok_response?.response_headers_to_add?.[0];
+    assert.equal(cookieHeader?.append?.value, true);
+  });
+
+  it("routes a presented ticket to the same pod, without a new cookie, even if the client names another pod", async () => {
+    const first = await check(client, get("/shiny/"));
+    const pod = okHeaders(first).get("x-ticketplane-pod")?.header?.value;
+    const ticket = okHeaders(first).get("x-ticketplane-ticket")?.header?.value;
+    const token = tokenOf(cookies(first)[0]);
+    for (let i = 0; i < 3; i++) {
+      const again = await check(client, get("/shiny/page?x=1", { cookie: `a=b; ticketplane=${token}`, "x-ticketplane-pod": "evil", "x-ticketplane-ticket": "forged" }));
+      const h = okHeaders(again);
+      assert.equal(h.get("x-ticketplane-pod")?.header?.value, pod);
+      assert.equal(h.get("x-ticketplane-ticket")?.header?.value, ticket);
+      assert.deepEqual(cookies(again), []);
+    }
+  });
+
+  it("adds Secure unless the app turns it off", async () => {
+    const res = await check(client, get("/other/"));
+    assert.match(cookies(res)[0] ?? "", /; Secure$/);
+  });
+
+  it("replaces forged and wrong-app tickets with new ones", async () => {
+    // Forged: a valid token with one character changed.
+    const first = await check(client, get("/shiny/"));
+    const token = tokenOf(cookies(first)[0]);
+    const forged = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
+    assert.equal(cookies(await check(client, get("/shiny/", { cookie: `ticketplane=${forged}` }))).length, 1);
+    // Wrong app: a token of ns/other presented to ns/shiny (same cookie name).
+    const otherToken = tokenOf(cookies(await check(client, get("/other/")))[0]);
+    const wrong = await check(client, get("/shiny/", { cookie: `ticketplane=${otherToken}` }));
+    assert.equal(okHeaders(wrong).get("x-ticketplane-app")?.header?.value, "ns/shiny");
+    assert.equal(cookies(wrong).length, 1);
+  });
+
+  it("expired and gone-pod tickets get a new ticket", async () => {
+    const issued = await check(client, get("/legacy/"));
+    const token = tokenOf(cookies(issued)[0]);
+    const pod = okHeaders(issued).get("x-ticketplane-pod")?.header?.value;
+    clock.advance(3_600_001);
+    const expired = await check(client, get("/legacy/", { cookie: `ticketplane=${token}` }));
+    const fresh = tokenOf(cookies(expired)[0]);
+    assert.notEqual(fresh, token);
+    const freshPod = okHeaders(expired).get("x-ticketplane-pod")?.header?.value;
+    const survivor = freshPod === "pod-a" ? "pod-b" : "pod-a";
+    desk.setPods("ns/legacy", [{ name: survivor, host: survivor === "pod-a" ? "10.0.0.1" : "10.0.0.2", port: 3838, ready: true }]);
+    const gone = await check(client, get("/legacy/", { cookie: `ticketplane=${fresh}` }));
+    assert.equal(okHeaders(gone).get("x-ticketplane-pod")?.header?.value, survivor);
+    assert.equal(cookies(gone).length, 1);
+    assert.ok(pod !== undefined);
+  });
+
+  it("queues when full: 503 waiting room with position and Retry-After, position kept across reloads, head gets the freed slot", async () => {
+    const holder = await check(client, get("/solo/"));
+    okHeaders(holder);
+    const second = await check(client, get("/solo/", { accept: "text/html" }));
+    assert.equal(second.denied_response?.status?.code, "ServiceUnavailable");
+    assert.equal(deniedHeader(second, "retry-after"), "4");
+    assert.equal(deniedHeader(second, "cache-control"), "no-store");
+    assert.match(deniedHeader(second, "content-type") ?? "", /^text\/html/);
+    assert.match(second.denied_response?.body ?? "", /<meta http-equiv="refresh" content="4">/);
+    assert.match(second.denied_response?.body ?? "", /number <strong>1<\/strong> of 1/);
+    const queueCookie = cookies(second)[0] ?? "";
+    assert.match(queueCookie, /^ticketplane-queue=[^;]+; Path=\/solo\/; HttpOnly; SameSite=Lax$/);
+    const q2 = tokenOf(queueCookie);
+
+    const third = await check(client, get("/solo/", { accept: "application/json" }));
+    assert.match(deniedHeader(third, "content-type") ?? "", /^application\/json/);
+    assert.deepEqual(JSON.parse(third.denied_response?.body ?? ""), { status: "queued", position: 2, length: 2, retryAfterSeconds: 4 });
+    const q3 = tokenOf(cookies(third)[0]);
+
+    const reload = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q2}` }));
+    assert.equal((JSON.parse(reload.denied_response?.body ?? "{}") as { position?: number }).position, 1);
+
+    // Queue full: 503, no position, no queue cookie.
+    const full = await check(client, get("/solo/", { accept: "application/json" }));
+    assert.deepEqual(JSON.parse(full.denied_response?.body ?? ""), { status: "full", retryAfterSeconds: 4 });
+    assert.deepEqual(cookies(full), []);
+    const fullHtml = await check(client, get("/solo/"));
+    assert.match(fullHtml.denied_response?.body ?? "", /queue is full/);
+
+    // The holder goes idle while the waiting users keep reloading; the head of the queue
+    // (not the third user, not a newcomer) gets the slot.
+    for (const step of [25_000, 25_000]) {
+      clock.advance(step);
+      await check(client, get("/solo/", { cookie: `ticketplane-queue=${q2}` }));
+      await check(client, get("/solo/", { cookie: `ticketplane-queue=${q3}` }));
+    }
+    clock.advance(11_000);
+    desk.sweep();
+    const newcomer = await check(client, get("/solo/"));
+    assert.ok(newcomer.denied_response !== undefined);
+    const stillWaiting = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q3}` }));
+    assert.equal((JSON.parse(stillWaiting.denied_response?.body ?? "{}") as { status?: string }).status, "queued");
+    const head = await check(client, get("/solo/", { cookie: `ticketplane-queue=${q2}` }));
+    assert.equal(okHeaders(head).get("x-ticketplane-pod")?.header?.value, "s-1");
+    const set = cookies(head);
+    assert.match(set[0] ?? "", /^ticketplane=/);
+    assert.equal(set[1], "ticketplane-queue=; Path=/solo/; HttpOnly; SameSite=Lax; Max-Age=0");
+  });
+
+  it("denies an unknown app with 404 and a reason", async () => {
+    const res = await check(client, get("/nowhere/"));
+    assert.equal(res.denied_response?.status?.code, "NotFound");
+    assert.match(res.denied_response?.body ?? "", /no app/);
+  });
+
+  it("denies malformed requests with 400 and a reason", async () => {
+    const cases: [Record<string, unknown> | undefined, RegExp][] = [
+      [undefined, /missing attributes/],
+      [{ path: "" }, /missing path/],
+      [{ path: "/shiny/" + "a".repeat(10_000) }, /path too long/],
+      [{ path: "/shiny/", headers: { cookie: "x=" + "y".repeat(20_000) } }, /cookie/],
+    ];
+    for (const [http, reason] of cases) {
+      const res = await check(client, http);
+      assert.equal(res.denied_response?.status?.code, "BadRequest", JSON.stringify(res).slice(0, 200));
+      assert.match(res.denied_response?.body ?? "", reason);
+    }
+  });
+
+  it("answers garbage bytes with a 400 denial and keeps serving", async () => {
+    const raw = new grpc.Client(server.addresses.authz, grpc.credentials.createInsecure());
+    const reply = await new Promise<Buffer>((resolve, reject) =>
+      raw.makeUnaryRequest(
+        "/envoy.service.auth.v3.Authorization/Check",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        (err, value) => (err === null && value !== undefined ? resolve(value) : reject(err ?? new Error("no reply"))),
+      ),
+    );
+    raw.close();
+    assert.ok(reply.length > 0);
+    assert.ok(reply.includes(Buffer.from("undecodable")));
+    okHeaders(await check(client, get("/other/")));
+  });
+
+  it("opens a connection on the ticket for a WebSocket upgrade", async () => {
+    const res = await check(client, get("/other/", { upgrade: "websocket", connection: "upgrade", "x-request-id": "ws-42" }));
+    const ticketId = okHeaders(res).get("x-ticketplane-ticket")?.header?.value;
+    const t = desk.tickets("ns/other").find((x) => x.id === ticketId);
+    assert.equal(t?.openConnections, 1);
+  });
+
+  it("exports check metrics by outcome", async () => {
+    const text = await registry.metrics();
+    for (const outcome of ["valid", "issued", "queued", "full", "not_found", "bad_request"]) {
+      assert.match(text, new RegExp(`ticketplane_check_duration_seconds_count\\{outcome="${outcome}"\\} [1-9]`), outcome);
+    }
+    assert.match(text, /k8sticket_users_total\{app="ns\/shiny"\} [1-9]/);
+  });
+});
