@@ -49,6 +49,13 @@ export const SECTION_FIELDS = {
   pods: ["name", "address", "ready"],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Why a field of the spec shape may be missing from a source. */
+export const NOT_HERE: Readonly<Record<string, string>> = {
+  pods: "not allowed here: only config-file apps list pods",
+  namespace: "not allowed here: the namespace comes from metadata.namespace",
+  name: "not allowed here: the name comes from metadata.name",
+};
+
 export interface AppFieldsOptions {
   readonly source: AppSource;
   /** Fields of APP_FIELDS this source accepts (the rest are unknown here). Default: all but `pods` and `namespace`. */
@@ -69,7 +76,7 @@ type Fields = Readonly<Record<string, unknown>>;
 /** Reads a spec-shaped object into an AppSpec, or every error found. Never throws on bad input. */
 export function readAppFields(fields: Fields, r: FieldReader, options: AppFieldsOptions): ParseResult<AppSpec> {
   const allowed = options.allowed ?? APP_FIELDS.filter((f) => f !== "pods" && f !== "namespace");
-  if (options.checkUnknown !== false) r.checkUnknown(fields, "", allowed);
+  if (options.checkUnknown !== false) r.checkUnknown(fields, "", allowed, NOT_HERE);
   const d = options.defaults ?? {};
 
   const name = r.required("name", fields.name, (v) => r.string("name", v, checkDnsLabel));

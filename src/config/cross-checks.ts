@@ -22,20 +22,18 @@ export function findClashes(apps: readonly PlacedApp[]): { readonly index: numbe
   const routes = new Map<string, PlacedApp>();
   apps.forEach((app, index) => {
     const key = appKey(app.spec.namespace, app.spec.name);
+    const route = `${app.spec.host ?? "*"}${app.spec.pathPrefix}`;
     const sameName = names.get(key);
+    const sameRoute = routes.get(route);
     if (sameName !== undefined) {
       clashes.push({ index, error: { path: app.namePath, value: app.spec.name, rule: `must be unique in namespace "${app.spec.namespace}" (also ${sameName.path})` } });
-      return;
-    }
-    names.set(key, app);
-    const route = `${app.spec.host ?? "*"}${app.spec.pathPrefix}`;
-    const sameRoute = routes.get(route);
-    if (sameRoute !== undefined) {
+    } else if (sameRoute !== undefined) {
       const where = app.spec.host === undefined ? "on every host" : `on host "${app.spec.host}"`;
-      clashes.push({ index, error: { path: app.prefixPath, value: app.spec.pathPrefix, rule: `must not equal another app's pathPrefix ${where} (${sameRoute.path}: ${sameRoute.spec.name})` } });
-      return;
+      clashes.push({ index, error: { path: app.prefixPath, value: app.spec.pathPrefix, rule: `must differ from the pathPrefix of ${sameRoute.path} (${sameRoute.spec.name}) ${where}` } });
+    } else {
+      names.set(key, app);
+      routes.set(route, app);
     }
-    routes.set(route, app);
   });
   return clashes;
 }

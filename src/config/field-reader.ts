@@ -44,9 +44,10 @@ export class FieldReader {
   }
 
   /** Reports every key of `object` not in `known` as an unknown field, suggesting the closest known name. */
-  checkUnknown(object: Readonly<Record<string, unknown>>, prefix: string, known: readonly string[]): void {
+  checkUnknown(object: Readonly<Record<string, unknown>>, prefix: string, known: readonly string[], notHere: Readonly<Record<string, string>> = {}): void {
     for (const key of Object.keys(object)) {
-      if (!known.includes(key)) this.fail(prefix === "" ? key : `${prefix}.${key}`, object[key], unknownFieldRule(key, known));
+      if (known.includes(key)) continue;
+      this.fail(prefix === "" ? key : `${prefix}.${key}`, object[key], Object.hasOwn(notHere, key) ? `${notHere[key]}` : unknownFieldRule(key, known));
     }
   }
 

@@ -99,8 +99,8 @@ export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
   if (metadata.name === undefined) sink.add("metadata.name", undefined, "is required");
 
   const app = fields.name;
-  if (app === undefined) r.fail("name", undefined, "is required (the app name: the path /<app>/ and the pods' label)");
-  else if (podLabels[K8STICKET_APP_KEY] !== app) {
+  // A missing app annotation is reported by readAppFields ("is required").
+  if (app !== undefined && podLabels[K8STICKET_APP_KEY] !== app) {
     sink.add(joinPath("spec.template.metadata.labels", K8STICKET_APP_KEY), podLabels[K8STICKET_APP_KEY], `must equal the Deployment annotation ${K8STICKET_APP_KEY} (${JSON.stringify(app)})`);
   }
   const legacyProxyPort = r.int("legacyProxyPort", fields.legacyProxyPort, { min: 1, max: 65535 });

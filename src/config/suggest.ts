@@ -10,7 +10,7 @@ export function closestName(name: string, known: Iterable<string>): string | und
     }
   }
   // A case-only difference is distance 0 here: always worth suggesting.
-  const limit = Math.max(2, Math.floor(name.length / 3));
+  const limit = Math.max(2, Math.floor(Math.max(name.length, best?.length ?? 0) / 3));
   return bestDistance <= limit ? best : undefined;
 }
 

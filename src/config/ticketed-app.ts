@@ -4,7 +4,7 @@
  * every other field from `spec`, in the shape readAppFields documents.
  */
 import type { AppSpec, ParseResult } from "./app-spec.js";
-import { APP_FIELDS, readAppFields } from "./app-fields.js";
+import { APP_FIELDS, NOT_HERE, readAppFields } from "./app-fields.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 import { ErrorSink, isRecord, typeName } from "./spec-errors.js";
 
@@ -32,7 +32,7 @@ export function parseTicketedApp(object: unknown): ParseResult<AppSpec> {
     if (field === "name" || field === "namespace") return `metadata.${field}`;
     return pathUnder("spec")(field);
   }, false, sink);
-  reader.checkUnknown(spec, "", TICKETED_APP_SPEC_FIELDS);
+  reader.checkUnknown(spec, "", TICKETED_APP_SPEC_FIELDS, NOT_HERE);
   const fields = Object.fromEntries(Object.entries(spec).filter(([key]) => TICKETED_APP_SPEC_FIELDS.includes(key)));
   return readAppFields({ ...fields, name: metadata?.name, namespace: metadata?.namespace }, reader, {
     source: "TicketedApp",

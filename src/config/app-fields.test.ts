@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { AppSpec, ParseResult, SpecError } from "./app-spec.js";
+import { DEFAULTS } from "./app-spec.js";
+import { APP_FIELDS, readAppFields } from "./app-fields.js";
+import { FieldReader, pathUnder } from "./field-reader.js";
+
+function read(fields: Record<string, unknown>, defaults?: { cookieSecure?: boolean }): ParseResult<AppSpec> {
+  return readAppFields(fields, new FieldReader(pathUnder("apps[1]")), { source: "file", allowed: APP_FIELDS, ...(defaults ? { defaults } : {}) });
+}
+
+function errorsOf(fields: Record<string, unknown>): readonly SpecError[] {
+  const r = read({ name: "shiny", ...fields });
+  assert.equal(r.ok, false, `expected errors for ${JSON.stringify(fields)}`);
+  return r.ok ? [] : r.errors;
+}
+
+describe("readAppFields: defaults", () => {
+  it("fills every default from DEFAULTS, pathPrefix from the name", () => {
+    const r = read({ name: "shiny" });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value, {
+      source: "file",
+      namespace: DEFAULTS.namespace,
+      name: "shiny",
+      podPort: 80,
+      podPath: "/",
+      pathPrefix: "/shiny/",
+      gateway: "default",
+      ticketsPerPod: 1,
+      minPods: 0,
+      maxPods: 1,
+      spareTickets: 0,
+      podCooldownMs: 10_000,
+      ticket: DEFAULTS.ticket,
+      queue: DEFAULTS.queue,
+      drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+      scaleUp: DEFAULTS.scaleUp,
+      scaleDown: DEFAULTS.scaleDown,
+      resolverHoldTimeoutMs: DEFAULTS.resolverHoldTimeoutMs,
+    });
+  });
+
+  it("takes a file-wide cookieSecure default, which an app may override", () => {
+    const off = read({ name: "a" }, { cookieSecure: false });
+    assert.ok(off.ok && off.value.ticket.cookieSecure === false);
+    const on = read({ name: "a", ticket: { cookieSecure: true } }, { cookieSecure: false });
+    assert.ok(on.ok && on.value.ticket.cookieSecure === true);
+  });
+
+  it("reads every field when given", () => {
+    const r = read({
+      name: "shiny",
+      namespace: "team-a",
+      deployment: "shiny-v1",
+      service: "shiny-headless",
+      port: 3838,
+      path: "/app",
+      pathPrefix: "/apps/shiny/",
+      host: "Shiny.Example.com",
+      gateway: "edge",
+      ticketsPerPod: 3,
+      minPods: 1,
+      maxPods: 5,
+      spareTickets: 2,
+      podCooldown: "90s",
+      ticket: { idleTimeout: "2m", maxLifetime: "8h", cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
+      queue: { maxLength: 0, retryAfter: 3, reservation: "0s" },
+      drainTimeout: "10m",
+      scaleUp: { pods: 2, period: "30s", stabilizationWindow: "0s" },
+      scaleDown: { pods: 1, period: "1m", stabilizationWindow: "5m" },
+      canary: { deployment: "shiny-v2", weight: 10 },
+      resolver: { holdTimeout: "45s" },
+      pods: [{ name: "shiny-0", address: "127.0.0.1:3838", ready: false }],
+    });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value, {
+      source: "file",
+      namespace: "team-a",
+      name: "shiny",
+      deployment: "shiny-v1",
+      service: "shiny-headless",
+      podPort: 3838,
+      podPath: "/app",
+      pathPrefix: "/apps/shiny/",
+      host: "shiny.example.com",
+      gateway: "edge",
+      ticketsPerPod: 3,
+      minPods: 1,
+      maxPods: 5,
+      spareTickets: 2,
+      podCooldownMs: 90_000,
+      ticket: { idleTimeoutMs: 120_000, maxLifetimeMs: 8 * 3_600_000, cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
+      queue: { maxLength: 0, retryAfterMs: 3000, reservationMs: 0 },
+      drainTimeoutMs: 600_000,
+      scaleUp: { pods: 2, periodMs: 30_000, stabilizationMs: 0 },
+      scaleDown: { pods: 1, periodMs: 60_000, stabilizationMs: 300_000 },
+      canary: { deployment: "shiny-v2", weight: 10 },
+      resolverHoldTimeoutMs: 45_000,
+      pods: [{ name: "shiny-0", host: "127.0.0.1", port: 3838, ready: false }],
+    });
+  });
+});
+
+describe("readAppFields: rules (path, value, rule)", () => {
+  const cases: [string, Record<string, unknown>, SpecError][] = [
+    ["name required", { name: undefined }, { path: "apps[1].name", value: undefined, rule: "is required" }],
+    ["name a DNS label", { name: "My_App" }, { path: "apps[1].name", value: "My_App", rule: "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)" }],
+    ["namespace a DNS label", { namespace: "Team A" }, { path: "apps[1].namespace", value: "Team A", rule: "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)" }],
+    ["deployment a subdomain", { deployment: "Shiny" }, { path: "apps[1].deployment", value: "Shiny", rule: "must be a DNS-1123 subdomain (dot-separated DNS-1123 labels, at most 253 characters)" }],
+    ["service a label", { service: "svc.x" }, { path: "apps[1].service", value: "svc.x", rule: "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)" }],
+    ["port ≥ 1", { port: 0 }, { path: "apps[1].port", value: 0, rule: "must be an integer 1–65535" }],
+    ["port ≤ 65535", { port: 70000 }, { path: "apps[1].port", value: 70000, rule: "must be an integer 1–65535" }],
+    ["port an integer, not a string", { port: "80" }, { path: "apps[1].port", value: "80", rule: "must be an integer 1–65535" }],
+    ["path starts with /", { path: "app" }, { path: "apps[1].path", value: "app", rule: 'must start with "/"' }],
+    ["pathPrefix ends with /", { pathPrefix: "/shiny" }, { path: "apps[1].pathPrefix", value: "/shiny", rule: 'must start and end with "/"' }],
+    ["pathPrefix starts with /", { pathPrefix: "shiny/" }, { path: "apps[1].pathPrefix", value: "shiny/", rule: 'must start and end with "/"' }],
+    ["host a host name", { host: "not a host" }, { path: "apps[1].host", value: "not a host", rule: "must be a host name (dot-separated labels of letters, digits and '-', at most 253 characters; \"*.\" may lead)" }],
+    ["gateway a label", { gateway: "Edge" }, { path: "apps[1].gateway", value: "Edge", rule: "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)" }],
+    ["ticketsPerPod ≥ 1", { ticketsPerPod: 0 }, { path: "apps[1].ticketsPerPod", value: 0, rule: "must be an integer ≥ 1" }],
+    ["ticketsPerPod an integer", { ticketsPerPod: 1.5 }, { path: "apps[1].ticketsPerPod", value: 1.5, rule: "must be an integer ≥ 1" }],
+    ["minPods ≥ 0", { minPods: -1 }, { path: "apps[1].minPods", value: -1, rule: "must be an integer ≥ 0" }],
+    ["maxPods ≥ 1", { maxPods: 0 }, { path: "apps[1].maxPods", value: 0, rule: "must be an integer ≥ 1" }],
+    ["minPods ≤ maxPods", { minPods: 4, maxPods: 3 }, { path: "apps[1].minPods", value: 4, rule: "must be ≤ maxPods (3)" }],
+    ["spareTickets ≥ 0", { spareTickets: -2 }, { path: "apps[1].spareTickets", value: -2, rule: "must be an integer ≥ 0" }],
+    ["podCooldown a duration", { podCooldown: "ten" }, { path: "apps[1].podCooldown", value: "ten", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["podCooldown not negative", { podCooldown: -10 }, { path: "apps[1].podCooldown", value: -10, rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds, not negative' }],
+    ["ticket a mapping", { ticket: "x" }, { path: "apps[1].ticket", value: "x", rule: "must be a mapping, not a string" }],
+    ["ticket.idleTimeout > 0", { ticket: { idleTimeout: "0s" } }, { path: "apps[1].ticket.idleTimeout", value: "0s", rule: "must be a duration greater than zero" }],
+    ["ticket.maxLifetime a duration", { ticket: { maxLifetime: true } }, { path: "apps[1].ticket.maxLifetime", value: true, rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["ticket.cookieName a token", { ticket: { cookieName: "a b" } }, { path: "apps[1].ticket.cookieName", value: "a b", rule: "must be a cookie name (RFC 6265 token: letters, digits and !#$%&'*+-.^_`|~)" }],
+    ["cookie names differ", { ticket: { cookieName: "t", queueCookieName: "t" } }, { path: "apps[1].ticket.queueCookieName", value: "t", rule: 'must differ from ticket.cookieName ("t")' }],
+    ["ticket.cookieSecure a boolean", { ticket: { cookieSecure: "yes" } }, { path: "apps[1].ticket.cookieSecure", value: "yes", rule: "must be true or false" }],
+    ["queue.maxLength ≥ 0", { queue: { maxLength: -1 } }, { path: "apps[1].queue.maxLength", value: -1, rule: "must be an integer ≥ 0" }],
+    ["queue.retryAfter > 0", { queue: { retryAfter: 0 } }, { path: "apps[1].queue.retryAfter", value: 0, rule: "must be a duration greater than zero" }],
+    ["queue.reservation a duration", { queue: { reservation: "1x" } }, { path: "apps[1].queue.reservation", value: "1x", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["drainTimeout a duration", { drainTimeout: "-1s" }, { path: "apps[1].drainTimeout", value: "-1s", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds, not negative' }],
+    ["scaleUp.pods ≥ 1", { scaleUp: { pods: 0 } }, { path: "apps[1].scaleUp.pods", value: 0, rule: "must be an integer ≥ 1" }],
+    ["scaleDown.period > 0", { scaleDown: { period: "0s" } }, { path: "apps[1].scaleDown.period", value: "0s", rule: "must be a duration greater than zero" }],
+    ["scaleDown.stabilizationWindow a duration", { scaleDown: { stabilizationWindow: [] } }, { path: "apps[1].scaleDown.stabilizationWindow", value: [], rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["canary.weight ≤ 100", { canary: { deployment: "b", weight: 101 } }, { path: "apps[1].canary.weight", value: 101, rule: "must be an integer 0–100" }],
+    ["canary.weight ≥ 0", { canary: { deployment: "b", weight: -1 } }, { path: "apps[1].canary.weight", value: -1, rule: "must be an integer 0–100" }],
+    ["canary.weight required", { canary: { deployment: "b" } }, { path: "apps[1].canary.weight", value: undefined, rule: "is required" }],
+    ["canary.deployment required", { canary: { weight: 5 } }, { path: "apps[1].canary.deployment", value: undefined, rule: "is required" }],
+    ["canary differs from deployment", { deployment: "a", canary: { deployment: "a", weight: 5 } }, { path: "apps[1].canary.deployment", value: "a", rule: 'must differ from deployment ("a")' }],
+    ["resolver.holdTimeout > 0", { resolver: { holdTimeout: "0ms" } }, { path: "apps[1].resolver.holdTimeout", value: "0ms", rule: "must be a duration greater than zero" }],
+    ["pods a list", { pods: { a: 1 } }, { path: "apps[1].pods", value: { a: 1 }, rule: "must be a list, not a mapping" }],
+    ["pod a mapping", { pods: ["x"] }, { path: "apps[1].pods[0]", value: "x", rule: "must be a mapping { name, address, ready }, not a string" }],
+    ["pod name required", { pods: [{ address: "1.2.3.4:80" }] }, { path: "apps[1].pods[0].name", value: undefined, rule: "is required" }],
+    ["pod address required", { pods: [{ name: "a" }] }, { path: "apps[1].pods[0].address", value: undefined, rule: "is required" }],
+    ["pod address needs a port", { pods: [{ name: "a", address: "1.2.3.4" }] }, { path: "apps[1].pods[0].address", value: "1.2.3.4", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 1–65535' }],
+    ["pod ready a boolean", { pods: [{ name: "a", address: "h:1", ready: "yes" }] }, { path: "apps[1].pods[0].ready", value: "yes", rule: "must be true or false" }],
+    ["pod names unique", { pods: [{ name: "a", address: "h:1" }, { name: "a", address: "h:2" }] }, { path: "apps[1].pods[1].name", value: "a", rule: "must be unique within the app (also pods[0])" }],
+    ["unknown field, with a suggestion", { maxPod: 3 }, { path: "apps[1].maxPod", value: 3, rule: 'unknown field (did you mean "maxPods"?)' }],
+    ["unknown field, case only", { ticketsperpod: 3 }, { path: "apps[1].ticketsperpod", value: 3, rule: 'unknown field (did you mean "ticketsPerPod"?)' }],
+    ["unknown field, no close name", { frobnicate: 1 }, { path: "apps[1].frobnicate", value: 1, rule: "unknown field" }],
+    ["unknown nested field", { queue: { maxLen: 3 } }, { path: "apps[1].queue.maxLen", value: 3, rule: 'unknown field (did you mean "maxLength"?)' }],
+    ["unknown pod field", { pods: [{ name: "a", address: "h:1", weight: 2 }] }, { path: "apps[1].pods[0].weight", value: 2, rule: "unknown field" }],
+  ];
+  for (const [title, fields, expected] of cases) {
+    it(title, () => assert.deepEqual(errorsOf(fields), [expected]));
+  }
+
+  it("returns every error, not the first", () => {
+    const errors = errorsOf({ ticketsPerPod: 0, maxPods: 0, queue: { maxLength: -1 }, extra: 1 });
+    assert.deepEqual(errors.map((e) => e.path).sort(), ["apps[1].extra", "apps[1].maxPods", "apps[1].queue.maxLength", "apps[1].ticketsPerPod"]);
+  });
+
+  it("only the fields a source allows are known", () => {
+    const r = readAppFields({ name: "a", pods: [] }, new FieldReader(pathUnder("spec")), { source: "TicketedApp" });
+    assert.deepEqual(r, { ok: false, errors: [{ path: "spec.pods", value: [], rule: "not allowed here: only config-file apps list pods" }] });
+  });
+});
