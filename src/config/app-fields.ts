@@ -79,49 +79,58 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
   if (options.checkUnknown !== false) r.checkUnknown(fields, "", allowed, NOT_HERE);
   const d = options.defaults ?? {};
 
-  const name = r.required("name", fields.name, (v) => r.string("name", v, checkDnsLabel));
-  const namespace = r.string("namespace", fields.namespace, checkDnsLabel) ?? d.namespace ?? DEFAULTS.namespace;
-  const deployment = r.string("deployment", fields.deployment, checkDnsSubdomain);
-  const service = r.string("service", fields.service, checkDnsLabel);
-  const podPort = r.int("port", fields.port, { min: 1, max: 65535 }) ?? DEFAULTS.podPort;
-  const podPath = r.string("path", fields.path, checkPath) ?? DEFAULTS.podPath;
-  const pathPrefix = r.string("pathPrefix", fields.pathPrefix, checkPathPrefix) ?? `/${name ?? "app"}/`;
-  const host = r.string("host", fields.host, checkHostName)?.toLowerCase();
-  const gateway = r.string("gateway", fields.gateway, checkDnsLabel) ?? DEFAULTS.gateway;
-  const ticketsPerPod = r.int("ticketsPerPod", fields.ticketsPerPod, { min: 1 }) ?? DEFAULTS.ticketsPerPod;
-  const maxPods = r.int("maxPods", fields.maxPods, { min: 1 }) ?? DEFAULTS.maxPods;
-  const minPodsGiven = r.int("minPods", fields.minPods, { min: 0 });
-  const minPods = minPodsGiven ?? Math.min(d.minPods ?? DEFAULTS.minPods, maxPods);
-  if (minPodsGiven !== undefined && minPodsGiven > maxPods) r.fail("minPods", fields.minPods, `must be ≤ maxPods (${maxPods})`);
-  const spareTickets = r.int("spareTickets", fields.spareTickets, { min: 0 }) ?? d.spareTickets ?? DEFAULTS.spareTickets;
-  const podCooldownMs = r.duration("podCooldown", fields.podCooldown) ?? DEFAULTS.podCooldownMs;
-
+  const id = readIdentity(fields, r, d.namespace);
+  const capacity = readCapacity(fields, r, d);
   const spec: AppSpec = {
     source: options.source,
-    namespace,
-    name: name ?? "",
-    ...(deployment !== undefined ? { deployment } : {}),
-    ...(service !== undefined ? { service } : {}),
-    podPort,
-    podPath,
-    pathPrefix,
-    ...(host !== undefined ? { host } : {}),
-    gateway,
-    ticketsPerPod,
-    minPods,
-    maxPods,
-    spareTickets,
-    podCooldownMs,
+    ...id,
+    ...capacity,
     ticket: readTicket(fields.ticket, r, d.cookieSecure),
     queue: readQueue(fields.queue, r),
     drainTimeoutMs: r.duration("drainTimeout", fields.drainTimeout) ?? DEFAULTS.drainTimeoutMs,
     scaleUp: readRate("scaleUp", fields.scaleUp, r, DEFAULTS.scaleUp),
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
-    ...optional("canary", readCanary(fields.canary, r, deployment)),
+    ...optional("canary", readCanary(fields.canary, r, id.deployment)),
     resolverHoldTimeoutMs: readResolver(fields.resolver, r),
     ...optional("pods", readPods(fields.pods, r)),
   };
   return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
+}
+
+type Identity = Pick<AppSpec, "namespace" | "name" | "deployment" | "service" | "podPort" | "podPath" | "pathPrefix" | "host" | "gateway">;
+
+function readIdentity(fields: Fields, r: FieldReader, namespaceDefault: string | undefined): Identity {
+  const name = r.required("name", fields.name, (v) => r.string("name", v, checkDnsLabel));
+  const deployment = r.string("deployment", fields.deployment, checkDnsSubdomain);
+  const service = r.string("service", fields.service, checkDnsLabel);
+  const host = r.string("host", fields.host, checkHostName)?.toLowerCase();
+  return {
+    namespace: r.string("namespace", fields.namespace, checkDnsLabel) ?? namespaceDefault ?? DEFAULTS.namespace,
+    name: name ?? "",
+    ...optional("deployment", deployment),
+    ...optional("service", service),
+    podPort: r.int("port", fields.port, { min: 1, max: 65535 }) ?? DEFAULTS.podPort,
+    podPath: r.string("path", fields.path, checkPath) ?? DEFAULTS.podPath,
+    pathPrefix: r.string("pathPrefix", fields.pathPrefix, checkPathPrefix) ?? `/${name ?? "app"}/`,
+    ...optional("host", host),
+    gateway: r.string("gateway", fields.gateway, checkDnsLabel) ?? DEFAULTS.gateway,
+  };
+}
+
+type Capacity = Pick<AppSpec, "ticketsPerPod" | "minPods" | "maxPods" | "spareTickets" | "podCooldownMs">;
+
+function readCapacity(fields: Fields, r: FieldReader, d: NonNullable<AppFieldsOptions["defaults"]>): Capacity {
+  const maxPods = r.int("maxPods", fields.maxPods, { min: 1 }) ?? DEFAULTS.maxPods;
+  const minPodsGiven = r.int("minPods", fields.minPods, { min: 0 });
+  if (minPodsGiven !== undefined && minPodsGiven > maxPods) r.fail("minPods", fields.minPods, `must be ≤ maxPods (${maxPods})`);
+  return {
+    ticketsPerPod: r.int("ticketsPerPod", fields.ticketsPerPod, { min: 1 }) ?? DEFAULTS.ticketsPerPod,
+    // A source default (k8sTicket: the Deployment's replicas) never exceeds maxPods.
+    minPods: minPodsGiven ?? Math.min(d.minPods ?? DEFAULTS.minPods, maxPods),
+    maxPods,
+    spareTickets: r.int("spareTickets", fields.spareTickets, { min: 0 }) ?? d.spareTickets ?? DEFAULTS.spareTickets,
+    podCooldownMs: r.duration("podCooldown", fields.podCooldown) ?? DEFAULTS.podCooldownMs,
+  };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -64,18 +64,67 @@ export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
   const sink = new ErrorSink();
   if (object.kind !== "Deployment") sink.add("kind", object.kind, 'must be "Deployment"');
   if (object.apiVersion !== "apps/v1") sink.add("apiVersion", object.apiVersion, 'must be "apps/v1"');
+  const d = readDeployment(object, sink);
+  const enabled = d.labels[K8STICKET_LABEL];
+  if (enabled === undefined) return sink.ok ? { ok: true, value: null, reason: "not-k8sticket" } : { ok: false, errors: sink.errors };
+
+  const { fields, fieldPaths } = gatherFields(d);
+  const r = new FieldReader((field) => fieldPaths[field] ?? pathUnder("spec")(field), true, sink);
+  checkUnknownKeys(d.annotations, K8STICKET_DEPLOYMENT_PREFIX, K8STICKET_DEPLOYMENT_ANNOTATIONS, "metadata", sink);
+  checkUnknownKeys(d.podAnnotations, POD_PREFIX, POD_ANNOTATIONS, "spec.template.metadata", sink);
+  if (d.metadata.name === undefined) sink.add("metadata.name", undefined, "is required");
+  const app = fields.name;
+  // A missing app annotation is reported by readAppFields ("is required").
+  if (app !== undefined && d.podLabels[K8STICKET_APP_KEY] !== app) {
+    sink.add(joinPath("spec.template.metadata.labels", K8STICKET_APP_KEY), d.podLabels[K8STICKET_APP_KEY], `must equal the Deployment annotation ${K8STICKET_APP_KEY} (${JSON.stringify(app)})`);
+  }
+
+  if (enabled !== "true") {
+    // Not accepting new users: field errors do not matter any more, only which app it is.
+    const name = typeof app === "string" && checkDnsLabel(app) === undefined ? app : undefined;
+    const ns = typeof d.metadata.namespace === "string" ? d.metadata.namespace : "default";
+    return { ok: true, value: null, reason: "disabled", ...(name !== undefined ? { app: appKey(ns, name) } : {}) };
+  }
+
+  const legacyProxyPort = r.int("legacyProxyPort", fields.legacyProxyPort, { min: 1, max: 65535 });
+  const { legacyProxyPort: _legacy, ...specFields } = fields;
+  const parsed = readAppFields(specFields, r, {
+    source: "k8sTicket",
+    checkUnknown: false,
+    defaults: { spareTickets: K8STICKET_DEFAULT_SPARE_TICKETS, minPods: d.replicas },
+  });
+  if (!parsed.ok) return parsed;
+  return { ok: true, value: legacyProxyPort === undefined ? parsed.value : { ...parsed.value, legacyProxyPort } };
+}
+
+interface DeploymentView {
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  /** spec.replicas, Kubernetes' default 1 when absent. */
+  readonly replicas: number;
+}
+
+function readDeployment(object: Readonly<Record<string, unknown>>, sink: ErrorSink): DeploymentView {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
-  const labels = stringMap("metadata.labels", metadata.labels, sink);
-  const annotations = stringMap("metadata.annotations", metadata.annotations, sink);
   const spec = isRecord(object.spec) ? object.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   const templateMeta = isRecord(template.metadata) ? template.metadata : {};
-  const podLabels = stringMap("spec.template.metadata.labels", templateMeta.labels, sink);
-  const podAnnotations = stringMap("spec.template.metadata.annotations", templateMeta.annotations, sink);
+  const replicas = typeof spec.replicas === "number" && Number.isInteger(spec.replicas) && spec.replicas >= 0 ? spec.replicas : 1;
+  return {
+    metadata,
+    labels: stringMap("metadata.labels", metadata.labels, sink),
+    annotations: stringMap("metadata.annotations", metadata.annotations, sink),
+    podLabels: stringMap("spec.template.metadata.labels", templateMeta.labels, sink),
+    podAnnotations: stringMap("spec.template.metadata.annotations", templateMeta.annotations, sink),
+    replicas,
+  };
+}
 
-  const enabled = labels[K8STICKET_LABEL];
-  if (enabled === undefined) return sink.ok ? { ok: true, value: null, reason: "not-k8sticket" } : { ok: false, errors: sink.errors };
-
+/** The annotations in the spec shape, and each field's path in the Deployment. */
+function gatherFields(d: DeploymentView): { fields: Record<string, unknown>; fieldPaths: Record<string, string> } {
   const fieldPaths: Record<string, string> = {
     deployment: "metadata.name",
     namespace: "metadata.namespace",
@@ -83,43 +132,16 @@ export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
     path: annotationPath("spec.template.metadata", K8STICKET_POD_PATH),
   };
   const fields: Record<string, unknown> = {
-    deployment: metadata.name,
-    namespace: metadata.namespace,
-    port: podAnnotations[K8STICKET_POD_PORT],
-    path: podAnnotations[K8STICKET_POD_PATH],
+    deployment: d.metadata.name,
+    namespace: d.metadata.namespace,
+    port: d.podAnnotations[K8STICKET_POD_PORT],
+    path: d.podAnnotations[K8STICKET_POD_PATH],
   };
   for (const [suffix, field] of Object.entries(ANNOTATION_FIELDS)) {
     fieldPaths[field] = annotationPath("metadata", K8STICKET_DEPLOYMENT_PREFIX + suffix);
-    fields[field] = annotations[K8STICKET_DEPLOYMENT_PREFIX + suffix];
+    fields[field] = d.annotations[K8STICKET_DEPLOYMENT_PREFIX + suffix];
   }
-  const r = new FieldReader((field) => fieldPaths[field] ?? pathUnder("spec")(field), true, sink);
-
-  checkUnknownKeys(annotations, K8STICKET_DEPLOYMENT_PREFIX, K8STICKET_DEPLOYMENT_ANNOTATIONS, "metadata", sink);
-  checkUnknownKeys(podAnnotations, POD_PREFIX, POD_ANNOTATIONS, "spec.template.metadata", sink);
-  if (metadata.name === undefined) sink.add("metadata.name", undefined, "is required");
-
-  const app = fields.name;
-  // A missing app annotation is reported by readAppFields ("is required").
-  if (app !== undefined && podLabels[K8STICKET_APP_KEY] !== app) {
-    sink.add(joinPath("spec.template.metadata.labels", K8STICKET_APP_KEY), podLabels[K8STICKET_APP_KEY], `must equal the Deployment annotation ${K8STICKET_APP_KEY} (${JSON.stringify(app)})`);
-  }
-  const legacyProxyPort = r.int("legacyProxyPort", fields.legacyProxyPort, { min: 1, max: 65535 });
-  const replicas = typeof spec.replicas === "number" && Number.isInteger(spec.replicas) && spec.replicas >= 0 ? spec.replicas : 1;
-
-  if (enabled !== "true") {
-    const name = typeof app === "string" && checkDnsLabel(app) === undefined ? app : undefined;
-    const ns = typeof metadata.namespace === "string" ? metadata.namespace : "default";
-    return { ok: true, value: null, reason: "disabled", ...(name !== undefined ? { app: appKey(ns, name) } : {}) };
-  }
-
-  const { legacyProxyPort: _ignored, ...specFields } = fields;
-  const parsed = readAppFields(specFields, r, {
-    source: "k8sTicket",
-    checkUnknown: false,
-    defaults: { spareTickets: K8STICKET_DEFAULT_SPARE_TICKETS, minPods: replicas },
-  });
-  if (!parsed.ok) return parsed;
-  return { ok: true, value: legacyProxyPort === undefined ? parsed.value : { ...parsed.value, legacyProxyPort } };
+  return { fields, fieldPaths };
 }
 
 /** Labels and annotations are string maps; anything else is reported and dropped. */
