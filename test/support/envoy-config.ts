@@ -127,36 +127,28 @@ const INT = /^-?\d+$/;
 const DURATION = /^-?\d+(\.\d{1,9})?s$/;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
+const INTEGER_TYPES = new Set(["TYPE_INT32", "TYPE_INT64", "TYPE_SINT32", "TYPE_SINT64", "TYPE_SFIXED32", "TYPE_SFIXED64"]);
+const UNSIGNED_TYPES = new Set(["TYPE_UINT32", "TYPE_UINT64", "TYPE_FIXED32", "TYPE_FIXED64"]);
+
+function integerCheck(unsigned: boolean): Check {
+  return (v, p, e) => {
+    const ok = (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && INT.test(v));
+    if (!ok) e.push(`${p}: expected an integer, got ${describe(v)}`);
+    else if (unsigned && Number(v) < 0) e.push(`${p}: expected an unsigned integer, got ${String(v)}`);
+  };
+}
+
+const SCALAR_CHECKS: Readonly<Record<string, Check>> = {
+  TYPE_STRING: (v, p, e) => void (typeof v !== "string" && e.push(`${p}: expected a string, got ${describe(v)}`)),
+  TYPE_BYTES: (v, p, e) => void (typeof v !== "string" && !(v instanceof Uint8Array) && e.push(`${p}: expected base64 bytes, got ${describe(v)}`)),
+  TYPE_BOOL: (v, p, e) => void (typeof v !== "boolean" && e.push(`${p}: expected a boolean, got ${describe(v)}`)),
+  TYPE_DOUBLE: (v, p, e) => void (typeof v !== "number" && !(typeof v === "string" && !Number.isNaN(Number(v))) && e.push(`${p}: expected a number, got ${describe(v)}`)),
+};
+
 function scalarCheck(type: string): Check | undefined {
-  switch (type) {
-    case "TYPE_STRING":
-      return (v, p, e) => void (typeof v !== "string" && e.push(`${p}: expected a string, got ${describe(v)}`));
-    case "TYPE_BYTES":
-      return (v, p, e) => void (typeof v !== "string" && !(v instanceof Uint8Array) && e.push(`${p}: expected base64 bytes, got ${describe(v)}`));
-    case "TYPE_BOOL":
-      return (v, p, e) => void (typeof v !== "boolean" && e.push(`${p}: expected a boolean, got ${describe(v)}`));
-    case "TYPE_DOUBLE":
-    case "TYPE_FLOAT":
-      return (v, p, e) => void (typeof v !== "number" && !(typeof v === "string" && !Number.isNaN(Number(v))) && e.push(`${p}: expected a number, got ${describe(v)}`));
-    case "TYPE_INT32":
-    case "TYPE_INT64":
-    case "TYPE_UINT32":
-    case "TYPE_UINT64":
-    case "TYPE_SINT32":
-    case "TYPE_SINT64":
-    case "TYPE_FIXED32":
-    case "TYPE_FIXED64":
-    case "TYPE_SFIXED32":
-    case "TYPE_SFIXED64":
-      return (v, p, e) => {
-        const ok = (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && INT.test(v));
-        const unsigned = type.includes("UINT") || type === "TYPE_FIXED32" || type === "TYPE_FIXED64";
-        if (!ok) e.push(`${p}: expected an integer, got ${describe(v)}`);
-        else if (unsigned && Number(v) < 0) e.push(`${p}: expected an unsigned integer, got ${String(v)}`);
-      };
-    default:
-      return undefined;
-  }
+  if (INTEGER_TYPES.has(type)) return integerCheck(false);
+  if (UNSIGNED_TYPES.has(type)) return integerCheck(true);
+  return SCALAR_CHECKS[type === "TYPE_FLOAT" ? "TYPE_DOUBLE" : type];
 }
 
 const WRAPPERS: Readonly<Record<string, string>> = {
@@ -169,6 +161,22 @@ const WRAPPERS: Readonly<Record<string, string>> = {
   "google.protobuf.BoolValue": "TYPE_BOOL",
   "google.protobuf.StringValue": "TYPE_STRING",
   "google.protobuf.BytesValue": "TYPE_BYTES",
+};
+
+/** Well-known types with a JSON form of their own: each returns true when it judged the value (false: walk the message's fields). */
+const SPECIAL_JSON: Readonly<Record<string, (value: unknown, path: string, errors: string[]) => boolean>> = {
+  "google.protobuf.Struct": (v, p, e) => (isObject(v) || e.push(`${p}: expected an object (Struct), got ${describe(v)}`), true),
+  "google.protobuf.Value": () => true,
+  "google.protobuf.ListValue": (v, p, e) => (Array.isArray(v) || e.push(`${p}: expected a list (ListValue), got ${describe(v)}`), true),
+  "google.protobuf.Duration": (v, p, e) => {
+    if (typeof v === "string" && !DURATION.test(v)) e.push(`${p}: "${v}" is not a duration like "5s" or "0.25s"`);
+    return typeof v === "string";
+  },
+  "google.protobuf.Timestamp": (v, p, e) => {
+    if (typeof v === "string" && !TIMESTAMP.test(v)) e.push(`${p}: "${v}" is not an RFC 3339 timestamp`);
+    return typeof v === "string";
+  },
+  "google.protobuf.FieldMask": (v) => typeof v === "string",
 };
 
 class Walker {
@@ -241,28 +249,13 @@ class Walker {
       scalarCheck(wrapped)?.(value, path, errors);
       return true;
     }
-    switch (fullName) {
-      case "google.protobuf.Struct":
-        if (!isObject(value)) errors.push(`${path}: expected an object (Struct), got ${describe(value)}`);
-        return true;
-      case "google.protobuf.Value":
-        return true;
-      case "google.protobuf.ListValue":
-        if (!Array.isArray(value)) errors.push(`${path}: expected a list (ListValue), got ${describe(value)}`);
-        return true;
-      case "google.protobuf.Duration":
-        if (typeof value === "string" && !DURATION.test(value)) errors.push(`${path}: "${value}" is not a duration like "5s" or "0.25s"`);
-        return typeof value === "string";
-      case "google.protobuf.Timestamp":
-        if (typeof value === "string" && !TIMESTAMP.test(value)) errors.push(`${path}: "${value}" is not an RFC 3339 timestamp`);
-        return typeof value === "string";
-      case "google.protobuf.FieldMask":
-        return typeof value === "string";
-      case "google.protobuf.Any":
-        return isObject(value) && "@type" in value ? (this.any(value, path, errors), true) : false;
-      default:
-        return false;
+    if (fullName === "google.protobuf.Any") {
+      if (!isObject(value) || !("@type" in value)) return false;
+      this.any(value, path, errors);
+      return true;
     }
+    const special = SPECIAL_JSON[fullName];
+    return special === undefined ? false : special(value, path, errors);
   }
 
   private any(value: Record<string, unknown>, path: string, errors: string[]): void {
@@ -312,6 +305,8 @@ export function validateEnvoyYaml(typeName: string, text: string): string[] {
  */
 export function decodeEnvoyMessage(typeName: string, bytes: Uint8Array): Record<string, unknown> {
   const def = envoyConfigRegistry().definition[typeName];
-  if (def === undefined || !("deserialize" in def)) throw new Error(`bug: ${typeName} is not a loaded message type`);
-  return def.deserialize(Buffer.from(bytes)) as Record<string, unknown>;
+  // proto-loader's message type definitions carry a deserializer (protobufjs decode + toObject with our options).
+  const deserialize = def !== undefined && "deserialize" in def ? (def.deserialize as unknown) : undefined;
+  if (typeof deserialize !== "function") throw new Error(`bug: ${typeName} is not a loaded message type`);
+  return (deserialize as (b: Buffer) => Record<string, unknown>)(Buffer.from(bytes));
 }
