@@ -100,7 +100,7 @@ export class XdsPeer {
       : undefined;
     const bootstrap = validateBootstrapConfig({
       xds_servers: [{ server_uri: options.address, channel_creds: [{ type: "insecure" }], server_features: ["xds_v3"] }],
-      node: { id: options.nodeId ?? "test-gateway", cluster: options.nodeCluster ?? "ticketplane-gateway", locality: {}, ...(metadata ? { metadata } : {}) },
+      node: { id: options.nodeId ?? "test-gateway", cluster: options.nodeCluster ?? "default", locality: {}, ...(metadata ? { metadata } : {}) },
     });
     return new XdsPeer(new XdsClient(bootstrap));
   }
