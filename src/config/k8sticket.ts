@@ -79,12 +79,7 @@ export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
     sink.add(joinPath("spec.template.metadata.labels", K8STICKET_APP_KEY), d.podLabels[K8STICKET_APP_KEY], `must equal the Deployment annotation ${K8STICKET_APP_KEY} (${JSON.stringify(app)})`);
   }
 
-  if (enabled !== "true") {
-    // Not accepting new users: field errors do not matter any more, only which app it is.
-    const name = typeof app === "string" && checkDnsLabel(app) === undefined ? app : undefined;
-    const ns = typeof d.metadata.namespace === "string" ? d.metadata.namespace : "default";
-    return { ok: true, value: null, reason: "disabled", ...(name !== undefined ? { app: appKey(ns, name) } : {}) };
-  }
+  if (enabled !== "true") return disabled(app, d.metadata.namespace);
 
   const legacyProxyPort = r.int("legacyProxyPort", fields.legacyProxyPort, { min: 1, max: 65535 });
   const { legacyProxyPort: _legacy, ...specFields } = fields;
@@ -95,6 +90,13 @@ export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
   });
   if (!parsed.ok) return parsed;
   return { ok: true, value: legacyProxyPort === undefined ? parsed.value : { ...parsed.value, legacyProxyPort } };
+}
+
+/** Not accepting new users: field errors do not matter any more, only which app it is. */
+function disabled(app: unknown, namespace: unknown): K8sTicketResult {
+  const name = typeof app === "string" && checkDnsLabel(app) === undefined ? app : undefined;
+  const ns = typeof namespace === "string" ? namespace : "default";
+  return { ok: true, value: null, reason: "disabled", ...(name !== undefined ? { app: appKey(ns, name) } : {}) };
 }
 
 interface DeploymentView {
