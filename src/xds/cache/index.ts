@@ -1,0 +1,13 @@
+export { Snapshot } from "./snapshot.js";
+export type { Consistency, PodIndex } from "./snapshot.js";
+export { EncodedResource } from "./encoded-resource.js";
+export { SnapshotCache } from "./snapshot-cache.js";
+export type { SnapshotListener } from "./snapshot-cache.js";
+export type { CancelWatch, ConfigWatcher, DeltaCacheResponse, DeltaStreamView, SotwCacheResponse, SotwStreamView } from "./watch.js";
+export { computeDelta, deltaFromChange, isEmptyDelta } from "./delta.js";
+export type { DeltaResult, DeltaSubscription } from "./delta.js";
+export { sotwResponse, isWildcard } from "./sotw.js";
+export type { SotwResult, SotwSubscription } from "./sotw.js";
+export { diffType } from "./snapshot-diff.js";
+export type { TypeChange } from "./snapshot-diff.js";
+export { contentVersion, setVersion } from "./version.js";

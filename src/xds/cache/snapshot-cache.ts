@@ -1,0 +1,122 @@
+import { PUSH_ORDER, REMOVE_ORDER, TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
+import type { EncodedResource } from "./encoded-resource.js";
+import { Snapshot } from "./snapshot.js";
+import { diffType } from "./snapshot-diff.js";
+import { DeltaWatch, SotwWatch, type CacheWatch } from "./snapshot-watches.js";
+import type { CancelWatch, ConfigWatcher, DeltaCacheResponse, DeltaStreamView, SotwCacheResponse, SotwStreamView } from "./watch.js";
+import type { SotwSubscription } from "./sotw.js";
+
+export type SnapshotListener = (group: string, snapshot: Snapshot) => void;
+
+/**
+ * Snapshots per node group, and the watches streams hold on them.
+ *
+ * Ordering (make before break): an update is pushed type by type in
+ * PUSH_ORDER, so a stream gets new clusters and endpoints before the
+ * listener and routes that use them. When an update removes clusters or
+ * endpoints, the cache first installs an intermediate snapshot (the new
+ * routes and listeners, the old clusters and endpoints kept) and then the
+ * final one, in REMOVE_ORDER: every stream is *sent* the route update that
+ * drops a pod before the removal of that pod's cluster and endpoints. It does
+ * not wait for the route's ACK; the readiness tracker (server side) is what
+ * keeps tickets off pods a gateway has not confirmed.
+ *
+ * Single-threaded (the Node event loop); `respond` callbacks run synchronously
+ * inside setSnapshot and createWatch/createDeltaWatch.
+ */
+export class SnapshotCache implements ConfigWatcher {
+  readonly #snapshots = new Map<string, Snapshot>();
+  readonly #watches = new Map<string, Map<TypeUrl, Set<CacheWatch>>>();
+  readonly #listeners = new Set<SnapshotListener>();
+
+  /** Replaces the group's snapshot and pushes what changed to its watches. */
+  setSnapshot(group: string, snapshot: Snapshot): void {
+    const prev = this.#snapshots.get(group);
+    const mid = prev ? keepRemovedClusters(prev, snapshot) : undefined;
+    if (mid) {
+      this.#install(group, prev, mid, PUSH_ORDER);
+      this.#install(group, mid, snapshot, REMOVE_ORDER);
+    } else {
+      this.#install(group, prev, snapshot, PUSH_ORDER);
+    }
+    for (const listener of [...this.#listeners]) listener(group, snapshot);
+  }
+
+  getSnapshot(group: string): Snapshot | undefined {
+    return this.#snapshots.get(group);
+  }
+
+  groups(): string[] {
+    return [...this.#snapshots.keys()];
+  }
+
+  /** Calls `listener` after every setSnapshot (with the final snapshot). Returns an unsubscribe function. */
+  onSnapshot(listener: SnapshotListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  createWatch(request: SotwSubscription, stream: SotwStreamView, respond: (r: SotwCacheResponse) => void): CancelWatch {
+    return this.#open(stream.group, new SotwWatch(request, stream, respond));
+  }
+
+  createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: (r: DeltaCacheResponse) => void): CancelWatch {
+    return this.#open(stream.group, new DeltaWatch(request.typeUrl, stream, respond));
+  }
+
+  /** Open watches (for status and leak tests). */
+  watchCount(group?: string): number {
+    let n = 0;
+    for (const [g, byType] of this.#watches) if (group === undefined || g === group) for (const set of byType.values()) n += set.size;
+    return n;
+  }
+
+  #open(group: string, watch: CacheWatch): CancelWatch {
+    let byType = this.#watches.get(group);
+    if (!byType) this.#watches.set(group, (byType = new Map<TypeUrl, Set<CacheWatch>>()));
+    let set = byType.get(watch.typeUrl);
+    if (!set) byType.set(watch.typeUrl, (set = new Set<CacheWatch>()));
+    set.add(watch);
+    const current = this.#snapshots.get(group);
+    if (current) watch.update(undefined, current, diffType(undefined, current, watch.typeUrl));
+    return () => {
+      set.delete(watch);
+      if (set.size === 0) byType.delete(watch.typeUrl);
+      if (byType.size === 0 && this.#watches.get(group) === byType) this.#watches.delete(group);
+    };
+  }
+
+  #install(group: string, prev: Snapshot | undefined, next: Snapshot, order: readonly TypeUrl[]): void {
+    this.#snapshots.set(group, next);
+    const byType = this.#watches.get(group);
+    if (!byType) return;
+    for (const typeUrl of order) {
+      const set = byType.get(typeUrl);
+      if (!set || set.size === 0) continue;
+      const change = diffType(prev, next, typeUrl);
+      // Copy: a respond callback may cancel or open watches.
+      for (const watch of [...set]) if (set.has(watch)) watch.update(prev, next, change);
+    }
+  }
+}
+
+/** The intermediate snapshot of a removal: `next`, plus the clusters and endpoints of `prev` that `next` drops. Undefined when nothing is dropped. */
+function keepRemovedClusters(prev: Snapshot, next: Snapshot): Snapshot | undefined {
+  const kept = new Map<TypeUrl, ReadonlyMap<string, EncodedResource>>();
+  let dropped = false;
+  for (const typeUrl of PUSH_ORDER) {
+    const after = next.resources(typeUrl);
+    if (typeUrl !== TYPE_URLS.cluster && typeUrl !== TYPE_URLS.endpoints) {
+      kept.set(typeUrl, after);
+      continue;
+    }
+    const merged = new Map(after);
+    for (const [name, r] of prev.resources(typeUrl)) {
+      if (after.has(name)) continue;
+      merged.set(name, r);
+      dropped = true;
+    }
+    kept.set(typeUrl, merged);
+  }
+  return dropped ? Snapshot.fromEncoded(kept) : undefined;
+}

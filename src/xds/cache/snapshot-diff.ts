@@ -1,0 +1,31 @@
+import type { TypeUrl } from "../resources/type-urls.js";
+import type { EncodedResource } from "./encoded-resource.js";
+import type { Snapshot } from "./snapshot.js";
+
+/** What changed in one type between two snapshots. */
+export interface TypeChange {
+  /** Resources added or whose version changed. */
+  readonly upserted: readonly EncodedResource[];
+  /** Names present before and absent now. */
+  readonly removed: readonly string[];
+}
+
+export const NO_CHANGE: TypeChange = { upserted: [], removed: [] };
+
+/** The change of one type from `prev` to `next`: computed once per snapshot update and shared by every stream. */
+export function diffType(prev: Snapshot | undefined, next: Snapshot, typeUrl: TypeUrl): TypeChange {
+  const before = prev?.resources(typeUrl);
+  const after = next.resources(typeUrl);
+  const upserted: EncodedResource[] = [];
+  const removed: string[] = [];
+  for (const [name, r] of after) {
+    const old = before?.get(name);
+    if (old !== r && old?.version !== r.version) upserted.push(r);
+  }
+  if (before) for (const name of before.keys()) if (!after.has(name)) removed.push(name);
+  return upserted.length === 0 && removed.length === 0 ? NO_CHANGE : { upserted, removed };
+}
+
+export function isEmptyChange(change: TypeChange): boolean {
+  return change.upserted.length === 0 && change.removed.length === 0;
+}

@@ -1,0 +1,104 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { Registry } from "prom-client";
+import type { Clock } from "../../common/clock.js";
+import type { Logger } from "../../common/logger.js";
+import type { SnapshotCache } from "../cache/snapshot-cache.js";
+import { PUSH_ORDER } from "../resources/type-urls.js";
+import { adsServiceDefinition, type AdsImplementation } from "./ads-service.js";
+import { DeltaStream } from "./delta-stream.js";
+import { createXdsMetrics } from "./metrics.js";
+import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
+import { Readiness, type RoutableListener } from "./readiness.js";
+import { SotwStream } from "./sotw-stream.js";
+import type { XdsStatus } from "./status.js";
+import type { RegisteredStream, StreamContext } from "./stream-context.js";
+
+export interface AdsServerOptions {
+  /** The snapshot cache: watches through its ConfigWatcher side, readiness through onSnapshot. */
+  readonly cache: SnapshotCache;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  /** Node → group; default: metadata "ticketplane.group", else node.cluster, else "default". */
+  readonly nodeGroup?: NodeGroupFn;
+  /** Bounded wait for ACKs before a pod is declared routable anyway (default 5000 ms). */
+  readonly ackTimeoutMs?: number;
+}
+
+export interface AdsServer {
+  /** Register with `server.addService(ads.service, ads.implementation)`. */
+  readonly service: typeof adsServiceDefinition;
+  readonly implementation: AdsImplementation;
+  /** Connected nodes and what each has ACKed/NACKed, for GET /api/xds. */
+  status(): XdsStatus;
+  /** Make before use: (group, podKey, routable) on every change. Returns an unsubscribe function. */
+  onRoutable(listener: RoutableListener): () => void;
+  isRoutable(group: string, podKey: string): boolean;
+  /** Declares routable the pods whose ACK deadline passed (runs on its own timer too). */
+  sweepAckTimeouts(): void;
+  /** Stops timers and the cache subscription. Streams end with the grpc server. */
+  close(): void;
+}
+
+/**
+ * The ADS server: StreamAggregatedResources (state of the world) and
+ * DeltaAggregatedResources (incremental) over one SnapshotCache. Each stream
+ * owns its state; the cache is used only through createWatch /
+ * createDeltaWatch.
+ */
+export function createAdsServer(options: AdsServerOptions): AdsServer {
+  const metrics = createXdsMetrics(options.registry);
+  const logger = options.logger.child({ component: "xds" });
+  const readiness = new Readiness({ clock: options.clock, logger, metrics, ackTimeoutMs: options.ackTimeoutMs });
+  const streams = new Set<RegisteredStream>();
+  let nonce = 0;
+  let streamId = 0;
+  const ctx: StreamContext = {
+    cache: options.cache,
+    logger,
+    clock: options.clock,
+    metrics,
+    nodeGroup: options.nodeGroup ?? defaultNodeGroup,
+    readiness,
+    nextNonce: () => String(++nonce),
+    nextStreamId: () => ++streamId,
+    register: (s) => streams.add(s),
+    unregister: (s) => streams.delete(s),
+  };
+  for (const group of options.cache.groups()) {
+    const snapshot = options.cache.getSnapshot(group);
+    if (snapshot) readiness.snapshotChanged(group, snapshot);
+  }
+  const unsubscribe = options.cache.onSnapshot((group, snapshot) => readiness.snapshotChanged(group, snapshot));
+
+  const implementation: AdsImplementation = {
+    streamAggregatedResources: (call) => void new SotwStream(ctx, call),
+    deltaAggregatedResources: (call) => void new DeltaStream(ctx, call),
+  };
+
+  return {
+    service: adsServiceDefinition,
+    implementation,
+    status: () => ({
+      streams: [...streams].map((s) => s.status()),
+      groups: options.cache.groups().map((group) => {
+        const snapshot = options.cache.getSnapshot(group);
+        const versions: Record<string, string> = {};
+        if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
+        return { group, versions, pendingPods: readiness.pendingPods(group) };
+      }),
+    }),
+    onRoutable: (listener) => readiness.onRoutable(listener),
+    isRoutable: (group, podKey) => readiness.isRoutable(group, podKey),
+    sweepAckTimeouts: () => readiness.sweep(),
+    close: () => {
+      unsubscribe();
+      readiness.close();
+    },
+  };
+}
+
+/** Convenience: adds the ADS service to a grpc-js server. */
+export function addAdsService(server: grpc.Server, ads: AdsServer): void {
+  server.addService(ads.service, ads.implementation);
+}

@@ -1,0 +1,119 @@
+import type { DeltaDiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
+import type { DeltaSubscription } from "../cache/delta.js";
+import type { EncodedResource } from "../cache/encoded-resource.js";
+import type { CancelWatch, DeltaCacheResponse, DeltaStreamView } from "../cache/watch.js";
+import { WILDCARD_TYPES, type TypeUrl } from "../resources/type-urls.js";
+import { AckState } from "./ack-state.js";
+import type { DeltaCall } from "./ads-service.js";
+import { AdsStream, type RequestHead } from "./ads-stream.js";
+import { encodeDeltaResponse } from "./response-encoding.js";
+import type { TypeStatus } from "./status.js";
+import type { StreamContext } from "./stream-context.js";
+
+class DeltaTypeState implements DeltaSubscription {
+  wildcard = false;
+  readonly subscribed = new Set<string>();
+  readonly known = new Map<string, string>();
+  readonly ack = new AckState();
+  cancel: CancelWatch | undefined;
+}
+
+/**
+ * One incremental ADS stream (DeltaAggregatedResources). Subscriptions
+ * change on every request, whatever its nonce; ACK/NACK counts only for the
+ * latest nonce of the type. `known` is updated when a response is written,
+ * so a NACKed version is not re-sent until the snapshot changes.
+ */
+export class DeltaStream extends AdsStream implements DeltaStreamView {
+  readonly #types = new Map<TypeUrl, DeltaTypeState>();
+
+  constructor(ctx: StreamContext, call: DeltaCall) {
+    super(ctx, call, "delta");
+  }
+
+  subscription(typeUrl: TypeUrl): DeltaSubscription {
+    return this.#state(typeUrl);
+  }
+
+  acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined {
+    return this.#types.get(typeUrl)?.ack.acked(name);
+  }
+
+  protected ackState(typeUrl: TypeUrl): AckState | undefined {
+    return this.#types.get(typeUrl)?.ack;
+  }
+
+  protected handle(typeUrl: TypeUrl, head: RequestHead): void {
+    const req = head as DeltaDiscoveryRequest;
+    const existing = this.#types.get(typeUrl);
+    const state = existing ?? this.#state(typeUrl);
+    let changed = existing === undefined;
+    if (!existing) {
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) state.known.set(name, version);
+      // Legacy wildcard: the first request of LDS/CDS without names.
+      if (WILDCARD_TYPES.has(typeUrl) && req.resourceNamesSubscribe.length === 0) state.wildcard = true;
+    }
+    for (const name of req.resourceNamesSubscribe) {
+      if (name === "*") state.wildcard = true;
+      else state.subscribed.add(name);
+      changed = true;
+    }
+    for (const name of req.resourceNamesUnsubscribe) {
+      if (name === "*") state.wildcard = false;
+      else {
+        state.subscribed.delete(name);
+        // Forget it, so a later subscribe sends it again.
+        if (!state.wildcard) state.known.delete(name);
+      }
+      changed = true;
+    }
+    if (changed) this.refresh(typeUrl);
+  }
+
+  protected refresh(typeUrl: TypeUrl): void {
+    const state = this.#state(typeUrl);
+    state.cancel?.();
+    state.cancel = undefined;
+    if (this.closed) return;
+    state.cancel = this.ctx.cache.createDeltaWatch({ typeUrl }, this, (r) => this.#respond(state, r));
+  }
+
+  protected cancelWatches(): void {
+    for (const state of this.#types.values()) {
+      state.cancel?.();
+      state.cancel = undefined;
+    }
+  }
+
+  protected typeStatuses(): TypeStatus[] {
+    return [...this.#types].map(([typeUrl, s]) => ({
+      typeUrl,
+      subscription: s.wildcard ? "*" : s.subscribed.size,
+      ackedVersion: s.ack.ackedVersion,
+      ackedAt: s.ack.ackedAt,
+      ackedResources: s.ack.ackedCount,
+      lastSentVersion: s.ack.lastSentVersion,
+      lastSentNonce: s.ack.lastNonce,
+      lastSentAt: s.ack.lastSentAt,
+      lastNack: s.ack.lastNack,
+    }));
+  }
+
+  #state(typeUrl: TypeUrl): DeltaTypeState {
+    let state = this.#types.get(typeUrl);
+    if (!state) this.#types.set(typeUrl, (state = new DeltaTypeState()));
+    return state;
+  }
+
+  #respond(state: DeltaTypeState, r: DeltaCacheResponse): void {
+    if (this.blocked) {
+      this.markDirty(r.typeUrl);
+      return;
+    }
+    const nonce = this.ctx.nextNonce();
+    if (!this.send(r.typeUrl, encodeDeltaResponse(r.systemVersion, r.typeUrl, nonce, r.changed, r.removed))) return;
+    for (const res of r.changed) state.known.set(res.name, res.version);
+    for (const name of r.removed) state.known.delete(name);
+    state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), r.changed, r.removed, false);
+  }
+}

@@ -1,0 +1,205 @@
+import type { Clock } from "../../common/clock.js";
+import type { Logger } from "../../common/logger.js";
+import type { EncodedResource } from "../cache/encoded-resource.js";
+import type { Snapshot } from "../cache/snapshot.js";
+import { TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
+import type { XdsMetrics } from "./metrics.js";
+
+/** What readiness needs to know of a connected stream. */
+export interface AckingStream {
+  readonly group: string;
+  readonly nodeId: string;
+  /** The version of (typeUrl, name) this stream's client has ACKed. */
+  acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined;
+}
+
+export type RoutableListener = (group: string, podKey: string, routable: boolean) => void;
+
+/** The three types whose ACK makes a pod routable. */
+const GATING_TYPES: readonly TypeUrl[] = [TYPE_URLS.cluster, TYPE_URLS.endpoints, TYPE_URLS.routes];
+
+interface Pending {
+  readonly waiting: Set<AckingStream>;
+  readonly deadline: number;
+}
+
+interface GroupState {
+  snapshot: Snapshot | undefined;
+  readonly streams: Set<AckingStream>;
+  readonly routable: Set<string>;
+  readonly pending: Map<string, Pending>;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface ReadinessOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: XdsMetrics;
+  /** Bounded wait for a gateway that never ACKs (default 5000 ms). */
+  readonly ackTimeoutMs?: number;
+}
+
+/**
+ * Make before use. A pod (key `<ns>/<app>/<pod>`) is routable for a node
+ * group once every stream of the group connected while it waited has ACKed,
+ * for each of Cluster, ClusterLoadAssignment and RouteConfiguration, a
+ * version of every resource of that type that carries the pod (by
+ * BuiltResource.pods). With no stream connected it is routable at once.
+ * After `ackTimeoutMs` it is declared routable anyway, with a warning and
+ * `ticketplane_xds_ack_timeout_total{group}`. Groups are independent.
+ * A pod dropped from the snapshot is reported not routable.
+ *
+ * Time: deadlines are read from the Clock; a real timer (unref'd) calls
+ * `sweep()`, which callers owning time (tests) may also call.
+ */
+export class Readiness {
+  readonly #groups = new Map<string, GroupState>();
+  readonly #listeners = new Set<RoutableListener>();
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #metrics: XdsMetrics;
+  readonly #timeoutMs: number;
+
+  constructor(options: ReadinessOptions) {
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#timeoutMs = options.ackTimeoutMs ?? 5_000;
+  }
+
+  onRoutable(listener: RoutableListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  isRoutable(group: string, podKey: string): boolean {
+    return this.#groups.get(group)?.routable.has(podKey) ?? false;
+  }
+
+  pendingPods(group: string): string[] {
+    return [...(this.#groups.get(group)?.pending.keys() ?? [])];
+  }
+
+  snapshotChanged(group: string, snapshot: Snapshot): void {
+    const g = this.#group(group);
+    g.snapshot = snapshot;
+    const pods = snapshot.podIndex();
+    for (const pod of [...g.routable]) {
+      if (pods.has(pod)) continue;
+      g.routable.delete(pod);
+      this.#emit(group, pod, false);
+    }
+    for (const pod of [...g.pending.keys()]) if (!pods.has(pod)) g.pending.delete(pod);
+    const deadline = this.#clock.now() + this.#timeoutMs;
+    for (const pod of pods.keys()) {
+      if (g.routable.has(pod)) continue;
+      const existing = g.pending.get(pod);
+      const waiting = existing?.waiting ?? new Set(g.streams);
+      for (const s of [...waiting]) if (satisfied(s, pod, snapshot)) waiting.delete(s);
+      if (waiting.size === 0) this.#markRoutable(g, group, pod);
+      else if (!existing) g.pending.set(pod, { waiting, deadline });
+    }
+    this.#arm(g);
+  }
+
+  streamJoined(stream: AckingStream): void {
+    const g = this.#group(stream.group);
+    g.streams.add(stream);
+    for (const [pod, p] of g.pending) if (g.snapshot && !satisfied(stream, pod, g.snapshot)) p.waiting.add(stream);
+  }
+
+  streamLeft(stream: AckingStream): void {
+    const g = this.#groups.get(stream.group);
+    if (!g) return;
+    g.streams.delete(stream);
+    for (const [pod, p] of [...g.pending]) {
+      if (!p.waiting.delete(stream)) continue;
+      if (p.waiting.size === 0) this.#markRoutable(g, stream.group, pod);
+    }
+    this.#arm(g);
+  }
+
+  /** Re-checks the pods this stream was holding back (call after it ACKs). */
+  streamAcked(stream: AckingStream): void {
+    const g = this.#groups.get(stream.group);
+    if (!g?.snapshot) return;
+    for (const [pod, p] of [...g.pending]) {
+      if (!p.waiting.has(stream) || !satisfied(stream, pod, g.snapshot)) continue;
+      p.waiting.delete(stream);
+      if (p.waiting.size === 0) this.#markRoutable(g, stream.group, pod);
+    }
+    this.#arm(g);
+  }
+
+  /** Declares routable every pending pod whose deadline has passed. */
+  sweep(): void {
+    const now = this.#clock.now();
+    for (const [group, g] of this.#groups) {
+      for (const [pod, p] of [...g.pending]) {
+        if (p.deadline > now) continue;
+        this.#metrics.ackTimeouts.inc({ group });
+        this.#logger.warn("xds: gateways did not ACK a pod's resources in time; routing to it anyway", {
+          group,
+          pod,
+          waitMs: this.#timeoutMs,
+          nodes: [...p.waiting].map((s) => s.nodeId),
+        });
+        this.#markRoutable(g, group, pod);
+      }
+      this.#arm(g);
+    }
+  }
+
+  /** Clears timers; the tracker stays queryable. */
+  close(): void {
+    for (const g of this.#groups.values()) {
+      if (g.timer) clearTimeout(g.timer);
+      g.timer = undefined;
+    }
+  }
+
+  #group(group: string): GroupState {
+    let g = this.#groups.get(group);
+    if (!g) this.#groups.set(group, (g = { snapshot: undefined, streams: new Set(), routable: new Set(), pending: new Map(), timer: undefined }));
+    return g;
+  }
+
+  #markRoutable(g: GroupState, group: string, pod: string): void {
+    g.pending.delete(pod);
+    g.routable.add(pod);
+    this.#emit(group, pod, true);
+  }
+
+  #emit(group: string, pod: string, routable: boolean): void {
+    for (const listener of [...this.#listeners]) listener(group, pod, routable);
+  }
+
+  /** Keeps one timer per group while it has pending pods. */
+  #arm(g: GroupState): void {
+    if (g.pending.size === 0) {
+      if (g.timer) clearTimeout(g.timer);
+      g.timer = undefined;
+      return;
+    }
+    if (g.timer) return;
+    let earliest = Infinity;
+    for (const p of g.pending.values()) earliest = Math.min(earliest, p.deadline);
+    const delay = Math.max(1, Math.min(this.#timeoutMs, earliest - this.#clock.now()));
+    g.timer = setTimeout(() => {
+      g.timer = undefined;
+      this.sweep();
+    }, delay);
+    g.timer.unref();
+  }
+}
+
+function satisfied(stream: AckingStream, pod: string, snapshot: Snapshot): boolean {
+  const byType = snapshot.podIndex().get(pod);
+  if (!byType) return true;
+  for (const typeUrl of GATING_TYPES) {
+    for (const name of byType.get(typeUrl) ?? []) {
+      if (!stream.acked(typeUrl, name)?.podSet.has(pod)) return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,27 @@
+import type { Clock } from "../../common/clock.js";
+import type { Logger } from "../../common/logger.js";
+import type { ConfigWatcher } from "../cache/watch.js";
+import type { XdsMetrics } from "./metrics.js";
+import type { NodeGroupFn } from "./node-group.js";
+import type { Readiness } from "./readiness.js";
+import type { StreamStatus } from "./status.js";
+
+/** A live stream as the server's registry sees it. */
+export interface RegisteredStream {
+  status(): StreamStatus;
+}
+
+/** What every stream handler shares: passed in by the server factory. */
+export interface StreamContext {
+  readonly cache: ConfigWatcher;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: XdsMetrics;
+  readonly nodeGroup: NodeGroupFn;
+  readonly readiness: Readiness;
+  /** A fresh nonce, increasing across the server. */
+  nextNonce(): string;
+  nextStreamId(): number;
+  register(stream: RegisteredStream): void;
+  unregister(stream: RegisteredStream): void;
+}
