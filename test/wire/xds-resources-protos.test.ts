@@ -19,10 +19,10 @@ interface Codec {
 }
 
 const GENERATED: Readonly<Record<TypeUrl, Codec>> = {
-  [TYPE_URLS.cluster]: Cluster as unknown as Codec,
-  [TYPE_URLS.endpoints]: ClusterLoadAssignment as unknown as Codec,
-  [TYPE_URLS.listener]: Listener as unknown as Codec,
-  [TYPE_URLS.routes]: RouteConfiguration as unknown as Codec,
+  [TYPE_URLS.cluster]: Cluster,
+  [TYPE_URLS.endpoints]: ClusterLoadAssignment,
+  [TYPE_URLS.listener]: Listener,
+  [TYPE_URLS.routes]: RouteConfiguration,
 };
 
 const messageName = (r: BuiltResource): string => r.typeUrl.slice(r.typeUrl.indexOf("/") + 1);
@@ -75,7 +75,9 @@ describe("built resources against Envoy's own protos", () => {
     const route = buildGatewayResources(sampleModel()).find((r) => r.typeUrl === TYPE_URLS.routes);
     assert.ok(route);
     const json = decodeEnvoyMessage(messageName(route), route.encoded) as { virtual_hosts: Record<string, unknown>[] };
-    (json.virtual_hosts[0] as Record<string, unknown>).routez = [];
+    const vh = json.virtual_hosts[0];
+    assert.ok(vh);
+    vh.routez = [];
     assert.deepEqual(validateEnvoyConfig(messageName(route), json), ['virtual_hosts[0].routez: unknown field (envoy.config.route.v3.VirtualHost has no field "routez")']);
   });
 });
