@@ -88,6 +88,7 @@ export async function createStandaloneApp(options: StandaloneOptions): Promise<S
     metrics: createAuthzMetrics(registry, desk),
     listen: { authz: formatHostPort(config.listen.authz), accessLog: formatHostPort(config.listen.accessLog) },
   });
+  const listening = new Set<string>();
   const bound = (address: string): HostPort => {
     const parsed = parseHostPort(address, true);
     if (!parsed.ok) throw new TicketplaneError(ERROR_CODES.INTERNAL, `bound address ${address} does not parse`, { address });
@@ -98,10 +99,11 @@ export async function createStandaloneApp(options: StandaloneOptions): Promise<S
     desk,
     logger: logger.child({ component: "xds" }),
     registry,
-    models: () => buildGatewayModels({ desk, gateway: () => configState.config.gateway, authz: () => bound(authz.addresses.authz), accessLog: () => bound(authz.addresses.accessLog) }),
+    clock,
+    // Gateways need the authz and access-log addresses: until authz has bound them there is nothing to publish.
+    models: () => (listening.has("authz") ? buildGatewayModels({ desk, gateway: () => configState.config.gateway, authz: () => bound(authz.addresses.authz), accessLog: () => bound(authz.addresses.accessLog) }) : []),
   });
 
-  const listening = new Set<string>();
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     for (const server of ["xds", "authz", "admin"]) if (!listening.has(server)) reasons.push(`${server} server is not listening`);
