@@ -32,7 +32,7 @@ describe("standalone: Check and xDS follow the config file", () => {
     const body = (await getJson(`${p.admin}/api/apps`)).body as AppsBody;
     return (body.apps[0]?.pods ?? []).filter((x) => x.serving).map((x) => x.name).join(",");
   };
-  const connect = async (p: ServeProcess): Promise<void> => {
+  const connect = (p: ServeProcess): void => {
     client?.close();
     gateway?.close();
     gateway = new RawGateway(p.addresses.xds ?? "");
@@ -43,7 +43,7 @@ describe("standalone: Check and xDS follow the config file", () => {
     tmp = await tempDir();
     file = await tmp.write("tp.yaml", configText([a, b]));
     serve = await startServe(file);
-    await connect(serve);
+    connect(serve);
   });
   after(async () => {
     client?.close();
@@ -124,7 +124,7 @@ describe("standalone: Check and xDS follow the config file", () => {
     assert.equal((await serve.waitExit()).signal, "SIGKILL");
 
     serve = await startServe(file);
-    await connect(serve);
+    connect(serve);
     await waitFor(async () => (await serving(serve)).split(",").length === 2, 15_000, () => "pods routable after restart");
     const again = new Browser(client as grpc.Client, "bob-again");
     for (const [k, v] of jar) again.cookies.set(k, v);
