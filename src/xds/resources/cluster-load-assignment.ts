@@ -33,18 +33,16 @@ export function buildClusterLoadAssignment(clusterName: string, endpoints: reado
 }
 
 /**
- * A pod's endpoints: its one host:port, HEALTHY, or DRAINING when the pod is
- * not healthy (the ticket core stops issuing tickets for it; its route and
- * cluster stay so existing tickets keep working). Envoy reads DRAINING as
- * unhealthy; with one host per cluster the default panic threshold still
- * routes to it, but Envoy releases that exclude EDS-draining hosts from load
- * balancing (runtime guard `envoy.reloadable_features.exclude_host_in_eds_status_draining`)
- * would not: check the gateway's Envoy version before relying on it.
+ * A pod's endpoints: its one host:port, always HEALTHY. A pod that is not
+ * healthy (not ready, draining) keeps its cluster, endpoints and route so
+ * existing tickets keep working; keeping new users off it is the ticket
+ * core's job (it issues no ticket for such a pod), not Envoy's. We must not
+ * send DRAINING here: Envoy excludes EDS-DRAINING hosts from load balancing
+ * (envoy#30622; its runtime guard was removed in envoy#37185), which would
+ * answer 503 to the users the pod still holds.
  */
 export function buildPodLoadAssignment(clusterName: string, pod: PodModel): ClusterLoadAssignment {
-  return buildClusterLoadAssignment(clusterName, [
-    { host: pod.host, port: pod.port, health: pod.healthy ? HealthStatus.HEALTHY : HealthStatus.DRAINING },
-  ]);
+  return buildClusterLoadAssignment(clusterName, [{ host: pod.host, port: pod.port, health: HealthStatus.HEALTHY }]);
 }
 
 /** Errors (path-prefixed) in a ClusterLoadAssignment our builders must never produce. */
