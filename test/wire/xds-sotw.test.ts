@@ -30,7 +30,6 @@ function typeStatus(stack: XdsStack, nodeId: string, typeUrl: string): TypeStatu
  * ("endpoints[0].locality unset"), so grpc-js-xds NACKs every pod's
  * ClusterLoadAssignment. `locality: {}` fixes it; these tests then pass.
  */
-const BLOCKED_ON_LOCALITY = "grpc-js-xds NACKs ClusterLoadAssignments without endpoints[].locality (builder sets none)";
 
 const twoPods = (): ReturnType<typeof model> => model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")])]);
 
@@ -65,7 +64,7 @@ describe("xDS SotW with grpc-js-xds", () => {
     }
   });
 
-  it("initial fetch: the pod's endpoints arrive and are ACKed", { todo: BLOCKED_ON_LOCALITY }, async () => {
+  it("initial fetch: the pod's endpoints arrive and are ACKed", async () => {
     const stack = await startXdsStack(twoPods());
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-eds" });
     try {
@@ -105,14 +104,19 @@ describe("xDS SotW with grpc-js-xds", () => {
     }
   });
 
-  it("a drained pod's endpoints turn DRAINING", { todo: BLOCKED_ON_LOCALITY }, async () => {
+  it("a pod that stops being healthy keeps its route and HEALTHY endpoints, so its existing tickets still reach it", async () => {
     const stack = await startXdsStack(twoPods());
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-drain" });
     try {
       peer.watch("endpoints", key("shiny", "p1"));
+      peer.watch("routes", ROUTES);
       await peer.untilValue("endpoints", key("shiny", "p1"), () => true, 3_000);
-      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1", false), pod("p2", "10.0.0.2")])]));
-      await peer.untilValue("endpoints", key("shiny", "p1"), (c) => c.endpoints[0]?.lb_endpoints[0]?.health_status === "DRAINING", 3_000);
+      // p1 turns unhealthy; p3 is added in the same edit so we can see the edit has been pushed.
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1", false), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
+      const routes = await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p3")), 3_000);
+      assert.ok(hasRoute(key("shiny", "p1"))(routes), "p1 keeps its route");
+      // Envoy excludes EDS-DRAINING hosts from load balancing, so health stays HEALTHY.
+      assert.equal(peer.current("endpoints", key("shiny", "p1"))?.endpoints[0]?.lb_endpoints[0]?.health_status, "HEALTHY");
     } finally {
       await peer.close();
       await stack.close();
@@ -203,7 +207,7 @@ describe("xDS SotW with grpc-js-xds", () => {
     }
   });
 
-  it("make before use: a new pod is routable only after the client has ACKed its cluster, endpoints and route", { todo: BLOCKED_ON_LOCALITY }, async () => {
+  it("make before use: a new pod is routable only after the client has ACKed its cluster, endpoints and route", async () => {
     const stack = await startXdsStack(model([app("shiny", [pod("p1", "10.0.0.1")])]));
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-mbu" });
     const p2 = key("shiny", "p2");

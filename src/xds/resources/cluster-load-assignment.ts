@@ -23,6 +23,8 @@ export function buildClusterLoadAssignment(clusterName: string, endpoints: reado
     clusterName,
     endpoints: [
       {
+        // An explicit (empty) locality: Envoy accepts none, but gRPC's xDS client rejects "locality unset".
+        locality: {},
         lbEndpoints: endpoints.map((e) => ({
           endpoint: { address: socketAddress(e.host, e.port) },
           healthStatus: e.health ?? HealthStatus.UNKNOWN,
