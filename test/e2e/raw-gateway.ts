@@ -9,6 +9,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { Cluster } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
+import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { adsClient } from "../support/envoy-protos.js";
 
@@ -33,6 +34,8 @@ export class RawGateway {
   clusters: string[] = [];
   /** Per app path prefix, the pod names with a route (header match). */
   routes: { prefix: string; pods: string[] }[] = [];
+  /** Per cluster name, the endpoint addresses last sent (`host:port`). */
+  endpoints = new Map<string, string[]>();
   acks = 0;
   #edsNames: string[] = [];
   #ended = false;
@@ -94,6 +97,11 @@ export class RawGateway {
       });
       this.#send(RDS, [ROUTES], r.version_info, r.nonce);
     } else if (r.type_url === EDS) {
+      for (const a of r.resources) {
+        const cla = ClusterLoadAssignment.decode(a.value);
+        const hosts = cla.endpoints.flatMap((l) => l.lbEndpoints.map((e) => `${e.endpoint?.address?.socketAddress?.address ?? "?"}:${String(e.endpoint?.address?.socketAddress?.portValue ?? "?")}`));
+        this.endpoints.set(cla.clusterName, hosts);
+      }
       this.#send(EDS, this.#edsNames, r.version_info, r.nonce);
     } else {
       this.#send(r.type_url, [], r.version_info, r.nonce);
