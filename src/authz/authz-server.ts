@@ -1,7 +1,8 @@
 /**
  * The Runnable that serves Check and the access-log service over grpc-js.
  * Both share one server when `listen.accessLog` is absent or equal to
- * `listen.authz`; otherwise each gets its own server and port. Port 0 binds a
+ * `listen.authz` (unless that is port 0); otherwise each gets its own server
+ * and port. Port 0 binds a
  * free port; `addresses` reports what was bound.
  */
 import * as grpc from "@grpc/grpc-js";
@@ -58,7 +59,8 @@ export class AuthzServer implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     const { listen } = this.#options;
-    const shared = listen.accessLog === undefined || listen.accessLog === listen.authz;
+    // The same HOST:PORT means one server; two "port 0" addresses mean two free ports.
+    const shared = listen.accessLog === undefined || (listen.accessLog === listen.authz && !listen.authz.endsWith(":0"));
     const authzServer = this.#newServer();
     authzServer.addService(this.check.definition, this.check.implementation);
     if (shared) authzServer.addService(this.accessLog.definition, this.accessLog.implementation);
