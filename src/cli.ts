@@ -211,6 +211,15 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
 /** Starts the app, prints the listening lines, then waits for a signal and shuts down. */
 async function run(app: StandaloneApp, logger: Logger): Promise<number> {
   const controller = new AbortController();
+  // Handlers go in before the first listening line: a script may signal as soon as it reads one.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  process.on("SIGHUP", () => {
+    logger.info("SIGHUP: reloading the config file");
+    void app.reload();
+  });
   try {
     await app.start(controller.signal, (server, address) => io.out(`${server} listening on ${address}`));
   } catch (err) {
@@ -220,14 +229,7 @@ async function run(app: StandaloneApp, logger: Logger): Promise<number> {
   }
   for (const line of app.nextSteps()) io.err(line);
 
-  process.on("SIGHUP", () => {
-    logger.info("SIGHUP: reloading the config file");
-    void app.reload();
-  });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await stopSignal;
   logger.info(`${signal}: shutting down`, { graceMs: SHUTDOWN_GRACE_MS });
   const forced = setTimeout(() => {
     logger.error("shutdown did not finish in time; forcing exit", { graceMs: SHUTDOWN_GRACE_MS });

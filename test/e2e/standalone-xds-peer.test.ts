@@ -1,11 +1,9 @@
 /**
  * The real CLI seen by an independent xDS client: gRPC's own XdsClient
- * (@grpc/grpc-js-xds) validates and ACKs each pod's Cluster as file edits
- * add and remove pods. It NACKs our route table by design (gRPC knows no
- * direct_response), and today it NACKs our ClusterLoadAssignments because
- * they carry no `locality` (grpc-js-xds requires one; Envoy does not), so
- * routes and endpoints are checked with the Envoy-like client in
- * standalone.test.ts and here.
+ * (@grpc/grpc-js-xds) validates and ACKs each pod's Cluster and
+ * ClusterLoadAssignment as file edits add and remove pods. It NACKs our
+ * route table by design (gRPC knows no direct_response), so routes are
+ * checked with the Envoy-like client in standalone.test.ts and here.
  */
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
@@ -15,6 +13,11 @@ import { XdsPeer } from "../support/xds-client.js";
 import { RawGateway } from "./raw-gateway.js";
 import type { PodLine, ServeProcess, TempDir } from "./serve-process.js";
 import { configText, startServe, tempDir, waitFor } from "./serve-process.js";
+
+function endpointOf(v: XdsValues["endpoints"]): string {
+  const sa = v.endpoints[0]?.lb_endpoints[0]?.endpoint?.address?.socket_address;
+  return `${sa?.address ?? "?"}:${String(sa?.port_value ?? "?")}`;
+}
 
 function kindOf(v: XdsValues["cluster"]): string {
   return `${v.type} ${v.name}`;
@@ -47,16 +50,23 @@ describe("standalone: grpc-js-xds receives clusters and endpoints", () => {
   it("gets a cluster per pod (validated and ACKed by grpc-js-xds) and its endpoints, and follows edits", async () => {
     const p = peer as XdsPeer;
     const gw = gateway as RawGateway;
-    for (const name of ["a", "b", "c"]) p.watch("cluster", `default/shiny/${name}`);
+    for (const name of ["a", "b", "c"]) {
+      p.watch("cluster", `default/shiny/${name}`);
+      p.watch("endpoints", `default/shiny/${name}`);
+    }
     assert.equal(kindOf(await p.untilValue("cluster", "default/shiny/a", () => true, 15_000)), "EDS default/shiny/a");
     await p.untilValue("cluster", "default/shiny/b", () => true, 15_000);
     assert.equal(p.status("cluster", "default/shiny/a")?.clientStatus, "ACKED");
+    assert.equal(endpointOf(await p.untilValue("endpoints", "default/shiny/a", () => true, 15_000)), "127.0.0.1:8081");
+    assert.equal(endpointOf(await p.untilValue("endpoints", "default/shiny/b", () => true, 15_000)), "127.0.0.1:8082");
+    assert.equal(p.status("endpoints", "default/shiny/a")?.clientStatus, "ACKED");
     const eps = (): string => [...gw.endpoints.entries()].map(([k, v]) => `${k}=${v.join()}`).sort().join(" ");
     await waitFor(() => eps() === "default/shiny/a=127.0.0.1:8081 default/shiny/b=127.0.0.1:8082", 15_000, () => `endpoints a, b (have ${eps()})`);
 
     // Pod added.
     await writeFile(file, configText([a, b, c]));
     await p.untilValue("cluster", "default/shiny/c", () => true, 15_000);
+    assert.equal(endpointOf(await p.untilValue("endpoints", "default/shiny/c", () => true, 15_000)), "127.0.0.1:8083");
     await waitFor(() => gw.endpoints.get("default/shiny/c")?.join() === "127.0.0.1:8083", 15_000, () => `endpoints of c (have ${eps()})`);
 
     // Pod made not ready: its cluster stays, so the users it holds keep reaching it.
