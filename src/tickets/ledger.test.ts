@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppLedger } from "./ledger.js";
-import { makeSpec, pod } from "./test-fixtures.js";
+import { makeSpec, pod } from "./tickets.fixture.js";
 import type { PodRecord } from "./pod-record.js";
 
 function ledger(ticketsPerPod = 2): AppLedger {

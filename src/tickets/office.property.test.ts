@@ -8,7 +8,7 @@ import { FakeClock } from "../../test/support/fake-clock.js";
 import { TicketOffice } from "./office.js";
 import { verifyQueueToken } from "./queue-token.js";
 import { SigningKeys } from "./signing-keys.js";
-import { APP, keyRing, makeSpec, sequentialIds } from "./test-fixtures.js";
+import { APP, keyRing, makeSpec, sequentialIds } from "./tickets.fixture.js";
 import type { AppSpec } from "../config/app-spec.js";
 import type { DeskSnapshot, OfficeChange, PodInput } from "./types.js";
 

@@ -4,7 +4,7 @@ import { FakeClock } from "../../test/support/fake-clock.js";
 import { TicketOffice } from "./office.js";
 import { signTicketToken } from "./ticket-token.js";
 import { SigningKeys } from "./signing-keys.js";
-import { APP, harness, keyRing, makeSpec, pod, sequentialIds } from "./test-fixtures.js";
+import { APP, harness, keyRing, makeSpec, pod, sequentialIds } from "./tickets.fixture.js";
 import type { Admission, DeskSnapshot, OfficeChange } from "./types.js";
 
 type Issued = Extract<Admission, { kind: "issued" }>;

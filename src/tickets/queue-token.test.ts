@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { signQueueToken, verifyQueueToken } from "./queue-token.js";
 import { SigningKeys } from "./signing-keys.js";
-import { keyRing } from "./test-fixtures.js";
+import { keyRing } from "./tickets.fixture.js";
 import { signTicketToken } from "./ticket-token.js";
 
 const keys = new SigningKeys(keyRing("k1"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SigningKeys, checkKeyRing } from "./signing-keys.js";
-import { keyRing } from "./test-fixtures.js";
+import { keyRing } from "./tickets.fixture.js";
 import { signTicketToken, verifyTicketToken, type TicketClaims } from "./ticket-token.js";
 import { MAX_TOKEN_LENGTH } from "./token-envelope.js";
 
