@@ -96,6 +96,7 @@ export function connectAds(address: string): {
   };
 }
 
+// protobufjs encodes google.protobuf.Value only with camelCase oneof names (string_value is silently dropped).
 export function node(id: string, cluster = "", group?: string): object {
-  return group === undefined ? { id, cluster } : { id, cluster, metadata: { fields: { "ticketplane.group": { string_value: group } } } };
+  return group === undefined ? { id, cluster } : { id, cluster, metadata: { fields: { "ticketplane.group": { stringValue: group } } } };
 }

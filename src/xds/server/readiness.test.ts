@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { TYPE_URLS } from "../resources/type-urls.js";
+import { node, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
+import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+
+const CDS = TYPE_URLS.cluster;
+const EDS = TYPE_URLS.endpoints;
+const RDS = TYPE_URLS.routes;
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+async function acked(env: AdsTestEnv, s: TestAdsStream<DeltaWireResponse>, r: DeltaWireResponse): Promise<void> {
+  s.send({ type_url: r.type_url, response_nonce: r.nonce });
+  await until(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.lastSentNonce === r.nonce && t.ackedAt !== undefined && t.ackedVersion === r.system_version_info)));
+}
+
+describe("make before use (readiness)", () => {
+  let env: AdsTestEnv;
+  beforeEach(async () => {
+    env = await startAdsEnv({ ackTimeoutMs: 5_000 });
+  });
+  afterEach(async () => {
+    await env.close();
+  });
+
+  it("with no gateway connected, a pod is routable at once", () => {
+    const events: string[] = [];
+    env.ads.onRoutable((g, p, r) => events.push(`${g} ${p} ${r}`));
+    env.setPods(["ns/a/p1"]);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p1"), true);
+    assert.deepEqual(events, ["default ns/a/p1 true"]);
+    env.setPods([]);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p1"), false);
+    assert.deepEqual(events, ["default ns/a/p1 true", "default ns/a/p1 false"]);
+  });
+
+  it("reports a pod routable only after the gateway ACKed its cluster, endpoints and route", async () => {
+    env.setPods(["ns/a/p1"]);
+    const s = env.peer.delta();
+    s.send({ node: node("gw-1"), type_url: CDS });
+    await acked(env, s, await s.next());
+    s.send({ type_url: RDS, resource_names_subscribe: ["ticketplane-routes"] });
+    await acked(env, s, await s.next());
+    s.send({ type_url: EDS, resource_names_subscribe: ["ns/a/p1"] });
+    await acked(env, s, await s.next());
+
+    const events: string[] = [];
+    env.ads.onRoutable((_g, p, r) => events.push(`${p} ${r}`));
+    env.setPods(["ns/a/p1", "ns/a/p2"]);
+    const cds = await s.next();
+    const rds = await s.next();
+    assert.deepEqual([cds.type_url, rds.type_url], [CDS, RDS]);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    await acked(env, s, cds);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    await acked(env, s, rds);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    s.send({ type_url: EDS, resource_names_subscribe: ["ns/a/p2"] });
+    const eds = await s.next();
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    assert.deepEqual(events, []);
+    await acked(env, s, eds);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), true);
+    assert.deepEqual(events, ["ns/a/p2 true"]);
+    await s.close();
+  });
+
+  it("a NACKed route does not make the pod routable", async () => {
+    env.setPods(["ns/a/p1"]);
+    const s = env.peer.delta();
+    s.send({ node: node("gw-1"), type_url: CDS });
+    await acked(env, s, await s.next());
+    s.send({ type_url: RDS, resource_names_subscribe: ["ticketplane-routes"] });
+    await acked(env, s, await s.next());
+    env.setPods(["ns/a/p1", "ns/a/p2"]);
+    await acked(env, s, await s.next()); // CDS
+    const rds = await s.next();
+    s.send({ type_url: RDS, response_nonce: rds.nonce, error_detail: { code: 3, message: "no" } });
+    s.send({ type_url: EDS, resource_names_subscribe: ["ns/a/p2"] });
+    await acked(env, s, await s.next());
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    await s.close();
+  });
+
+  it("a gateway that never ACKs delays only its own group, and only for the bounded wait", async () => {
+    env.setPods(["ns/a/p1"], {}, "slow");
+    const s = env.peer.delta();
+    s.send({ node: node("gw-slow", "", "slow"), type_url: CDS });
+    await s.next(); // never ACKed
+    env.setPods(["ns/a/p1", "ns/a/p2"], {}, "slow");
+    env.setPods(["ns/b/q1"], {}, "fast");
+    assert.equal(env.ads.isRoutable("fast", "ns/b/q1"), true);
+    assert.equal(env.ads.isRoutable("slow", "ns/a/p2"), false);
+    env.clock.advance(4_999);
+    env.ads.sweepAckTimeouts();
+    assert.equal(env.ads.isRoutable("slow", "ns/a/p2"), false);
+    env.clock.advance(1);
+    env.ads.sweepAckTimeouts();
+    assert.equal(env.ads.isRoutable("slow", "ns/a/p2"), true);
+    assert.equal(await env.metric("ticketplane_xds_ack_timeout_total", { group: "slow" }), 1);
+    assert.equal(await env.metric("ticketplane_xds_ack_timeout_total", { group: "fast" }), 0);
+    await s.close();
+  });
+
+  it("a gateway that disconnects no longer holds pods back", async () => {
+    env.setPods(["ns/a/p1"]);
+    const s = env.peer.delta();
+    s.send({ node: node("gw-1"), type_url: CDS });
+    await s.next();
+    env.setPods(["ns/a/p1", "ns/a/p2"]);
+    assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
+    s.cancel();
+    await s.status;
+    await until(() => env.ads.isRoutable("default", "ns/a/p2"));
+    assert.equal(env.cache.watchCount(), 0);
+  });
+});
