@@ -102,21 +102,23 @@ export class SnapshotCache implements ConfigWatcher {
 
 /** The intermediate snapshot of a removal: `next`, plus the clusters and endpoints of `prev` that `next` drops. Undefined when nothing is dropped. */
 function keepRemovedClusters(prev: Snapshot, next: Snapshot): Snapshot | undefined {
-  const kept = new Map<TypeUrl, ReadonlyMap<string, EncodedResource>>();
-  let dropped = false;
-  for (const typeUrl of PUSH_ORDER) {
+  const dropped = (typeUrl: TypeUrl): EncodedResource[] => {
     const after = next.resources(typeUrl);
-    if (typeUrl !== TYPE_URLS.cluster && typeUrl !== TYPE_URLS.endpoints) {
-      kept.set(typeUrl, after);
-      continue;
-    }
-    const merged = new Map(after);
-    for (const [name, r] of prev.resources(typeUrl)) {
-      if (after.has(name)) continue;
-      merged.set(name, r);
-      dropped = true;
-    }
+    return [...prev.resources(typeUrl).values()].filter((r) => !after.has(r.name));
+  };
+  const droppedClusters = dropped(TYPE_URLS.cluster);
+  const droppedEndpoints = dropped(TYPE_URLS.endpoints);
+  if (droppedClusters.length === 0 && droppedEndpoints.length === 0) return undefined;
+  const kept = new Map<TypeUrl, ReadonlyMap<string, EncodedResource>>();
+  for (const typeUrl of PUSH_ORDER) kept.set(typeUrl, next.resources(typeUrl));
+  for (const [typeUrl, extra] of [
+    [TYPE_URLS.cluster, droppedClusters],
+    [TYPE_URLS.endpoints, droppedEndpoints],
+  ] as const) {
+    if (extra.length === 0) continue;
+    const merged = new Map(next.resources(typeUrl));
+    for (const r of extra) merged.set(r.name, r);
     kept.set(typeUrl, merged);
   }
-  return dropped ? Snapshot.fromEncoded(kept) : undefined;
+  return Snapshot.fromEncoded(kept);
 }
