@@ -50,7 +50,8 @@ export class DeltaWatch implements CacheWatch {
     const fast = this.#base !== undefined && this.#base === prev;
     this.#base = next;
     const sub = this.stream.subscription(this.typeUrl);
-    const delta = fast ? deltaFromChange(sub, change) : computeDelta(sub, next.resources(this.typeUrl));
-    if (!isEmptyDelta(delta)) this.respond({ typeUrl: this.typeUrl, systemVersion: next.typeVersion(this.typeUrl), ...delta });
+    const resources = next.resources(this.typeUrl);
+    const delta = fast ? deltaFromChange(sub, change) : computeDelta(sub, resources);
+    if (!isEmptyDelta(delta)) this.respond({ typeUrl: this.typeUrl, systemVersion: next.typeVersion(this.typeUrl), ...delta, resources });
   }
 }

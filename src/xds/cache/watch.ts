@@ -36,6 +36,12 @@ export interface DeltaCacheResponse {
   readonly systemVersion: string;
   readonly changed: readonly EncodedResource[];
   readonly removed: readonly string[];
+  /**
+   * The snapshot's resources of the type this response was computed
+   * against (shared, immutable): a base a stream may keep what it knows
+   * as, instead of a private copy.
+   */
+  readonly resources: ReadonlyMap<string, EncodedResource>;
 }
 
 /** Cancels a watch; idempotent. */

@@ -1,4 +1,5 @@
 import type { EncodedResource } from "../cache/encoded-resource.js";
+import { LayeredMap } from "../cache/layered-map.js";
 
 export interface NackRecord {
   /** The version the client rejected (what we sent with that nonce). */
@@ -13,6 +14,11 @@ export interface NackRecord {
  * ACKed, and its last NACK. Responses sent before the latest one are folded
  * into it, because only a request carrying the latest nonce counts (older
  * nonces are stale and ignored).
+ *
+ * Memory: what was ACKed is kept as the snapshot map the stream is in step
+ * with plus its differences (LayeredMap), and pending responses as the
+ * shared arrays they were sent from, so a thousand streams in step share
+ * one copy.
  */
 export class AckState {
   lastNonce: string | undefined;
@@ -21,28 +27,34 @@ export class AckState {
   ackedVersion: string | undefined;
   ackedAt: number | undefined;
   lastNack: NackRecord | undefined;
-  readonly #acked = new Map<string, EncodedResource>();
-  #pending: { replace: boolean; upserts: Map<string, EncodedResource>; removed: Set<string> } | undefined;
+  readonly #acked = new LayeredMap<EncodedResource, EncodedResource>(
+    (r) => r,
+    (a, b) => a === b,
+  );
+  #pending: Pending | undefined;
 
   /**
    * Records a response. `replace` (state of the world): the response is the
    * whole of what the client should hold; otherwise (delta) it applies
-   * `upserted` and `removed` on top of what it holds.
+   * `upserted` and `removed` on top of what it holds. `from` is the
+   * snapshot's map of the type the response was computed against, if any:
+   * the base the ACKed state is re-expressed over.
    */
-  sent(nonce: string, version: string, at: number, upserted: readonly EncodedResource[], removed: readonly string[], replace: boolean): void {
+  sent(
+    nonce: string,
+    version: string,
+    at: number,
+    upserted: readonly EncodedResource[],
+    removed: readonly string[],
+    replace: boolean,
+    from?: ReadonlyMap<string, EncodedResource>,
+  ): void {
     this.lastNonce = nonce;
     this.lastSentVersion = version;
     this.lastSentAt = at;
-    if (replace || !this.#pending) this.#pending = { replace, upserts: new Map(), removed: new Set() };
-    const p = this.#pending;
-    for (const r of upserted) {
-      p.upserts.set(r.name, r);
-      p.removed.delete(r.name);
-    }
-    for (const name of removed) {
-      p.upserts.delete(name);
-      p.removed.add(name);
-    }
+    if (replace || !this.#pending) this.#pending = { replace, parts: [], from };
+    this.#pending.parts.push({ upserted, removed });
+    this.#pending.from = from;
   }
 
   /** The client accepted the latest response: it now holds what was pending. */
@@ -53,8 +65,12 @@ export class AckState {
     this.ackedAt = at;
     if (!p) return;
     if (p.replace) this.#acked.clear();
-    for (const name of p.removed) this.#acked.delete(name);
-    for (const [name, r] of p.upserts) this.#acked.set(name, r);
+    // In send order: a name is upserted or removed within one response, never both.
+    for (const part of p.parts) {
+      for (const name of part.removed) this.#acked.delete(name);
+      for (const r of part.upserted) this.#acked.set(r.name, r);
+    }
+    this.#acked.rebase(p.from);
   }
 
   /** The client rejected the latest response and keeps what it had ACKed before. */
@@ -71,4 +87,11 @@ export class AckState {
   get ackedCount(): number {
     return this.#acked.size;
   }
+}
+
+/** Responses sent since the last ACK/NACK, as the (shared) arrays they were sent from. */
+interface Pending {
+  readonly replace: boolean;
+  readonly parts: { readonly upserted: readonly EncodedResource[]; readonly removed: readonly string[] }[];
+  from: ReadonlyMap<string, EncodedResource> | undefined;
 }

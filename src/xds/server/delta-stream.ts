@@ -1,6 +1,7 @@
 import type { DeltaDiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import type { DeltaSubscription } from "../cache/delta.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
+import { LayeredMap } from "../cache/layered-map.js";
 import type { CancelWatch, DeltaCacheResponse, DeltaStreamView } from "../cache/watch.js";
 import { WILDCARD_TYPES, type TypeUrl } from "../resources/type-urls.js";
 import { AckState } from "./ack-state.js";
@@ -13,7 +14,11 @@ import type { StreamContext } from "./stream-context.js";
 class DeltaTypeState implements DeltaSubscription {
   wildcard = false;
   readonly subscribed = new Set<string>();
-  readonly known = new Map<string, string>();
+  /** Kept over the snapshot map last sent from (shared by the streams in step with it), plus differences. */
+  readonly known = new LayeredMap<string, EncodedResource>(
+    (r) => r.version,
+    (v, r) => v === r.version,
+  );
   readonly ack = new AckState();
   cancel: CancelWatch | undefined;
 }
@@ -114,6 +119,7 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     if (!this.send(r.typeUrl, encodeDeltaResponse(r.systemVersion, r.typeUrl, nonce, r.changed, r.removed))) return;
     for (const res of r.changed) state.known.set(res.name, res.version);
     for (const name of r.removed) state.known.delete(name);
-    state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), r.changed, r.removed, false);
+    state.known.rebase(r.resources);
+    state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), r.changed, r.removed, false, r.resources);
   }
 }

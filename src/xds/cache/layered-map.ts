@@ -1,0 +1,112 @@
+/**
+ * A per-stream map stored as a shared, immutable base (a snapshot's map of
+ * one type, held by many streams) plus a small private overlay of the
+ * differences. A stream in step with a snapshot costs a pointer instead of a
+ * copy of thousands of entries; one that diverges (a subset subscription, a
+ * NACK, a reconnect with other versions) gets a private map only when that is
+ * smaller than the overlay would be.
+ */
+export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
+  #base: ReadonlyMap<string, B> | undefined;
+  /** name → value that differs from the base; `undefined` hides a base entry. */
+  #overlay = new Map<string, V | undefined>();
+  #size = 0;
+  /** Overlay size above which `rebase` recomputes the overlay. */
+  #limit = MIN_LIMIT;
+
+  /**
+   * @param project the value a base entry stands for
+   * @param same whether a value equals a base entry (so it needs no overlay entry)
+   */
+  constructor(
+    private readonly project: (b: B) => V,
+    private readonly same: (v: V, b: B) => boolean,
+  ) {}
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(name: string): V | undefined {
+    if (this.#overlay.has(name)) return this.#overlay.get(name);
+    const b = this.#base?.get(name);
+    return b === undefined ? undefined : this.project(b);
+  }
+
+  has(name: string): boolean {
+    if (this.#overlay.has(name)) return this.#overlay.get(name) !== undefined;
+    return this.#base?.has(name) ?? false;
+  }
+
+  set(name: string, value: V): void {
+    if (!this.has(name)) this.#size++;
+    const b = this.#base?.get(name);
+    if (b !== undefined && this.same(value, b)) this.#overlay.delete(name);
+    else this.#overlay.set(name, value);
+  }
+
+  delete(name: string): void {
+    if (!this.has(name)) return;
+    this.#size--;
+    if (this.#base?.has(name)) this.#overlay.set(name, undefined);
+    else this.#overlay.delete(name);
+  }
+
+  clear(): void {
+    this.#base = undefined;
+    this.#overlay = new Map();
+    this.#size = 0;
+    this.#limit = MIN_LIMIT;
+  }
+
+  /**
+   * Re-expresses the contents (unchanged) over `next` when the overlay has
+   * grown past its limit: as `next` plus the differences when those are
+   * fewer than the entries, else as a private map. Amortised: the limit
+   * doubles with the overlay that remains.
+   */
+  rebase(next: ReadonlyMap<string, B> | undefined): void {
+    if (this.#overlay.size <= this.#limit) return;
+    let diff: Map<string, V | undefined> | undefined = new Map();
+    if (next) {
+      for (const [name, b] of next) {
+        const v = this.get(name);
+        if (v === undefined) diff.set(name, undefined);
+        else if (!this.same(v, b)) diff.set(name, v);
+        if (diff.size >= this.#size) break;
+      }
+      if (diff.size < this.#size) for (const [name, v] of this) if (!next.has(name)) diff.set(name, v);
+    }
+    if (!next || diff.size >= this.#size) {
+      diff = new Map(this);
+      this.#base = undefined;
+    } else {
+      this.#base = next;
+    }
+    this.#overlay = diff;
+    this.#limit = Math.max(MIN_LIMIT, 2 * diff.size);
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    for (const [name, v] of this.#overlay) if (v !== undefined) yield [name, v];
+    if (this.#base) for (const [name, b] of this.#base) if (!this.#overlay.has(name)) yield [name, this.project(b)];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
+    for (const [name, v] of this.entries()) fn(v, name, this);
+  }
+}
+
+const MIN_LIMIT = 32;
