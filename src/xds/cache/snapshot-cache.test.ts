@@ -69,3 +69,15 @@ describe("SnapshotCache", () => {
     for (const c of cancels) c();
   });
 });
+
+describe("SnapshotCache.canonicalName", () => {
+  it("returns the snapshot's own string for a known resource, else the name given", () => {
+    const cache = new SnapshotCache();
+    cache.setSnapshot("g", Snapshot.build(gatewayResources(["ns/a/p1"])));
+    const own = cache.getSnapshot("g")?.get(TYPE_URLS.endpoints, "ns/a/p1")?.name;
+    const decoded = ["ns/a/", "p1"].join("");
+    assert.equal(cache.canonicalName("g", TYPE_URLS.endpoints, decoded), own);
+    assert.equal(cache.canonicalName("g", TYPE_URLS.endpoints, "nope"), "nope");
+    assert.equal(cache.canonicalName("other", TYPE_URLS.endpoints, decoded), decoded);
+  });
+});

@@ -64,6 +64,10 @@ export class SnapshotCache implements ConfigWatcher {
     return this.#open(stream.group, new DeltaWatch(request.typeUrl, stream, respond));
   }
 
+  canonicalName(group: string, typeUrl: TypeUrl, name: string): string {
+    return this.#snapshots.get(group)?.get(typeUrl, name)?.name ?? name;
+  }
+
   /** Open watches (for status and leak tests). */
   watchCount(group?: string): number {
     let n = 0;

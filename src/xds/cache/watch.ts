@@ -59,4 +59,10 @@ export type CancelWatch = () => void;
 export interface ConfigWatcher {
   createWatch(request: SotwSubscription, stream: SotwStreamView, respond: (response: SotwCacheResponse) => void): CancelWatch;
   createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: (response: DeltaCacheResponse) => void): CancelWatch;
+  /**
+   * The group's own string for a resource name, when its snapshot has that
+   * resource (else `name`): streams keep subscribed names as this shared
+   * string rather than one decoded copy per stream.
+   */
+  canonicalName?(group: string, typeUrl: TypeUrl, name: string): string;
 }

@@ -60,7 +60,7 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     }
     for (const name of req.resourceNamesSubscribe) {
       if (name === "*") state.wildcard = true;
-      else state.subscribed.add(name);
+      else state.subscribed.add(this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name);
       changed = true;
     }
     for (const name of req.resourceNamesUnsubscribe) {
