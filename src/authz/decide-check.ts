@@ -6,7 +6,7 @@
  * This module (and everything it imports) must stay I/O-free: the valid-ticket
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
-import type { AppKey, AppSpec } from "../config/app-spec.js";
+import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import type { PodView, TicketDesk, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
 import { readCookie } from "./cookies.js";
@@ -86,7 +86,7 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
 
   const app = ctx.apps.match(input.host, input.path);
   if (app === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
-  const key = `${app.namespace}/${app.name}`;
+  const key = appKey(app.namespace, app.name);
   const ticketToken = readCookie(cookie, app.ticket.cookieName);
   const queueToken = readCookie(cookie, app.ticket.queueCookieName);
   const admission = ctx.desk.admit(key, { ticketToken, queueToken });

@@ -6,7 +6,8 @@
  * `reason` (a closed set).
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { TicketDesk } from "../tickets/types.js";
+import { appKey } from "../config/app-spec.js";
+import type { AppFigures, TicketDesk } from "../tickets/types.js";
 import type { OutcomeKind } from "./decide-check.js";
 
 export const METRIC_NAMES = {
@@ -46,11 +47,7 @@ export function createAuthzMetrics(registry: Registry, desk: TicketDesk): AuthzM
       registers,
       collect(this: Gauge<"app">) {
         this.reset();
-        for (const spec of desk.apps()) {
-          const app = `${spec.namespace}/${spec.name}`;
-          const f = desk.figures(app);
-          if (f !== undefined) this.set({ app }, pick(f));
-        }
+        forEachAppFigures(desk, (app, f) => this.set({ app }, pick(f)));
       },
     });
   perApp(METRIC_NAMES.currentUsers, "The number of current users (tickets in use).", (f) => f.used);
@@ -64,11 +61,7 @@ export function createAuthzMetrics(registry: Registry, desk: TicketDesk): AuthzM
     registers,
     collect(this: Counter<"app">) {
       this.reset();
-      for (const spec of desk.apps()) {
-        const app = `${spec.namespace}/${spec.name}`;
-        const f = desk.figures(app);
-        if (f !== undefined) this.inc({ app }, f.issuedTotal);
-      }
+      forEachAppFigures(desk, (app, f) => this.inc({ app }, f.issuedTotal));
     },
   });
   const duration = new Histogram({
@@ -100,3 +93,12 @@ export const noopAuthzMetrics: AuthzMetrics = {
   checkError: () => undefined,
   accessLogIgnored: () => undefined,
 };
+
+/** Calls `fn` with each app's key and current figures: the one loop every per-app metric reads at scrape time. */
+function forEachAppFigures(desk: TicketDesk, fn: (app: string, figures: AppFigures) => void): void {
+  for (const spec of desk.apps()) {
+    const app = appKey(spec.namespace, spec.name);
+    const f = desk.figures(app);
+    if (f !== undefined) fn(app, f);
+  }
+}

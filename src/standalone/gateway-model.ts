@@ -5,6 +5,7 @@
  * users keep their tickets); only `healthy` says whether new tickets may go
  * there. A pod removed from the file is gone from the desk, so its route goes.
  */
+import { appKey } from "../config/app-spec.js";
 import type { GatewayConfig } from "../config/config-file.js";
 import type { HostPort } from "../config/address.js";
 import type { TicketDesk } from "../tickets/types.js";
@@ -26,7 +27,7 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
   const gateway = inputs.gateway();
   const groups = new Map<string, AppModel[]>();
   for (const spec of desk.apps()) {
-    const key = `${spec.namespace}/${spec.name}`;
+    const key = appKey(spec.namespace, spec.name);
     const app: AppModel = {
       namespace: spec.namespace,
       name: spec.name,

@@ -10,6 +10,7 @@
  */
 import { readFile, rename } from "node:fs/promises";
 import type { Clock } from "../common/clock.js";
+import { appKey } from "../config/app-spec.js";
 import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { DeskSnapshot, RestoreReport, TicketDesk } from "../tickets/types.js";
@@ -124,7 +125,7 @@ export class StateStore {
 
   async #write(): Promise<void> {
     const { desk, clock, file } = this.#o;
-    const text = encodeStateFile({ format: STATE_FORMAT, version: STATE_VERSION, savedAt: clock.now(), apps: desk.apps().map((a) => `${a.namespace}/${a.name}`), desk: desk.snapshot() });
+    const text = encodeStateFile({ format: STATE_FORMAT, version: STATE_VERSION, savedAt: clock.now(), apps: desk.apps().map((a) => appKey(a.namespace, a.name)), desk: desk.snapshot() });
     try {
       await writeFileAtomic(file, text);
       this.#status.lastSavedAt = clock.now();

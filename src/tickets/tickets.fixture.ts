@@ -1,7 +1,7 @@
 /**
  * Fixtures for the ticket core's own tests (imported only by *.test.ts here).
  */
-import { DEFAULTS, type AppSpec } from "../config/app-spec.js";
+import { appKey, DEFAULTS, type AppSpec } from "../config/app-spec.js";
 import type { Clock } from "../common/clock.js";
 import { TicketOffice } from "./office.js";
 import type { KeyRing, OfficeChange, PodInput } from "./types.js";
@@ -66,7 +66,7 @@ export function harness(clock: Clock, spec: AppSpec = makeSpec(), pods: readonly
   const changes: OfficeChange[] = [];
   office.subscribe((c) => changes.push(c));
   office.setApps([spec]);
-  office.setPods(`${spec.namespace}/${spec.name}`, pods);
+  office.setPods(appKey(spec.namespace, spec.name), pods);
   changes.length = 0;
   return { office, changes };
 }
