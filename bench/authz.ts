@@ -21,7 +21,7 @@ import { AppIndex, createAuthzMetrics, createAuthzServer, DEFAULT_CHECK_LIMITS, 
 import { toCheckInput } from "../src/authz/check-service.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import { DEFAULTS, type AppSpec } from "../src/config/app-spec.js";
-import { TicketOffice } from "../src/tickets/index.js";
+import { TicketCore, admit } from "../src/tickets/index.js";
 
 const ROUNDS = 2;
 const WARMUP_MS = 1_500;
@@ -40,14 +40,14 @@ const APP: AppSpec = {
   ticket: { ...DEFAULTS.ticket, idleTimeoutMs: 3_600_000, maxLifetimeMs: 3_600_000 },
 };
 
-/** A desk with one app, one pod and one valid ticket; returns the cookie a browser would send. */
-function setUpDesk(): { desk: TicketOffice; cookie: string } {
-  const desk = new TicketOffice({ clock: systemClock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] }, routableByDefault: true });
-  desk.setApps([APP]);
-  desk.setPods("bench/shiny", [{ name: "shiny-7d9f-abcde", host: "10.244.1.17", port: 3838, ready: true }]);
-  const admission = desk.admit("bench/shiny", {});
+/** A ticket core with one app, one pod and one valid ticket; returns the cookie a browser would send. */
+function setUpCore(): { core: TicketCore; cookie: string } {
+  const core = new TicketCore({ clock: systemClock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] }, routableByDefault: true });
+  core.setApps([APP]);
+  core.setPods("bench/shiny", [{ name: "shiny-7d9f-abcde", host: "10.244.1.17", port: 3838, ready: true }]);
+  const admission = admit(core, "bench/shiny", {});
   if (admission.kind !== "issued") throw new Error(`bench set-up: expected a ticket, got ${admission.kind}`);
-  return { desk, cookie: `_ga=GA1.1.123456789.1700000000; ${APP.ticket.cookieName}=${admission.token}; theme=dark` };
+  return { core, cookie: `_ga=GA1.1.123456789.1700000000; ${APP.ticket.cookieName}=${admission.token}; theme=dark` };
 }
 
 /** A browser-like Check request, as Envoy would send it. */
@@ -136,9 +136,9 @@ async function baselineServer(): Promise<{ address: string; stop: () => Promise<
   return { address: `127.0.0.1:${String(port)}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
 }
 
-async function realServer(desk: TicketOffice): Promise<{ address: string; stop: () => Promise<void> }> {
-  const server = createAuthzServer({ desk, logger: silentLogger, metrics: createAuthzMetrics(new Registry(), desk), listen: { authz: "127.0.0.1:0" } });
-  await server.start(new AbortController().signal);
+async function realServer(core: TicketCore): Promise<{ address: string; stop: () => Promise<void> }> {
+  const server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
+  await server.start();
   return { address: server.addresses.authz, stop: () => server.stop() };
 }
 
@@ -164,17 +164,17 @@ async function assertValidPath(address: string, request: CheckRequest): Promise<
 
 async function main(): Promise<void> {
   const watch = networkWatch();
-  const { desk, cookie } = setUpDesk();
+  const { core, cookie } = setUpCore();
   const request = checkRequest(cookie);
   const encoded = Buffer.from(CheckRequest.encode(request).finish());
 
   // The decision and response for a valid ticket, in-process: no connection, no lookup.
-  const apps = new AppIndex(desk);
+  const apps = new AppIndex(core);
   watch.active(true);
   for (let i = 0; i < 20_000; i++) {
     const input = toCheckInput(request.attributes?.request?.http);
     if (typeof input === "string") throw new Error(input);
-    const outcome = decideCheck(input, { desk, apps, limits: DEFAULT_CHECK_LIMITS });
+    const outcome = decideCheck(input, { tickets: core, apps, limits: DEFAULT_CHECK_LIMITS });
     if (outcome.kind !== "valid") throw new Error(`expected valid, got ${outcome.kind}`);
     toCheckResponse(outcome);
   }
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     const base = await baselineServer();
     const b = await runLoad(base.address, encoded);
     await base.stop();
-    const real = await realServer(desk);
+    const real = await realServer(core);
     await assertValidPath(real.address, request);
     watch.active(true);
     const r = await runLoad(real.address, encoded);

@@ -233,7 +233,7 @@ async function runOurs(models: GatewayModel[], changes: { upserts: BuiltResource
   let current = models[0];
   const cache = new SnapshotCache();
   const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock });
-  const publisher = createPublisher({ models: () => [current], build: buildGatewayResources, cache, logger: silentLogger });
+  const publisher = createPublisher({ models: () => [current], build: buildGatewayResources, cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   const server = new grpc.Server({ "grpc.max_concurrent_streams": 100_000 });
   server.addService(ads.service, ads.implementation);

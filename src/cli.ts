@@ -16,8 +16,9 @@ import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
 import { formatFileErrors, parseConfigFile, validateDocumentText } from "./config/index.js";
-import { createStandaloneApp } from "./app.js";
-import type { StandaloneApp } from "./app.js";
+import { createTicketplane } from "./app.js";
+import type { Ticketplane } from "./app.js";
+import { createStandaloneMode } from "./standalone/index.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -198,38 +199,48 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
     return 1;
   }
 
-  let app: StandaloneApp;
+  const mode = createStandaloneMode({ configFile: opts.config, configText: text, config: parsed.value, clock: systemClock, logger });
+  let app: Ticketplane;
+  let leadershipLost!: () => void;
+  const lost = new Promise<"leadership-lost">((resolve) => (leadershipLost = () => resolve("leadership-lost")));
   try {
-    app = await createStandaloneApp({ configFile: opts.config, configText: text, config: parsed.value, logger, clock: systemClock, registry: new Registry() });
+    app = await createTicketplane(mode, { logger, clock: systemClock, registry: new Registry(), onLeadershipLost: leadershipLost });
   } catch (err) {
     logger.error("cannot build ticketplane", { error: errorMessage(err) });
+    io.err(`ticketplane: ${errorMessage(err)}`);
     return 1;
   }
-  return run(app, logger);
+  return run(app, logger, lost);
 }
 
 /** Starts the app, prints the listening lines, then waits for a signal and shuts down. */
-async function run(app: StandaloneApp, logger: Logger): Promise<number> {
-  const controller = new AbortController();
+async function run(app: Ticketplane, logger: Logger, lost: Promise<"leadership-lost">): Promise<number> {
   // Handlers go in before the first listening line: a script may signal as soon as it reads one.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   process.on("SIGHUP", () => {
-    logger.info("SIGHUP: reloading the config file");
-    void app.reload();
+    logger.info("SIGHUP: reloading the keys and the config file");
+    // reload() never rejects; the catch is the last line of defence against a crash on a signal.
+    app.reload().catch((err: unknown) => logger.error("SIGHUP reload failed; what is in force stays", { error: errorMessage(err) }));
   });
   try {
-    await app.start(controller.signal, (server, address) => io.out(`${server} listening on ${address}`));
+    await app.start((server, address) => io.out(`${server} listening on ${address}`));
   } catch (err) {
-    logger.error("start failed; stopping what started", { error: errorMessage(err) });
-    await app.stop();
+    // The manager has already stopped what started, in reverse order.
+    logger.error("start failed", { error: errorMessage(err) });
+    io.err(`ticketplane: ${errorMessage(err)}`);
     return 1;
   }
   for (const line of app.nextSteps()) io.err(line);
 
-  const signal = await stopSignal;
+  const signal = await Promise.race([stopSignal, lost]);
+  if (signal === "leadership-lost") {
+    await app.stop();
+    logger.error("stopped: this replica no longer leads");
+    return 1;
+  }
   logger.info(`${signal}: shutting down`, { graceMs: SHUTDOWN_GRACE_MS });
   const forced = setTimeout(() => {
     logger.error("shutdown did not finish in time; forcing exit", { graceMs: SHUTDOWN_GRACE_MS });
@@ -243,7 +254,6 @@ async function run(app: StandaloneApp, logger: Logger): Promise<number> {
   };
   process.once("SIGTERM", again);
   process.once("SIGINT", again);
-  controller.abort();
   try {
     await app.stop();
   } catch (err) {

@@ -8,7 +8,6 @@ import { AdminServer } from "./admin-server.js";
 interface Started {
   readonly server: AdminServer;
   readonly base: string;
-  readonly controller: AbortController;
 }
 
 async function startAdmin(overrides: { readiness?: () => Readiness; apps?: () => unknown; registry?: Registry } = {}): Promise<Started> {
@@ -24,11 +23,10 @@ async function startAdmin(overrides: { readiness?: () => Readiness; apps?: () =>
       logger: silentLogger,
     },
   );
-  const controller = new AbortController();
-  await server.start(controller.signal);
+  await server.start();
   const address = server.address();
   assert.ok(address !== undefined);
-  return { server, base: `http://${address}`, controller };
+  return { server, base: `http://${address}` };
 }
 
 describe("AdminServer", () => {
@@ -104,7 +102,7 @@ describe("AdminServer", () => {
     const port = Number(first.base.split(":").at(-1));
     const second = new AdminServer({ host: "127.0.0.1", port }, { registry: new Registry(), readiness: () => ({ ready: true, reasons: [] }), config: () => ({}), apps: () => ({}), xds: () => ({}), logger: silentLogger, defaultMetrics: false });
     try {
-      await assert.rejects(second.start(new AbortController().signal), { code: "TP_IO" });
+      await assert.rejects(second.start(), { code: "TP_IO" });
     } finally {
       await second.stop();
       await first.server.stop();
@@ -112,10 +110,17 @@ describe("AdminServer", () => {
     }
   });
 
-  it("stops when its signal is aborted", async () => {
-    const { server, controller } = await startAdmin();
-    controller.abort();
-    await server.stop();
+  it("a second stop() settles only once the socket is closed, like the first", async () => {
+    const { server, base } = await startAdmin();
+    const port = Number(base.split(":").at(-1));
+    const first = server.stop();
+    const second = server.stop();
+    assert.equal(first, second, "one stop, shared");
+    await second;
     assert.equal(server.listening(), false);
+    // The port is free again: a new server can bind it at once.
+    const again = new AdminServer({ host: "127.0.0.1", port }, { registry: new Registry(), readiness: () => ({ ready: true, reasons: [] }), config: () => ({}), apps: () => ({}), xds: () => ({}), logger: silentLogger, defaultMetrics: false });
+    await again.start();
+    await again.stop();
   });
 });

@@ -4,7 +4,7 @@
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Runnable } from "../common/runnable.js";
+import { once, type Runnable } from "../common/runnable.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { AdminDeps } from "./admin-app.js";
 import { createAdminApp } from "./admin-app.js";
@@ -20,10 +20,13 @@ export class AdminServer implements Runnable {
   readonly #options: AdminServerOptions;
   readonly #deps: AdminDeps;
   #server: Server | undefined;
+  /** Idempotent: every call settles once the socket is closed. */
+  readonly stop: () => Promise<void>;
 
   constructor(options: AdminServerOptions, deps: AdminDeps) {
     this.#options = options;
     this.#deps = deps;
+    this.stop = once(() => this.#stop());
   }
 
   /** The bound address once started (`host:port`), else undefined. */
@@ -38,7 +41,7 @@ export class AdminServer implements Runnable {
     return this.#server?.listening ?? false;
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(): Promise<void> {
     if (this.#server !== undefined) return;
     const server = createServer(createAdminApp(this.#deps));
     // Admin clients are short requests; do not let keep-alive sockets delay shutdown.
@@ -54,10 +57,9 @@ export class AdminServer implements Runnable {
         resolve();
       });
     });
-    signal.addEventListener("abort", () => void this.stop(), { once: true });
   }
 
-  async stop(): Promise<void> {
+  async #stop(): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;

@@ -13,7 +13,7 @@ import {
 } from "@envoyproxy/protos/envoy/service/accesslog/v3/als";
 import { errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
-import type { TicketDesk } from "../tickets/types.js";
+import type { ActivityRecorder, TicketViews } from "../tickets/ports.js";
 import { classifyEntry } from "./access-log-entry.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
 import { safeDecoder, UndecodableRequest } from "./undecodable.js";
@@ -29,7 +29,8 @@ export const SafeAccessLogService = {
 } as const;
 
 export interface AccessLogServiceOptions {
-  readonly desk: TicketDesk;
+  /** Activity goes here; `figures` tells known apps from unknown ones. */
+  readonly tickets: ActivityRecorder & Pick<TicketViews, "figures">;
   readonly logger: Logger;
   readonly metrics?: AuthzMetrics;
 }
@@ -44,7 +45,7 @@ export interface AccessLogService {
 }
 
 export function createAccessLogService(options: AccessLogServiceOptions): AccessLogService {
-  const { desk, logger } = options;
+  const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
   const open = new Map<ServerReadableStream<IncomingLogs, StreamAccessLogsResponse>, () => void>();
 
@@ -56,16 +57,16 @@ export function createAccessLogService(options: AccessLogServiceOptions): Access
         continue;
       }
       const app = action.app;
-      if (app !== undefined && desk.figures(app) === undefined) {
+      if (app !== undefined && tickets.figures(app) === undefined) {
         metrics.accessLogIgnored("unknown_app");
         if (action.kind === "touch") continue;
       }
       if (action.kind === "close") {
-        desk.closeConnection(action.connectionId);
+        tickets.closeConnection(action.connectionId);
         // The close itself is activity: the idle timer starts now, not when the socket opened.
-        if (action.app !== undefined && action.ticketId !== undefined) desk.touch(action.app, action.ticketId);
+        if (action.app !== undefined && action.ticketId !== undefined) tickets.touch(action.app, action.ticketId);
       } else {
-        desk.touch(action.app, action.ticketId);
+        tickets.touch(action.app, action.ticketId);
       }
     }
   };
@@ -88,7 +89,7 @@ export function createAccessLogService(options: AccessLogServiceOptions): Access
       try {
         apply(message);
       } catch (err) {
-        // A bug in the desk or here must not end the stream for every later entry.
+        // A bug in the ticket core or here must not end the stream for every later entry.
         metrics.accessLogIgnored("stream_error");
         logger.error("access log: entry could not be applied", { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
       }

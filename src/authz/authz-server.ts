@@ -9,14 +9,14 @@ import * as grpc from "@grpc/grpc-js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
-import type { TicketDesk } from "../tickets/types.js";
+import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { type AccessLogService, createAccessLogService } from "./access-log-service.js";
 import { type CheckService, createCheckService } from "./check-service.js";
 import type { CheckLimits } from "./decide-check.js";
 import type { AuthzMetrics } from "./metrics.js";
 
 export interface AuthzServerOptions {
-  readonly desk: TicketDesk;
+  readonly tickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures">;
   readonly logger: Logger;
   readonly metrics?: AuthzMetrics;
   readonly limits?: CheckLimits;
@@ -46,7 +46,7 @@ export class AuthzServer implements Runnable {
 
   constructor(options: AuthzServerOptions) {
     this.#options = options;
-    const deps = { desk: options.desk, logger: options.logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) };
+    const deps = { tickets: options.tickets, logger: options.logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) };
     this.check = createCheckService({ ...deps, ...(options.limits === undefined ? {} : { limits: options.limits }) });
     this.accessLog = createAccessLogService(deps);
   }
@@ -57,7 +57,7 @@ export class AuthzServer implements Runnable {
     return this.#addresses;
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(): Promise<void> {
     const { listen } = this.#options;
     // The same HOST:PORT means one server; two "port 0" addresses mean two free ports.
     const shared = listen.accessLog === undefined || (listen.accessLog === listen.authz && !listen.authz.endsWith(":0"));
@@ -73,7 +73,6 @@ export class AuthzServer implements Runnable {
     }
     this.#addresses = { authz, accessLog };
     this.#options.logger.info("authz listening", { authz, accessLog });
-    signal.addEventListener("abort", () => void this.stop(), { once: true });
   }
 
   stop(): Promise<void> {

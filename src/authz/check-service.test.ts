@@ -2,37 +2,51 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ServerUnaryCall } from "@grpc/grpc-js";
 import { CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
-import type { Logger } from "../common/logger.js";
+import { makeSpec } from "../../test/support/app-spec.js";
+import { RecordingLogger } from "../../test/support/recording-logger.js";
 import type { AppSpec } from "../config/app-spec.js";
-import type { TicketDesk } from "../tickets/types.js";
+import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import type { Allocation, TicketCoreEvent, Verification } from "../tickets/types.js";
 import { createCheckService, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
 import type { AuthzMetrics, CheckMetricOutcome } from "./metrics.js";
 import { UndecodableRequest } from "./undecodable.js";
 
 function recorder() {
-  const errors: { message: string; fields: unknown }[] = [];
   const outcomes: CheckMetricOutcome[] = [];
   let checkErrors = 0;
-  const logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (message: string, fields?: unknown) => errors.push({ message, fields }),
-    child: () => logger,
-  } as unknown as Logger;
+  const logger = new RecordingLogger();
   const metrics: AuthzMetrics = { observeCheck: (o) => outcomes.push(o), checkError: () => checkErrors++, accessLogIgnored: () => undefined };
-  return { logger, metrics, errors, outcomes, errorCount: () => checkErrors };
+  return { logger, metrics, errors: logger.at("error"), outcomes, errorCount: () => checkErrors, errorLines: () => logger.at("error") };
+}
+
+/** A ticket core whose allocator has a bug: every allocation throws. */
+class BrokenAllocator implements CheckPorts, Pick<TicketViews, "apps" | "subscribe"> {
+  readonly #app: AppSpec;
+  constructor(app: AppSpec) {
+    this.#app = app;
+  }
+  verify(): Verification {
+    return { ok: false, reason: "absent" };
+  }
+  allocate(): Allocation {
+    throw new Error("ledger bug");
+  }
+  sweep(): readonly TicketCoreEvent[] {
+    return [];
+  }
+  touch(): void {}
+  openConnection(): void {}
+  closeConnection(): void {}
+  apps(): readonly AppSpec[] {
+    return [this.#app];
+  }
+  subscribe(): () => void {
+    return () => undefined;
+  }
 }
 
 describe("check service edge", () => {
-  const app = { namespace: "ns", name: "a", pathPrefix: "/a/", ticket: { cookieName: "tp", queueCookieName: "tq" } } as unknown as AppSpec;
-  const throwingDesk = {
-    apps: () => [app],
-    subscribe: () => () => undefined,
-    admit: () => {
-      throw new Error("ledger bug");
-    },
-  } as unknown as TicketDesk;
+  const broken = new BrokenAllocator(makeSpec({ name: "a", ticket: { cookieName: "tp", queueCookieName: "tq" } }));
 
   function invoke(service: ReturnType<typeof createCheckService>, request: IncomingCheck): CheckResponse {
     let out: CheckResponse | undefined;
@@ -46,22 +60,23 @@ describe("check service edge", () => {
 
   it("answers an internal error with a 503 denial, logs it with context and counts it", () => {
     const r = recorder();
-    const service = createCheckService({ desk: throwingDesk, logger: r.logger, metrics: r.metrics });
+    const service = createCheckService({ tickets: broken, logger: r.logger, metrics: r.metrics });
     const request = CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", id: "rid-1" } } } });
     const res = invoke(service, request);
     assert.equal(res.deniedResponse?.status?.code, 503);
     assert.equal(r.errorCount(), 1);
     assert.deepEqual(r.outcomes, ["error"]);
-    assert.equal(r.errors.length, 1);
-    assert.match(JSON.stringify(r.errors[0]?.fields), /ledger bug/);
-    assert.match(JSON.stringify(r.errors[0]?.fields), /"path":"\/a\/x"/);
-    assert.match(JSON.stringify(r.errors[0]?.fields), /rid-1/);
+    const errors = r.errorLines();
+    assert.equal(errors.length, 1);
+    assert.match(JSON.stringify(errors[0]?.fields), /ledger bug/);
+    assert.match(JSON.stringify(errors[0]?.fields), /"path":"\/a\/x"/);
+    assert.match(JSON.stringify(errors[0]?.fields), /rid-1/);
     service.close();
   });
 
   it("turns undecodable bytes into a 400 denial", () => {
     const r = recorder();
-    const service = createCheckService({ desk: throwingDesk, logger: r.logger, metrics: r.metrics });
+    const service = createCheckService({ tickets: broken, logger: r.logger, metrics: r.metrics });
     const decoded = SafeAuthorizationService.check.requestDeserialize(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
     assert.ok(decoded instanceof UndecodableRequest);
     const res = invoke(service, decoded);

@@ -9,7 +9,7 @@ import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoypr
 import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
 import { ERROR_CODES, toTicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
-import type { TicketDesk } from "../tickets/types.js";
+import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
 import { type CheckInput, type CheckLimits, type CheckOutcome, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
@@ -30,7 +30,8 @@ export const SafeAuthorizationService = {
 } as const;
 
 export interface CheckServiceOptions {
-  readonly desk: TicketDesk;
+  /** Verify, allocate and activity, plus the app list the matcher follows. */
+  readonly tickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe">;
   readonly logger: Logger;
   readonly metrics?: AuthzMetrics;
   readonly limits?: CheckLimits;
@@ -39,15 +40,15 @@ export interface CheckServiceOptions {
 export interface CheckService {
   readonly definition: typeof SafeAuthorizationService;
   readonly implementation: UntypedServiceImplementation & { check: handleUnaryCall<IncomingCheck, CheckResponse> };
-  /** Stops following the desk's app changes. */
+  /** Stops following the ticket core's app changes. */
   close(): void;
 }
 
 export function createCheckService(options: CheckServiceOptions): CheckService {
-  const { desk, logger } = options;
+  const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
-  const apps = new AppIndex(desk);
-  const ctx = { desk, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS };
+  const apps = new AppIndex(tickets);
+  const ctx = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS };
 
   const check = (call: ServerUnaryCall<IncomingCheck, CheckResponse>, callback: sendUnaryData<CheckResponse>): void => {
     const started = performance.now();

@@ -1,77 +1,110 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { makeSpec } from "../../test/support/app-spec.js";
 import type { AppSpec } from "../config/app-spec.js";
-import type { Admission, Credentials, OfficeChange, PodView, TicketDesk, TicketView } from "../tickets/types.js";
+import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import type { AllocationRequest, Allocation, PodView, TicketCoreEvent, TicketView, Verification } from "../tickets/types.js";
 import { AppIndex } from "./app-index.js";
 import { toCheckResponse } from "./check-response.js";
-import { type CheckInput, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
+import { type CheckInput, type DecideContext, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
 
-const app = {
-  namespace: "ns",
-  name: "shiny",
-  pathPrefix: "/shiny/",
-  ticket: { cookieName: "tp", queueCookieName: "tpq", cookieSecure: false, idleTimeoutMs: 60_000, maxLifetimeMs: 7_200_000 },
-} as unknown as AppSpec;
+const app = makeSpec({ name: "shiny", ticket: { cookieName: "tp", queueCookieName: "tpq", cookieSecure: false, idleTimeoutMs: 60_000, maxLifetimeMs: 7_200_000 } });
 const pod: PodView = { name: "pod-a", host: "10.0.0.7", port: 3838, ready: true, draining: false, canary: false, routable: true, slots: 1, used: 1 };
 const ticket: TicketView = { id: "t1", app: "ns/shiny", pod: "pod-a", slot: 0, issuedAt: 0, expiresAt: 7_200_000, lastActiveAt: 0, openConnections: 0 };
+const VALID: Verification = { ok: true, kind: "valid", ticket, pod };
 
-/** A desk that answers `admit` from a script and records what it was asked. */
-function fakeDesk(answer: (c: Credentials) => Admission) {
-  const calls: { admitted: Credentials[]; opened: [string, string, string][] } = { admitted: [], opened: [] };
-  let listener: ((c: OfficeChange) => void) | undefined;
-  let apps: readonly AppSpec[] = [app];
-  const desk = {
-    apps: () => apps,
-    admit: (_key: string, c: Credentials) => {
-      calls.admitted.push(c);
-      return answer(c);
-    },
-    openConnection: (a: string, t: string, id: string) => calls.opened.push([a, t, id]),
-    subscribe: (l: (c: OfficeChange) => void) => {
-      listener = l;
-      return () => (listener = undefined);
-    },
-  } as unknown as TicketDesk;
-  const setApps = (next: readonly AppSpec[]): void => {
-    apps = next;
-    listener?.({ kind: "apps" });
-  };
-  return { desk, calls, setApps };
+/** The ticket core's Check faces, answering from a script and recording what they were asked. */
+class ScriptedTickets implements CheckPorts, Pick<TicketViews, "apps" | "subscribe"> {
+  readonly verified: (string | undefined)[] = [];
+  readonly allocated: AllocationRequest[] = [];
+  readonly touched: string[] = [];
+  readonly opened: [string, string, string][] = [];
+  #apps: readonly AppSpec[] = [app];
+  #listener: ((e: TicketCoreEvent) => void) | undefined;
+
+  constructor(
+    readonly verdict: (token: string | undefined) => Verification,
+    readonly allocation: (r: AllocationRequest) => Allocation = () => assert.fail("allocate must not be called"),
+  ) {}
+
+  verify(_app: string, token: string | undefined): Verification {
+    this.verified.push(token);
+    return this.verdict(token);
+  }
+  allocate(_app: string, request: AllocationRequest): Allocation {
+    this.allocated.push(request);
+    return this.allocation(request);
+  }
+  sweep(): readonly TicketCoreEvent[] {
+    return [];
+  }
+  touch(_app: string, ticketId: string): void {
+    this.touched.push(ticketId);
+  }
+  openConnection(a: string, t: string, id: string): void {
+    this.opened.push([a, t, id]);
+  }
+  closeConnection(): void {}
+  apps(): readonly AppSpec[] {
+    return this.#apps;
+  }
+  subscribe(listener: (e: TicketCoreEvent) => void): () => void {
+    this.#listener = listener;
+    return () => (this.#listener = undefined);
+  }
+  setApps(next: readonly AppSpec[]): void {
+    this.#apps = next;
+    this.#listener?.({ kind: "apps" });
+  }
 }
+
+const absent = (): Verification => ({ ok: false, reason: "absent" });
+const context = (tickets: ScriptedTickets): DecideContext => ({ tickets, apps: new AppIndex(tickets), limits: DEFAULT_CHECK_LIMITS });
 
 function input(path: string, headers: Record<string, string> = {}): CheckInput {
   return { host: "example.org", path, headers, requestId: "req-1" };
 }
 
 describe("decideCheck", () => {
-  it("passes both cookies to the desk and routes a valid ticket", () => {
-    const { desk, calls } = fakeDesk(() => ({ kind: "valid", ticket, pod }));
-    const out = decideCheck(input("/shiny/x", { cookie: "other=1; tp=tok; tpq=q1" }), { desk, apps: new AppIndex(desk), limits: DEFAULT_CHECK_LIMITS });
+  it("verifies the ticket cookie, routes a valid ticket and counts it as activity, without allocating", () => {
+    const tickets = new ScriptedTickets(() => VALID);
+    const out = decideCheck(input("/shiny/x", { cookie: "other=1; tp=tok; tpq=q1" }), context(tickets));
     assert.equal(out.kind, "valid");
-    assert.deepEqual(calls.admitted, [{ ticketToken: "tok", queueToken: "q1" }]);
-    assert.deepEqual(calls.opened, []);
+    assert.deepEqual(tickets.verified, ["tok"]);
+    assert.deepEqual(tickets.touched, ["t1"]);
+    assert.deepEqual([tickets.allocated, tickets.opened], [[], []]);
+  });
+
+  it("asks the allocator with the queue cookie and the reason the ticket was not valid", () => {
+    const tickets = new ScriptedTickets(
+      () => ({ ok: false, reason: "forged" }),
+      () => ({ kind: "issued", ticket, pod, token: "new", replaced: "forged" }),
+    );
+    const out = decideCheck(input("/shiny/", { cookie: "tp=bad; tpq=q1" }), context(tickets));
+    assert.equal(out.kind, "issued");
+    assert.deepEqual(tickets.allocated, [{ queueToken: "q1", rejected: { ok: false, reason: "forged" } }]);
   });
 
   it("opens a connection for a WebSocket upgrade, keyed by x-request-id", () => {
-    const { desk, calls } = fakeDesk(() => ({ kind: "issued", ticket, pod, token: "new" }));
-    const out = decideCheck(input("/shiny/ws", { upgrade: "WebSocket", "x-request-id": "rid-9" }), { desk, apps: new AppIndex(desk), limits: DEFAULT_CHECK_LIMITS });
+    const tickets = new ScriptedTickets(absent, () => ({ kind: "issued", ticket, pod, token: "new" }));
+    const out = decideCheck(input("/shiny/ws", { upgrade: "WebSocket", "x-request-id": "rid-9" }), context(tickets));
     assert.equal(out.kind, "issued");
-    assert.deepEqual(calls.opened, [["ns/shiny", "t1", "rid-9"]]);
+    assert.deepEqual(tickets.opened, [["ns/shiny", "t1", "rid-9"]]);
   });
 
   it("asks to clear a queue cookie once a ticket is issued", () => {
-    const { desk } = fakeDesk(() => ({ kind: "issued", ticket, pod, token: "new" }));
-    const out = decideCheck(input("/shiny/", { cookie: "tpq=q1" }), { desk, apps: new AppIndex(desk), limits: DEFAULT_CHECK_LIMITS });
+    const tickets = new ScriptedTickets(absent, () => ({ kind: "issued", ticket, pod, token: "new" }));
+    const out = decideCheck(input("/shiny/", { cookie: "tpq=q1" }), context(tickets));
     assert.ok(out.kind === "issued" && out.clearQueueCookie);
   });
 
   it("queues with JSON when asked, refuses when full", () => {
-    const queued = fakeDesk(() => ({ kind: "queued", position: 2, length: 3, queueToken: "q", retryAfterMs: 5000 }));
-    const q = decideCheck(input("/shiny/", { accept: "application/json" }), { desk: queued.desk, apps: new AppIndex(queued.desk), limits: DEFAULT_CHECK_LIMITS });
+    const queued = new ScriptedTickets(absent, () => ({ kind: "queued", position: 2, length: 3, queueToken: "q", retryAfterMs: 5000 }));
+    const q = decideCheck(input("/shiny/", { accept: "application/json" }), context(queued));
     assert.ok(q.kind === "queued" && q.json && q.position === 2);
-    const full = fakeDesk(() => ({ kind: "refused", reason: "queue_full", retryAfterMs: 5000 }));
-    const f = decideCheck(input("/shiny/"), { desk: full.desk, apps: new AppIndex(full.desk), limits: DEFAULT_CHECK_LIMITS });
+    const full = new ScriptedTickets(absent, () => ({ kind: "refused", reason: "queue_full", retryAfterMs: 5000 }));
+    const f = decideCheck(input("/shiny/"), context(full));
     assert.ok(f.kind === "full" && !f.json);
   });
 
@@ -83,18 +116,18 @@ describe("decideCheck", () => {
     [input("/other/"), "not_found"],
   ];
   for (const [req, kind] of bad) {
-    it(`${kind} for ${req.path.slice(0, 20)} without calling the desk`, () => {
-      const { desk, calls } = fakeDesk(() => assert.fail("admit must not be called"));
-      assert.equal(decideCheck(req, { desk, apps: new AppIndex(desk), limits: DEFAULT_CHECK_LIMITS }).kind, kind);
-      assert.equal(calls.admitted.length, 0);
+    it(`${kind} for ${req.path.slice(0, 20)} without asking the ticket core`, () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      assert.equal(decideCheck(req, context(tickets)).kind, kind);
+      assert.deepEqual([tickets.verified, tickets.allocated], [[], []]);
     });
   }
 
-  it("follows app changes from the desk", () => {
-    const { desk, setApps } = fakeDesk(() => ({ kind: "valid", ticket, pod }));
-    const apps = new AppIndex(desk);
+  it("follows app changes from the ticket core", () => {
+    const tickets = new ScriptedTickets(() => VALID);
+    const apps = new AppIndex(tickets);
     assert.equal(apps.match("h", "/shiny/")?.name, "shiny");
-    setApps([]);
+    tickets.setApps([]);
     assert.equal(apps.match("h", "/shiny/"), undefined);
     apps.close();
   });

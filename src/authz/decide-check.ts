@@ -7,7 +7,9 @@
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
 import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
-import type { PodView, TicketDesk, TicketView } from "../tickets/types.js";
+import { admit } from "../tickets/admit.js";
+import type { ActivityRecorder, CheckPorts } from "../tickets/ports.js";
+import type { PodView, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
 import { readCookie } from "./cookies.js";
 import { prefersJson } from "./waiting-room.js";
@@ -65,15 +67,16 @@ export type CheckOutcome =
 export type OutcomeKind = CheckOutcome["kind"];
 
 export interface DecideContext {
-  readonly desk: TicketDesk;
+  /** The ticket core's verify, allocate and activity faces. */
+  readonly tickets: CheckPorts;
   readonly apps: AppIndex;
   readonly limits: CheckLimits;
 }
 
 /**
- * Decides one Check. Calls `desk.admit` (which refreshes activity or issues or
- * queues) and, for a WebSocket upgrade on an admitted ticket,
- * `desk.openConnection`. Bad input is an outcome, never an exception; a throw
+ * Decides one Check: verifies the ticket (a valid one counts as activity),
+ * or asks the allocator to issue or queue; for a WebSocket upgrade on an
+ * admitted ticket, records the open connection. Bad input is an outcome, never an exception; a throw
  * from here is a bug and the edge answers it with a safe denial.
  */
 export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
@@ -89,14 +92,14 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const key = appKey(app.namespace, app.name);
   const ticketToken = readCookie(cookie, app.ticket.cookieName);
   const queueToken = readCookie(cookie, app.ticket.queueCookieName);
-  const admission = ctx.desk.admit(key, { ticketToken, queueToken });
+  const admission = admit(ctx.tickets, key, { ...(ticketToken === undefined ? {} : { ticketToken }), ...(queueToken === undefined ? {} : { queueToken }) });
 
   switch (admission.kind) {
     case "valid":
-      openIfUpgrade(input, ctx.desk, key, admission.ticket.id);
+      openIfUpgrade(input, ctx.tickets, key, admission.ticket.id);
       return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
     case "issued":
-      openIfUpgrade(input, ctx.desk, key, admission.ticket.id);
+      openIfUpgrade(input, ctx.tickets, key, admission.ticket.id);
       return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueToken !== undefined };
     case "queued":
       return {
@@ -112,15 +115,15 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
     case "refused":
       return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
     case "unknown_app":
-      // The desk dropped the app between match and admit (apps are being replaced).
+      // The ticket core dropped the app between match and admit (apps are being replaced).
       return { kind: "not_found", reason: "app is not served" };
   }
 }
 
 /** A WebSocket upgrade keeps its ticket active until the access log reports the close. */
-function openIfUpgrade(input: CheckInput, desk: TicketDesk, key: AppKey, ticketId: string): void {
+function openIfUpgrade(input: CheckInput, activity: ActivityRecorder, key: AppKey, ticketId: string): void {
   const upgrade = input.headers["upgrade"];
   if (upgrade === undefined || upgrade.toLowerCase().indexOf("websocket") < 0) return;
   const connectionId = input.headers["x-request-id"] ?? input.requestId;
-  if (connectionId.length > 0) desk.openConnection(key, ticketId, connectionId);
+  if (connectionId.length > 0) activity.openConnection(key, ticketId, connectionId);
 }

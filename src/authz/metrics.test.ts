@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import type { AppSpec } from "../config/app-spec.js";
-import type { AppFigures, TicketDesk } from "../tickets/types.js";
+import { makeSpec } from "../../test/support/app-spec.js";
+import type { AppFigures } from "../tickets/types.js";
 import { createAuthzMetrics, METRIC_NAMES } from "./metrics.js";
 
 describe("authz metrics", () => {
-  it("keeps k8sTicket's names and reads the desk's figures at scrape time", async () => {
+  it("keeps k8sTicket's names and reads the ticket core's figures at scrape time", async () => {
     let figures: AppFigures = { app: "ns/a", pods: 2, servingPods: 2, capacity: 4, used: 3, free: 1, queued: 5, desiredPods: 2, issuedTotal: 7 };
-    const desk = {
-      apps: () => [{ namespace: "ns", name: "a" } as unknown as AppSpec],
-      figures: (app: string) => (app === "ns/a" ? figures : undefined),
-    } as unknown as TicketDesk;
+    const views = { apps: () => [makeSpec({ name: "a" })], figures: (app: string) => (app === "ns/a" ? figures : undefined) };
     const registry = new Registry();
-    const metrics = createAuthzMetrics(registry, desk);
+    const metrics = createAuthzMetrics(registry, views);
     metrics.observeCheck("valid", 0.0001);
     metrics.checkError();
     metrics.accessLogIgnored("undecodable");

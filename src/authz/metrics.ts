@@ -1,13 +1,14 @@
 /**
  * The authz metrics, on a Registry passed in. The k8sTicket gauges and the
- * issued-tickets counter are read from `desk.figures` at scrape time, so they
+ * issued-tickets counter are read from the ticket core's figures at scrape time, so they
  * cannot drift from the ledger; per-request work is one histogram observation.
  * Labels are bounded: `app` (configured apps), `outcome` (a closed set),
  * `reason` (a closed set).
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { appKey } from "../config/app-spec.js";
-import type { AppFigures, TicketDesk } from "../tickets/types.js";
+import type { TicketViews } from "../tickets/ports.js";
+import type { AppFigures } from "../tickets/types.js";
 import type { OutcomeKind } from "./decide-check.js";
 
 export const METRIC_NAMES = {
@@ -37,9 +38,9 @@ const OUTCOMES: readonly CheckMetricOutcome[] = ["valid", "issued", "queued", "f
  * Registers the metrics on `registry` (once per registry: prom-client rejects
  * a second registration of the same name).
  */
-export function createAuthzMetrics(registry: Registry, desk: TicketDesk): AuthzMetrics {
+export function createAuthzMetrics(registry: Registry, views: Pick<TicketViews, "apps" | "figures">): AuthzMetrics {
   const registers = [registry];
-  const perApp = (name: string, help: string, pick: (f: NonNullable<ReturnType<TicketDesk["figures"]>>) => number): Gauge<"app"> =>
+  const perApp = (name: string, help: string, pick: (f: AppFigures) => number): Gauge<"app"> =>
     new Gauge({
       name,
       help,
@@ -47,7 +48,7 @@ export function createAuthzMetrics(registry: Registry, desk: TicketDesk): AuthzM
       registers,
       collect(this: Gauge<"app">) {
         this.reset();
-        forEachAppFigures(desk, (app, f) => this.set({ app }, pick(f)));
+        forEachAppFigures(views, (app, f) => this.set({ app }, pick(f)));
       },
     });
   perApp(METRIC_NAMES.currentUsers, "The number of current users (tickets in use).", (f) => f.used);
@@ -61,7 +62,7 @@ export function createAuthzMetrics(registry: Registry, desk: TicketDesk): AuthzM
     registers,
     collect(this: Counter<"app">) {
       this.reset();
-      forEachAppFigures(desk, (app, f) => this.inc({ app }, f.issuedTotal));
+      forEachAppFigures(views, (app, f) => this.inc({ app }, f.issuedTotal));
     },
   });
   const duration = new Histogram({
@@ -95,10 +96,10 @@ export const noopAuthzMetrics: AuthzMetrics = {
 };
 
 /** Calls `fn` with each app's key and current figures: the one loop every per-app metric reads at scrape time. */
-function forEachAppFigures(desk: TicketDesk, fn: (app: string, figures: AppFigures) => void): void {
-  for (const spec of desk.apps()) {
+function forEachAppFigures(views: Pick<TicketViews, "apps" | "figures">, fn: (app: string, figures: AppFigures) => void): void {
+  for (const spec of views.apps()) {
     const app = appKey(spec.namespace, spec.name);
-    const f = desk.figures(app);
+    const f = views.figures(app);
     if (f !== undefined) fn(app, f);
   }
 }

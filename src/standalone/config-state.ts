@@ -11,7 +11,7 @@ import type { Clock } from "../common/clock.js";
 import type { SpecError } from "../config/app-spec.js";
 import type { LocalConfig } from "../config/config-file.js";
 import { parseConfigFile } from "../config/config-file.js";
-import type { FileRead } from "./config-watcher.js";
+import type { FileRead } from "./file-watcher.js";
 
 export type DiskState =
   /** The file on disk is the config in force. */
@@ -47,6 +47,11 @@ export class ConfigState {
 
   get config(): LocalConfig {
     return this.#config;
+  }
+
+  /** The config the process started with: restart-only settings in force are its. */
+  get startConfig(): LocalConfig {
+    return this.#startConfig;
   }
 
   get loadedAt(): number {

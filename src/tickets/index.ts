@@ -1,6 +1,10 @@
 export type * from "./types.js";
-export { TicketOffice } from "./office.js";
-export type { TicketOfficeOptions } from "./office.js";
+export type * from "./ports.js";
+export { TicketCore } from "./ticket-core.js";
+export type { TicketCoreOptions } from "./ticket-core.js";
+export { admit } from "./admit.js";
+export { isServing } from "./pod-state.js";
+export type { PodFlags } from "./pod-state.js";
 export { SigningKeys, checkKeyRing, KEY_ID_PATTERN, MIN_SECRET_BYTES } from "./signing-keys.js";
 export { signTicketToken, verifyTicketToken } from "./ticket-token.js";
 export type { TicketClaims, TicketTokenCheck, TicketTokenRejection } from "./ticket-token.js";

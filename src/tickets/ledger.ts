@@ -2,7 +2,7 @@
  * One app's slot ledger: its pods, their `ticketsPerPod` slots, and the
  * tickets bound to them. Invariant: a slot is held by at most one ticket, and
  * `tickets` holds exactly the tickets that hold a slot. The ledger decides
- * nothing about queues or activity; the office drives it.
+ * nothing about queues or activity; the ticket core drives it.
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { PodRecord } from "./pod-record.js";
@@ -81,6 +81,13 @@ export class AppLedger {
     return true;
   }
 
+  /** Slots on every pod, serving or not. */
+  capacity(): number {
+    let slots = 0;
+    for (const pod of this.pods.values()) slots += pod.slots;
+    return slots;
+  }
+
   /** Free slots on serving pods (of one group when `canary` is given). */
   freeSlots(canary?: boolean): number {
     let free = 0;
@@ -102,12 +109,12 @@ export class AppLedger {
     return best;
   }
 
-  /** Binds a new ticket to the lowest free slot of `pod`. */
-  bind(pod: PodRecord, id: string, now: number): TicketRecord {
+  /** Binds a new ticket, signed with key `keyId`, to the lowest free slot of `pod`. */
+  bind(pod: PodRecord, id: string, keyId: string, now: number): TicketRecord {
     const slot = pod.firstFreeSlot();
     if (slot < 0 || this.tickets.has(id)) throw new Error(`cannot bind ticket ${id} to pod ${pod.name}`);
     const t = new TicketRecord(
-      { id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now },
+      { id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now, keyId },
       pod,
     );
     pod.hold(t);

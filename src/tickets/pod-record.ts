@@ -3,6 +3,7 @@
  * handed out on the hot path without copying; callers must treat it as
  * read-only and must not keep it (it changes as the ledger does).
  */
+import { isServing } from "./pod-state.js";
 import type { PodInput, PodView } from "./types.js";
 import type { TicketRecord } from "./ticket-record.js";
 
@@ -33,9 +34,9 @@ export class PodRecord implements PodView {
     this.#holders = new Array<TicketRecord | undefined>(slots).fill(undefined);
   }
 
-  /** Ready, not draining and ACKed by the gateways: may take new tickets. */
+  /** Takes new tickets (pod-state.ts). */
   get serving(): boolean {
-    return this.ready && !this.draining && this.routable;
+    return isServing(this);
   }
 
   get free(): number {

@@ -1,5 +1,5 @@
 /**
- * Defensive reading of persisted desk state: a snapshot comes from storage
+ * Defensive reading of a persisted ledger snapshot: a snapshot comes from storage
  * (the API server, a file), so every entry is checked before it is used.
  */
 import type { AppKey } from "../config/app-spec.js";
@@ -27,10 +27,12 @@ function isName(x: unknown): x is string {
 /** A well-formed ticket entry, or undefined. */
 export function readSavedTicket(x: unknown): TicketView | undefined {
   if (!isRecord(x)) return undefined;
-  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt } = x;
+  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt, keyId } = x;
   if (!isName(id) || !isName(app) || !isName(pod) || !Number.isInteger(slot)) return undefined;
   if (!isTime(issuedAt) || !isTime(expiresAt) || !isTime(lastActiveAt)) return undefined;
-  return { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0 };
+  if (keyId !== undefined && !isName(keyId)) return undefined;
+  const v: TicketView = { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0 };
+  return keyId === undefined ? v : { ...v, keyId };
 }
 
 /** A well-formed queue entry, or undefined. */

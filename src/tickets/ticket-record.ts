@@ -5,7 +5,7 @@
  */
 import type { AppKey } from "../config/app-spec.js";
 import type { PodRecord } from "./pod-record.js";
-import type { Admission, TicketView } from "./types.js";
+import type { TicketView, Verification } from "./types.js";
 
 export class TicketRecord implements TicketView {
   readonly id: string;
@@ -14,11 +14,12 @@ export class TicketRecord implements TicketView {
   readonly slot: number;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  readonly keyId: string | undefined;
   lastActiveAt: number;
   openConnections = 0;
   #connections: Set<string> | undefined;
-  /** Built once so admitting a valid ticket allocates nothing. */
-  readonly #valid: Admission;
+  /** Built once so verifying a valid ticket allocates nothing. */
+  readonly #verified: Extract<Verification, { ok: true }>;
 
   constructor(fields: Omit<TicketView, "openConnections">, pod: PodRecord) {
     this.id = fields.id;
@@ -28,11 +29,12 @@ export class TicketRecord implements TicketView {
     this.issuedAt = fields.issuedAt;
     this.expiresAt = fields.expiresAt;
     this.lastActiveAt = fields.lastActiveAt;
-    this.#valid = { kind: "valid", ticket: this, pod };
+    this.keyId = fields.keyId;
+    this.#verified = { ok: true, kind: "valid", ticket: this, pod };
   }
 
-  get validAdmission(): Admission {
-    return this.#valid;
+  get verified(): Extract<Verification, { ok: true }> {
+    return this.#verified;
   }
 
   /** Registers a connection id; false if it was already open. */
@@ -60,7 +62,7 @@ export class TicketRecord implements TicketView {
   }
 
   view(): TicketView {
-    return {
+    const v: TicketView = {
       id: this.id,
       app: this.app,
       pod: this.pod,
@@ -70,5 +72,6 @@ export class TicketRecord implements TicketView {
       lastActiveAt: this.lastActiveAt,
       openConnections: this.openConnections,
     };
+    return this.keyId === undefined ? v : { ...v, keyId: this.keyId };
   }
 }

@@ -1,23 +1,25 @@
 /**
- * The public contract of the ticket core (src/tickets). Pure: no I/O; time
- * comes from a Clock given at construction, randomness from an injected source.
- * authz, xds and the standalone runtime use the core only through these types.
+ * The data the ticket core (src/tickets) takes and hands out. Pure: no I/O;
+ * time comes from a Clock given at construction, randomness from an injected
+ * source. The interfaces other parts use it through are in ports.ts.
  */
-import type { AppKey, AppSpec } from "../config/app-spec.js";
+import type { AppKey } from "../config/app-spec.js";
+import type { TicketClaims } from "./ticket-token.js";
 
-/** A pod as the ticket core sees it. */
+/** A pod as an inventory observes it (the config file, an informer, a local process). */
 export interface PodInput {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  /** Kubernetes/file readiness. */
+  /** The inventory's readiness (Kubernetes readiness, the file's `ready`, a probe). */
   readonly ready: boolean;
-  /** Draining pods keep their tickets but get no new ones. */
+  /** Being removed: keeps its tickets, gets no new ones. */
   readonly draining?: boolean;
   /** Belongs to the canary Deployment. */
   readonly canary?: boolean;
 }
 
+/** A pod as the ticket core holds it. See pod-state.ts for what the state words mean. */
 export interface PodView extends Required<PodInput> {
   /** Every connected gateway of the app's node group has ACKed this pod's cluster, endpoints and route. */
   readonly routable: boolean;
@@ -37,6 +39,16 @@ export interface TicketView {
   readonly lastActiveAt: number;
   /** Long-lived connections (WebSockets) open on this ticket; while > 0 the ticket never goes idle. */
   readonly openConnections: number;
+  /** The id of the key that signed the ticket's token (absent in snapshots older than key ids). */
+  readonly keyId?: string;
+}
+
+export interface QueueView {
+  readonly id: string;
+  /** 1-based place in line. */
+  readonly position: number;
+  /** A freed slot is held for this entry. */
+  readonly reserved: boolean;
 }
 
 /** What the client presented: the ticket cookie and the queue cookie, both optional. */
@@ -46,36 +58,62 @@ export interface Credentials {
 }
 
 /** Why a presented ticket token was not accepted. */
-export type TicketRejection = "malformed" | "forged" | "unknown_key" | "expired" | "wrong_app" | "pod_gone" | "released";
+export type TicketRejection = "malformed" | "forged" | "unknown_key" | "expired" | "wrong_app" | "pod_gone" | "released" | "unknown_app";
 
-export type Admission =
-  /** The presented ticket is valid: route to its pod. */
-  | { readonly kind: "valid"; readonly ticket: TicketView; readonly pod: PodView }
+/** The outcome of verifying a ticket token. */
+export type Verification =
+  /** The ticket holds a slot now: route to its pod. (`kind` lets it stand as an Admission without a copy.) */
+  | { readonly ok: true; readonly kind: "valid"; readonly ticket: TicketView; readonly pod: PodView }
+  /** No token was presented. */
+  | { readonly ok: false; readonly reason: "absent" }
+  /** A token was presented and is not valid; `claims` when its signature was good (e.g. expired). */
+  | { readonly ok: false; readonly reason: TicketRejection; readonly claims?: TicketClaims };
+
+export type Rejected = Extract<Verification, { ok: false }>;
+
+/** What the allocator is asked for a request that holds no valid ticket. */
+export interface AllocationRequest {
+  readonly queueToken?: string;
+  /** Why the request holds no valid ticket; an expired ticket's slot is freed at once. */
+  readonly rejected: Rejected;
+}
+
+/** The allocator's answer. */
+export type Allocation =
   /** A new ticket was issued (the presented one, if any, was rejected for `replaced`). */
   | { readonly kind: "issued"; readonly ticket: TicketView; readonly pod: PodView; readonly token: string; readonly replaced?: TicketRejection }
   /** No free slot: the client waits at `position` (1-based) and keeps its place with `queueToken`. */
   | { readonly kind: "queued"; readonly position: number; readonly length: number; readonly queueToken: string; readonly retryAfterMs: number }
-  /** No free slot and the queue is full (or the app has no pods and cannot scale). */
+  /** No free slot and the queue is full (or the app has no pods and cannot get any). */
   | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity"; readonly retryAfterMs: number }
   | { readonly kind: "unknown_app" };
+
+/** Check's decision on the ticket side: a valid ticket, or what the allocator answered. */
+export type Admission = Extract<Verification, { ok: true }> | Allocation;
 
 export interface AppFigures {
   readonly app: AppKey;
   readonly pods: number;
-  /** Pods that can take new tickets: ready, not draining, routable. */
+  /** Pods that take new tickets (see pod-state.ts). */
   readonly servingPods: number;
+  /** Slots on every pod of the app: used + free + slots on pods that take no new tickets. */
   readonly capacity: number;
+  /** Tickets held. */
   readonly used: number;
+  /** Free slots on serving pods: what new users can get now. */
   readonly free: number;
   readonly queued: number;
   readonly desiredPods: number;
-  /** Tickets issued since start (k8sticket_users_total). */
+  /** Tickets issued since the ledger began (k8sticket_users_total). */
   readonly issuedTotal: number;
 }
 
-export type OfficeChange =
+export type ReleaseReason = "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed";
+
+/** What changed in the ticket core; listeners get these synchronously after each change. */
+export type TicketCoreEvent =
   | { readonly kind: "issued"; readonly app: AppKey; readonly ticket: TicketView }
-  | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" }
+  | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: ReleaseReason }
   | { readonly kind: "queue"; readonly app: AppKey }
   | { readonly kind: "pods"; readonly app: AppKey }
   | { readonly kind: "apps" };
@@ -91,36 +129,8 @@ export interface KeyRing {
   readonly keys: readonly SigningKey[];
 }
 
-/** The ticket core facade: every app's ledger and queue. Not thread-safe by design (one event loop). */
-export interface TicketDesk {
-  /** Replace the set of apps; removed apps release their tickets; changed specs keep tickets that still fit. */
-  setApps(specs: readonly AppSpec[]): void;
-  /** Replace an app's pods as observed. Pods that vanish release their tickets. */
-  setPods(app: AppKey, pods: readonly PodInput[]): void;
-  /** Set by the xDS side once every connected gateway of the app's node group has ACKed the pod (make before use). */
-  setRoutable(app: AppKey, pod: string, routable: boolean): void;
-  /** The Check decision: validate the ticket, or issue one, or queue. Refreshes activity on success. */
-  admit(app: AppKey, credentials: Credentials): Admission;
-  /** Request-level activity on a ticket (by ticket id). Unknown ids are ignored. */
-  touch(app: AppKey, ticketId: string): void;
-  /** A long-lived connection (keyed by request id) opened / closed on a ticket. */
-  openConnection(app: AppKey, ticketId: string, connectionId: string): void;
-  closeConnection(connectionId: string): void;
-  /** Release idle and expired tickets, expire queue reservations, hand freed slots to the queue. */
-  sweep(): readonly OfficeChange[];
-  pods(app: AppKey): readonly PodView[];
-  tickets(app: AppKey): readonly TicketView[];
-  figures(app: AppKey): AppFigures | undefined;
-  apps(): readonly AppSpec[];
-  /** Listeners are called synchronously after each change. Returns an unsubscribe function. */
-  subscribe(listener: (change: OfficeChange) => void): () => void;
-  /** JSON-safe state for persistence. */
-  snapshot(): DeskSnapshot;
-  /** Restore tickets and queue from a snapshot taken earlier; returns what could not be restored and why. */
-  restore(snapshot: DeskSnapshot): RestoreReport;
-}
-
-export interface DeskSnapshot {
+/** Every app's ledger and queue, JSON-safe, as a ledger store keeps it. */
+export interface LedgerSnapshot {
   readonly version: 1;
   readonly savedAt: number;
   readonly tickets: readonly TicketView[];

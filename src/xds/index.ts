@@ -6,7 +6,7 @@
  *   const cache = new SnapshotCache();
  *   const ads = createAdsServer({ cache, logger, registry, clock });   // + nodeGroup?, ackTimeoutMs?
  *   grpcServer.addService(ads.service, ads.implementation);           // or addAdsService(grpcServer, ads)
- *   const publisher = createPublisher({ models: () => gatewayModels(), build: buildGatewayResources, cache, logger });
+ *   const publisher = createPublisher({ models: () => gatewayModels(), build: buildGatewayResources, cache, logger, clock });
  *   publisher.schedule();                                             // whenever pods change (debounced, 10 ms)
  *   ads.onRoutable((group, podKey, routable) => …);                   // make before use
  *   ads.isRoutable(group, podKey);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { FakeClock } from "../../test/support/fake-clock.js";
 import { silentLogger } from "../common/logger.js";
 import { gatewayResources, podCluster } from "./cache/resources.fixture.js";
 import { SnapshotCache } from "./cache/snapshot-cache.js";
@@ -19,6 +20,7 @@ const build = (m: GatewayModel): BuiltResource[] => gatewayResources(m.apps.flat
 
 describe("publisher", () => {
   it("coalesces schedule() calls within the debounce window into one build per group", async () => {
+    const clock = new FakeClock();
     const cache = new SnapshotCache();
     let pods = ["p1"];
     let builds = 0;
@@ -30,12 +32,18 @@ describe("publisher", () => {
       },
       cache,
       logger: silentLogger,
+      clock,
+      debounceMs: 10,
     });
     for (let i = 0; i < 5; i++) {
       pods = [...pods, `p${i + 2}`];
       publisher.schedule();
+      clock.advance(1);
     }
-    await publisher.idle();
+    const idle = publisher.idle();
+    assert.equal(builds, 0, "nothing built inside the window");
+    clock.advance(5);
+    await idle;
     assert.equal(builds, 2);
     assert.equal(cache.getSnapshot("g1")?.resources(TYPE_URLS.cluster).size, 6);
     assert.equal(cache.getSnapshot("g2")?.resources(TYPE_URLS.cluster).size, 1);
@@ -54,6 +62,7 @@ describe("publisher", () => {
       },
       cache,
       logger: silentLogger,
+      clock: new FakeClock(),
     });
     assert.deepEqual(publisher.publishNow(), ["g1", "g2"]);
     const g1 = cache.getSnapshot("g1");

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from "../common/clock.js";
 import { errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { Snapshot } from "./cache/snapshot.js";
@@ -11,6 +12,8 @@ export interface PublisherOptions {
   readonly build: (model: GatewayModel) => readonly BuiltResource[];
   readonly cache: SnapshotCache;
   readonly logger: Logger;
+  /** Timers for the coalescing window. */
+  readonly clock: Clock;
   /** Coalescing window (default 10 ms): every schedule() within it leads to one publish. */
   readonly debounceMs?: number;
 }
@@ -35,11 +38,11 @@ export interface Publisher {
 export function createPublisher(options: PublisherOptions): Publisher {
   const debounceMs = options.debounceMs ?? 10;
   const log = options.logger.child({ component: "xds-publisher" });
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let waiters: (() => void)[] = [];
 
   const publishNow = (): string[] => {
-    if (timer) clearTimeout(timer);
+    timer?.cancel();
     timer = undefined;
     const published: string[] = [];
     try {
@@ -72,7 +75,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     schedule: () => {
       if (timer) return;
-      timer = setTimeout(() => {
+      timer = options.clock.setTimeout(() => {
         timer = undefined;
         publishNow();
       }, debounceMs);
@@ -80,7 +83,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     publishNow,
     idle: () => (timer ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),
     stop: () => {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       timer = undefined;
       const done = waiters;
       waiters = [];

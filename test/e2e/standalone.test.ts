@@ -136,7 +136,7 @@ describe("standalone: Check and xDS follow the config file", () => {
   it("SIGTERM exits 0 and leaves the ledger in the state file", async () => {
     serve.signal("SIGTERM");
     assert.deepEqual(await serve.waitExit(), { code: 0, signal: null });
-    const saved = JSON.parse(await readFile(tmp.file("tp.state.json"), "utf8")) as { desk: { tickets: unknown[] } };
-    assert.ok(saved.desk.tickets.length >= 2);
+    const saved = JSON.parse(await readFile(tmp.file("tp.state.json"), "utf8")) as { ledger: { tickets: unknown[] } };
+    assert.ok(saved.ledger.tickets.length >= 2);
   });
 });

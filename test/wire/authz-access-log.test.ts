@@ -10,7 +10,7 @@ import { Registry } from "prom-client";
 import { createAuthzMetrics, createAuthzServer, type AuthzServer } from "../../src/authz/index.js";
 import { silentLogger } from "../../src/common/logger.js";
 import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
-import { TicketOffice } from "../../src/tickets/index.js";
+import { TicketCore } from "../../src/tickets/index.js";
 import { accessLogClient, authorizationClient } from "../support/envoy-protos.js";
 import { FakeClock } from "../support/fake-clock.js";
 
@@ -58,22 +58,22 @@ async function until(predicate: () => boolean): Promise<void> {
 
 describe("access-log service over the wire", () => {
   const clock = new FakeClock();
-  const desk = new TicketOffice({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(3) }] }, routableByDefault: true });
+  const core = new TicketCore({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(3) }] }, routableByDefault: true });
   const registry = new Registry();
   let server: AuthzServer | undefined;
   let als: grpc.Client | undefined;
   let authz: grpc.Client | undefined;
 
   before(async () => {
-    desk.setApps([APP]);
-    desk.setPods("ns/ws", [{ name: "p1", host: "10.1.0.1", port: 80, ready: true }]);
+    core.setApps([APP]);
+    core.setPods("ns/ws", [{ name: "p1", host: "10.1.0.1", port: 80, ready: true }]);
     server = createAuthzServer({
-      desk,
+      tickets: core,
       logger: silentLogger,
-      metrics: createAuthzMetrics(registry, desk),
+      metrics: createAuthzMetrics(registry, core),
       listen: { authz: "127.0.0.1:0", accessLog: "127.0.0.1:0" },
     });
-    await server.start(new AbortController().signal);
+    await server.start();
     assert.notEqual(server.addresses.authz, server.addresses.accessLog);
     als = accessLogClient(server.addresses.accessLog);
     authz = authorizationClient(server.addresses.authz);
@@ -97,13 +97,13 @@ describe("access-log service over the wire", () => {
     return id;
   }
 
-  const ticket = (id: string) => desk.tickets("ns/ws").find((t) => t.id === id);
+  const ticket = (id: string) => core.tickets("ns/ws").find((t) => t.id === id);
 
   it("keeps a WebSocket's ticket past the idle timeout until its close entry, then releases it on the next sweep", async () => {
     const id = await issueWebSocket("ws-1");
     assert.equal(ticket(id)?.openConnections, 1);
     clock.advance(120_000);
-    desk.sweep();
+    core.sweep();
     assert.ok(ticket(id) !== undefined, "an open WebSocket never goes idle");
 
     const { stream, done } = openStream(need(als));
@@ -116,10 +116,10 @@ describe("access-log service over the wire", () => {
 
     stream.write(logs(entry(id, "ws-1", 101, "DownstreamEnd")));
     await until(() => ticket(id)?.openConnections === 0);
-    desk.sweep();
+    core.sweep();
     assert.ok(ticket(id) !== undefined, "idle time counts from the close");
     clock.advance(60_000);
-    desk.sweep();
+    core.sweep();
     assert.equal(ticket(id), undefined);
     stream.end();
     assert.equal(await done, null);
@@ -134,7 +134,7 @@ describe("access-log service over the wire", () => {
     stream.write(logs(entry(id, "plain-1", 200, "DownstreamEnd")));
     await until(() => ticket(id)?.lastActiveAt === clock.now());
     clock.advance(50_000);
-    desk.sweep();
+    core.sweep();
     assert.ok(ticket(id) !== undefined);
     stream.end();
     assert.equal(await done, null);
@@ -180,9 +180,9 @@ describe("access-log service over the wire", () => {
 
   it("ends open streams itself when stopping, so shutdown does not hang", async () => {
     const clock2 = new FakeClock();
-    const desk2 = new TicketOffice({ clock: clock2, keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(1) }] } });
-    const s = createAuthzServer({ desk: desk2, logger: silentLogger, listen: { authz: "127.0.0.1:0" }, shutdownGraceMs: 60_000 });
-    await s.start(new AbortController().signal);
+    const core2 = new TicketCore({ clock: clock2, keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(1) }] } });
+    const s = createAuthzServer({ tickets: core2, logger: silentLogger, listen: { authz: "127.0.0.1:0" }, shutdownGraceMs: 60_000 });
+    await s.start();
     assert.equal(s.addresses.accessLog, s.addresses.authz);
     const c = accessLogClient(s.addresses.accessLog);
     const { stream, done } = openStream(c);

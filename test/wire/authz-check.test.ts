@@ -10,7 +10,7 @@ import { Registry } from "prom-client";
 import { createAuthzMetrics, createAuthzServer, type AuthzServer } from "../../src/authz/index.js";
 import { silentLogger } from "../../src/common/logger.js";
 import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
-import { TicketOffice } from "../../src/tickets/index.js";
+import { TicketCore } from "../../src/tickets/index.js";
 import { authorizationClient } from "../support/envoy-protos.js";
 import { FakeClock } from "../support/fake-clock.js";
 
@@ -75,23 +75,23 @@ function tokenOf(setCookie: string | undefined): string {
 
 describe("authz Check over the wire", () => {
   const clock = new FakeClock();
-  const desk = new TicketOffice({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(7) }] }, routableByDefault: true });
+  const core = new TicketCore({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(7) }] }, routableByDefault: true });
   const registry = new Registry();
   let server: AuthzServer;
   let client: grpc.Client;
 
   before(async () => {
-    desk.setApps([spec("shiny", { slots: 8 }), spec("legacy"), spec("other", { secure: true, slots: 10 }), spec("solo", { maxQueue: 2 })]);
+    core.setApps([spec("shiny", { slots: 8 }), spec("legacy"), spec("other", { secure: true, slots: 10 }), spec("solo", { maxQueue: 2 })]);
     for (const app of ["ns/shiny", "ns/legacy"]) {
-      desk.setPods(app, [
+      core.setPods(app, [
         { name: "pod-a", host: "10.0.0.1", port: 3838, ready: true },
         { name: "pod-b", host: "10.0.0.2", port: 3838, ready: true },
       ]);
     }
-    desk.setPods("ns/other", [{ name: "o-1", host: "10.0.1.1", port: 80, ready: true }]);
-    desk.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
-    server = createAuthzServer({ desk, logger: silentLogger, metrics: createAuthzMetrics(registry, desk), listen: { authz: "127.0.0.1:0" } });
-    await server.start(new AbortController().signal);
+    core.setPods("ns/other", [{ name: "o-1", host: "10.0.1.1", port: 80, ready: true }]);
+    core.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
+    server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" } });
+    await server.start();
     client = authorizationClient(server.addresses.authz);
   });
 
@@ -163,7 +163,7 @@ describe("authz Check over the wire", () => {
     assert.notEqual(fresh, token);
     const freshPod = okHeaders(expired).get("x-ticketplane-pod")?.header?.value;
     const survivor = freshPod === "pod-a" ? "pod-b" : "pod-a";
-    desk.setPods("ns/legacy", [{ name: survivor, host: survivor === "pod-a" ? "10.0.0.1" : "10.0.0.2", port: 3838, ready: true }]);
+    core.setPods("ns/legacy", [{ name: survivor, host: survivor === "pod-a" ? "10.0.0.1" : "10.0.0.2", port: 3838, ready: true }]);
     const gone = await check(client, get("/legacy/", { cookie: `ticketplane=${fresh}` }));
     assert.equal(okHeaders(gone).get("x-ticketplane-pod")?.header?.value, survivor);
     assert.equal(cookies(gone).length, 1);
@@ -207,7 +207,7 @@ describe("authz Check over the wire", () => {
       await check(client, get("/solo/", { cookie: `ticketplane-queue=${q3}` }));
     }
     clock.advance(11_000);
-    desk.sweep();
+    core.sweep();
     const newcomer = await check(client, get("/solo/"));
     assert.ok(newcomer.denied_response !== undefined);
     const stillWaiting = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q3}` }));
@@ -259,7 +259,7 @@ describe("authz Check over the wire", () => {
   it("opens a connection on the ticket for a WebSocket upgrade", async () => {
     const res = await check(client, get("/other/", { upgrade: "websocket", connection: "upgrade", "x-request-id": "ws-42" }));
     const ticketId = okHeaders(res).get("x-ticketplane-ticket")?.header?.value;
-    const t = desk.tickets("ns/other").find((x) => x.id === ticketId);
+    const t = core.tickets("ns/other").find((x) => x.id === ticketId);
     assert.equal(t?.openConnections, 1);
   });
 

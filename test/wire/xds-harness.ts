@@ -27,7 +27,7 @@ export async function startXdsStack(initial: GatewayModel, options: { ackTimeout
   const cache = new SnapshotCache();
   const registry = new Registry();
   const ads = createAdsServer({ cache, logger: silentLogger, registry, clock: systemClock, ackTimeoutMs: options.ackTimeoutMs ?? 60_000 });
-  const publisher = createPublisher({ models: () => [current], build: buildGatewayResources, cache, logger: silentLogger });
+  const publisher = createPublisher({ models: () => [current], build: buildGatewayResources, cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   const harness = await startGrpcServer((server) => server.addService(ads.service, ads.implementation));
   return {

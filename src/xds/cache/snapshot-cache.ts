@@ -18,7 +18,7 @@ export type SnapshotListener = (group: string, snapshot: Snapshot) => void;
  * routes and listeners, the old clusters and endpoints kept) and then the
  * final one, in REMOVE_ORDER: every stream is *sent* the route update that
  * drops a pod before the removal of that pod's cluster and endpoints. It does
- * not wait for the route's ACK; the readiness tracker (server side) is what
+ * not wait for the route's ACK; the routability tracker (server side) is what
  * keeps tickets off pods a gateway has not confirmed.
  *
  * Single-threaded (the Node event loop); `respond` callbacks run synchronously

@@ -8,13 +8,13 @@ import { adsServiceDefinition, type AdsImplementation } from "./ads-service.js";
 import { DeltaStream } from "./delta-stream.js";
 import { createXdsMetrics } from "./metrics.js";
 import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
-import { Readiness, type RoutableListener } from "./readiness.js";
+import { RoutabilityTracker, type RoutableListener } from "./routability.js";
 import { SotwStream } from "./sotw-stream.js";
 import type { XdsStatus } from "./status.js";
 import type { RegisteredStream, StreamContext } from "./stream-context.js";
 
 export interface AdsServerOptions {
-  /** The snapshot cache: watches through its ConfigWatcher side, readiness through onSnapshot. */
+  /** The snapshot cache: watches through its ConfigWatcher side, routability through onSnapshot. */
   readonly cache: SnapshotCache;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -49,7 +49,7 @@ export interface AdsServer {
 export function createAdsServer(options: AdsServerOptions): AdsServer {
   const metrics = createXdsMetrics(options.registry);
   const logger = options.logger.child({ component: "xds" });
-  const readiness = new Readiness({ clock: options.clock, logger, metrics, ackTimeoutMs: options.ackTimeoutMs });
+  const routability = new RoutabilityTracker({ clock: options.clock, logger, metrics, ackTimeoutMs: options.ackTimeoutMs });
   const streams = new Set<RegisteredStream>();
   let nonce = 0;
   let streamId = 0;
@@ -59,7 +59,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     clock: options.clock,
     metrics,
     nodeGroup: options.nodeGroup ?? defaultNodeGroup,
-    readiness,
+    routability,
     nextNonce: () => String(++nonce),
     nextStreamId: () => ++streamId,
     register: (s) => streams.add(s),
@@ -67,9 +67,9 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   };
   for (const group of options.cache.groups()) {
     const snapshot = options.cache.getSnapshot(group);
-    if (snapshot) readiness.snapshotChanged(group, snapshot);
+    if (snapshot) routability.snapshotChanged(group, snapshot);
   }
-  const unsubscribe = options.cache.onSnapshot((group, snapshot) => readiness.snapshotChanged(group, snapshot));
+  const unsubscribe = options.cache.onSnapshot((group, snapshot) => routability.snapshotChanged(group, snapshot));
 
   const implementation: AdsImplementation = {
     streamAggregatedResources: (call) => void new SotwStream(ctx, call),
@@ -85,15 +85,15 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
         const snapshot = options.cache.getSnapshot(group);
         const versions: Record<string, string> = {};
         if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
-        return { group, versions, pendingPods: readiness.pendingPods(group) };
+        return { group, versions, pendingPods: routability.pendingPods(group) };
       }),
     }),
-    onRoutable: (listener) => readiness.onRoutable(listener),
-    isRoutable: (group, podKey) => readiness.isRoutable(group, podKey),
-    sweepAckTimeouts: () => readiness.sweep(),
+    onRoutable: (listener) => routability.onRoutable(listener),
+    isRoutable: (group, podKey) => routability.isRoutable(group, podKey),
+    sweepAckTimeouts: () => routability.sweep(),
     close: () => {
       unsubscribe();
-      readiness.close();
+      routability.close();
     },
   };
 }

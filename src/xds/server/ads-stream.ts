@@ -6,7 +6,7 @@ import type { Logger } from "../../common/logger.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { PUSH_ORDER, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
-import type { AckingStream } from "./readiness.js";
+import type { AckingStream } from "./routability.js";
 import type { StreamContext } from "./stream-context.js";
 import type { StreamStatus, TypeStatus, XdsProtocol } from "./status.js";
 
@@ -124,7 +124,7 @@ export abstract class AdsStream implements AckingStream {
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
       this.ctx.unregister(this);
-      this.ctx.readiness.streamLeft(this);
+      this.ctx.routability.streamLeft(this);
     }
     this.log.debug("xds: stream closed", { node: this.nodeId, group: this.group, reason });
   }
@@ -152,7 +152,7 @@ export abstract class AdsStream implements AckingStream {
       this.group = this.ctx.nodeGroup(req.node);
       this.#joined = true;
       this.ctx.register(this);
-      this.ctx.readiness.streamJoined(this);
+      this.ctx.routability.streamJoined(this);
       this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
     }
     if (!isTypeUrl(req.typeUrl)) {
@@ -187,7 +187,7 @@ export abstract class AdsStream implements AckingStream {
       return;
     }
     state.ack(version, now);
-    this.ctx.readiness.streamAcked(this);
+    this.ctx.routability.streamAcked(this);
   }
 
   #onDrain(): void {

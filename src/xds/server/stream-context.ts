@@ -3,7 +3,7 @@ import type { Logger } from "../../common/logger.js";
 import type { ConfigWatcher } from "../cache/watch.js";
 import type { XdsMetrics } from "./metrics.js";
 import type { NodeGroupFn } from "./node-group.js";
-import type { Readiness } from "./readiness.js";
+import type { RoutabilityTracker } from "./routability.js";
 import type { StreamStatus } from "./status.js";
 
 /** A live stream as the server's registry sees it. */
@@ -18,7 +18,7 @@ export interface StreamContext {
   readonly clock: Clock;
   readonly metrics: XdsMetrics;
   readonly nodeGroup: NodeGroupFn;
-  readonly readiness: Readiness;
+  readonly routability: RoutabilityTracker;
   /** A fresh nonce, increasing across the server. */
   nextNonce(): string;
   nextStreamId(): number;

@@ -15,14 +15,17 @@ import type { FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { errorMessage } from "../common/errors.js";
+import type { Clock, Timer } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
 
 /** What the watcher read: the text, or why it could not read it. */
 export type FileRead = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly error: string };
 
-export interface ConfigWatcherOptions {
+export interface FileWatcherOptions {
   readonly file: string;
+  /** Debounce and poll timers. */
+  readonly clock: Clock;
   readonly logger: Logger;
   /** Called with the file's new content; awaited before the next call. */
   readonly onContent: (read: FileRead) => void | Promise<void>;
@@ -36,33 +39,29 @@ export interface ConfigWatcherOptions {
   readonly initialText?: string;
 }
 
-export class ConfigWatcher implements Runnable {
-  readonly name = "config-watcher";
-  readonly #o: ConfigWatcherOptions;
+export class FileWatcher implements Runnable {
+  readonly name = "file-watcher";
+  readonly #o: FileWatcherOptions;
   #watcher: FSWatcher | undefined;
-  #poll: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #poll: Timer | undefined;
+  #debounce: Timer | undefined;
   #lastHash: string | undefined;
   #lastStat = "";
   #running: Promise<void> = Promise.resolve();
   #stopped = true;
 
-  constructor(options: ConfigWatcherOptions) {
+  constructor(options: FileWatcherOptions) {
     this.#o = options;
     if (options.initialText !== undefined) this.#lastHash = hash(options.initialText);
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#lastStat = await statKey(this.#o.file);
     if (this.#o.watchEvents !== false) this.#watchDirectory();
     const pollMs = this.#o.pollMs ?? 2_000;
-    if (pollMs > 0) {
-      this.#poll = setInterval(() => void this.#checkStat(), pollMs);
-      this.#poll.unref();
-    }
-    signal.addEventListener("abort", () => void this.stop(), { once: true });
+    if (pollMs > 0) this.#poll = this.#o.clock.setInterval(() => void this.#checkStat(), pollMs);
   }
 
   #watchDirectory(): void {
@@ -93,8 +92,8 @@ export class ConfigWatcher implements Runnable {
     this.#stopped = true;
     this.#watcher?.close();
     this.#watcher = undefined;
-    if (this.#poll !== undefined) clearInterval(this.#poll);
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
+    this.#poll?.cancel();
+    this.#debounce?.cancel();
     this.#poll = undefined;
     this.#debounce = undefined;
     await this.#running;
@@ -110,8 +109,8 @@ export class ConfigWatcher implements Runnable {
 
   #schedule(): void {
     if (this.#stopped) return;
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => {
+    this.#debounce?.cancel();
+    this.#debounce = this.#o.clock.setTimeout(() => {
       this.#debounce = undefined;
       void this.#enqueue(false);
     }, this.#o.debounceMs ?? 200);

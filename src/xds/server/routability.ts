@@ -1,11 +1,11 @@
-import type { Clock } from "../../common/clock.js";
+import type { Clock, Timer } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import type { Snapshot } from "../cache/snapshot.js";
 import { TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
 import type { XdsMetrics } from "./metrics.js";
 
-/** What readiness needs to know of a connected stream. */
+/** What the routability tracker needs to know of a connected stream. */
 export interface AckingStream {
   readonly group: string;
   readonly nodeId: string;
@@ -28,10 +28,10 @@ interface GroupState {
   readonly streams: Set<AckingStream>;
   readonly routable: Set<string>;
   readonly pending: Map<string, Pending>;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
 }
 
-export interface ReadinessOptions {
+export interface RoutabilityOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: XdsMetrics;
@@ -49,10 +49,10 @@ export interface ReadinessOptions {
  * `ticketplane_xds_ack_timeout_total{group}`. Groups are independent.
  * A pod dropped from the snapshot is reported not routable.
  *
- * Time: deadlines are read from the Clock; a real timer (unref'd) calls
- * `sweep()`, which callers owning time (tests) may also call.
+ * Time: deadlines and the timer that calls `sweep()` both come from the
+ * Clock, so a fake clock drives the ACK wait in tests.
  */
-export class Readiness {
+export class RoutabilityTracker {
   readonly #groups = new Map<string, GroupState>();
   readonly #listeners = new Set<RoutableListener>();
   readonly #clock: Clock;
@@ -60,7 +60,7 @@ export class Readiness {
   readonly #metrics: XdsMetrics;
   readonly #timeoutMs: number;
 
-  constructor(options: ReadinessOptions) {
+  constructor(options: RoutabilityOptions) {
     this.#clock = options.clock;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
@@ -153,7 +153,7 @@ export class Readiness {
   /** Clears timers; the tracker stays queryable. */
   close(): void {
     for (const g of this.#groups.values()) {
-      if (g.timer) clearTimeout(g.timer);
+      g.timer?.cancel();
       g.timer = undefined;
     }
   }
@@ -177,7 +177,7 @@ export class Readiness {
   /** Keeps one timer per group while it has pending pods. */
   #arm(g: GroupState): void {
     if (g.pending.size === 0) {
-      if (g.timer) clearTimeout(g.timer);
+      g.timer?.cancel();
       g.timer = undefined;
       return;
     }
@@ -185,11 +185,10 @@ export class Readiness {
     let earliest = Infinity;
     for (const p of g.pending.values()) earliest = Math.min(earliest, p.deadline);
     const delay = Math.max(1, Math.min(this.#timeoutMs, earliest - this.#clock.now()));
-    g.timer = setTimeout(() => {
+    g.timer = this.#clock.setTimeout(() => {
       g.timer = undefined;
       this.sweep();
     }, delay);
-    g.timer.unref();
   }
 }
 

@@ -5,12 +5,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock } from "../../test/support/fake-clock.js";
-import { TicketOffice } from "./office.js";
+import { admit } from "./admit.js";
+import { TicketCore } from "./ticket-core.js";
 import { verifyQueueToken } from "./queue-token.js";
 import { SigningKeys } from "./signing-keys.js";
 import { APP, keyRing, makeSpec, sequentialIds } from "./tickets.fixture.js";
 import type { AppSpec } from "../config/app-spec.js";
-import type { DeskSnapshot, OfficeChange, PodInput } from "./types.js";
+import type { LedgerSnapshot, TicketCoreEvent, PodInput } from "./types.js";
 
 /** mulberry32: small, fast, seedable. */
 function prng(seed: number): () => number {
@@ -60,14 +61,14 @@ function randomPods(r: () => number): PodInput[] {
   }));
 }
 
-/** The simulated world: the office under test, its clients and what the listener saw. */
+/** The simulated world: the core under test, its clients and what the listener saw. */
 interface World {
   readonly r: () => number;
   readonly clock: FakeClock;
-  readonly office: TicketOffice;
+  readonly core: TicketCore;
   readonly clients: Client[];
   readonly live: Set<string>;
-  readonly events: OfficeChange[];
+  readonly events: TicketCoreEvent[];
   openConns: string[];
   connSerial: number;
   lastPods: PodInput[];
@@ -79,18 +80,18 @@ function pick<T>(w: World, xs: readonly T[]): T | undefined {
 }
 
 function admitStep(w: World, c: Client): void {
-  const { office, context } = w;
-  const ownEntry = entryOf(c) !== undefined && office.queue(APP).some((e) => e.id === entryOf(c));
-  const a = office.admit(APP, { ...(c.ticketToken ? { ticketToken: c.ticketToken } : {}), ...(c.queueToken ? { queueToken: c.queueToken } : {}) });
+  const { core, context } = w;
+  const ownEntry = entryOf(c) !== undefined && core.queue(APP).some((e) => e.id === entryOf(c));
+  const a = admit(core, APP, { ...(c.ticketToken ? { ticketToken: c.ticketToken } : {}), ...(c.queueToken ? { queueToken: c.queueToken } : {}) });
   if (a.kind === "issued") {
     // Nobody jumps the line: a client without a place gets a slot only when everyone still waiting holds one.
-    if (!ownEntry) assert.ok(office.queue(APP).every((e) => e.reserved), `${context}: newcomer jumped the queue`);
+    if (!ownEntry) assert.ok(core.queue(APP).every((e) => e.reserved), `${context}: newcomer jumped the queue`);
     c.ticketToken = a.token;
     c.ticketId = a.ticket.id;
     delete c.queueToken;
   } else if (a.kind === "queued") {
     c.queueToken = a.queueToken;
-    assert.equal(office.queue(APP)[a.position - 1]?.id, entryOf(c), `${context}: position names the client's entry`);
+    assert.equal(core.queue(APP)[a.position - 1]?.id, entryOf(c), `${context}: position names the client's entry`);
   } else if (a.kind === "valid") {
     assert.equal(a.ticket.id, c.ticketId);
   }
@@ -99,27 +100,27 @@ function admitStep(w: World, c: Client): void {
 /** Operations with their weights (summing to 100). */
 const OPS: readonly (readonly [number, (w: World, c: Client) => void])[] = [
   [45, admitStep],
-  [10, (w, c) => c.ticketId !== undefined && w.office.touch(APP, c.ticketId)],
+  [10, (w, c) => c.ticketId !== undefined && w.core.touch(APP, c.ticketId)],
   [5, (w, c) => {
     if (c.ticketId === undefined) return;
     const id = `conn-${++w.connSerial}`;
-    w.office.openConnection(APP, c.ticketId, id);
+    w.core.openConnection(APP, c.ticketId, id);
     w.openConns.push(id);
   }],
   [5, (w) => {
     const id = pick(w, w.openConns);
     if (id === undefined) return;
-    w.office.closeConnection(id);
+    w.core.closeConnection(id);
     w.openConns = w.openConns.filter((o) => o !== id);
   }],
-  [10, (w) => void w.office.sweep()],
+  [10, (w) => void w.core.sweep()],
   [5, (w) => {
     w.lastPods = randomPods(w.r);
-    w.office.setPods(APP, w.lastPods);
+    w.core.setPods(APP, w.lastPods);
   }],
-  [8, (w) => w.office.setRoutable(APP, pick(w, POD_NAMES) as string, w.r() < 0.8)],
+  [8, (w) => w.core.setRoutable(APP, pick(w, POD_NAMES) as string, w.r() < 0.8)],
   [11, (w) => w.clock.advance(Math.floor(w.r() * 4000))],
-  [1, (w) => w.office.setApps([specFor(w.r)])],
+  [1, (w) => w.core.setApps([specFor(w.r)])],
 ];
 
 function runStep(w: World): void {
@@ -134,9 +135,9 @@ function runStep(w: World): void {
 function newWorld(seed: number): World {
   const r = prng(seed);
   const clock = new FakeClock();
-  const office = new TicketOffice({ clock, keys: keyRing("k1"), randomId: sequentialIds(`s${seed}`) });
-  const w: World = { r, clock, office, clients: Array.from({ length: 14 }, () => ({})), live: new Set(), events: [], openConns: [], connSerial: 0, lastPods: [], context: "" };
-  office.subscribe((c) => {
+  const core = new TicketCore({ clock, keys: keyRing("k1"), randomId: sequentialIds(`s${seed}`) });
+  const w: World = { r, clock, core, clients: Array.from({ length: 14 }, () => ({})), live: new Set(), events: [], openConns: [], connSerial: 0, lastPods: [], context: "" };
+  core.subscribe((c) => {
     w.events.push(c);
     if (c.kind === "issued") {
       assert.ok(!w.live.has(c.ticket.id), `ticket ${c.ticket.id} issued twice`);
@@ -145,38 +146,38 @@ function newWorld(seed: number): World {
       assert.ok(w.live.delete(c.ticket.id), `ticket ${c.ticket.id} released twice or never issued`);
     }
   });
-  office.setApps([specFor(r)]);
+  core.setApps([specFor(r)]);
   return w;
 }
 
 function run(seed: number): void {
   const w = newWorld(seed);
-  const { office, clock } = w;
-  let queueBefore = office.queue(APP).map((e) => e.id);
+  const { core, clock } = w;
+  let queueBefore = core.queue(APP).map((e) => e.id);
   for (let step = 0; step < STEPS; step++) {
     w.context = `seed ${seed} step ${step}`;
     runStep(w);
-    checkInvariants(office, w.live, w.context);
-    const queueNow = office.queue(APP).map((e) => e.id);
+    checkInvariants(core, w.live, w.context);
+    const queueNow = core.queue(APP).map((e) => e.id);
     checkFifo(queueBefore, queueNow, w.context);
     queueBefore = queueNow;
   }
-  // What was saved restores into a fresh office, whole.
-  const saved = JSON.parse(JSON.stringify(office.snapshot())) as DeskSnapshot;
-  const next = new TicketOffice({ clock, keys: keyRing("k1") });
-  next.setApps(office.apps());
+  // What was saved restores into a fresh core, whole.
+  const saved = JSON.parse(JSON.stringify(core.snapshot())) as LedgerSnapshot;
+  const next = new TicketCore({ clock, keys: keyRing("k1") });
+  next.setApps(core.apps());
   next.setPods(APP, w.lastPods);
   const report = next.restore(saved);
-  const expired = office.tickets(APP).filter((t) => clock.now() >= t.expiresAt).length;
-  assert.deepEqual([report.restoredTickets, report.restoredQueue], [office.tickets(APP).length - expired, office.queue(APP).length]);
+  const expired = core.tickets(APP).filter((t) => clock.now() >= t.expiresAt).length;
+  assert.deepEqual([report.restoredTickets, report.restoredQueue], [core.tickets(APP).length - expired, core.queue(APP).length]);
   assert.equal(report.dropped.length, expired);
   assert.ok(w.events.filter((e) => e.kind === "issued").length > 50, "the run exercised issuing");
   assert.ok(w.events.filter((e) => e.kind === "released").length > 20, "the run exercised releasing");
 }
 
-function checkInvariants(office: TicketOffice, live: Set<string>, context: string): void {
-  const tickets = office.tickets(APP);
-  const pods = office.pods(APP);
+function checkInvariants(core: TicketCore, live: Set<string>, context: string): void {
+  const tickets = core.tickets(APP);
+  const pods = core.pods(APP);
   const slots = new Set<string>();
   for (const t of tickets) {
     const key = `${t.pod}/${t.slot}`;
@@ -192,16 +193,14 @@ function checkInvariants(office: TicketOffice, live: Set<string>, context: strin
     const used = tickets.filter((t) => t.pod === p.name).length;
     assert.equal(p.used, used, `${context}: pod ${p.name} used count`);
     assert.equal(p.idleSince === undefined, used > 0, `${context}: pod ${p.name} idleSince`);
-    if (p.ready && !p.draining && p.routable) {
-      free += p.slots - used;
-      capacity += p.slots;
-    }
+    capacity += p.slots;
+    if (p.ready && !p.draining && p.routable) free += p.slots - used;
   }
-  const f = office.figures(APP);
+  const f = core.figures(APP);
   assert.ok(f !== undefined);
-  assert.equal(f.free + tickets.filter((t) => pods.some((p) => p.name === t.pod && p.ready && !p.draining && p.routable)).length, f.capacity, `${context}: free + used = capacity on serving pods`);
+  assert.ok(f.used + f.free <= f.capacity, `${context}: used + free never exceed capacity (${JSON.stringify(f)})`);
   assert.deepEqual([f.free, f.capacity, f.used], [free, capacity, tickets.length], context);
-  const q = office.queue(APP);
+  const q = core.queue(APP);
   const reserved = q.filter((e) => e.reserved).length;
   assert.equal(reserved, Math.min(free, q.length), `${context}: reservations match free slots`);
   assert.ok(q.slice(0, reserved).every((e) => e.reserved), `${context}: reservations go to the head of the line`);
@@ -214,7 +213,7 @@ function checkFifo(before: readonly string[], after: readonly string[], context:
   assert.deepEqual(after.slice(0, kept.length), kept, `${context}: queue order changed`);
 }
 
-describe("TicketOffice properties", () => {
+describe("TicketCore properties", () => {
   for (const seed of [1, 2, 3, 42, 2026]) {
     it(`keeps its invariants over ${STEPS} random steps (seed ${seed})`, () => run(seed));
   }

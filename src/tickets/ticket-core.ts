@@ -1,11 +1,13 @@
 /**
- * TicketOffice: the TicketDesk over every app's ledger and queue.
+ * TicketCore: every app's ledger and queue, the signing keys, and the rules
+ * that bind tickets to slots. It implements every port in ports.ts.
  *
  * Single-threaded by design (one event loop); every method is synchronous.
  * Listeners are called synchronously after a change is complete, in order;
  * a listener that throws is a bug and the error propagates to the caller.
- * Objects returned by `admit` are live views of internal records: read them
- * at once, do not mutate or keep them (take `tickets()`/`pods()` for copies).
+ * Objects returned by `verify` and `allocate` are live views of internal
+ * records: read them at once, do not mutate or keep them (take `tickets()`
+ * or `pods()` for copies).
  */
 import type { Clock } from "../common/clock.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
@@ -14,6 +16,7 @@ import { CanarySplit } from "./canary-split.js";
 import { desiredPods } from "./desired-pods.js";
 import { AppLedger } from "./ledger.js";
 import type { PodRecord } from "./pod-record.js";
+import type { ActivityRecorder, KeyHolder, LedgerAccess, TicketAllocator, TicketInventory, TicketVerifier, TicketViews } from "./ports.js";
 import { signQueueToken, verifyQueueToken } from "./queue-token.js";
 import { randomId as defaultRandomId } from "./random-id.js";
 import { SigningKeys } from "./signing-keys.js";
@@ -21,34 +24,40 @@ import { entryId, listOf, readSavedQueueEntry, readSavedTicket } from "./snapsho
 import type { TicketRecord } from "./ticket-record.js";
 import { signTicketToken, verifyTicketToken } from "./ticket-token.js";
 import type {
-  Admission,
+  Allocation,
+  AllocationRequest,
   AppFigures,
-  Credentials,
-  DeskSnapshot,
   KeyRing,
-  OfficeChange,
+  LedgerSnapshot,
   PodInput,
   PodView,
+  QueueView,
+  ReleaseReason,
   RestoreReport,
-  TicketDesk,
+  TicketCoreEvent,
   TicketRejection,
   TicketView,
+  Verification,
 } from "./types.js";
 import { WaitingQueue, type QueueEntry } from "./waiting-queue.js";
 
-export interface TicketOfficeOptions {
+export interface TicketCoreOptions {
   readonly clock: Clock;
   readonly keys: KeyRing;
   /** Source of ticket and queue entry ids (inject a deterministic one in tests). */
   readonly randomId?: () => string;
   /**
    * New pods count as routable at once. Only for set-ups with no xDS gateway
-   * to ACK them (unit tests, the dev gateway); default false: make before use.
+   * to ACK them (unit tests); default false: make before use.
    */
   readonly routableByDefault?: boolean;
+  /**
+   * The inventory can add pods (a reconciler scales). False where pods are
+   * only listed (standalone mode): an app without pods then refuses with
+   * `no_capacity` instead of queueing users for pods that never come.
+   */
+  readonly canAddPods?: boolean;
 }
-
-type ReleaseReason = Extract<OfficeChange, { kind: "released" }>["reason"];
 
 interface AppState {
   readonly ledger: AppLedger;
@@ -59,34 +68,49 @@ interface AppState {
 
 /** Queue entries whose client has not come back for this long are dropped (at least). */
 const MIN_STALE_MS = 30_000;
-const UNKNOWN_APP: Admission = Object.freeze({ kind: "unknown_app" });
+const UNKNOWN_APP: Allocation = Object.freeze({ kind: "unknown_app" });
+const ABSENT: Verification = Object.freeze({ ok: false, reason: "absent" });
+const UNKNOWN_APP_TICKET: Verification = Object.freeze({ ok: false, reason: "unknown_app" });
 
-export class TicketOffice implements TicketDesk {
+export class TicketCore implements TicketVerifier, TicketAllocator, ActivityRecorder, TicketInventory, TicketViews, LedgerAccess, KeyHolder {
   readonly #clock: Clock;
   readonly #randomId: () => string;
   readonly #routableByDefault: boolean;
+  readonly #canAddPods: boolean;
   #keys: SigningKeys;
   readonly #apps = new Map<AppKey, AppState>();
   readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord }>();
-  readonly #listeners = new Set<(change: OfficeChange) => void>();
+  readonly #listeners = new Set<(event: TicketCoreEvent) => void>();
 
-  constructor(options: TicketOfficeOptions) {
+  constructor(options: TicketCoreOptions) {
     this.#clock = options.clock;
     this.#keys = new SigningKeys(options.keys);
     this.#randomId = options.randomId ?? defaultRandomId;
     this.#routableByDefault = options.routableByDefault ?? false;
+    this.#canAddPods = options.canAddPods ?? true;
   }
 
-  /** Rotates keys: tokens signed by any key still in the ring keep verifying; new tokens use `active`. */
+  // ── keys ──────────────────────────────────────────────────────────────
+
   setKeys(ring: KeyRing): void {
-    this.#keys = new SigningKeys(ring);
+    const keys = new SigningKeys(ring);
+    this.#keys = keys;
+    const now = this.#clock.now();
+    const changes: TicketCoreEvent[] = [];
+    for (const state of this.#apps.values()) {
+      for (const t of [...state.ledger.tickets.values()]) if (t.keyId !== undefined && !keys.has(t.keyId)) this.#release(state, t, "key_removed", now, changes);
+      this.#settleQueue(state, now, changes);
+    }
+    this.#emit(changes);
   }
+
+  // ── inventory ─────────────────────────────────────────────────────────
 
   setApps(specs: readonly AppSpec[]): void {
     const now = this.#clock.now();
     const next = new Map<AppKey, AppSpec>();
     for (const s of specs) next.set(appKey(s.namespace, s.name), s);
-    const changes: OfficeChange[] = [];
+    const changes: TicketCoreEvent[] = [];
     for (const [key, state] of this.#apps) {
       if (next.has(key)) continue;
       for (const t of [...state.ledger.tickets.values()]) this.#release(state, t, "app_removed", now, changes);
@@ -109,7 +133,7 @@ export class TicketOffice implements TicketDesk {
     const state = this.#apps.get(app);
     if (state === undefined) return;
     const now = this.#clock.now();
-    const changes: OfficeChange[] = [];
+    const changes: TicketCoreEvent[] = [];
     const update = state.ledger.setPods(pods, now, this.#routableByDefault);
     for (const t of update.released) this.#released(state, t, "pod_gone", changes);
     if (update.changed) changes.push({ kind: "pods", app });
@@ -120,40 +144,61 @@ export class TicketOffice implements TicketDesk {
   setRoutable(app: AppKey, pod: string, routable: boolean): void {
     const state = this.#apps.get(app);
     if (state === undefined || !state.ledger.setRoutable(pod, routable)) return;
-    const changes: OfficeChange[] = [{ kind: "pods", app }];
+    const changes: TicketCoreEvent[] = [{ kind: "pods", app }];
     this.#settleQueue(state, this.#clock.now(), changes);
     this.#emit(changes);
   }
 
-  admit(app: AppKey, credentials: Credentials): Admission {
+  // ── verify ────────────────────────────────────────────────────────────
+
+  verify(app: AppKey, token: string | undefined): Verification {
+    if (token === undefined || token === "") return ABSENT;
+    const state = this.#apps.get(app);
+    if (state === undefined) return UNKNOWN_APP_TICKET;
+    const check = verifyTicketToken(this.#keys, token, app, this.#clock.now());
+    if (!check.ok) return check.claims === undefined ? { ok: false, reason: check.reason } : { ok: false, reason: check.reason, claims: check.claims };
+    const c = check.claims;
+    const t = state.ledger.tickets.get(c.id);
+    // Hot path: a signature check and a map lookup, no allocation.
+    if (t !== undefined && t.pod === c.pod && t.slot === c.slot && t.issuedAt === c.issuedAt) return t.verified;
+    return { ok: false, reason: state.ledger.pods.has(c.pod) ? "released" : "pod_gone", claims: c };
+  }
+
+  // ── allocate ──────────────────────────────────────────────────────────
+
+  allocate(app: AppKey, request: AllocationRequest): Allocation {
     const state = this.#apps.get(app);
     if (state === undefined) return UNKNOWN_APP;
     const now = this.#clock.now();
-    const changes: OfficeChange[] = [];
-    let replaced: TicketRejection | undefined;
-    const presented = credentials.ticketToken;
-    if (presented !== undefined && presented !== "") {
-      const check = verifyTicketToken(this.#keys, presented, app, now);
-      if (check.ok) {
-        const c = check.claims;
-        const t = state.ledger.tickets.get(c.id);
-        // Hot path: a signature check and a map lookup, no allocation.
-        if (t !== undefined && t.pod === c.pod && t.slot === c.slot && t.issuedAt === c.issuedAt) {
-          t.lastActiveAt = now;
-          return t.validAdmission;
-        }
-        replaced = state.ledger.pods.has(c.pod) ? "released" : "pod_gone";
-      } else {
-        replaced = check.reason;
-        // An expired token's ticket is over: free its slot now rather than at the next sweep.
-        const t = check.reason === "expired" && check.claims !== undefined ? state.ledger.tickets.get(check.claims.id) : undefined;
-        if (t !== undefined && t.issuedAt === check.claims?.issuedAt) this.#release(state, t, "lifetime", now, changes);
-      }
+    const changes: TicketCoreEvent[] = [];
+    const rejected = request.rejected;
+    const replaced: TicketRejection | undefined = rejected.reason === "absent" ? undefined : rejected.reason;
+    if (rejected.reason === "expired" && rejected.claims !== undefined) {
+      // The ticket is over: free its slot now rather than at the next sweep (by the ledger's own clock, not the caller's word).
+      const t = state.ledger.tickets.get(rejected.claims.id);
+      if (t !== undefined && t.issuedAt === rejected.claims.issuedAt && now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
     }
-    const result = this.#issueOrQueue(state, credentials.queueToken, replaced, now, changes);
+    const result = this.#issueOrQueue(state, request.queueToken, replaced, now, changes);
     this.#emit(changes);
     return result;
   }
+
+  sweep(): readonly TicketCoreEvent[] {
+    const now = this.#clock.now();
+    const changes: TicketCoreEvent[] = [];
+    for (const state of this.#apps.values()) {
+      const idleMs = state.ledger.spec.ticket.idleTimeoutMs;
+      for (const t of [...state.ledger.tickets.values()]) {
+        if (now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
+        else if (t.idle(now, idleMs)) this.#release(state, t, "idle", now, changes);
+      }
+      this.#settleQueue(state, now, changes);
+    }
+    this.#emit(changes);
+    return changes;
+  }
+
+  // ── activity ──────────────────────────────────────────────────────────
 
   touch(app: AppKey, ticketId: string): void {
     const t = this.#apps.get(app)?.ledger.tickets.get(ticketId);
@@ -177,19 +222,10 @@ export class TicketOffice implements TicketDesk {
     if (entry.ticket.removeConnection(connectionId)) entry.ticket.lastActiveAt = this.#clock.now();
   }
 
-  sweep(): readonly OfficeChange[] {
-    const now = this.#clock.now();
-    const changes: OfficeChange[] = [];
-    for (const state of this.#apps.values()) {
-      const idleMs = state.ledger.spec.ticket.idleTimeoutMs;
-      for (const t of [...state.ledger.tickets.values()]) {
-        if (now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
-        else if (t.idle(now, idleMs)) this.#release(state, t, "idle", now, changes);
-      }
-      this.#settleQueue(state, now, changes);
-    }
-    this.#emit(changes);
-    return changes;
+  // ── views ─────────────────────────────────────────────────────────────
+
+  apps(): readonly AppSpec[] {
+    return [...this.#apps.values()].map((s) => s.ledger.spec);
   }
 
   pods(app: AppKey): readonly PodView[] {
@@ -203,8 +239,7 @@ export class TicketOffice implements TicketDesk {
     return state === undefined ? [] : [...state.ledger.tickets.values()].map((t) => t.view());
   }
 
-  /** Queue entry ids in line order (first = head), for dashboards and tests. */
-  queue(app: AppKey): readonly { readonly id: string; readonly position: number; readonly reserved: boolean }[] {
+  queue(app: AppKey): readonly QueueView[] {
     const entries = this.#apps.get(app)?.queue.entries() ?? [];
     return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined }));
   }
@@ -214,19 +249,14 @@ export class TicketOffice implements TicketDesk {
     if (state === undefined) return undefined;
     const { ledger, queue } = state;
     let servingPods = 0;
-    let capacity = 0;
-    for (const p of ledger.pods.values()) {
-      if (!p.serving) continue;
-      servingPods++;
-      capacity += p.slots;
-    }
+    for (const p of ledger.pods.values()) if (p.serving) servingPods++;
     const spec = ledger.spec;
     const used = ledger.tickets.size;
     return {
       app,
       pods: ledger.pods.size,
       servingPods,
-      capacity,
+      capacity: ledger.capacity(),
       used,
       free: ledger.freeSlots(),
       queued: queue.length,
@@ -242,22 +272,20 @@ export class TicketOffice implements TicketDesk {
     };
   }
 
-  apps(): readonly AppSpec[] {
-    return [...this.#apps.values()].map((s) => s.ledger.spec);
-  }
-
-  subscribe(listener: (change: OfficeChange) => void): () => void {
+  subscribe(listener: (event: TicketCoreEvent) => void): () => void {
     // Wrapped so that subscribing the same function twice gives two subscriptions.
-    const own = (c: OfficeChange): void => listener(c);
+    const own = (c: TicketCoreEvent): void => listener(c);
     this.#listeners.add(own);
     return () => {
       this.#listeners.delete(own);
     };
   }
 
-  snapshot(): DeskSnapshot {
+  // ── ledger snapshot ───────────────────────────────────────────────────
+
+  snapshot(): LedgerSnapshot {
     const tickets: TicketView[] = [];
-    const queue: DeskSnapshot["queue"][number][] = [];
+    const queue: LedgerSnapshot["queue"][number][] = [];
     const issuedTotal: Record<AppKey, number> = {};
     for (const [app, state] of this.#apps) {
       for (const t of state.ledger.tickets.values()) tickets.push(t.view());
@@ -268,38 +296,37 @@ export class TicketOffice implements TicketDesk {
   }
 
   /**
-   * Restores tickets and queue after `setApps` and `setPods`. Drops, and
-   * reports, anything that does not fit the present state; never puts two
-   * tickets on one slot. Restored tickets count as active now and with no
-   * open connection (connections are re-reported by the access-log stream),
-   * so a user who is still there keeps the ticket for one idle timeout.
+   * Restored tickets count as active now and with no open connection
+   * (connections are re-reported by the access-log stream), so a user who is
+   * still there keeps the ticket for one idle timeout. A ticket signed by a
+   * key no longer in the ring is dropped: no token of its can verify.
    */
-  restore(snapshot: DeskSnapshot): RestoreReport {
-    const raw: unknown = snapshot;
+  restore(snapshot: unknown): RestoreReport {
     const now = this.#clock.now();
     const dropped: { id: string; reason: string }[] = [];
-    if (typeof raw !== "object" || raw === null || (raw as { version?: unknown }).version !== 1) {
+    if (typeof snapshot !== "object" || snapshot === null || (snapshot as { version?: unknown }).version !== 1) {
       return { restoredTickets: 0, restoredQueue: 0, dropped: [{ id: "snapshot", reason: "unsupported snapshot version" }] };
     }
+    const saved = snapshot as Readonly<Record<string, unknown>>;
     const touched = new Set<AppState>();
     let restoredTickets = 0;
-    for (const x of listOf(snapshot.tickets)) {
+    for (const x of listOf(saved["tickets"])) {
       const reason = this.#restoreTicket(x, now, touched);
       if (reason === undefined) restoredTickets++;
       else dropped.push({ id: entryId(x), reason });
     }
     let restoredQueue = 0;
-    for (const x of listOf(snapshot.queue)) {
+    for (const x of listOf(saved["queue"])) {
       const reason = this.#restoreQueueEntry(x, touched);
       if (reason === undefined) restoredQueue++;
       else dropped.push({ id: entryId(x), reason });
     }
-    const totals: unknown = snapshot.issuedTotal;
+    const totals = saved["issuedTotal"];
     for (const [app, state] of this.#apps) {
-      const saved = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[app] : undefined;
-      if (typeof saved === "number" && Number.isSafeInteger(saved) && saved > state.issuedTotal) state.issuedTotal = saved;
+      const total = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[app] : undefined;
+      if (typeof total === "number" && Number.isSafeInteger(total) && total > state.issuedTotal) state.issuedTotal = total;
     }
-    const changes: OfficeChange[] = [];
+    const changes: TicketCoreEvent[] = [];
     for (const state of touched) {
       changes.push({ kind: "pods", app: state.ledger.key });
       this.#settleQueue(state, now, changes, true);
@@ -314,6 +341,7 @@ export class TicketOffice implements TicketDesk {
     const state = this.#apps.get(v.app);
     if (state === undefined) return "unknown app";
     if (now >= v.expiresAt) return "expired";
+    if (v.keyId !== undefined && !this.#keys.has(v.keyId)) return `signing key "${v.keyId}" is no longer in the ring`;
     const r = state.ledger.restore({ ...v, lastActiveAt: Math.max(v.lastActiveAt, now) });
     if (typeof r === "string") return r;
     touched.add(state);
@@ -332,7 +360,9 @@ export class TicketOffice implements TicketDesk {
     return undefined;
   }
 
-  #issueOrQueue(state: AppState, queueToken: string | undefined, replaced: TicketRejection | undefined, now: number, changes: OfficeChange[]): Admission {
+  // ── internals ─────────────────────────────────────────────────────────
+
+  #issueOrQueue(state: AppState, queueToken: string | undefined, replaced: TicketRejection | undefined, now: number, changes: TicketCoreEvent[]): Allocation {
     const { ledger, queue } = state;
     const spec = ledger.spec;
     this.#settleQueue(state, now, changes);
@@ -354,7 +384,7 @@ export class TicketOffice implements TicketDesk {
       const issued = this.#issue(state, now, replaced, changes);
       if (issued !== undefined) return issued;
     }
-    if (ledger.pods.size === 0 && (spec.maxPods === 0 || spec.pods !== undefined)) {
+    if (ledger.pods.size === 0 && (spec.maxPods === 0 || !this.#canAddPods)) {
       return { kind: "refused", reason: "no_capacity", retryAfterMs: spec.queue.retryAfterMs };
     }
     if (queue.length >= spec.queue.maxLength) return { kind: "refused", reason: "queue_full", retryAfterMs: spec.queue.retryAfterMs };
@@ -371,11 +401,11 @@ export class TicketOffice implements TicketDesk {
     return check.ok ? state.queue.get(check.claims.id) : undefined;
   }
 
-  #issue(state: AppState, now: number, replaced: TicketRejection | undefined, changes: OfficeChange[]): Admission | undefined {
+  #issue(state: AppState, now: number, replaced: TicketRejection | undefined, changes: TicketCoreEvent[]): Allocation | undefined {
     const pod = this.#pickPod(state);
     if (pod === undefined) return undefined;
     const ledger = state.ledger;
-    const t = ledger.bind(pod, this.#freshId((id) => ledger.tickets.has(id)), now);
+    const t = ledger.bind(pod, this.#freshId((id) => ledger.tickets.has(id)), this.#keys.active, now);
     state.issuedTotal++;
     const token = signTicketToken(this.#keys, t);
     changes.push({ kind: "issued", app: ledger.key, ticket: t.view() });
@@ -402,7 +432,7 @@ export class TicketOffice implements TicketDesk {
   }
 
   /** Drops lapsed and stale queue entries, then matches reservations to free slots. */
-  #settleQueue(state: AppState, now: number, changes: OfficeChange[], changed = false): void {
+  #settleQueue(state: AppState, now: number, changes: TicketCoreEvent[], changed = false): void {
     const q = state.ledger.spec.queue;
     const dropped = state.queue.expire(now, Math.max(3 * q.retryAfterMs, MIN_STALE_MS));
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
@@ -412,18 +442,18 @@ export class TicketOffice implements TicketDesk {
     }
   }
 
-  #release(state: AppState, t: TicketRecord, reason: ReleaseReason, now: number, changes: OfficeChange[]): void {
+  #release(state: AppState, t: TicketRecord, reason: ReleaseReason, now: number, changes: TicketCoreEvent[]): void {
     state.ledger.release(t, now);
     this.#released(state, t, reason, changes);
   }
 
   /** Bookkeeping after the ledger let go of `t`. */
-  #released(state: AppState, t: TicketRecord, reason: ReleaseReason, changes: OfficeChange[]): void {
+  #released(state: AppState, t: TicketRecord, reason: ReleaseReason, changes: TicketCoreEvent[]): void {
     for (const id of t.connectionIds()) this.#connections.delete(id);
     changes.push({ kind: "released", app: state.ledger.key, ticket: t.view(), reason });
   }
 
-  #emit(changes: readonly OfficeChange[]): void {
+  #emit(changes: readonly TicketCoreEvent[]): void {
     for (const c of changes) for (const l of this.#listeners) l(c);
   }
 }

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { makeSpec } from "../../test/support/app-spec.js";
+import { FakeClock } from "../../test/support/fake-clock.js";
+import { TicketCore } from "../tickets/index.js";
+import { buildGatewayModels } from "./gateway-models.js";
+
+describe("buildGatewayModels", () => {
+  const core = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32) }] } });
+  core.setApps([makeSpec({ name: "shiny" }), makeSpec({ name: "lab", gateway: "edge" })]);
+  core.setPods("ns/shiny", [
+    { name: "a", host: "127.0.0.1", port: 8081, ready: true },
+    { name: "b", host: "127.0.0.1", port: 8082, ready: false },
+  ]);
+  const gateway = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 };
+  const models = buildGatewayModels({ views: core, gateway, upstreams: { authz: { host: "0.0.0.0", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } } });
+
+  it("groups apps by gateway and keeps pods that are not ready, so their users keep their route", () => {
+    assert.deepEqual(models.map((m) => m.group), ["default", "edge"]);
+    const shiny = models[0]?.apps[0];
+    assert.deepEqual(shiny?.pods.map((p) => p.name), ["a", "b"]);
+    assert.equal(shiny?.mode, "serve");
+  });
+
+  it("points ext_authz and access logs at dialable addresses (a wildcard bind becomes loopback)", () => {
+    assert.deepEqual(models[0]?.extAuthz, { cluster: { host: "127.0.0.1", port: 9001 }, timeoutMs: 250 });
+    assert.deepEqual(models[0]?.accessLog.cluster, { host: "127.0.0.1", port: 9002 });
+    assert.deepEqual(models[0]?.listener, { address: "0.0.0.0", port: 8080 });
+  });
+
+  it("always has the default group, and drops a pod the ticket core no longer has", () => {
+    const solo = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32) }] } });
+    solo.setApps([makeSpec({ name: "shiny", gateway: "edge" })]);
+    solo.setPods("ns/shiny", [{ name: "b", host: "127.0.0.1", port: 8082, ready: true }]);
+    const again = buildGatewayModels({ views: solo, gateway, upstreams: { authz: { host: "127.0.0.1", port: 1 }, accessLog: { host: "127.0.0.1", port: 2 } } });
+    assert.deepEqual(again.map((m) => [m.group, m.apps.length]), [["default", 0], ["edge", 1]]);
+    solo.setPods("ns/shiny", []);
+    const none = buildGatewayModels({ views: solo, gateway, upstreams: { authz: { host: "127.0.0.1", port: 1 }, accessLog: { host: "127.0.0.1", port: 2 } } });
+    assert.deepEqual(none[1]?.apps[0]?.pods, []);
+  });
+});

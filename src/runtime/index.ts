@@ -1,0 +1,15 @@
+export type * from "./ports.js";
+export { soleReplica } from "./ports.js";
+export { RunnableManager } from "./manager.js";
+export type { ManagerOptions, PartOptions } from "./manager.js";
+export { XdsServer } from "./xds-server.js";
+export type { XdsServerOptions } from "./xds-server.js";
+export { buildGatewayModels, dialable, DEFAULT_GROUP } from "./gateway-models.js";
+export type { GatewayModelInputs, Upstreams } from "./gateway-models.js";
+export { Sweeper } from "./sweeper.js";
+export { LedgerKeeper } from "./ledger-keeper.js";
+export type { LedgerKeeperOptions, LedgerLoadSummary, LedgerStatus } from "./ledger-keeper.js";
+export { SigningKeyKeeper } from "./key-keeper.js";
+export type { KeyStatus } from "./key-keeper.js";
+export { appsView } from "./api-views.js";
+export { EventLog } from "./event-log.js";

@@ -1,0 +1,118 @@
+/**
+ * The seam between the mode-neutral runtime and a mode. A mode (standalone
+ * file, Kubernetes, local processes) is a set of adapters behind these
+ * ports; the runtime (ticket core, Check and access-log servers, xDS server,
+ * admin server) is the same in every mode. app.ts plugs one mode in.
+ */
+import type { Runnable } from "../common/runnable.js";
+import type { AppKey } from "../config/app-spec.js";
+import type { GatewayConfig, ListenConfig } from "../config/config-file.js";
+import type { SpecError } from "../config/app-spec.js";
+import type { TicketInventory } from "../tickets/ports.js";
+import type { KeyRing, LedgerSnapshot } from "../tickets/types.js";
+
+/** Where apps and their pods come from: the watched config file, Kubernetes informers, local processes. */
+export interface Inventory extends Runnable {
+  /** Where apps and pods go. Called once, before `start`. */
+  feed(target: Pick<TicketInventory, "setApps" | "setPods">): void;
+  /** `start` resolves only after the current apps and pods are in the target; changes follow as they happen. */
+  start(signal: AbortSignal): Promise<void>;
+  /** Why the inventory makes the process not ready (empty when fine). */
+  readinessReasons(): readonly string[];
+  /** Re-reads the source now (SIGHUP). Never rejects: failures are logged and shown in readiness. */
+  reload(): Promise<void>;
+}
+
+/** The settings of the gateway listener we configure over xDS, and their changes. */
+export interface GatewaySource {
+  current(): GatewayConfig;
+  /** Called after the settings changed. Returns an unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+/** What a ledger store found when it loaded. */
+export type LedgerLoad =
+  | { readonly kind: "missing" }
+  /** `snapshot` is untrusted: the ticket core checks every entry when it restores it. */
+  | { readonly kind: "loaded"; readonly snapshot: unknown; readonly savedAt: number }
+  /** The stored ledger is not ours (corrupt, foreign, a future version): kept aside for inspection, never trusted. */
+  | { readonly kind: "set-aside"; readonly reason: string; readonly movedTo: string };
+
+/** Where the ledger is stored: a state file, an object in the API server. */
+export interface LedgerStore {
+  /** What and where, for log lines and /api/config ("state file /var/lib/tp/tp.state.json"). */
+  readonly description: string;
+  /**
+   * Claims the store for this process (a lock file, a Lease) before anything
+   * is read. Rejects (TP_CONFLICT) naming the holder when another process has it.
+   */
+  acquire(): Promise<void>;
+  /** Reads the stored ledger. Bad content is a returned value; I/O failures reject (TP_IO). */
+  load(): Promise<LedgerLoad>;
+  /** Stores the ledger atomically. Rejects (TP_IO) when it cannot. */
+  save(snapshot: LedgerSnapshot, apps: readonly AppKey[]): Promise<void>;
+  /** Gives the claim up (after the last save). Idempotent. */
+  release(): Promise<void>;
+}
+
+/** Where the key ring is read from, and what the admin API may say about it (never a secret). */
+export interface KeySourceView {
+  readonly kind: string;
+  readonly [detail: string]: string | number | boolean | undefined;
+}
+
+export type KeyLoad =
+  | { readonly ok: true; readonly ring: KeyRing; readonly source: KeySourceView; readonly notes?: readonly string[] }
+  | { readonly ok: false; readonly where: string; readonly errors: readonly SpecError[] };
+
+/** Where signing keys come from: a keys file (or a generated key), a Secret. */
+export interface KeyProvider {
+  /** Reads the ring. Bad content and unreadable sources are returned values, never thrown. */
+  load(): Promise<KeyLoad>;
+}
+
+/** Whether this replica leads (acts as the owner of every app). */
+export interface Leadership {
+  /** True while this replica leads. */
+  isLeader(): boolean;
+  /** Resolves once this replica leads; at once where there is one replica. */
+  readonly elected: Promise<void>;
+  /** Aborted when this replica stops leading; leader-only parts must stop acting, and the process exits. */
+  readonly lost: AbortSignal;
+}
+
+/** The one replica of standalone and local modes: always the leader. */
+export function soleReplica(): Leadership {
+  return { isLeader: () => true, elected: Promise.resolve(), lost: new AbortController().signal };
+}
+
+/** The addresses the runtime's servers bound. */
+export interface BoundAddresses {
+  readonly authz: string;
+  readonly accessLog: string;
+  readonly xds: string;
+  readonly admin: string;
+}
+
+/** Status the runtime shows about the parts behind the ports, for a mode's /api/config view. */
+export interface RuntimeStatus {
+  readonly keys: unknown;
+  readonly ledger: unknown;
+}
+
+/** One mode's adapters, as app.ts plugs them into the runtime. */
+export interface Mode {
+  readonly name: string;
+  readonly listen: ListenConfig;
+  readonly inventory: Inventory;
+  readonly gateway: GatewaySource;
+  readonly ledgerStore: LedgerStore;
+  readonly keys: KeyProvider;
+  readonly leadership: Leadership;
+  /** The inventory can add pods (a reconciler scales); false where pods are only listed. */
+  readonly canAddPods: boolean;
+  /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
+  configView(status: RuntimeStatus): unknown;
+  /** Lines for a person once everything listens (stderr). */
+  nextSteps(addresses: BoundAddresses): readonly string[];
+}

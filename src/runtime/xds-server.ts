@@ -1,0 +1,143 @@
+/**
+ * XdsServer: the ADS service (state of the world and delta) on its own
+ * grpc-js server, and the publisher that keeps every node group's snapshot
+ * in step with the ticket core. It follows the ticket core's events and the
+ * gateway settings itself — nobody has to remember to ask for a publish —
+ * and feeds make-before-use back: a pod takes new tickets only once every
+ * connected gateway of its group has ACKed its cluster, endpoints and route
+ * (or the bounded ACK wait has passed).
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Registry } from "prom-client";
+import type { Clock } from "../common/clock.js";
+import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import type { Logger } from "../common/logger.js";
+import { once, type Runnable } from "../common/runnable.js";
+import { formatHostPort } from "../config/address.js";
+import type { HostPort } from "../config/address.js";
+import type { TicketInventory, TicketViews } from "../tickets/ports.js";
+import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "../xds/index.js";
+import type { XdsStatus } from "../xds/index.js";
+import { buildGatewayResources } from "../xds/resources/index.js";
+import { buildGatewayModels, type Upstreams } from "./gateway-models.js";
+import type { GatewaySource } from "./ports.js";
+
+export interface XdsServerOptions {
+  readonly listen: HostPort;
+  readonly tickets: Pick<TicketViews, "apps" | "pods" | "subscribe"> & Pick<TicketInventory, "setRoutable">;
+  readonly gateway: GatewaySource;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  /** How long stop() lets ADS streams end by themselves before cancelling them (default 500 ms). */
+  readonly shutdownGraceMs?: number;
+  /** Bounded wait for a gateway that never ACKs (default 5 s). */
+  readonly ackTimeoutMs?: number;
+}
+
+/** `<namespace>/<app>/<pod>` → app key and pod name (pod names never contain "/"). */
+function splitPodKey(podKey: string): { app: string; pod: string } | undefined {
+  const slash = podKey.lastIndexOf("/");
+  if (slash <= 0) return undefined;
+  return { app: podKey.slice(0, slash), pod: podKey.slice(slash + 1) };
+}
+
+export class XdsServer implements Runnable {
+  readonly name = "xds";
+  readonly #o: XdsServerOptions;
+  readonly #cache = new SnapshotCache();
+  readonly #ads: ReturnType<typeof createAdsServer>;
+  readonly #publisher: ReturnType<typeof createPublisher>;
+  #upstreams: Upstreams | undefined;
+  #server: grpc.Server | undefined;
+  #address = "";
+  #unsubscribe: (() => void)[] = [];
+  readonly stop: () => Promise<void>;
+
+  constructor(options: XdsServerOptions) {
+    this.#o = options;
+    const { logger } = options;
+    this.#ads = createAdsServer({ cache: this.#cache, logger, registry: options.registry, clock: options.clock, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
+    // Until Check and the access-log server are bound there is nothing a gateway could use: no models.
+    this.#publisher = createPublisher({
+      models: () => (this.#upstreams === undefined ? [] : buildGatewayModels({ views: options.tickets, gateway: options.gateway.current(), upstreams: this.#upstreams })),
+      build: buildGatewayResources,
+      cache: this.#cache,
+      logger,
+      clock: options.clock,
+    });
+    this.stop = once(() => this.#stop());
+  }
+
+  /** The bound address (valid after start). */
+  address(): string {
+    return this.#address;
+  }
+
+  /** `GET /api/xds`. */
+  status(): XdsStatus {
+    return this.#ads.status();
+  }
+
+  /** Where gateways reach Check and the access-log server; publishing starts once they are known. */
+  setUpstreams(upstreams: Upstreams): void {
+    this.#upstreams = upstreams;
+    this.#publisher.schedule();
+  }
+
+  /** Publishes what is pending now (tests, and the first snapshot at start). */
+  publishNow(): void {
+    this.#publisher.publishNow();
+  }
+
+  async start(): Promise<void> {
+    const { tickets, logger } = this.#o;
+    this.#unsubscribe.push(
+      this.#ads.onRoutable((group, podKey, routable) => {
+        const key = splitPodKey(podKey);
+        if (key === undefined) {
+          logger.error("xds reported a malformed pod key", { group, podKey });
+          return;
+        }
+        logger.debug(routable ? "pod routable: new tickets may go there" : "pod not routable", { group, app: key.app, pod: key.pod });
+        tickets.setRoutable(key.app, key.pod, routable);
+      }),
+      tickets.subscribe((event) => {
+        // Tickets coming and going change no Envoy resource; apps and pods do.
+        if (event.kind === "apps" || event.kind === "pods") this.#publisher.schedule();
+      }),
+      this.#o.gateway.subscribe(() => this.#publisher.schedule()),
+    );
+    const s = new grpc.Server();
+    addAdsService(s, this.#ads);
+    this.#server = s;
+    const hostPort = formatHostPort(this.#o.listen);
+    const port = await new Promise<number>((resolve, reject) =>
+      s.bindAsync(hostPort, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err === null ? resolve(p) : reject(new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind xds on ${hostPort}: ${err.message}`, { address: hostPort }, { cause: err })),
+      ),
+    );
+    this.#address = formatHostPort({ host: this.#o.listen.host, port });
+    this.#publisher.publishNow();
+  }
+
+  async #stop(): Promise<void> {
+    this.#publisher.stop();
+    for (const off of this.#unsubscribe.splice(0)) off();
+    const s = this.#server;
+    this.#server = undefined;
+    this.#ads.close();
+    if (s === undefined) return;
+    // ADS streams never end on their own: give in-flight responses a moment, then cancel the streams.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        s.forceShutdown();
+        resolve();
+      }, this.#o.shutdownGraceMs ?? 500);
+      s.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,400 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { FakeClock } from "../../test/support/fake-clock.js";
+import { admit } from "./admit.js";
+import { TicketCore } from "./ticket-core.js";
+import { signTicketToken } from "./ticket-token.js";
+import { SigningKeys } from "./signing-keys.js";
+import { APP, harness, keyRing, makeSpec, pod, sequentialIds } from "./tickets.fixture.js";
+import type { Admission, LedgerSnapshot, TicketCoreEvent } from "./types.js";
+
+type Issued = Extract<Admission, { kind: "issued" }>;
+type Queued = Extract<Admission, { kind: "queued" }>;
+
+function issued(a: Admission): Issued {
+  assert.equal(a.kind, "issued", `expected issued, got ${JSON.stringify(a)}`);
+  return a;
+}
+function queued(a: Admission): Queued {
+  assert.equal(a.kind, "queued", `expected queued, got ${JSON.stringify(a)}`);
+  return a;
+}
+function releases(changes: TicketCoreEvent[]): string[] {
+  return changes.flatMap((c) => (c.kind === "released" ? [`${c.ticket.id}:${c.reason}`] : []));
+}
+
+describe("TicketCore admission", () => {
+  it("issues a ticket, then accepts it and refreshes its activity", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock);
+    const a = issued(admit(core, APP, {}));
+    assert.deepEqual([a.ticket.pod, a.ticket.slot, a.pod.name, a.replaced], ["p1", 0, "p1", undefined]);
+    assert.match(a.token, /^t1\.k1\./);
+    assert.deepEqual(changes.map((c) => c.kind), ["issued"]);
+    clock.advance(1000);
+    const v = admit(core, APP, { ticketToken: a.token });
+    assert.equal(v.kind, "valid");
+    assert.equal(core.tickets(APP)[0]?.lastActiveAt, clock.now());
+    assert.equal(changes.length, 1, "a valid admission changes nothing observable");
+  });
+
+  it("answers unknown_app for apps it does not know", () => {
+    const { core } = harness(new FakeClock());
+    assert.deepEqual(admit(core, "ns/nope", {}), { kind: "unknown_app" });
+  });
+
+  it("reports why a presented ticket was replaced", () => {
+    const clock = new FakeClock();
+    const spec = makeSpec({ ticketsPerPod: 10, ticket: { idleTimeoutMs: 1000, maxLifetimeMs: 10_000 } });
+    const { core } = harness(clock, spec);
+    const other = new SigningKeys(keyRing("k1", "k2"));
+    const foreign = signTicketToken(other, { app: "ns/other", pod: "p1", slot: 0, id: "x", issuedAt: clock.now(), expiresAt: clock.now() + 5000 });
+    const wrongSecret = signTicketToken(new SigningKeys({ active: "k1", keys: [{ id: "k1", secret: Buffer.alloc(32, 3) }] }), {
+      app: APP, pod: "p1", slot: 0, id: "x", issuedAt: clock.now(), expiresAt: clock.now() + 5000,
+    });
+    assert.equal(issued(admit(core, APP, { ticketToken: "junk" })).replaced, "malformed");
+    assert.equal(issued(admit(core, APP, { ticketToken: foreign })).replaced, "wrong_app");
+    assert.equal(issued(admit(core, APP, { ticketToken: wrongSecret })).replaced, "forged");
+    assert.equal(issued(admit(core, APP, { ticketToken: foreign.replace("t1.k1.", "t1.zz.") })).replaced, "unknown_key");
+    assert.equal(issued(admit(core, APP, { ticketToken: "" })).replaced, undefined, "an empty cookie is no ticket");
+  });
+
+  it("a ticket released as idle comes back as `released`", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, makeSpec({ ticket: { idleTimeoutMs: 1000 } }));
+    const a = issued(admit(core, APP, {}));
+    clock.advance(1000);
+    assert.deepEqual(releases([...core.sweep()]), [`${a.ticket.id}:idle`]);
+    assert.deepEqual(releases(changes), [`${a.ticket.id}:idle`], "listeners see what sweep returns");
+    assert.equal(issued(admit(core, APP, { ticketToken: a.token })).replaced, "released");
+  });
+
+  it("a ticket whose pod is gone comes back as `pod_gone`", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, makeSpec(), [pod("p1"), pod("p2")]);
+    const a = issued(admit(core, APP, {}));
+    core.setPods(APP, [pod("p2")]);
+    assert.deepEqual(releases(changes), [`${a.ticket.id}:pod_gone`]);
+    const b = issued(admit(core, APP, { ticketToken: a.token }));
+    assert.deepEqual([b.replaced, b.pod.name], ["pod_gone", "p2"]);
+  });
+
+  it("an expired token frees its slot at once and gets a new ticket", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, makeSpec({ ticketsPerPod: 1, ticket: { maxLifetimeMs: 5000, idleTimeoutMs: 60_000 } }));
+    const a = issued(admit(core, APP, {}));
+    clock.advance(5000);
+    const b = issued(admit(core, APP, { ticketToken: a.token }));
+    assert.equal(b.replaced, "expired");
+    assert.deepEqual(releases(changes), [`${a.ticket.id}:lifetime`]);
+    assert.equal(core.figures(APP)?.used, 1);
+  });
+
+  it("pods that are not ready, draining or not yet routable keep their tickets but get no new ones", () => {
+    const clock = new FakeClock();
+    const core = new TicketCore({ clock, keys: keyRing("k1"), randomId: sequentialIds() });
+    core.setApps([makeSpec({ ticketsPerPod: 1 })]);
+    core.setPods(APP, [pod("p1"), pod("p2")]);
+    const waiting = queued(admit(core, APP, {}));
+    assert.equal(waiting.position, 1, "no pod is routable yet");
+    core.setRoutable(APP, "ghost", true); // unknown pods are ignored
+    core.setRoutable(APP, "p1", true);
+    assert.equal(queued(admit(core, APP, {})).position, 2, "p1's slot is reserved for the waiting client");
+    const a = issued(admit(core, APP, { queueToken: waiting.queueToken }));
+    assert.equal(a.pod.name, "p1");
+    core.setPods(APP, [pod("p1", { draining: true })]);
+    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    core.setPods(APP, [pod("p1", { ready: false })]);
+    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    assert.deepEqual(core.pods(APP).map((p) => [p.name, p.ready, p.routable, p.used]), [["p1", false, true, 1]]);
+    assert.equal(core.figures(APP)?.servingPods, 0);
+  });
+
+  it("refuses with no_capacity when the app has no pods and cannot get any", () => {
+    const { core } = harness(new FakeClock(), makeSpec({ maxPods: 0 }), []);
+    assert.deepEqual(admit(core, APP, {}), { kind: "refused", reason: "no_capacity", retryAfterMs: 5000 });
+  });
+});
+
+describe("TicketCore activity", () => {
+  const spec = makeSpec({ ticketsPerPod: 4, ticket: { idleTimeoutMs: 1000, maxLifetimeMs: 100_000 } });
+
+  it("touch keeps a ticket alive; unknown ids are ignored", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    const a = issued(admit(core, APP, {}));
+    for (let i = 0; i < 5; i++) {
+      clock.advance(900);
+      core.touch(APP, a.ticket.id);
+      core.touch(APP, "nope");
+      core.touch("ns/nope", a.ticket.id);
+      assert.equal(core.sweep().length, 0);
+    }
+  });
+
+  it("an open connection keeps a ticket from going idle; idleness counts from the close", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    const id = issued(admit(core, APP, {})).ticket.id;
+    core.openConnection(APP, id, "c1");
+    core.openConnection(APP, id, "c1"); // idempotent
+    core.openConnection(APP, id, "c2");
+    core.openConnection(APP, "nope", "c3");
+    assert.equal(core.tickets(APP)[0]?.openConnections, 2);
+    clock.advance(40_000);
+    assert.equal(core.sweep().length, 0);
+    core.closeConnection("c1");
+    core.closeConnection("c1");
+    core.closeConnection("never-opened");
+    clock.advance(40_000);
+    assert.equal(core.sweep().length, 0, "c2 is still open");
+    core.closeConnection("c2");
+    clock.advance(999);
+    assert.equal(core.sweep().length, 0);
+    clock.advance(1);
+    assert.deepEqual(releases([...core.sweep()]), [`${id}:idle`]);
+  });
+
+  it("maximum lifetime wins over open connections, and their ids are forgotten", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    const id = issued(admit(core, APP, {})).ticket.id;
+    core.openConnection(APP, id, "ws");
+    clock.advance(100_000);
+    assert.deepEqual(releases([...core.sweep()]), [`${id}:lifetime`]);
+    core.closeConnection("ws"); // no-op on a released ticket
+    const b = issued(admit(core, APP, {}));
+    core.openConnection(APP, b.ticket.id, "ws"); // the id can be reused
+    assert.equal(core.tickets(APP)[0]?.openConnections, 1);
+  });
+});
+
+describe("TicketCore queue", () => {
+  const spec = makeSpec({ ticketsPerPod: 1, queue: { maxLength: 3, retryAfterMs: 1000, reservationMs: 10_000 }, ticket: { idleTimeoutMs: 60_000 } });
+
+  it("queues in FIFO order, keeps places across re-presentation, refuses past maxLength", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const q = [1, 2, 3].map(() => queued(admit(core, APP, {})));
+    assert.deepEqual(q.map((x) => [x.position, x.length]), [[1, 1], [2, 2], [3, 3]]);
+    assert.deepEqual(admit(core, APP, {}), { kind: "refused", reason: "queue_full", retryAfterMs: 1000 });
+    const again = queued(admit(core, APP, { queueToken: q[1]?.queueToken }));
+    assert.deepEqual([again.position, again.length, again.queueToken], [2, 3, q[1]?.queueToken]);
+    assert.equal(core.figures(APP)?.queued, 3);
+    // A forged or foreign queue token is a newcomer (and the queue is full).
+    assert.equal(admit(core, APP, { queueToken: "q1.k1.AAAA." + "A".repeat(43) }).kind, "refused");
+  });
+
+  it("hands a freed slot to the head, not to a newcomer, and passes it on when the head does not come back", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, spec);
+    const holder = issued(admit(core, APP, {}));
+    const first = queued(admit(core, APP, {}));
+    const second = queued(admit(core, APP, {}));
+    core.setPods(APP, []); // frees the slot…
+    core.setPods(APP, [pod("p1")]); // …and a fresh pod serves at once
+    assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false]);
+    assert.ok(changes.some((c) => c.kind === "queue"));
+    const newcomer = queued(admit(core, APP, {}));
+    assert.equal(newcomer.position, 3, "no jumping the line while someone waits");
+    assert.equal(queued(admit(core, APP, { queueToken: second.queueToken })).position, 2, "only the reserved client may take it");
+    clock.advance(9_999);
+    admit(core, APP, { queueToken: second.queueToken });
+    admit(core, APP, { queueToken: newcomer.queueToken });
+    core.sweep();
+    clock.advance(1);
+    core.sweep(); // first never came back: its reservation lapses and passes on
+    assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false]);
+    assert.equal(queued(admit(core, APP, { queueToken: first.queueToken })).position, 3, "a lapsed client is a newcomer again");
+    const got = issued(admit(core, APP, { queueToken: second.queueToken, ticketToken: holder.token }));
+    assert.equal(got.replaced, "released", "p1 is back under its old name, so the old ticket reads as released");
+    assert.equal(queued(admit(core, APP, { queueToken: newcomer.queueToken })).position, 1);
+  });
+
+  it("reserves for the queue when a new pod becomes serving", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const q = queued(admit(core, APP, {}));
+    core.setPods(APP, [pod("p1"), pod("p2", { ready: false })]);
+    assert.deepEqual(core.queue(APP).map((e) => e.reserved), [false]);
+    core.setPods(APP, [pod("p1"), pod("p2")]);
+    assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true]);
+    assert.equal(issued(admit(core, APP, { queueToken: q.queueToken })).pod.name, "p2");
+    assert.equal(core.figures(APP)?.queued, 0);
+  });
+
+  it("drops entries whose client stops coming back (3× retryAfter, at least 30 s)", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const a = queued(admit(core, APP, {}));
+    const b = queued(admit(core, APP, {}));
+    clock.advance(20_000);
+    admit(core, APP, { queueToken: b.queueToken });
+    clock.advance(10_000);
+    core.sweep();
+    assert.equal(core.queue(APP).length, 1);
+    assert.equal(queued(admit(core, APP, { queueToken: b.queueToken })).position, 1);
+    assert.equal(queued(admit(core, APP, { queueToken: a.queueToken })).position, 2, "a dropped client queues anew");
+  });
+
+  it("counts waiting users in the desired pod figure", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 2, spareTickets: 1, maxPods: 4 }));
+    assert.equal(core.figures(APP)?.desiredPods, 1);
+    issued(admit(core, APP, {}));
+    issued(admit(core, APP, {}));
+    assert.equal(core.figures(APP)?.desiredPods, 2);
+    for (let i = 0; i < 5; i++) queued(admit(core, APP, {}));
+    assert.deepEqual(core.figures(APP), { app: APP, pods: 1, servingPods: 1, capacity: 2, used: 2, free: 0, queued: 5, desiredPods: 4, issuedTotal: 2 });
+  });
+});
+
+describe("TicketCore canary", () => {
+  it("sends W% of new tickets to canary pods, falling back when a group is full", () => {
+    const clock = new FakeClock();
+    const spec = makeSpec({ ticketsPerPod: 100, maxPods: 10, canary: { deployment: "app-canary", weight: 20 } });
+    const { core } = harness(clock, spec, [pod("stable"), pod("canary", { canary: true })]);
+    const pods = Array.from({ length: 100 }, () => issued(admit(core, APP, {})).pod.name);
+    assert.equal(pods.filter((p) => p === "canary").length, 20);
+    const more = Array.from({ length: 80 }, () => issued(admit(core, APP, {})).pod.name);
+    assert.equal(more.filter((p) => p === "stable").length, 20, "the split holds until stable is full, then canary takes the rest");
+    assert.deepEqual(core.pods(APP).map((p) => [p.name, p.used]), [["canary", 80], ["stable", 100]]);
+  });
+
+  it("ignores the canary flag when the app has no canary", () => {
+    const { core } = harness(new FakeClock(), makeSpec({ ticketsPerPod: 5 }), [pod("b"), pod("a", { canary: true })]);
+    assert.equal(issued(admit(core, APP, {})).pod.name, "a");
+  });
+});
+
+describe("TicketCore keys, apps and listeners", () => {
+  it("rotates keys: old tickets verify while their key is in the ring", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 5 }));
+    const a = issued(admit(core, APP, {}));
+    core.setKeys(keyRing("k2", "k1"));
+    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    assert.match(issued(admit(core, APP, {})).token, /^t1\.k2\./);
+    core.setKeys(keyRing("k2"));
+    assert.equal(issued(admit(core, APP, { ticketToken: a.token })).replaced, "unknown_key");
+    assert.throws(() => core.setKeys({ active: "k3", keys: [] }), /key ring/);
+  });
+
+  it("shrinking ticketsPerPod keeps tickets that still fit", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, makeSpec({ ticketsPerPod: 3 }));
+    const t = [0, 1, 2].map(() => issued(admit(core, APP, {})));
+    core.setApps([makeSpec({ ticketsPerPod: 1 })]);
+    assert.deepEqual(releases(changes).sort(), [`${t[1]?.ticket.id}:spec_changed`, `${t[2]?.ticket.id}:spec_changed`].sort());
+    assert.equal(admit(core, APP, { ticketToken: t[0]?.token }).kind, "valid");
+    assert.equal(admit(core, APP, { ticketToken: t[1]?.token }).kind, "queued", "its slot is gone and the pod is full");
+    assert.deepEqual(core.figures(APP)?.capacity, 1);
+  });
+
+  it("removing an app releases its tickets and forgets it", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock);
+    const a = issued(admit(core, APP, {}));
+    core.setApps([]);
+    assert.deepEqual(releases(changes), [`${a.ticket.id}:app_removed`]);
+    assert.equal(core.figures(APP), undefined);
+    assert.deepEqual([core.pods(APP), core.tickets(APP), core.apps()], [[], [], []]);
+    core.setPods(APP, [pod("p1")]); // ignored
+    assert.deepEqual(admit(core, APP, { ticketToken: a.token }), { kind: "unknown_app" });
+  });
+
+  it("notifies every subscriber until it unsubscribes", () => {
+    const { core } = harness(new FakeClock());
+    const seen: string[] = [];
+    const fn = (c: TicketCoreEvent): void => void seen.push(c.kind);
+    const off1 = core.subscribe(fn);
+    const off2 = core.subscribe(fn);
+    core.setApps([makeSpec()]);
+    off1();
+    core.setPods(APP, [pod("p1"), pod("p2")]);
+    off2();
+    core.setPods(APP, []);
+    assert.deepEqual(seen, ["apps", "apps", "pods"]);
+  });
+});
+
+describe("TicketCore snapshot and restore", () => {
+  function populated(clock: FakeClock): { core: TicketCore; tokens: string[]; queueTokens: string[] } {
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 2 }), [pod("p1"), pod("p2")]);
+    const tokens = [0, 1, 2, 3].map(() => issued(admit(core, APP, {})).token);
+    const queueTokens = [0, 1].map(() => queued(admit(core, APP, {})).queueToken);
+    return { core, tokens, queueTokens };
+  }
+
+  function fresh(clock: FakeClock, pods = [pod("p1"), pod("p2")]): TicketCore {
+    return harness(clock, makeSpec({ ticketsPerPod: 2 }), pods).core;
+  }
+
+  it("round-trips through JSON: tickets stay valid, queue order and totals survive", () => {
+    const clock = new FakeClock();
+    const { core, tokens, queueTokens } = populated(clock);
+    const saved = JSON.parse(JSON.stringify(core.snapshot())) as LedgerSnapshot;
+    const next = fresh(clock);
+    const seen: TicketCoreEvent[] = [];
+    next.subscribe((c) => seen.push(c));
+    assert.deepEqual(next.restore(saved), { restoredTickets: 4, restoredQueue: 2, dropped: [] });
+    assert.ok(seen.some((c) => c.kind === "pods"));
+    for (const t of tokens) assert.equal(admit(next, APP, { ticketToken: t }).kind, "valid");
+    assert.deepEqual(queueTokens.map((q) => queued(admit(next, APP, { queueToken: q })).position), [1, 2]);
+    assert.equal(next.figures(APP)?.issuedTotal, 4);
+  });
+
+  it("drops what does not fit and never puts two tickets on one slot", () => {
+    const clock = new FakeClock();
+    const { core } = populated(clock);
+    const saved = core.snapshot();
+    const t0 = saved.tickets[0];
+    assert.ok(t0 !== undefined);
+    const bad: LedgerSnapshot = {
+      ...saved,
+      tickets: [
+        ...saved.tickets,
+        { ...t0, id: "dup-slot" },
+        t0,
+        { ...t0, id: "other-app", app: "ns/zz" },
+        { ...t0, id: "gone-pod", pod: "p9" },
+        { ...t0, id: "high-slot", slot: 7 },
+        { ...t0, id: "expired", expiresAt: clock.now() },
+        { id: "junk" } as never,
+        null as never,
+      ],
+      queue: [...saved.queue, saved.queue[0], { app: "ns/zz", id: "q-other", enqueuedAt: 0, lastSeenAt: 0 }, 7 as never],
+    };
+    const next = fresh(clock, [pod("p1")]);
+    const report = next.restore(bad);
+    assert.equal(report.restoredTickets, 2, "only p1's two tickets fit");
+    assert.deepEqual(
+      report.dropped.map((d) => `${d.id}:${d.reason}`).sort(),
+      [
+        "dup-slot:slot already held",
+        `${t0.id}:duplicate ticket id`,
+        "other-app:unknown app",
+        "gone-pod:unknown pod",
+        "high-slot:slot out of range",
+        "expired:expired",
+        "junk:malformed entry",
+        "?:malformed entry",
+        ...saved.tickets.filter((t) => t.pod === "p2").map((t) => `${t.id}:unknown pod`),
+        `${saved.queue[0]?.id}:duplicate queue entry`,
+        "q-other:unknown app",
+        "?:malformed entry",
+      ].sort(),
+    );
+    const slots = next.tickets(APP).map((t) => `${t.pod}/${t.slot}`);
+    assert.equal(new Set(slots).size, slots.length);
+  });
+
+  it("refuses a snapshot of another version", () => {
+    const next = fresh(new FakeClock());
+    const report = next.restore({ version: 2 });
+    assert.deepEqual(report, { restoredTickets: 0, restoredQueue: 0, dropped: [{ id: "snapshot", reason: "unsupported snapshot version" }] });
+  });
+});
