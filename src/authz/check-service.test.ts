@@ -6,7 +6,9 @@ import { makeSpec } from "../../test/support/app-spec.js";
 import { RecordingLogger } from "../../test/support/recording-logger.js";
 import type { AppSpec } from "../config/app-spec.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import { TicketCore } from "../tickets/index.js";
 import type { Allocation, TicketCoreEvent, Verification } from "../tickets/types.js";
+import { FakeClock } from "../../test/support/fake-clock.js";
 import { createCheckService, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
 import type { AuthzMetrics, CheckMetricOutcome } from "./metrics.js";
 import { UndecodableRequest } from "./undecodable.js";
@@ -84,5 +86,23 @@ describe("check service edge", () => {
     assert.deepEqual(r.outcomes, ["bad_request"]);
     service.close();
   });
-});
 
+  it("logs every issue, queue entry and refusal at debug with Envoy's request id", () => {
+    const core = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(4) }] }, routableByDefault: true });
+    core.setApps([makeSpec({ name: "a", ticketsPerPod: 1, queue: { maxLength: 1 } })]);
+    core.setPods("ns/a", [{ name: "p1", host: "10.0.0.1", port: 80, ready: true }]);
+    const logger = new RecordingLogger();
+    const service = createCheckService({ tickets: core, logger });
+    for (const id of ["rid-1", "rid-2", "rid-3"]) invoke(service, CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", id } } } }));
+    assert.deepEqual(
+      logger.at("debug").map((l) => [l.message, l.fields["requestId"], l.fields["app"]]),
+      [
+        ["ticket issued", "rid-1", "ns/a"],
+        ["queued: no free slot", "rid-2", "ns/a"],
+        ["refused: no place in the queue", "rid-3", "ns/a"],
+      ],
+    );
+    assert.equal(logger.at("debug")[0]?.fields["pod"], "p1");
+    service.close();
+  });
+});

@@ -59,6 +59,7 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
       const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
       response = toCheckResponse(outcome);
       metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
+      if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
     } catch (err) {
       const http = request instanceof UndecodableRequest ? undefined : request.attributes?.request?.http;
       const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, {
@@ -75,6 +76,23 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   };
 
   return { definition: SafeAuthorizationService, implementation: { check }, close: () => apps.close() };
+}
+
+/** Issues, queue entries and refusals at debug level, with Envoy's request id (valid tickets are too many to log). */
+function logOutcome(logger: Logger, outcome: Exclude<CheckOutcome, { kind: "valid" }>, requestId: string): void {
+  switch (outcome.kind) {
+    case "issued":
+      logger.debug("ticket issued", { app: outcome.key, pod: outcome.pod.name, ticket: outcome.ticket.id, slot: outcome.ticket.slot, requestId, ...(outcome.replaced === undefined ? {} : { replaced: outcome.replaced }) });
+      return;
+    case "queued":
+      logger.debug("queued: no free slot", { app: outcome.key, position: outcome.position, length: outcome.length, requestId });
+      return;
+    case "full":
+      logger.debug("refused: no place in the queue", { app: outcome.key, reason: outcome.reason, requestId });
+      return;
+    default:
+      logger.debug(`denied: ${outcome.reason}`, { outcome: outcome.kind, requestId });
+  }
 }
 
 /** The decision's view of the HTTP attributes, or the reason they are unusable. */

@@ -9,7 +9,7 @@
 import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import { admit } from "../tickets/admit.js";
 import type { ActivityRecorder, CheckPorts } from "../tickets/ports.js";
-import type { PodView, TicketView } from "../tickets/types.js";
+import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
 import { readCookie } from "./cookies.js";
 import { prefersJson } from "./waiting-room.js";
@@ -40,6 +40,8 @@ export type CheckOutcome =
       readonly ticket: TicketView;
       readonly pod: PodView;
       readonly token: string;
+      /** Why the ticket the client presented (if any) was not valid. */
+      readonly replaced?: TicketRejection;
       /** The client still holds a queue cookie that should be deleted. */
       readonly clearQueueCookie: boolean;
     }
@@ -100,7 +102,7 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
       return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
     case "issued":
       openIfUpgrade(input, ctx.tickets, key, admission.ticket.id);
-      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueToken !== undefined };
+      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueToken !== undefined, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };
     case "queued":
       return {
         kind: "queued",

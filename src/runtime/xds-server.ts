@@ -19,6 +19,7 @@ import type { TicketInventory, TicketViews } from "../tickets/ports.js";
 import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "../xds/index.js";
 import type { XdsStatus } from "../xds/index.js";
 import { buildGatewayResources } from "../xds/resources/index.js";
+import type { TypeUrl } from "../xds/resources/type-urls.js";
 import { buildGatewayModels, type Upstreams } from "./gateway-models.js";
 import type { GatewaySource } from "./ports.js";
 
@@ -77,6 +78,11 @@ export class XdsServer implements Runnable {
   /** `GET /api/xds`. */
   status(): XdsStatus {
     return this.#ads.status();
+  }
+
+  /** Names of the resources of one type published for a node group, sorted (for tests and tools). */
+  resourceNames(group: string, typeUrl: TypeUrl): string[] {
+    return [...(this.#cache.getSnapshot(group)?.resources(typeUrl).keys() ?? [])].sort();
   }
 
   /** Where gateways reach Check and the access-log server; publishing starts once they are known. */

@@ -398,3 +398,78 @@ describe("TicketCore snapshot and restore", () => {
     assert.deepEqual(report, { restoredTickets: 0, restoredQueue: 0, dropped: [{ id: "snapshot", reason: "unsupported snapshot version" }] });
   });
 });
+
+describe("TicketCore verify and allocate are separate faces", () => {
+  it("verify reads only: no ticket, no queue entry, no event, whatever it is shown", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock);
+    for (const token of [undefined, "", "junk", "t1.k1.AAAA.AAAA"]) assert.equal(core.verify(APP, token).ok, false);
+    assert.deepEqual(core.verify("ns/nope", "junk"), { ok: false, reason: "unknown_app" });
+    assert.deepEqual([core.tickets(APP), core.queue(APP), changes], [[], [], []]);
+  });
+
+  it("verify of a valid ticket returns the same object every time (no allocation on the hot path)", () => {
+    const { core } = harness(new FakeClock());
+    const a = issued(admit(core, APP, {}));
+    const v1 = core.verify(APP, a.token);
+    assert.ok(v1.ok);
+    assert.equal(core.verify(APP, a.token), v1);
+  });
+
+  it("allocate frees an expired ticket's slot only when the ledger's own record has expired", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 1, ticket: { maxLifetimeMs: 1_000 } }));
+    const a = issued(admit(core, APP, {}));
+    const claims = { app: APP, pod: a.ticket.pod, slot: a.ticket.slot, id: a.ticket.id, issuedAt: a.ticket.issuedAt, expiresAt: a.ticket.expiresAt };
+    const waiting = queued(core.allocate(APP, { rejected: { ok: false, reason: "expired", claims } }));
+    assert.equal(core.tickets(APP).length, 1, "a caller's word alone frees nothing");
+    clock.advance(1_000);
+    const next = issued(core.allocate(APP, { queueToken: waiting.queueToken, rejected: { ok: false, reason: "expired", claims } }));
+    assert.equal(next.replaced, "expired");
+    assert.deepEqual(core.tickets(APP).map((t) => t.id), [next.ticket.id], "the expired ticket's slot went to the one waiting");
+  });
+});
+
+describe("TicketCore figures", () => {
+  it("never shows more used than capacity when a pod with tickets stops being ready", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 2 }), [pod("p1"), pod("p2")]);
+    for (let i = 0; i < 3; i++) issued(admit(core, APP, {}));
+    core.setPods(APP, [pod("p1", { ready: false }), pod("p2", { ready: false })]);
+    const f = core.figures(APP);
+    assert.deepEqual([f?.capacity, f?.used, f?.free, f?.servingPods], [4, 3, 0, 0]);
+  });
+});
+
+describe("TicketCore keys and the tickets they signed", () => {
+  it("removing a key from the ring releases the tickets it signed (no token of theirs can verify)", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, makeSpec({ ticketsPerPod: 5 }));
+    const old = issued(admit(core, APP, {}));
+    core.setKeys(keyRing("k2", "k1"));
+    const fresh = issued(admit(core, APP, {}));
+    assert.equal(fresh.ticket.keyId, "k2");
+    assert.deepEqual(releases(changes), []);
+    core.setKeys(keyRing("k2"));
+    assert.deepEqual(releases(changes), [`${old.ticket.id}:key_removed`]);
+    assert.equal(core.verify(APP, fresh.token).ok, true);
+    assert.equal(core.figures(APP)?.used, 1);
+  });
+
+  it("restore drops a saved ticket whose key is no longer in the ring, and keeps one without a key id", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 5 }));
+    issued(admit(core, APP, {}));
+    const saved = JSON.parse(JSON.stringify(core.snapshot())) as LedgerSnapshot;
+    const t = saved.tickets[0];
+    assert.ok(t !== undefined && t.keyId === "k1");
+    const legacy = { ...t, id: "legacy", slot: 1 } as Record<string, unknown>;
+    delete legacy["keyId"];
+    const next = new TicketCore({ clock, keys: keyRing("k9"), routableByDefault: true });
+    next.setApps([makeSpec({ ticketsPerPod: 5 })]);
+    next.setPods(APP, [pod("p1")]);
+    const report = next.restore({ ...saved, tickets: [t, legacy] });
+    assert.deepEqual(report.dropped, [{ id: t.id, reason: 'signing key "k1" is no longer in the ring' }]);
+    assert.equal(report.restoredTickets, 1);
+  });
+});

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { ServeProcess, TempDir } from "./serve-process.js";
-import { configText, getJson, startServe, tempDir, waitFor } from "./serve-process.js";
+import { configText, getJson, startServe, tempDir } from "./serve-process.js";
+import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
   apps: { app: string; pods: { name: string; ready: boolean }[] }[];
@@ -54,17 +55,17 @@ describe("ticketplane serve (process lifecycle)", () => {
     assert.equal(await podNames(p), "a:ready");
 
     await writeFile(file, configText([{ name: "a", port: 8081, ready: true }, { name: "b", port: 8082, ready: true }]));
-    await waitFor(async () => (await podNames(p)) === "a:ready,b:ready", 15_000, () => "pod b added");
+    await waitFor(async () => (await podNames(p)) === "a:ready,b:ready", { timeoutMs: 15_000, what: "pod b added" });
 
     await writeFile(file, configText([{ name: "a", port: 8081, ready: false }, { name: "b", port: 8082, ready: true }]));
-    await waitFor(async () => (await podNames(p)) === "a:not-ready,b:ready", 15_000, () => "pod a not ready");
+    await waitFor(async () => (await podNames(p)) === "a:not-ready,b:ready", { timeoutMs: 15_000, what: "pod a not ready" });
 
     await writeFile(file, configText([{ name: "b", port: 8082, ready: true }]));
-    await waitFor(async () => (await podNames(p)) === "b:ready", 15_000, () => "pod a removed");
+    await waitFor(async () => (await podNames(p)) === "b:ready", { timeoutMs: 15_000, what: "pod a removed" });
 
     // Invalid: a bad port and a bad ticketsPerPod. Nothing changes; readyz 503; /api/config says why.
     await writeFile(file, configText([{ name: "c", port: 70000, ready: true }]).replace("ticketsPerPod: 1", "ticketsPerPod: zero"));
-    await waitFor(async () => (await fetch(`${p.admin}/readyz`)).status === 503, 15_000, () => "readyz 503 after invalid edit");
+    await waitFor(async () => (await fetch(`${p.admin}/readyz`)).status === 503, { timeoutMs: 15_000, what: "readyz 503 after invalid edit" });
     const ready = await getJson(`${p.admin}/readyz`);
     assert.match(JSON.stringify(ready.body), /config file .* on disk is invalid \(2 errors\)/);
     const cfg = (await getJson(`${p.admin}/api/config`)).body as ConfigBody;
@@ -78,7 +79,7 @@ describe("ticketplane serve (process lifecycle)", () => {
 
     // Fixing the file makes it ready again.
     await writeFile(file, configText([{ name: "b", port: 8082, ready: true }, { name: "c", port: 8083, ready: true }]));
-    await waitFor(async () => (await fetch(`${p.admin}/readyz`)).status === 200, 15_000, () => "readyz 200 after fix");
+    await waitFor(async () => (await fetch(`${p.admin}/readyz`)).status === 200, { timeoutMs: 15_000, what: "readyz 200 after fix" });
     assert.equal(await podNames(p), "b:ready,c:ready");
     assert.equal(((await getJson(`${p.admin}/api/config`)).body as ConfigBody).disk.status, "in-force");
     p.signal("SIGTERM");
@@ -95,7 +96,7 @@ describe("ticketplane serve (process lifecycle)", () => {
     assert.equal(await active(), "k1");
     await writeFile(keys, `active: k2\nkeys:\n  - { id: k1, secret: "${secret(1)}" }\n  - { id: k2, secret: "${secret(2)}" }\n`);
     p.signal("SIGHUP");
-    await waitFor(async () => (await active()) === "k2", 15_000, () => "keys reloaded after SIGHUP");
+    await waitFor(async () => (await active()) === "k2", { timeoutMs: 15_000, what: "keys reloaded after SIGHUP" });
     assert.doesNotMatch(JSON.stringify((await getJson(`${p.admin}/api/config`)).body), new RegExp(secret(2).slice(0, 20)), "no secret in the API");
     p.signal("SIGTERM");
     assert.equal((await p.waitExit()).code, 0);

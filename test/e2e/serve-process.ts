@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "../support/wait-for.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "src/cli.ts");
@@ -59,7 +60,7 @@ export class ServeProcess {
 
   /** Resolves once all four servers have printed their line; rejects on exit or timeout, with the child's stderr. */
   async listening(timeoutMs = 30_000): Promise<this> {
-    await waitFor(() => (["authz", "accesslog", "xds", "admin"] as const).every((s) => this.addresses[s] !== undefined) || this.#exit !== undefined, timeoutMs, () => `serve did not print its listening lines; stderr:\n${this.stderr}`);
+    await waitFor(() => (["authz", "accesslog", "xds", "admin"] as const).every((s) => this.addresses[s] !== undefined) || this.#exit !== undefined, { timeoutMs, what: () => `the listening lines; stderr:\n${this.stderr}` });
     if (this.#exit !== undefined) throw new Error(`serve exited (${JSON.stringify(this.#exit)}) before listening; stderr:\n${this.stderr}`);
     return this;
   }
@@ -153,14 +154,6 @@ export async function tempDir(): Promise<TempDir> {
   };
 }
 
-/** Polls `cond` every 25 ms until true; rejects after `timeoutMs` with `describe()`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, describe: () => string = () => "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);

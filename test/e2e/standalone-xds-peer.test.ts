@@ -12,7 +12,8 @@ import type { XdsValues } from "../support/xds-client.js";
 import { XdsPeer } from "../support/xds-client.js";
 import { RawGateway } from "./raw-gateway.js";
 import type { PodLine, ServeProcess, TempDir } from "./serve-process.js";
-import { configText, startServe, tempDir, waitFor } from "./serve-process.js";
+import { configText, startServe, tempDir } from "./serve-process.js";
+import { waitFor } from "../support/wait-for.js";
 
 function endpointOf(v: XdsValues["endpoints"]): string {
   const sa = v.endpoints[0]?.lb_endpoints[0]?.endpoint?.address?.socket_address;
@@ -61,23 +62,23 @@ describe("standalone: grpc-js-xds receives clusters and endpoints", () => {
     assert.equal(endpointOf(await p.untilValue("endpoints", "default/shiny/b", () => true, 15_000)), "127.0.0.1:8082");
     assert.equal(p.status("endpoints", "default/shiny/a")?.clientStatus, "ACKED");
     const eps = (): string => [...gw.endpoints.entries()].map(([k, v]) => `${k}=${v.join()}`).sort().join(" ");
-    await waitFor(() => eps() === "default/shiny/a=127.0.0.1:8081 default/shiny/b=127.0.0.1:8082", 15_000, () => `endpoints a, b (have ${eps()})`);
+    await waitFor(() => eps() === "default/shiny/a=127.0.0.1:8081 default/shiny/b=127.0.0.1:8082", { timeoutMs: 15_000, what: `endpoints a, b (have ${eps()})` });
 
     // Pod added.
     await writeFile(file, configText([a, b, c]));
     await p.untilValue("cluster", "default/shiny/c", () => true, 15_000);
     assert.equal(endpointOf(await p.untilValue("endpoints", "default/shiny/c", () => true, 15_000)), "127.0.0.1:8083");
-    await waitFor(() => gw.endpoints.get("default/shiny/c")?.join() === "127.0.0.1:8083", 15_000, () => `endpoints of c (have ${eps()})`);
+    await waitFor(() => gw.endpoints.get("default/shiny/c")?.join() === "127.0.0.1:8083", { timeoutMs: 15_000, what: `endpoints of c (have ${eps()})` });
 
     // Pod made not ready: its cluster stays, so the users it holds keep reaching it.
     await writeFile(file, configText([a, { ...b, ready: false }, c]));
-    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b,c", 15_000, () => "routes a,b,c");
+    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b,c", { timeoutMs: 15_000, what: "routes a,b,c" });
     assert.equal(p.status("cluster", "default/shiny/b")?.clientStatus, "ACKED");
 
     // Pod removed: its cluster goes away.
     await writeFile(file, configText([{ ...b, ready: false }, c]));
     const gone = await p.until("cluster", "default/shiny/a", (e) => e.type === "does-not-exist", 15_000);
     assert.equal(gone.type, "does-not-exist");
-    await waitFor(() => gw.podsFor("/shiny/").join() === "b,c", 15_000, () => "route of a gone");
+    await waitFor(() => gw.podsFor("/shiny/").join() === "b,c", { timeoutMs: 15_000, what: "route of a gone" });
   });
 });

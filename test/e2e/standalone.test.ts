@@ -11,7 +11,8 @@ import type * as grpc from "@grpc/grpc-js";
 import { Browser, checkClient } from "./check-client.js";
 import { RawGateway } from "./raw-gateway.js";
 import type { PodLine, ServeProcess, TempDir } from "./serve-process.js";
-import { configText, getJson, startServe, tempDir, waitFor } from "./serve-process.js";
+import { configText, getJson, startServe, tempDir } from "./serve-process.js";
+import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
   apps: { pods: { name: string; serving: boolean; ready: boolean }[] }[];
@@ -60,9 +61,9 @@ describe("standalone: Check and xDS follow the config file", () => {
 
   it("routes every ready pod over ADS, and issues a ticket that then keeps its pod", async () => {
     const gw = gateway as RawGateway;
-    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b", 15_000, () => `routes a,b (have ${JSON.stringify(gw.routes)})`);
+    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b", { timeoutMs: 15_000, what: `routes a,b (have ${JSON.stringify(gw.routes)})` });
     assert.ok(gw.clusters.includes("default/shiny/a") && gw.clusters.includes("default/shiny/b"), gw.clusters.join());
-    await waitFor(async () => (await serving(serve)) === "a,b", 15_000, () => "a and b routable after the gateway ACKed");
+    await waitFor(async () => (await serving(serve)) === "a,b", { timeoutMs: 15_000, what: "a and b routable after the gateway ACKed" });
 
     aliceB = alice();
     const first = await aliceB.get("/shiny/");
@@ -84,13 +85,13 @@ describe("standalone: Check and xDS follow the config file", () => {
   it("a pod made not-ready keeps its users; a pod added gets a route, then the waiting user", async () => {
     const alicePod = (await aliceB.get("/shiny/")).pod as string;
     await writeFile(file, configText([a, b].map((p) => (p.name === alicePod ? { ...p, ready: false } : p))));
-    await waitFor(async () => !(await serving(serve)).includes(alicePod), 15_000, () => "pod not serving");
+    await waitFor(async () => !(await serving(serve)).includes(alicePod), { timeoutMs: 15_000, what: "pod not serving" });
     assert.equal((await aliceB.get("/shiny/")).pod, alicePod, "existing ticket still valid on a not-ready pod");
 
     await writeFile(file, configText([...[a, b].map((p) => (p.name === alicePod ? { ...p, ready: false } : p)), c]));
     const gw = gateway as RawGateway;
-    await waitFor(() => gw.podsFor("/shiny/").includes("c"), 15_000, () => "route for c");
-    await waitFor(async () => (await serving(serve)).includes("c"), 15_000, () => "c routable");
+    await waitFor(() => gw.podsFor("/shiny/").includes("c"), { timeoutMs: 15_000, what: "route for c" });
+    await waitFor(async () => (await serving(serve)).includes("c"), { timeoutMs: 15_000, what: "c routable" });
     const carol = await carolB.get("/shiny/");
     assert.deepEqual([carol.kind, carol.pod], ["ok", "c"], "the waiting user gets the new pod");
   });
@@ -100,32 +101,32 @@ describe("standalone: Check and xDS follow the config file", () => {
     const left = [a, b].filter((p) => p.name !== alicePod);
     await writeFile(file, configText([...left, c]));
     const gw = gateway as RawGateway;
-    await waitFor(() => !gw.podsFor("/shiny/").includes(alicePod), 15_000, () => "route of the removed pod gone");
+    await waitFor(() => !gw.podsFor("/shiny/").includes(alicePod), { timeoutMs: 15_000, what: "route of the removed pod gone" });
     const after = await aliceB.get("/shiny/");
     assert.notEqual(after.pod, alicePod, "alice's old ticket no longer routes to the removed pod");
     assert.deepEqual(after, { kind: "denied", status: "ServiceUnavailable" }, "every remaining slot is taken: alice waits");
 
     const routesBefore = JSON.stringify(gw.routes);
     await writeFile(file, configText([c]).replace("ticketsPerPod: 1", "ticketsPerPod: -3"));
-    await waitFor(async () => (await fetch(`${serve.admin}/readyz`)).status === 503, 15_000, () => "readyz 503");
+    await waitFor(async () => (await fetch(`${serve.admin}/readyz`)).status === 503, { timeoutMs: 15_000, what: "readyz 503" });
     assert.equal(JSON.stringify(gw.routes), routesBefore, "routes unchanged");
     assert.equal((await carolB.get("/shiny/")).pod, "c", "tickets unchanged");
     await writeFile(file, configText([...left, c]));
-    await waitFor(async () => (await fetch(`${serve.admin}/readyz`)).status === 200, 15_000, () => "readyz 200 again");
+    await waitFor(async () => (await fetch(`${serve.admin}/readyz`)).status === 200, { timeoutMs: 15_000, what: "readyz 200 again" });
   });
 
   it("kill -9 and restart: the ticket still validates and its slot is still taken", async () => {
     const bob = await bobB.get("/shiny/");
     assert.equal(bob.kind, "ok");
     // The ledger is saved 500 ms after a change; wait until bob's ticket is on disk.
-    await waitFor(async () => (await readFile(tmp.file("tp.state.json"), "utf8").catch(() => "")).includes(`"${bob.ticket ?? "?"}"`), 15_000, () => "state saved");
+    await waitFor(async () => (await readFile(tmp.file("tp.state.json"), "utf8").catch(() => "")).includes(`"${bob.ticket ?? "?"}"`), { timeoutMs: 15_000, what: "state saved" });
     const jar = new Map(bobB.cookies);
     serve.signal("SIGKILL");
     assert.equal((await serve.waitExit()).signal, "SIGKILL");
 
     serve = await startServe(file);
     connect(serve);
-    await waitFor(async () => (await serving(serve)).split(",").length === 2, 15_000, () => "pods routable after restart");
+    await waitFor(async () => (await serving(serve)).split(",").length === 2, { timeoutMs: 15_000, what: "pods routable after restart" });
     const again = new Browser(client as grpc.Client, "bob-again");
     for (const [k, v] of jar) again.cookies.set(k, v);
     assert.deepEqual(await again.get("/shiny/"), bob, "same pod, same ticket after kill -9");

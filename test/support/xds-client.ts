@@ -290,18 +290,3 @@ export async function closeAll(peers: readonly XdsPeer[]): Promise<void> {
   await Promise.all(peers.map((p) => p.close()));
 }
 
-/**
- * Polls `probe` every few milliseconds until it returns something other than
- * undefined/false, and resolves with that; rejects after timeoutMs with
- * `what`. For state another party owns (a server's status(), a fake's request
- * log). Not a timing assertion: the timeout only bounds a hang.
- */
-export async function eventually<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`eventually: ${what} (not within ${timeoutMs} ms)`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

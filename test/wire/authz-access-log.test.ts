@@ -13,6 +13,7 @@ import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
 import { TicketCore } from "../../src/tickets/index.js";
 import { accessLogClient, authorizationClient } from "../support/envoy-protos.js";
 import { FakeClock } from "../support/fake-clock.js";
+import { waitFor } from "../support/wait-for.js";
 
 const APP: AppSpec = {
   ...DEFAULTS,
@@ -52,10 +53,6 @@ function need<T>(x: T | undefined): T {
 }
 
 /** Resolves once `predicate` holds; the server applies entries asynchronously and the protocol has no ack. */
-async function until(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((r) => setTimeout(r, 5));
-}
-
 describe("access-log service over the wire", () => {
   const clock = new FakeClock();
   const core = new TicketCore({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(3) }] }, routableByDefault: true });
@@ -111,11 +108,11 @@ describe("access-log service over the wire", () => {
     const before = ticket(id)?.lastActiveAt ?? 0;
     clock.advance(1_000);
     stream.write(logs(entry(id, "ws-1", 101, "DownstreamPeriodic")));
-    await until(() => (ticket(id)?.lastActiveAt ?? 0) > before);
+    await waitFor(() => (ticket(id)?.lastActiveAt ?? 0) > before);
     assert.equal(ticket(id)?.openConnections, 1);
 
     stream.write(logs(entry(id, "ws-1", 101, "DownstreamEnd")));
-    await until(() => ticket(id)?.openConnections === 0);
+    await waitFor(() => ticket(id)?.openConnections === 0);
     core.sweep();
     assert.ok(ticket(id) !== undefined, "idle time counts from the close");
     clock.advance(60_000);
@@ -129,10 +126,10 @@ describe("access-log service over the wire", () => {
     const id = await issueWebSocket("ws-2");
     const { stream, done } = openStream(need(als));
     stream.write(logs(entry(id, "ws-2", 101, "DownstreamEnd")));
-    await until(() => ticket(id)?.openConnections === 0);
+    await waitFor(() => ticket(id)?.openConnections === 0);
     clock.advance(50_000);
     stream.write(logs(entry(id, "plain-1", 200, "DownstreamEnd")));
-    await until(() => ticket(id)?.lastActiveAt === clock.now());
+    await waitFor(() => ticket(id)?.lastActiveAt === clock.now());
     clock.advance(50_000);
     core.sweep();
     assert.ok(ticket(id) !== undefined);
@@ -169,11 +166,11 @@ describe("access-log service over the wire", () => {
     stream.cancel();
     const err = await done;
     assert.equal(err?.code, grpc.status.CANCELLED);
-    await until(() => need(server).accessLog.openStreams === 0);
+    await waitFor(() => need(server).accessLog.openStreams === 0);
     // The server still takes new streams.
     const next = openStream(need(als));
     next.stream.write(logs(entry(id, "ws-3", 101, "DownstreamEnd")));
-    await until(() => ticket(id)?.openConnections === 0);
+    await waitFor(() => ticket(id)?.openConnections === 0);
     next.stream.end();
     assert.equal(await next.done, null);
   });
@@ -187,7 +184,7 @@ describe("access-log service over the wire", () => {
     const c = accessLogClient(s.addresses.accessLog);
     const { stream, done } = openStream(c);
     stream.write(logs());
-    await until(() => s.accessLog.openStreams === 1);
+    await waitFor(() => s.accessLog.openStreams === 1);
     await s.stop();
     assert.equal(await done, null);
     c.close();

@@ -13,7 +13,8 @@ import { AggregatedDiscoveryServiceService } from "@envoyproxy/protos/envoy/serv
 import type { DiscoveryRequest, DiscoveryResponse } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { TYPE_URLS } from "../../src/xds/resources/type-urls.js";
 import { startGrpcServer, type GrpcHarness } from "../support/grpc-harness.js";
-import { eventually, XdsPeer, type XdsValues } from "../support/xds-client.js";
+import { XdsPeer, type XdsValues } from "../support/xds-client.js";
+import { eventually } from "../support/wait-for.js";
 
 /** A SotW server that answers every request with the current resources of its type, and records every request. */
 class FakeSotw {
@@ -100,7 +101,7 @@ describe("xds peer (grpc-js-xds) against a fake SotW server", () => {
       assert.match(nack.type === "error" ? nack.details : "", /not a valid IPv4 or IPv6 address/);
       assert.equal(peer.status("endpoints", "ns/app/p1")?.failedVersion, "v2");
       assert.equal(addressOf(peer.current("endpoints", "ns/app/p1")), "10.0.0.1");
-      const nackRequest = await eventually(() => fake.requests.find((r) => r.typeUrl === TYPE_URLS.endpoints && r.errorDetail), "a NACK request with error_detail");
+      const nackRequest = await eventually(() => fake.requests.find((r) => r.typeUrl === TYPE_URLS.endpoints && r.errorDetail), { what: "a NACK request with error_detail", timeoutMs: 5_000 });
       assert.equal(nackRequest.versionInfo, "v1", "a NACK of the only resource echoes the last accepted version");
 
       fake.set(TYPE_URLS.endpoints, "v3", [cla("ns/app/p1", "10.0.0.2", 8080)]);

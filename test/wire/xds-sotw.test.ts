@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TYPE_URLS } from "../../src/xds/resources/index.js";
 import type { StreamStatus, TypeStatus } from "../../src/xds/index.js";
-import { closeAll, eventually, startPeers, XdsPeer, type XdsValues } from "../support/xds-client.js";
+import { closeAll, startPeers, XdsPeer, type XdsValues } from "../support/xds-client.js";
+import { eventually } from "../support/wait-for.js";
 import { app, key, model, pod, ROUTES, startXdsStack, type XdsStack } from "./xds-harness.js";
 
 function routeNames(routes: XdsValues["routes"]): string[] {
@@ -55,7 +56,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       const rds = await eventually(() => {
         const t = typeStatus(stack, "gw-initial", TYPE_URLS.routes);
         return t?.ackedVersion !== undefined && t;
-      }, "server records the RDS ACK");
+      }, { what: "server records the RDS ACK", timeoutMs: 5_000 });
       assert.equal(rds.ackedVersion, peer.status("routes", ROUTES)?.version);
       assert.equal(rds.lastNack, undefined);
     } finally {
@@ -131,13 +132,13 @@ describe("xDS SotW with grpc-js-xds", () => {
       const good = await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p1")));
       const goodVersion = peer.status("routes", ROUTES)?.version;
       // Wait for the server to read the ACK: one that arrives after a newer response is stale and ignored.
-      await eventually(() => typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.ackedVersion === goodVersion, "server records the first ACK");
+      await eventually(() => typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.ackedVersion === goodVersion, { what: "server records the first ACK", timeoutMs: 5_000 });
 
       // Serve mode: the fallback becomes a 503 direct_response, which gRPC clients reject.
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")], "serve")]));
       const nack = await peer.until("routes", ROUTES, (e) => e.type === "error");
       assert.match(nack.type === "error" ? nack.details : "", /unsupported action/);
-      const recorded = await eventually(() => typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.lastNack, "server records the NACK");
+      const recorded = await eventually(() => typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.lastNack, { what: "server records the NACK", timeoutMs: 5_000 });
       assert.equal(recorded.version, peer.status("routes", ROUTES)?.failedVersion);
       assert.match(recorded.message, /unsupported action/);
       assert.equal(typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.ackedVersion, goodVersion, "the server keeps the last ACKed version");
@@ -156,7 +157,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       const fixed = await eventually(() => {
         const t = typeStatus(stack, "gw-nack", TYPE_URLS.routes);
         return t?.ackedVersion !== goodVersion && t;
-      }, "server records the ACK of the fixed version");
+      }, { what: "server records the ACK of the fixed version", timeoutMs: 5_000 });
       assert.equal(fixed.ackedVersion, peer.status("routes", ROUTES)?.version);
     } finally {
       await peer.close();
@@ -173,7 +174,7 @@ describe("xDS SotW with grpc-js-xds", () => {
     } finally {
       await first.close();
     }
-    await eventually(() => stack.ads.status().streams.length === 0, "old stream unregistered");
+    await eventually(() => stack.ads.status().streams.length === 0, { what: "old stream unregistered", timeoutMs: 5_000 });
     stack.setModel(model([app("shiny", [pod("p2", "10.0.0.2"), pod("p5", "10.0.0.5")])]));
     const second = XdsPeer.start({ address: stack.address, nodeId: "gw-reconnect" });
     try {
@@ -200,7 +201,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       await closeAll(peers);
     }
     try {
-      await eventually(() => stack.ads.status().streams.length === 0, "every stream unregistered");
+      await eventually(() => stack.ads.status().streams.length === 0, { what: "every stream unregistered", timeoutMs: 5_000 });
       assert.equal(stack.cache.watchCount(), 0, "no cache watch left behind");
     } finally {
       await stack.close();
@@ -224,7 +225,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p1")));
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")])]));
       assert.equal(stack.ads.isRoutable("default", p2), false, "not routable before any ACK");
-      await eventually(() => stack.ads.isRoutable("default", p2), "p2 routable", 3_000);
+      await eventually(() => stack.ads.isRoutable("default", p2), { what: "p2 routable", timeoutMs: 3_000 });
       // Client-side state is updated before its ACK leaves, so at the moment the server declares the pod routable the client holds all three.
       assert.deepEqual(seenAtRoutable[0], ["ACKED", "ACKED", "true"]);
     } finally {

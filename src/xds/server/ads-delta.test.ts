@@ -4,6 +4,7 @@ import { Cluster } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { node, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
@@ -12,13 +13,9 @@ const RDS = TYPE_URLS.routes;
 
 type Stream = TestAdsStream<DeltaWireResponse>;
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 async function acked(env: AdsTestEnv, s: Stream, r: DeltaWireResponse): Promise<void> {
   s.send({ type_url: r.type_url, response_nonce: r.nonce });
-  await until(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.ackedVersion === r.system_version_info && t.lastSentNonce === r.nonce)));
+  await waitFor(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.ackedVersion === r.system_version_info && t.lastSentNonce === r.nonce)));
 }
 
 function names(r: DeltaWireResponse): string[] {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { node, type SotwWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
@@ -16,11 +17,7 @@ function ack(s: TestAdsStream<SotwWireResponse>, r: SotwWireResponse, names: str
 /** Sends an ACK and waits until the server has recorded it (so a following push is not racing it). */
 async function acked(env: AdsTestEnv, s: TestAdsStream<SotwWireResponse>, r: SotwWireResponse, names: string[] = []): Promise<void> {
   ack(s, r, names);
-  await until(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.ackedVersion === r.version_info)));
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
+  await waitFor(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.ackedVersion === r.version_info)));
 }
 
 describe("ADS state of the world", () => {

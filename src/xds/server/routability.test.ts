@@ -3,18 +3,15 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { node, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
 const RDS = TYPE_URLS.routes;
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 async function acked(env: AdsTestEnv, s: TestAdsStream<DeltaWireResponse>, r: DeltaWireResponse): Promise<void> {
   s.send({ type_url: r.type_url, response_nonce: r.nonce });
-  await until(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.lastSentNonce === r.nonce && t.ackedAt !== undefined && t.ackedVersion === r.system_version_info)));
+  await waitFor(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.lastSentNonce === r.nonce && t.ackedAt !== undefined && t.ackedVersion === r.system_version_info)));
 }
 
 describe("make before use (routability)", () => {
@@ -113,7 +110,7 @@ describe("make before use (routability)", () => {
     assert.equal(env.ads.isRoutable("default", "ns/a/p2"), false);
     s.cancel();
     await s.status;
-    await until(() => env.ads.isRoutable("default", "ns/a/p2"));
+    await waitFor(() => env.ads.isRoutable("default", "ns/a/p2"));
     assert.equal(env.cache.watchCount(), 0);
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * Operating standalone mode as a person would, with the real CLI: a second
+ * instance on the same state file, SIGHUP with a keys file that cannot be
+ * read, moving from the generated key to a keys file, restart-only edits as
+ * /api/config shows them, and the start-up hint about Envoy's bootstrap.
+ */
+import assert from "node:assert/strict";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import type * as grpc from "@grpc/grpc-js";
+import { waitFor } from "../support/wait-for.js";
+import { Browser, checkClient } from "./check-client.js";
+import type { ServeProcess, TempDir } from "./serve-process.js";
+import { ServeProcess as Process, configText, getJson, startServe, tempDir } from "./serve-process.js";
+
+interface ConfigBody {
+  restartRequired: { field: string; inForce?: string; afterRestart?: string }[];
+  inForce: { listen: { admin: string }; keys: { active: string; ids: string[]; error?: string; source: { kind: string; alsoVerifying?: string } } };
+}
+
+const config = async (p: ServeProcess): Promise<ConfigBody> => (await getJson(`${p.admin}/api/config`)).body as ConfigBody;
+const secret = (fill: number): string => Buffer.alloc(32, fill).toString("base64");
+
+describe("standalone operations (real CLI)", () => {
+  let tmp: TempDir;
+  const running: ServeProcess[] = [];
+  const clients: grpc.Client[] = [];
+  before(async () => {
+    tmp = await tempDir();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    for (const p of running) await p.kill();
+    await tmp.remove();
+  });
+  const browser = (p: ServeProcess, name: string): Browser => {
+    const client = checkClient(p.addresses.authz ?? "");
+    clients.push(client);
+    return new Browser(client, name);
+  };
+
+  it("a second instance on the same state file fails fast, naming the first, and leaves its state file alone", async () => {
+    const file = await tmp.write("twice.yaml", configText([{ name: "a", port: 8081, ready: true }]));
+    const first = await startServe(file);
+    running.push(first);
+    const alice = browser(first, "alice");
+    const ticket = await alice.get("/shiny/");
+    assert.equal(ticket.kind, "ok");
+    const stateFile = tmp.file("twice.state.json");
+    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?"), { what: "the ticket saved" });
+    const before = { text: await readFile(stateFile, "utf8"), mtime: (await stat(stateFile)).mtimeMs };
+
+    const second = new Process(["serve", "--config", file, "--log-format", "json"]);
+    running.push(second);
+    const exit = await second.waitExit();
+    assert.equal(exit.code, 1);
+    assert.match(second.stderr, new RegExp(`twice\\.state\\.json is in use by process ${first.child.pid ?? "?"}`));
+    assert.deepEqual(second.stdoutLines.filter((l) => l.includes("listening")), [], "it never listened");
+    assert.deepEqual({ text: await readFile(stateFile, "utf8"), mtime: (await stat(stateFile)).mtimeMs }, before, "the first instance's state file is untouched");
+    assert.deepEqual(await alice.get("/shiny/"), ticket, "the first instance still serves its tickets");
+    first.signal("SIGTERM");
+    assert.equal((await first.waitExit()).code, 0);
+  });
+
+  it("SIGHUP with a keys file that cannot be read keeps the process and the keys in force", async () => {
+    const keys = await tmp.write("hup-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret(1)}" }\n`);
+    const file = await tmp.write("hup.yaml", configText([{ name: "a", port: 8081, ready: true }], `keys:\n  file: ${keys}\n`));
+    const p = await startServe(file);
+    running.push(p);
+    await rm(keys);
+    await mkdir(keys); // read fails with EISDIR, not ENOENT
+    p.signal("SIGHUP");
+    await waitFor(async () => (await config(p)).inForce.keys.error !== undefined, { what: "the refused reload shown in /api/config" });
+    const body = await config(p);
+    assert.equal(body.inForce.keys.active, "k1");
+    assert.match(body.inForce.keys.error ?? "", /EISDIR.*the keys in force stay/);
+    assert.equal((await fetch(`${p.admin}/healthz`)).status, 200, "still alive");
+    p.signal("SIGHUP");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await fetch(`${p.admin}/healthz`)).status, 200, "a second SIGHUP does not crash it either");
+    p.signal("SIGTERM");
+    assert.equal((await p.waitExit()).code, 0);
+  });
+
+  it("moving from the generated key to a keys file keeps every session: old tickets still verify", async () => {
+    const file = await tmp.write("move.yaml", configText([{ name: "a", port: 8081, ready: true }, { name: "b", port: 8082, ready: true }]));
+    const first = await startServe(file);
+    running.push(first);
+    const bob = browser(first, "bob");
+    const ticket = await bob.get("/shiny/");
+    assert.equal(ticket.kind, "ok");
+    first.signal("SIGTERM");
+    assert.equal((await first.waitExit()).code, 0);
+
+    const keys = await tmp.write("move-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret(7)}" }\n`);
+    await writeFile(file, configText([{ name: "a", port: 8081, ready: true }, { name: "b", port: 8082, ready: true }], `keys:\n  file: ${keys}\n`));
+    const second = await startServe(file);
+    running.push(second);
+    const again = browser(second, "bob-again");
+    for (const [k, v] of bob.cookies) again.cookies.set(k, v);
+    assert.deepEqual(await again.get("/shiny/"), ticket, "same ticket, same pod, no second slot");
+    const keysView = (await config(second)).inForce.keys;
+    assert.deepEqual([keysView.active, keysView.source.kind], ["k1", "file"]);
+    assert.match(keysView.source.alsoVerifying ?? "", /^gen-/);
+    assert.match(second.stderr, /still verifies the tickets it signed before keys\.file was configured/);
+    const carol = await browser(second, "carol").get("/shiny/");
+    assert.ok(carol.kind === "ok" && carol.pod !== ticket.pod, "bob's slot is still his");
+    second.signal("SIGTERM");
+    assert.equal((await second.waitExit()).code, 0);
+  });
+
+  it("shows restart-only settings as in force until a restart, with the value the restart will use", async () => {
+    const file = await tmp.write("restart.yaml", configText([{ name: "a", port: 8081, ready: true }]));
+    const p = await startServe(file);
+    running.push(p);
+    const admin = p.addresses.admin ?? "";
+    await writeFile(file, configText([{ name: "a", port: 8081, ready: true }]).replace("admin: 127.0.0.1:0", "admin: 127.0.0.1:9"));
+    await waitFor(async () => (await config(p)).restartRequired.length > 0, { what: "restartRequired" });
+    const body = await config(p);
+    assert.equal(body.inForce.listen.admin, "127.0.0.1:0", "what the process listens on, as configured at start");
+    assert.deepEqual(body.restartRequired, [{ field: "listen.admin", inForce: "127.0.0.1:0", afterRestart: "127.0.0.1:9" }]);
+    assert.equal(p.addresses.admin, admin);
+    p.signal("SIGTERM");
+    assert.equal((await p.waitExit()).code, 0);
+  });
+
+  it("tells a person when Envoy's bootstrap points at another ADS address than ticketplane listens on", async () => {
+    const file = await tmp.write("hint.yaml", configText([{ name: "a", port: 8081, ready: true }]));
+    const p = await startServe(file);
+    running.push(p);
+    await waitFor(() => p.stderr.includes("Next:"), { what: "the next-steps lines" });
+    assert.match(p.stderr, new RegExp(`ADS listens on ${(p.addresses.xds ?? "").replace(/\./g, "\\.")}, not 127\\.0\\.0\\.1:18000: change the xds_cluster address`));
+    p.signal("SIGTERM");
+    assert.equal((await p.waitExit()).code, 0);
+  });
+});
