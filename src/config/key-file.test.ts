@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SpecError } from "./app-spec.js";
-import { parseKeyFile } from "./key-file.js";
+import { MIN_SECRET_BYTES as TICKETS_MIN_SECRET_BYTES, SigningKeys } from "../tickets/signing-keys.js";
+import { MIN_SECRET_BYTES, parseKeyFile } from "./key-file.js";
 
 const S32 = Buffer.alloc(32, 7).toString("base64");
 const S48URL = Buffer.alloc(48, 0xfb).toString("base64url");
@@ -44,5 +45,15 @@ describe("parseKeyFile", () => {
   it("never echoes a secret in any error", () => {
     const secret = "c2VjcmV0LXNob3J0";
     for (const e of errorsOf(`active: k1\nkeys: [{ id: k1, secret: "${secret}" }]`)) assert.ok(!JSON.stringify(e).includes(secret));
+  });
+
+  it("uses the one secret minimum, 32 bytes, that the signing keys enforce too", () => {
+    assert.equal(MIN_SECRET_BYTES, 32);
+    assert.equal(MIN_SECRET_BYTES, TICKETS_MIN_SECRET_BYTES);
+    for (const bytes of [16, 31]) {
+      assert.throws(() => new SigningKeys({ active: "k", keys: [{ id: "k", secret: new Uint8Array(bytes) }] }), /at least 32 required/, `${bytes} bytes`);
+      assert.ok(!parseKeyFile(`active: k\nkeys: [{ id: k, secret: "${Buffer.alloc(bytes).toString("base64")}" }]`).ok, `${bytes} bytes`);
+    }
+    assert.ok(new SigningKeys({ active: "k", keys: [{ id: "k", secret: new Uint8Array(32) }] }).has("k"));
   });
 });

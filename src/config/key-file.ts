@@ -11,6 +11,7 @@
  * Rotation: add a new key, make it `active`, keep the old one until the
  * longest ticket lifetime has passed, then remove it.
  */
+import { MIN_SECRET_BYTES } from "../tickets/signing-keys.js";
 import type { KeyRing, SigningKey } from "../tickets/types.js";
 import type { ParseResult } from "./app-spec.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
@@ -19,7 +20,7 @@ import { parseYamlDocuments } from "./yaml-documents.js";
 
 export const KEY_FILE_FIELDS = ["active", "keys"] as const;
 export const KEY_FIELDS = ["id", "secret"] as const;
-export const MIN_SECRET_BYTES = 32;
+export { MIN_SECRET_BYTES };
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { ParseResult, SpecError } from "../config/app-spec.js";
+import { MIN_SECRET_BYTES } from "../tickets/signing-keys.js";
 import type { KeyRing } from "../tickets/types.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
@@ -59,7 +60,7 @@ async function generatedKey(file: string, logger: Logger): Promise<LoadedKeys> {
     return { ring, source };
   }
   const id = `gen-${randomBytes(4).toString("hex")}`;
-  const secret = randomBytes(32);
+  const secret = randomBytes(MIN_SECRET_BYTES);
   await writeFileAtomic(file, JSON.stringify({ format: GENERATED_KEY_FORMAT, id, secret: secret.toString("base64url") }) + "\n", 0o600);
   logger.info("generated a ticket signing key (no keys.file configured)", { file, id });
   return { ring: { active: id, keys: [{ id, secret: new Uint8Array(secret) }] }, source, created: true };
@@ -76,7 +77,7 @@ function parseGenerated(text: string): KeyRing | undefined {
   const { format, id, secret } = raw as Record<string, unknown>;
   if (format !== GENERATED_KEY_FORMAT || typeof id !== "string" || typeof secret !== "string") return undefined;
   const bytes = Buffer.from(secret, "base64url");
-  if (bytes.length < 32) return undefined;
+  if (bytes.length < MIN_SECRET_BYTES) return undefined;
   return { active: id, keys: [{ id, secret: new Uint8Array(bytes) }] };
 }
 
