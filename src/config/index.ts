@@ -36,5 +36,6 @@ export { CONFIG_APP_FIELDS, CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAUL
 export { KEY_FIELDS, KEY_FILE_FIELDS, MIN_SECRET_BYTES, parseKeyFile, parseKeyRing } from "./key-file.js";
 export { formatFileErrors, validateDocumentText } from "./validate.js";
 export { parseYamlDocuments } from "./yaml-documents.js";
+export { specError } from "./spec-errors.js";
 export type { AppSet, ObjectSpecError } from "./app-set.js";
 export { parseAppObjects } from "./app-set.js";

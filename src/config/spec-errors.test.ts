@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ErrorSink, prefixErrors, specError } from "./spec-errors.js";
+
+const S = "c3VwZXItc2VjcmV0LWRvLW5vdC1sZWFr";
+
+describe("specError: no error value carries a secret", () => {
+  it("replaces the value of a field named like a secret, keeping only its length", () => {
+    assert.deepEqual(specError("keys[0].secret", S, "must be base64"), { path: "keys[0].secret", value: "<redacted, 32 bytes>", rule: "must be base64" });
+    assert.deepEqual(specError('metadata.annotations["x/clientSecret"]', 12345678, "r"), { path: 'metadata.annotations["x/clientSecret"]', value: "<redacted>", rule: "r" });
+    assert.deepEqual(specError("keys[0].secret", undefined, "is required").value, undefined);
+  });
+
+  it("replaces secret fields at any depth of a mapping or list value, leaving the rest", () => {
+    const value = [{ id: "k1", secret: S }, { id: "k2", nested: { Secret: S, password: [S] } }];
+    assert.deepEqual(specError("keys", value, "must be a mapping").value, [
+      { id: "k1", secret: "<redacted, 32 bytes>" },
+      { id: "k2", nested: { Secret: "<redacted, 32 bytes>", password: "<redacted>" } },
+    ]);
+  });
+
+  it("replaces a text that holds a secret field (a YAML line), and a secret echoed in the rule", () => {
+    assert.equal(specError("line 3, column 5", `- { id: k1, secret: "${S}" }`, "YAML").value, "<redacted, 56 bytes>");
+    assert.equal(specError("metadata.labels.secret", 98765432, 'must be a string (quote it: "98765432")').rule, 'must be a string (quote it: "<redacted>")');
+  });
+
+  it("is the one way errors are built: ErrorSink.add, addAll and prefixErrors all redact, and redacting twice changes nothing", () => {
+    const sink = new ErrorSink();
+    sink.add("keys", [{ secret: S }], "must be a mapping");
+    sink.addAll([{ path: "spec.secret", value: S, rule: "unknown field" }]);
+    const prefixed = prefixErrors("documents[1]", [{ path: "spec.secret", value: S, rule: "unknown field" }]);
+    for (const e of [...sink.errors, ...prefixed]) assert.ok(!JSON.stringify(e).includes(S), JSON.stringify(e));
+    assert.deepEqual(specError("spec.secret", sink.errors[1]?.value, "unknown field"), sink.errors[1]);
+  });
+});
