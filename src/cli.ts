@@ -57,9 +57,9 @@ The laptop mode (local app processes and a dev gateway) comes later.
 `,
   validate: `Usage: ticketplane validate FILE...
 
-Checks each file (standalone config, TicketedApp or k8sTicket Deployment YAML)
-and prints every error as "FILE: path: value — rule". Exit 1 on any error,
-0 (printing "FILE: ok") otherwise.
+Checks each file (standalone config, keys file, TicketedApp or k8sTicket
+Deployment YAML) and prints every error as "FILE: path: value — rule"; secrets
+are never printed. Exit 1 on any error, 0 (printing "FILE: ok") otherwise.
 `,
   version: `Usage: ticketplane version\n\nPrints the version.\n`,
 };

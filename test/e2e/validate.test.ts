@@ -31,6 +31,32 @@ describe("ticketplane validate", () => {
     assert.ok(lines.includes(`${good}: ok`), "later files are still checked");
   });
 
+  it("validates a keys file as one: the shipped examples/keys.yaml is ok", async () => {
+    const r = await runCli(["validate", `${ROOT}/examples/keys.yaml`]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, `${ROOT}/examples/keys.yaml: ok`);
+  });
+
+  it("never prints a secret, whatever the file gets wrong", async () => {
+    const secret = Buffer.from("e2e-secret-never-to-be-printed-anywhere").toString("base64");
+    const short = Buffer.from("short-e2e-secret").toString("base64");
+    const files = [
+      await tmp.write("listed.yaml", configText([], `keys:\n  - { id: k1, secret: "${secret}" }\n`)),
+      await tmp.write("short-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${short}" }\n`),
+      await tmp.write("unknown-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret}", algorithm: hs256 }\n`),
+      await tmp.write("app.yaml", `apiVersion: ticketplane.dev/v1alpha1\nkind: TicketedApp\nmetadata: { name: a }\nspec: { secret: "${secret}" }\n`),
+      await tmp.write(
+        "deployment.yaml",
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels: { k8sTicket: "true" }\n  annotations: { ipb-halle.de/k8sticket.deployment.app: d, ipb-halle.de/k8sticket.deployment.secret: "${secret}" }\nspec: { template: { metadata: { labels: { ipb-halle.de/k8sticket.deployment.app: d } } } }\n`,
+      ),
+    ];
+    const r = await runCli(["validate", ...files]);
+    assert.equal(r.code, 1);
+    for (const file of files) assert.ok(r.stdout.includes(`${file}: `), `${file} reported:\n${r.stdout}`);
+    assert.ok(r.stdout.includes("<redacted, "), r.stdout);
+    for (const s of [secret, short]) assert.ok(!(r.stdout + r.stderr).includes(s), r.stdout + r.stderr);
+  });
+
   it("reports an unreadable file and a missing argument", async () => {
     const missing = tmp.file("nope.yaml");
     const r = await runCli(["validate", missing]);
