@@ -57,6 +57,25 @@ describe("ticketplane validate", () => {
     for (const s of [secret, short]) assert.ok(!(r.stdout + r.stderr).includes(s), r.stdout + r.stderr);
   });
 
+  it("checks the files a config references: keys.file readable and valid, state.file's directory there", async () => {
+    const secret = Buffer.from("referenced-but-short").toString("base64");
+    const goodKeys = await tmp.write("ref-good-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${Buffer.alloc(32, 5).toString("base64")}" }\n`);
+    const shortKeys = await tmp.write("ref-short-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret}" }\n`);
+    const good = await tmp.write("ref-good.yaml", configText([], `keys: { file: ${goodKeys} }\nstate: { file: ref.state.json }\n`));
+    const missing = await tmp.write("ref-missing.yaml", configText([], "keys: { file: no-such-keys.yaml }\n"));
+    const invalid = await tmp.write("ref-invalid.yaml", configText([], "keys: { file: ref-short-keys.yaml }\n"));
+    const noDir = await tmp.write("ref-nodir.yaml", configText([], "state: { file: no-such-dir/x.state.json }\n"));
+    const r = await runCli(["validate", good, missing, invalid, noDir]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const lines = r.stdout.split("\n");
+    assert.ok(lines.includes(`${good}: ok`), r.stdout);
+    assert.ok(lines.some((l) => l.startsWith(`${missing}: keys.file: ${JSON.stringify(tmp.file("no-such-keys.yaml"))} — must name a readable keys file (ENOENT`)), r.stdout);
+    assert.ok(lines.includes(`${invalid}: keys.file: ${shortKeys}: keys[0].secret: "<redacted, 28 bytes>" — must decode to at least 32 bytes (decodes to 20)`), r.stdout);
+    assert.ok(lines.some((l) => l.startsWith(`${noDir}: state.file: ${JSON.stringify(tmp.file("no-such-dir/x.state.json"))} — its directory must exist (ENOENT`)), r.stdout);
+    for (const file of [missing, invalid, noDir]) assert.ok(!lines.includes(`${file}: ok`), `${file} must not be ok:\n${r.stdout}`);
+    assert.ok(!(r.stdout + r.stderr).includes(secret));
+  });
+
   it("reports an unreadable file and a missing argument", async () => {
     const missing = tmp.file("nope.yaml");
     const r = await runCli(["validate", missing]);
