@@ -1,7 +1,8 @@
 /**
  * A Deployment configured for k8sTicket, read exactly as k8sTicket documents
- * it (seeds/k8sticket-docs.md), so an existing k8sTicket user migrates by
- * changing nothing:
+ * it (https://github.com/ipb-halle/k8sTicket#readme and the documentation it
+ * links, docs/Documentation.md there), so an existing k8sTicket user migrates
+ * by changing nothing:
  *
  * - label `k8sTicket: "true"` enables the app; any other value means the app
  *   accepts no new users (existing tickets are served until their users
