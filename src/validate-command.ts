@@ -31,13 +31,9 @@ export async function validateFiles(files: readonly string[]): Promise<ValidateR
 
 /** The error lines of one file (and of the files it references); empty when valid. */
 async function fileErrors(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    return [`${file}: cannot read: ${errorMessage(err)}`];
-  }
-  const checked = checkDocumentText(text, file);
+  const read = await readText(file);
+  if ("error" in read) return [`${file}: cannot read: ${read.error}`];
+  const checked = checkDocumentText(read.text, file);
   if (!checked.result.ok) return formatFileErrors(file, checked.result.errors);
   return checked.kind === "config" ? referencedFileErrors(file, checked.result.value) : [];
 }
@@ -47,13 +43,9 @@ async function referencedFileErrors(file: string, config: LocalConfig): Promise<
 }
 
 async function keysFileErrors(file: string, keysFile: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(keysFile, "utf8");
-  } catch (err) {
-    return formatFileErrors(file, [specError("keys.file", keysFile, `must name a readable keys file (${errorMessage(err)})`)]);
-  }
-  const parsed = parseKeyFile(text);
+  const read = await readText(keysFile);
+  if ("error" in read) return formatFileErrors(file, [specError("keys.file", keysFile, `must name a readable keys file (${read.error})`)]);
+  const parsed = parseKeyFile(read.text);
   return parsed.ok ? [] : formatFileErrors(`${file}: keys.file: ${keysFile}`, parsed.errors);
 }
 
@@ -67,4 +59,13 @@ async function stateDirectoryErrors(file: string, stateFile: string): Promise<st
     problem = errorMessage(err);
   }
   return problem === undefined ? [] : formatFileErrors(file, [specError("state.file", stateFile, `its directory must exist (${problem})`)]);
+}
+
+/** A file's text, or why it cannot be read. */
+async function readText(file: string): Promise<{ readonly text: string } | { readonly error: string }> {
+  try {
+    return { text: await readFile(file, "utf8") };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
 }
