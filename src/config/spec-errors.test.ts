@@ -11,9 +11,17 @@ describe("specError: no error value carries a secret", () => {
     assert.deepEqual(specError("keys[0].secret", undefined, "is required").value, undefined);
   });
 
+  it("replaces a key entry's fields but its id, and a misspelt secret field", () => {
+    assert.equal(specError("keys[0].key", S, "unknown field").value, "<redacted, 32 bytes>");
+    assert.equal(specError("keys[1]", S, "must be a mapping { id, secret }, not a string").value, "<redacted, 32 bytes>");
+    assert.equal(specError("keys[0].id", "k/1", "must be URL-safe").value, "k/1");
+    assert.equal(specError("keys[0].secert", S, 'unknown field (did you mean "secret"?)').value, "<redacted, 32 bytes>");
+    assert.deepEqual(specError("keys", [{ id: "k1", key: S }, S], "must be a mapping").value, [{ id: "k1", key: "<redacted, 32 bytes>" }, "<redacted, 32 bytes>"]);
+  });
+
   it("replaces secret fields at any depth of a mapping or list value, leaving the rest", () => {
     const value = [{ id: "k1", secret: S }, { id: "k2", nested: { Secret: S, password: [S] } }];
-    assert.deepEqual(specError("keys", value, "must be a mapping").value, [
+    assert.deepEqual(specError("spec.items", value, "must be a mapping").value, [
       { id: "k1", secret: "<redacted, 32 bytes>" },
       { id: "k2", nested: { Secret: "<redacted, 32 bytes>", password: "<redacted>" } },
     ]);

@@ -17,7 +17,7 @@ export function joinPath(base: string, key: string | number): string {
 
 /** The one way a SpecError is built: no secret survives in its value or rule (see redact.ts). */
 export function specError(path: string, value: unknown, rule: string): SpecError {
-  return { path, value: redactValue(path, value), rule: redactRule(path, value, rule) };
+  return { path, value: redactValue(path, value, rule), rule: redactRule(path, value, rule) };
 }
 
 /** Prefixes every error's path (e.g. with `documents[2]`). */

@@ -38,7 +38,7 @@ describe("validateDocumentText", () => {
     assert.deepEqual(linesWithout(SHORT, `active: k1\nkeys:\n  - { id: k1, secret: "${SHORT}" }\n`), ['f.yaml: keys[0].secret: "<redacted, 24 bytes>" — must decode to at least 32 bytes (decodes to 18)']);
     assert.deepEqual(linesWithout(SECRET, `activ: k1\nkeys:\n  - { id: k1, secret: "${SECRET}", alg: hs256 }\n`), [
       'f.yaml: activ: "k1" — unknown field (did you mean "active"?)',
-      'f.yaml: keys[0].alg: "hs256" — unknown field',
+      'f.yaml: keys[0].alg: "<redacted, 5 bytes>" — unknown field',
       'f.yaml: active: undefined — is required',
     ]);
   });
