@@ -15,10 +15,11 @@ import { systemClock } from "./common/clock.js";
 import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
-import { formatFileErrors, parseConfigFile, validateDocumentText } from "./config/index.js";
+import { formatFileErrors, parseConfigFile } from "./config/index.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
 import { createStandaloneMode } from "./standalone/index.js";
+import { validateFiles } from "./validate-command.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -58,8 +59,10 @@ The laptop mode (local app processes and a dev gateway) comes later.
 `,
   validate: `Usage: ticketplane validate FILE...
 
-Checks each file (standalone config, TicketedApp or k8sTicket Deployment YAML)
-and prints every error as "FILE: path: value — rule". Exit 1 on any error,
+Checks each file (standalone config, keys file, TicketedApp or k8sTicket
+Deployment YAML) and prints every error as "FILE: path: value — rule"; secrets
+are never printed. A config file's keys.file is read and checked too, and
+state.file's directory must exist, as serve needs them. Exit 1 on any error,
 0 (printing "FILE: ok") otherwise.
 `,
   version: `Usage: ticketplane version\n\nPrints the version.\n`,
@@ -122,22 +125,9 @@ async function validate(args: readonly string[]): Promise<number> {
   }
   if (parsed.values.help === true) return help("validate");
   if (parsed.positionals.length === 0) return usageError("validate", "name at least one FILE");
-  let failed = false;
-  for (const file of parsed.positionals) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (err) {
-      io.out(`${file}: cannot read: ${errorMessage(err)}`);
-      failed = true;
-      continue;
-    }
-    const errors = validateDocumentText(text, file);
-    for (const line of formatFileErrors(file, errors)) io.out(line);
-    if (errors.length === 0) io.out(`${file}: ok`);
-    failed ||= errors.length > 0;
-  }
-  return failed ? 1 : 0;
+  const report = await validateFiles(parsed.positionals);
+  for (const line of report.lines) io.out(line);
+  return report.failed ? 1 : 0;
 }
 
 function usageError(command: string, err: unknown): number {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatHostPort, parseHostPort } from "./address.js";
+import { formatHostPort, parseHostPort, parsePodAddress } from "./address.js";
 import { checkDnsLabel, checkDnsSubdomain, checkHostName, checkPathPrefix } from "./names.js";
 
 describe("parseHostPort", () => {
@@ -13,13 +13,22 @@ describe("parseHostPort", () => {
   ];
   for (const [text, host, port] of good) it(`reads ${text}`, () => assert.deepEqual(parseHostPort(text), { ok: true, value: { host, port } }));
 
-  const bad: unknown[] = ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:80", "[::1]80", "[nothost]:80", "host:port", ":80", "a b:80", "*.x.com:80", 3838, null, "1.2.3.4:-1", "1.2.3.4:080000"];
+  const bad: unknown[] = ["300.1.1.1:80", "1.2.3:80", "10.0.0.256:80", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:80", "[::1]80", "[nothost]:80", "host:port", ":80", "a b:80", "*.x.com:80", 3838, null, "1.2.3.4:-1", "1.2.3.4:080000"];
   for (const text of bad) it(`rejects ${String(JSON.stringify(text))}`, () => assert.equal(parseHostPort(text).ok, false));
 
   it("accepts port 0 only for listen addresses", () => {
     assert.deepEqual(parseHostPort("127.0.0.1:0", true), { ok: true, value: { host: "127.0.0.1", port: 0 } });
     const r = parseHostPort("127.0.0.1:0");
     assert.ok(!r.ok && r.rule.includes("1–65535"));
+  });
+
+  it("pod addresses are IP literals only, and say why", () => {
+    assert.deepEqual(parsePodAddress("10.0.0.1:3838"), { ok: true, value: { host: "10.0.0.1", port: 3838 } });
+    assert.deepEqual(parsePodAddress("[fd00::1]:80"), { ok: true, value: { host: "fd00::1", port: 80 } });
+    for (const text of ["localhost:8081", "shiny-0.internal:8080", "300.1.1.1:80", "10.0.0.1:0", "10.0.0.1", 80]) {
+      const r = parsePodAddress(text);
+      assert.ok(!r.ok && r.rule.includes("Envoy's EDS takes IP addresses only"), `${String(text)}: ${JSON.stringify(r)}`);
+    }
   });
 
   it("formats IPv6 with brackets", () => {
@@ -40,6 +49,10 @@ describe("names", () => {
   it("host names, with a leading wildcard", () => {
     for (const ok of ["example.com", "Apps.Example.com", "*.example.com", "localhost"]) assert.equal(checkHostName(ok), undefined, ok);
     for (const bad of ["", "exa mple.com", "a..b", "*", "a.*.b", "http://x", "x:80"]) assert.notEqual(checkHostName(bad), undefined, bad);
+    for (const ok of ["123.example.com", "a1.b2", "x.y1", "1a"]) assert.equal(checkHostName(ok), undefined, ok);
+  });
+  it("a name whose last label is all digits is no host name: it reads as a broken IPv4 address", () => {
+    for (const bad of ["300.1.1.1", "1.2.3", "10.0.0.1", "a.123", "*.1.2", "0x.1", "42"]) assert.match(checkHostName(bad) ?? "", /IPv4/, bad);
   });
   it("path prefixes start and end with /", () => {
     assert.equal(checkPathPrefix("/"), undefined);

@@ -1,8 +1,9 @@
 /**
- * `HOST:PORT` addresses: `IP:PORT`, `[IPv6]:PORT` or `host:port`, for pod
- * backends (port 1–65535) and listen addresses (port 0 = any free port).
+ * `HOST:PORT` addresses: `IP:PORT`, `[IPv6]:PORT` or `host:port` for listen
+ * addresses (port 0 = any free port), and `IPv4:PORT` or `[IPv6]:PORT` only
+ * for pod backends (port 1–65535), which go to Envoy as EDS endpoints.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIP, isIPv4, isIPv6 } from "node:net";
 import { checkHostName } from "./names.js";
 
 export interface HostPort {
@@ -25,6 +26,14 @@ export function parseHostPort(text: unknown, allowPortZero = false): AddressResu
   const port = Number(portText);
   if (port > 65535 || (port === 0 && !allowPortZero)) return { ok: false, rule };
   return { ok: true, value: { host, port } };
+}
+
+export const POD_ADDRESS_RULE = 'must be "IPv4:PORT" or "[IPv6]:PORT" with a port 1–65535 (an IP address, not a host name: Envoy\'s EDS takes IP addresses only)';
+
+/** A pod backend's address: an IP literal and a port 1–65535. Envoy resolves no host names in EDS endpoints. */
+export function parsePodAddress(text: unknown): AddressResult {
+  const parsed = parseHostPort(text);
+  return parsed.ok && isIP(parsed.value.host) !== 0 ? parsed : { ok: false, rule: POD_ADDRESS_RULE };
 }
 
 /** Formats back to `host:port`, bracketing IPv6 literals (what grpc-js and Node's listen expect). */

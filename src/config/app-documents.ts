@@ -4,7 +4,7 @@
  */
 import type { AppKey, AppSpec, SpecError } from "./app-spec.js";
 import { parseK8sTicketDeployment } from "./k8sticket.js";
-import { isRecord } from "./spec-errors.js";
+import { isRecord, specError } from "./spec-errors.js";
 import { TICKETED_APP_KIND, parseTicketedApp } from "./ticketed-app.js";
 
 export type DocumentKind = "TicketedApp" | "Deployment" | "config" | "unknown";
@@ -39,7 +39,7 @@ export function readAppDocument(document: unknown): AppDocumentResult {
     return { kind: "skipped", reason: 'no k8sTicket label (k8sTicket: "true")' };
   }
   const found = isRecord(document) ? document.kind : document;
-  return { kind: "invalid", errors: [{ path: "kind", value: found, rule: 'must be "TicketedApp" or "Deployment"' }] };
+  return { kind: "invalid", errors: [specError("kind", found, 'must be "TicketedApp" or "Deployment"')] };
 }
 
 /** "TicketedApp default/shiny" — how errors name the object they are about. */

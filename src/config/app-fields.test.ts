@@ -5,6 +5,9 @@ import { DEFAULTS } from "./app-spec.js";
 import { APP_FIELDS, readAppFields } from "./app-fields.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 
+const POD_ADDRESS_RULE = 'must be "IPv4:PORT" or "[IPv6]:PORT" with a port 1–65535 (an IP address, not a host name: Envoy\'s EDS takes IP addresses only)';
+const NUMERIC_HOST_RULE = "must be a host name, whose last label is not all digits (such a name reads as an IPv4 address, RFC 1123)";
+
 function read(fields: Record<string, unknown>, defaults?: { cookieSecure?: boolean }): ParseResult<AppSpec> {
   return readAppFields(fields, new FieldReader(pathUnder("apps[1]")), { source: "file", allowed: APP_FIELDS, ...(defaults ? { defaults } : {}) });
 }
@@ -71,7 +74,10 @@ describe("readAppFields: defaults", () => {
       scaleDown: { pods: 1, period: "1m", stabilizationWindow: "5m" },
       canary: { deployment: "shiny-v2", weight: 10 },
       resolver: { holdTimeout: "45s" },
-      pods: [{ name: "shiny-0", address: "127.0.0.1:3838", ready: false }],
+      pods: [
+        { name: "shiny-0", address: "127.0.0.1:3838", ready: false },
+        { name: "shiny-1", address: "[2001:db8::7]:3838" },
+      ],
     });
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(r.value, {
@@ -97,7 +103,10 @@ describe("readAppFields: defaults", () => {
       scaleDown: { pods: 1, periodMs: 60_000, stabilizationMs: 300_000 },
       canary: { deployment: "shiny-v2", weight: 10 },
       resolverHoldTimeoutMs: 45_000,
-      pods: [{ name: "shiny-0", host: "127.0.0.1", port: 3838, ready: false }],
+      pods: [
+        { name: "shiny-0", host: "127.0.0.1", port: 3838, ready: false },
+        { name: "shiny-1", host: "2001:db8::7", port: 3838, ready: true },
+      ],
     });
   });
 });
@@ -148,14 +157,17 @@ describe("readAppFields: rules (path, value, rule)", () => {
     ["pod a mapping", { pods: ["x"] }, { path: "apps[1].pods[0]", value: "x", rule: "must be a mapping { name, address, ready }, not a string" }],
     ["pod name required", { pods: [{ address: "1.2.3.4:80" }] }, { path: "apps[1].pods[0].name", value: undefined, rule: "is required" }],
     ["pod address required", { pods: [{ name: "a" }] }, { path: "apps[1].pods[0].address", value: undefined, rule: "is required" }],
-    ["pod address needs a port", { pods: [{ name: "a", address: "1.2.3.4" }] }, { path: "apps[1].pods[0].address", value: "1.2.3.4", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 1–65535' }],
-    ["pod ready a boolean", { pods: [{ name: "a", address: "h:1", ready: "yes" }] }, { path: "apps[1].pods[0].ready", value: "yes", rule: "must be true or false" }],
-    ["pod names unique", { pods: [{ name: "a", address: "h:1" }, { name: "a", address: "h:2" }] }, { path: "apps[1].pods[1].name", value: "a", rule: "must be unique within the app (also pods[0])" }],
+    ["pod address needs a port", { pods: [{ name: "a", address: "1.2.3.4" }] }, { path: "apps[1].pods[0].address", value: "1.2.3.4", rule: POD_ADDRESS_RULE }],
+    ["pod address an IP, not a host name", { pods: [{ name: "a", address: "localhost:8081" }] }, { path: "apps[1].pods[0].address", value: "localhost:8081", rule: POD_ADDRESS_RULE }],
+    ["pod address a real IPv4 address", { pods: [{ name: "a", address: "300.1.1.1:80" }] }, { path: "apps[1].pods[0].address", value: "300.1.1.1:80", rule: POD_ADDRESS_RULE }],
+    ["host not a broken IPv4 address", { host: "300.1.1.1" }, { path: "apps[1].host", value: "300.1.1.1", rule: NUMERIC_HOST_RULE }],
+    ["pod ready a boolean", { pods: [{ name: "a", address: "10.0.0.1:1", ready: "yes" }] }, { path: "apps[1].pods[0].ready", value: "yes", rule: "must be true or false" }],
+    ["pod names unique", { pods: [{ name: "a", address: "10.0.0.1:1" }, { name: "a", address: "10.0.0.1:2" }] }, { path: "apps[1].pods[1].name", value: "a", rule: "must be unique within the app (also pods[0])" }],
     ["unknown field, with a suggestion", { maxPod: 3 }, { path: "apps[1].maxPod", value: 3, rule: 'unknown field (did you mean "maxPods"?)' }],
     ["unknown field, case only", { ticketsperpod: 3 }, { path: "apps[1].ticketsperpod", value: 3, rule: 'unknown field (did you mean "ticketsPerPod"?)' }],
     ["unknown field, no close name", { frobnicate: 1 }, { path: "apps[1].frobnicate", value: 1, rule: "unknown field" }],
     ["unknown nested field", { queue: { maxLen: 3 } }, { path: "apps[1].queue.maxLen", value: 3, rule: 'unknown field (did you mean "maxLength"?)' }],
-    ["unknown pod field", { pods: [{ name: "a", address: "h:1", weight: 2 }] }, { path: "apps[1].pods[0].weight", value: 2, rule: "unknown field" }],
+    ["unknown pod field", { pods: [{ name: "a", address: "10.0.0.1:1", weight: 2 }] }, { path: "apps[1].pods[0].weight", value: 2, rule: "unknown field" }],
   ];
   for (const [title, fields, expected] of cases) {
     it(title, () => assert.deepEqual(errorsOf(fields), [expected]));
@@ -164,6 +176,11 @@ describe("readAppFields: rules (path, value, rule)", () => {
   it("returns every error, not the first", () => {
     const errors = errorsOf({ ticketsPerPod: 0, maxPods: 0, queue: { maxLength: -1 }, extra: 1 });
     assert.deepEqual(errors.map((e) => e.path).sort(), ["apps[1].extra", "apps[1].maxPods", "apps[1].queue.maxLength", "apps[1].ticketsPerPod"]);
+  });
+
+  it("an app host may be an IPv4 address (the Host header of requests sent to an IP)", () => {
+    const r = read({ name: "a", host: "10.0.0.1" });
+    assert.ok(r.ok && r.value.host === "10.0.0.1", JSON.stringify(r));
   });
 
   it("only the fields a source allows are known", () => {

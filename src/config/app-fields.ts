@@ -5,9 +5,10 @@
  * DEFAULTS and every rule, and reports each broken rule with the source's
  * own path for the field.
  */
+import { isIPv4 } from "node:net";
 import type { AppSource, AppSpec, CanarySpec, ParseResult, PodEntry, RateSettings } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
-import { parseHostPort } from "./address.js";
+import { parsePodAddress } from "./address.js";
 import type { FieldReader } from "./field-reader.js";
 import { checkCookieName, checkDnsLabel, checkDnsSubdomain, checkHostName, checkPath, checkPathPrefix } from "./names.js";
 import { isRecord, typeName } from "./spec-errors.js";
@@ -103,7 +104,7 @@ function readIdentity(fields: Fields, r: FieldReader, namespaceDefault: string |
   const name = r.required("name", fields.name, (v) => r.string("name", v, checkDnsLabel));
   const deployment = r.string("deployment", fields.deployment, checkDnsSubdomain);
   const service = r.string("service", fields.service, checkDnsLabel);
-  const host = r.string("host", fields.host, checkHostName)?.toLowerCase();
+  const host = r.string("host", fields.host, checkVirtualHost)?.toLowerCase();
   return {
     namespace: r.string("namespace", fields.namespace, checkDnsLabel) ?? namespaceDefault ?? DEFAULTS.namespace,
     name: name ?? "",
@@ -131,6 +132,11 @@ function readCapacity(fields: Fields, r: FieldReader, d: NonNullable<AppFieldsOp
     spareTickets: r.int("spareTickets", fields.spareTickets, { min: 0 }) ?? d.spareTickets ?? DEFAULTS.spareTickets,
     podCooldownMs: r.duration("podCooldown", fields.podCooldown) ?? DEFAULTS.podCooldownMs,
   };
+}
+
+/** An app's external host: a host name, or an IPv4 address (requests sent to the gateway's IP carry it as Host). */
+function checkVirtualHost(value: string): string | undefined {
+  return isIPv4(value) ? undefined : checkHostName(value);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
@@ -185,7 +191,7 @@ function readResolver(value: unknown, r: FieldReader): number {
   return r.duration("resolver.holdTimeout", s.holdTimeout, true) ?? DEFAULTS.resolverHoldTimeoutMs;
 }
 
-/** Standalone backends: `{ name, address: "IP:PORT" | "[IPv6]:PORT" | "host:port", ready (default true) }`, names unique. */
+/** Standalone backends: `{ name, address: "IPv4:PORT" | "[IPv6]:PORT", ready (default true) }`, names unique. */
 function readPods(value: unknown, r: FieldReader): readonly PodEntry[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) return r.fail("pods", value, `must be a list, not ${typeName(value)}`);
@@ -205,7 +211,7 @@ function readPods(value: unknown, r: FieldReader): readonly PodEntry[] | undefin
       else seen.set(name, i);
     }
     const address = r.required(`${at}.address`, item.address, (v) => {
-      const parsed = parseHostPort(v);
+      const parsed = parsePodAddress(v);
       return parsed.ok ? parsed.value : r.fail(`${at}.address`, v, parsed.rule);
     });
     const ready = r.bool(`${at}.ready`, item.ready) ?? true;

@@ -15,7 +15,7 @@ export function appKey(namespace: string, name: string): AppKey {
 /** A backend listed in a config file (standalone mode): no Kubernetes behind it. */
 export interface PodEntry {
   readonly name: string;
-  /** IPv4/IPv6 literal or host name. */
+  /** IPv4/IPv6 literal (never a host name: Envoy's EDS resolves none). */
   readonly host: string;
   readonly port: number;
   readonly ready: boolean;

@@ -21,7 +21,7 @@ import { describeObject, detectKind, readAppDocument } from "./app-documents.js"
 import type { PlacedApp } from "./cross-checks.js";
 import { findClashes } from "./cross-checks.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
-import { ErrorSink, isRecord, joinPath, prefixErrors, typeName } from "./spec-errors.js";
+import { ErrorSink, isRecord, joinPath, prefixErrors, specError, typeName } from "./spec-errors.js";
 import { parseYamlDocuments } from "./yaml-documents.js";
 
 export interface ListenConfig {
@@ -79,7 +79,7 @@ export function parseConfigFile(text: string, filePath: string): ParseResult<Loc
   const yaml = parseYamlDocuments(text);
   if (!yaml.ok) return yaml;
   const docs = yaml.documents;
-  if (docs.length === 0) return { ok: false, errors: [{ path: "", value: text.trim(), rule: "must not be empty (a config document, or TicketedApp/Deployment documents)" }] };
+  if (docs.length === 0) return { ok: false, errors: [specError("", text.trim(), "must not be empty (a config document, or TicketedApp/Deployment documents)")] };
   if (docs.length === 1 && detectKind(docs[0]) === "config") return parseConfigDocument(docs[0] as Record<string, unknown>, filePath);
   return parseAppStream(docs, filePath);
 }
@@ -148,12 +148,12 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   docs.forEach((doc, i) => {
     const prefix = `documents[${i}]`;
     if (detectKind(doc) === "config") {
-      errors.push({ path: prefix, value: typeName(doc), rule: "a config document (listen, apps, …) must be the only document in its file" });
+      errors.push(specError(prefix, typeName(doc), "a config document (listen, apps, …) must be the only document in its file"));
       return;
     }
     const result = readAppDocument(doc);
     if (result.kind === "invalid") errors.push(...prefixErrors(prefix, result.errors));
-    else if (result.kind === "skipped") errors.push({ path: prefix, value: describeObject(doc), rule: result.reason });
+    else if (result.kind === "skipped") errors.push(specError(prefix, describeObject(doc), result.reason));
     else if (result.kind === "app") {
       const paths = result.spec.source === "TicketedApp" ? { namePath: "metadata.name", prefixPath: "spec.pathPrefix" } : { namePath: 'metadata.annotations["ipb-halle.de/k8sticket.deployment.app"]', prefixPath: 'metadata.annotations["ipb-halle.de/k8sticket.deployment.app"]' };
       placed.push({ spec: result.spec, path: prefix, namePath: `${prefix}.${paths.namePath}`, prefixPath: `${prefix}.${paths.prefixPath}` });

@@ -5,6 +5,7 @@
  */
 import type { AppSpec, SpecError } from "./app-spec.js";
 import { appKey } from "./app-spec.js";
+import { specError } from "./spec-errors.js";
 
 export interface PlacedApp {
   readonly spec: AppSpec;
@@ -26,10 +27,10 @@ export function findClashes(apps: readonly PlacedApp[]): { readonly index: numbe
     const sameName = names.get(key);
     const sameRoute = routes.get(route);
     if (sameName !== undefined) {
-      clashes.push({ index, error: { path: app.namePath, value: app.spec.name, rule: `must be unique in namespace "${app.spec.namespace}" (also ${sameName.path})` } });
+      clashes.push({ index, error: specError(app.namePath, app.spec.name, `must be unique in namespace "${app.spec.namespace}" (also ${sameName.path})`) });
     } else if (sameRoute !== undefined) {
       const where = app.spec.host === undefined ? "on every host" : `on host "${app.spec.host}"`;
-      clashes.push({ index, error: { path: app.prefixPath, value: app.spec.pathPrefix, rule: `must differ from the pathPrefix of ${sameRoute.path} (${sameRoute.spec.name}) ${where}` } });
+      clashes.push({ index, error: specError(app.prefixPath, app.spec.pathPrefix, `must differ from the pathPrefix of ${sameRoute.path} (${sameRoute.spec.name}) ${where}`) });
     } else {
       names.set(key, app);
       routes.set(route, app);

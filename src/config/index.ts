@@ -34,7 +34,9 @@ export { describeObject, detectKind, readAppDocument } from "./app-documents.js"
 export type { GatewayConfig, ListenConfig, LocalConfig } from "./config-file.js";
 export { CONFIG_APP_FIELDS, CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, defaultStateFile, parseConfigFile } from "./config-file.js";
 export { KEY_FIELDS, KEY_FILE_FIELDS, MIN_SECRET_BYTES, parseKeyFile, parseKeyRing } from "./key-file.js";
-export { formatFileErrors, validateDocumentText } from "./validate.js";
+export type { CheckedDocument } from "./validate.js";
+export { checkDocumentText, formatFileErrors, isKeyDocument, validateDocumentText } from "./validate.js";
 export { parseYamlDocuments } from "./yaml-documents.js";
+export { specError } from "./spec-errors.js";
 export type { AppSet, ObjectSpecError } from "./app-set.js";
 export { parseAppObjects } from "./app-set.js";

@@ -1,7 +1,8 @@
 /**
  * A Deployment configured for k8sTicket, read exactly as k8sTicket documents
- * it (seeds/k8sticket-docs.md), so an existing k8sTicket user migrates by
- * changing nothing:
+ * it (https://github.com/ipb-halle/k8sTicket#readme and the documentation it
+ * links, docs/Documentation.md there), so an existing k8sTicket user migrates
+ * by changing nothing:
  *
  * - label `k8sTicket: "true"` enables the app; any other value means the app
  *   accepts no new users (existing tickets are served until their users
@@ -24,7 +25,7 @@ import { appKey } from "./app-spec.js";
 import { readAppFields } from "./app-fields.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 import { checkDnsLabel } from "./names.js";
-import { ErrorSink, isRecord, joinPath, typeName } from "./spec-errors.js";
+import { ErrorSink, isRecord, joinPath, specError, typeName } from "./spec-errors.js";
 import { unknownFieldRule } from "./suggest.js";
 
 export const K8STICKET_LABEL = "k8sTicket";
@@ -60,7 +61,7 @@ function annotationPath(base: string, key: string): string {
 }
 
 export function parseK8sTicketDeployment(object: unknown): K8sTicketResult {
-  if (!isRecord(object)) return { ok: false, errors: [{ path: "", value: object, rule: `a Deployment must be a mapping, not ${typeName(object)}` }] };
+  if (!isRecord(object)) return { ok: false, errors: [specError("", object, `a Deployment must be a mapping, not ${typeName(object)}`)] };
   const sink = new ErrorSink();
   if (object.kind !== "Deployment") sink.add("kind", object.kind, 'must be "Deployment"');
   if (object.apiVersion !== "apps/v1") sink.add("apiVersion", object.apiVersion, 'must be "apps/v1"');

@@ -11,15 +11,16 @@
  * Rotation: add a new key, make it `active`, keep the old one until the
  * longest ticket lifetime has passed, then remove it.
  */
+import { MIN_SECRET_BYTES } from "../tickets/signing-keys.js";
 import type { KeyRing, SigningKey } from "../tickets/types.js";
 import type { ParseResult } from "./app-spec.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
-import { isRecord, typeName } from "./spec-errors.js";
+import { isRecord, specError, typeName } from "./spec-errors.js";
 import { parseYamlDocuments } from "./yaml-documents.js";
 
 export const KEY_FILE_FIELDS = ["active", "keys"] as const;
 export const KEY_FIELDS = ["id", "secret"] as const;
-export const MIN_SECRET_BYTES = 32;
+export { MIN_SECRET_BYTES };
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
@@ -27,13 +28,13 @@ const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 export function parseKeyFile(text: string): ParseResult<KeyRing> {
   const yaml = parseYamlDocuments(text);
   if (!yaml.ok) return yaml;
-  if (yaml.documents.length !== 1) return { ok: false, errors: [{ path: "", value: `${yaml.documents.length} documents`, rule: "must be exactly one YAML document { active, keys }" }] };
+  if (yaml.documents.length !== 1) return { ok: false, errors: [specError("", `${yaml.documents.length} documents`, "must be exactly one YAML document { active, keys }")] };
   return parseKeyRing(yaml.documents[0]);
 }
 
 /** The same rules on an already-parsed object (e.g. keys embedded elsewhere). */
 export function parseKeyRing(doc: unknown): ParseResult<KeyRing> {
-  if (!isRecord(doc)) return { ok: false, errors: [{ path: "", value: doc, rule: `must be a mapping { active, keys }, not ${typeName(doc)}` }] };
+  if (!isRecord(doc)) return { ok: false, errors: [specError("", doc, `must be a mapping { active, keys }, not ${typeName(doc)}`)] };
   const r = new FieldReader(pathUnder(""));
   r.checkUnknown(doc, "", KEY_FILE_FIELDS);
   const keys: SigningKey[] = [];
@@ -53,11 +54,11 @@ export function parseKeyRing(doc: unknown): ParseResult<KeyRing> {
         if (first !== undefined) r.fail(`${at}.id`, id, `must be unique (also keys[${first}])`);
         else seen.set(id, i);
       }
-      // The secret is never echoed back in an error: only its length.
+      // Errors never echo the secret: specError redacts every value under a `secret` path.
       const secret = item.secret === undefined || item.secret === null || item.secret === "" ? r.fail(`${at}.secret`, item.secret, "is required") : decodeSecret(item.secret);
-      if (secret === "not-base64") r.fail(`${at}.secret`, "<redacted>", "must be base64 (or base64url)");
+      if (secret === "not-base64") r.fail(`${at}.secret`, item.secret, "must be base64 (or base64url)");
       else if (secret instanceof Uint8Array && secret.length < MIN_SECRET_BYTES) {
-        r.fail(`${at}.secret`, `<${secret.length} bytes>`, `must decode to at least ${MIN_SECRET_BYTES} bytes`);
+        r.fail(`${at}.secret`, item.secret, `must decode to at least ${MIN_SECRET_BYTES} bytes (decodes to ${secret.length})`);
       }
       if (id !== undefined && secret instanceof Uint8Array && secret.length >= MIN_SECRET_BYTES) keys.push({ id, secret });
     });

@@ -1,8 +1,10 @@
 /**
- * Building SpecErrors: field paths in the `a.b[1]["x.y"]` form, and a sink
- * that collects every error of a parse (parsers report all of them, not the first).
+ * Building SpecErrors: field paths in the `a.b[1]["x.y"]` form, specError (the
+ * one constructor, which redacts secrets), and a sink that collects every
+ * error of a parse (parsers report all of them, not the first).
  */
 import type { SpecError } from "./app-spec.js";
+import { redactRule, redactValue } from "./redact.js";
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -13,10 +15,19 @@ export function joinPath(base: string, key: string | number): string {
   return `${base}[${JSON.stringify(key)}]`;
 }
 
+/** The one way a SpecError is built: no secret survives in its value or rule (see redact.ts). */
+export function specError(path: string, value: unknown, rule: string): SpecError {
+  return { path, value: redactValue(path, value, rule), rule: redactRule(path, value, rule) };
+}
+
 /** Prefixes every error's path (e.g. with `documents[2]`). */
 export function prefixErrors(prefix: string, errors: readonly SpecError[]): SpecError[] {
-  if (prefix === "") return [...errors];
-  return errors.map((e) => ({ ...e, path: e.path === "" ? prefix : e.path.startsWith("[") ? prefix + e.path : `${prefix}.${e.path}` }));
+  return errors.map((e) => specError(prefixPath(prefix, e.path), e.value, e.rule));
+}
+
+function prefixPath(prefix: string, path: string): string {
+  if (prefix === "" || path === "") return prefix + path;
+  return path.startsWith("[") ? prefix + path : `${prefix}.${path}`;
 }
 
 /** Collects errors; `ok` is true while none were added. */
@@ -24,11 +35,11 @@ export class ErrorSink {
   readonly errors: SpecError[] = [];
 
   add(path: string, value: unknown, rule: string): void {
-    this.errors.push({ path, value, rule });
+    this.errors.push(specError(path, value, rule));
   }
 
   addAll(errors: readonly SpecError[]): void {
-    this.errors.push(...errors);
+    for (const e of errors) this.add(e.path, e.value, e.rule);
   }
 
   get ok(): boolean {

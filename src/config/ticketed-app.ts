@@ -6,7 +6,7 @@
 import type { AppSpec, ParseResult } from "./app-spec.js";
 import { APP_FIELDS, NOT_HERE, readAppFields } from "./app-fields.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
-import { ErrorSink, isRecord, typeName } from "./spec-errors.js";
+import { ErrorSink, isRecord, specError, typeName } from "./spec-errors.js";
 
 export const TICKETED_APP_API_VERSION = "ticketplane.dev/v1alpha1";
 export const TICKETED_APP_KIND = "TicketedApp";
@@ -16,7 +16,7 @@ const TOP_LEVEL = ["apiVersion", "kind", "metadata", "spec", "status"];
 
 export function parseTicketedApp(object: unknown): ParseResult<AppSpec> {
   const sink = new ErrorSink();
-  if (!isRecord(object)) return { ok: false, errors: [{ path: "", value: object, rule: `a TicketedApp must be a mapping, not ${typeName(object)}` }] };
+  if (!isRecord(object)) return { ok: false, errors: [specError("", object, `a TicketedApp must be a mapping, not ${typeName(object)}`)] };
   if (object.apiVersion !== TICKETED_APP_API_VERSION) sink.add("apiVersion", object.apiVersion, `must be "${TICKETED_APP_API_VERSION}"`);
   if (object.kind !== TICKETED_APP_KIND) sink.add("kind", object.kind, `must be "${TICKETED_APP_KIND}"`);
   const top = new FieldReader(pathUnder(""), false, sink);

@@ -86,7 +86,7 @@ export class FileKeyProvider implements KeyProvider {
       return { ok: true, ring: { active: key.id, keys: [key] }, source };
     }
     const id = `gen-${randomBytes(4).toString("hex")}`;
-    const secret = randomBytes(32);
+    const secret = randomBytes(MIN_SECRET_BYTES);
     try {
       await writeFileAtomic(file, JSON.stringify({ format: GENERATED_KEY_FORMAT, id, secret: secret.toString("base64url") }) + "\n", 0o600);
     } catch (err) {

@@ -9,8 +9,8 @@ import type { KeyRing } from "./types.js";
 
 /** Key ids travel inside tokens, so they are short and URL-safe. */
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-/** HMAC-SHA256 keys shorter than this are too weak to accept. */
-export const MIN_SECRET_BYTES = 16;
+/** HMAC-SHA256 keys shorter than this (the hash size) are too weak to accept. The one definition: key files and generated keys use it too. */
+export const MIN_SECRET_BYTES = 32;
 
 /** Every problem with a key ring, as readable sentences (empty when the ring is usable). */
 export function checkKeyRing(ring: KeyRing): string[] {

@@ -31,6 +31,51 @@ describe("ticketplane validate", () => {
     assert.ok(lines.includes(`${good}: ok`), "later files are still checked");
   });
 
+  it("validates a keys file as one: the shipped examples/keys.yaml is ok", async () => {
+    const r = await runCli(["validate", `${ROOT}/examples/keys.yaml`]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, `${ROOT}/examples/keys.yaml: ok`);
+  });
+
+  it("never prints a secret, whatever the file gets wrong", async () => {
+    const secret = Buffer.from("e2e-secret-never-to-be-printed-anywhere").toString("base64");
+    const short = Buffer.from("short-e2e-secret").toString("base64");
+    const files = [
+      await tmp.write("listed.yaml", configText([], `keys:\n  - { id: k1, secret: "${secret}" }\n`)),
+      await tmp.write("short-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${short}" }\n`),
+      await tmp.write("unknown-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret}", algorithm: hs256 }\n`),
+      await tmp.write("app.yaml", `apiVersion: ticketplane.dev/v1alpha1\nkind: TicketedApp\nmetadata: { name: a }\nspec: { secret: "${secret}" }\n`),
+      await tmp.write(
+        "deployment.yaml",
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels: { k8sTicket: "true" }\n  annotations: { ipb-halle.de/k8sticket.deployment.app: d, ipb-halle.de/k8sticket.deployment.secret: "${secret}" }\nspec: { template: { metadata: { labels: { ipb-halle.de/k8sticket.deployment.app: d } } } }\n`,
+      ),
+    ];
+    const r = await runCli(["validate", ...files]);
+    assert.equal(r.code, 1);
+    for (const file of files) assert.ok(r.stdout.includes(`${file}: `), `${file} reported:\n${r.stdout}`);
+    assert.ok(r.stdout.includes("<redacted, "), r.stdout);
+    for (const s of [secret, short]) assert.ok(!(r.stdout + r.stderr).includes(s), r.stdout + r.stderr);
+  });
+
+  it("checks the files a config references: keys.file readable and valid, state.file's directory there", async () => {
+    const secret = Buffer.from("referenced-but-short").toString("base64");
+    const goodKeys = await tmp.write("ref-good-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${Buffer.alloc(32, 5).toString("base64")}" }\n`);
+    const shortKeys = await tmp.write("ref-short-keys.yaml", `active: k1\nkeys:\n  - { id: k1, secret: "${secret}" }\n`);
+    const good = await tmp.write("ref-good.yaml", configText([], `keys: { file: ${goodKeys} }\nstate: { file: ref.state.json }\n`));
+    const missing = await tmp.write("ref-missing.yaml", configText([], "keys: { file: no-such-keys.yaml }\n"));
+    const invalid = await tmp.write("ref-invalid.yaml", configText([], "keys: { file: ref-short-keys.yaml }\n"));
+    const noDir = await tmp.write("ref-nodir.yaml", configText([], "state: { file: no-such-dir/x.state.json }\n"));
+    const r = await runCli(["validate", good, missing, invalid, noDir]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const lines = r.stdout.split("\n");
+    assert.ok(lines.includes(`${good}: ok`), r.stdout);
+    assert.ok(lines.some((l) => l.startsWith(`${missing}: keys.file: ${JSON.stringify(tmp.file("no-such-keys.yaml"))} — must name a readable keys file (ENOENT`)), r.stdout);
+    assert.ok(lines.includes(`${invalid}: keys.file: ${shortKeys}: keys[0].secret: "<redacted, 28 bytes>" — must decode to at least 32 bytes (decodes to 20)`), r.stdout);
+    assert.ok(lines.some((l) => l.startsWith(`${noDir}: state.file: ${JSON.stringify(tmp.file("no-such-dir/x.state.json"))} — its directory must exist (ENOENT`)), r.stdout);
+    for (const file of [missing, invalid, noDir]) assert.ok(!lines.includes(`${file}: ok`), `${file} must not be ok:\n${r.stdout}`);
+    assert.ok(!(r.stdout + r.stderr).includes(secret));
+  });
+
   it("reports an unreadable file and a missing argument", async () => {
     const missing = tmp.file("nope.yaml");
     const r = await runCli(["validate", missing]);

@@ -2,6 +2,7 @@
  * ClusterLoadAssignment (EDS): the endpoints of one cluster. Pod clusters get
  * theirs over EDS; shared clusters embed one inline as `load_assignment`.
  */
+import { isIP } from "node:net";
 import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
 import { HealthStatus } from "@envoyproxy/protos/envoy/config/core/v3/health_check";
 import { checkSocketAddress, checkUniqueNames, socketAddress } from "./envoy-values.js";
@@ -47,8 +48,19 @@ export function buildPodLoadAssignment(clusterName: string, pod: PodModel): Clus
   return buildClusterLoadAssignment(clusterName, [{ host: pod.host, port: pod.port, health: HealthStatus.HEALTHY }]);
 }
 
-/** Errors (path-prefixed) in a ClusterLoadAssignment our builders must never produce. */
-export function clusterLoadAssignmentErrors(cla: ClusterLoadAssignment, path = "cluster_load_assignment"): string[] {
+/** Why endpoint addresses must be IP literals, for the clusters that take no host names. */
+export const IP_ONLY = {
+  eds: "Envoy's EDS takes IP addresses only, not host names",
+  static: "a STATIC cluster takes IP addresses only, not host names",
+} as const;
+
+/**
+ * Errors (path-prefixed) in a ClusterLoadAssignment our builders must never
+ * produce. Endpoint addresses must be IP literals, for the reason `ipOnly`
+ * gives (default: sent over EDS); `ipOnly: null` accepts host names, as a
+ * STRICT_DNS cluster's inline `load_assignment` does.
+ */
+export function clusterLoadAssignmentErrors(cla: ClusterLoadAssignment, path = "cluster_load_assignment", ipOnly: string | null = IP_ONLY.eds): string[] {
   const errors: string[] = [];
   if (cla.clusterName === "") errors.push(`${path}.cluster_name: must not be empty`);
   if (cla.endpoints.length === 0) errors.push(`${path}.endpoints: must hold at least one locality`);
@@ -56,7 +68,10 @@ export function clusterLoadAssignmentErrors(cla: ClusterLoadAssignment, path = "
     const lpath = `${path}.endpoints[${li}]`;
     if (locality.lbEndpoints.length === 0) errors.push(`${lpath}.lb_endpoints: must hold at least one endpoint`);
     locality.lbEndpoints.forEach((lb, ei) => {
-      errors.push(...checkSocketAddress(lb.endpoint?.address, `${lpath}.lb_endpoints[${ei}].endpoint.address`));
+      const at = `${lpath}.lb_endpoints[${ei}].endpoint.address`;
+      errors.push(...checkSocketAddress(lb.endpoint?.address, at));
+      const host = lb.endpoint?.address?.socketAddress?.address ?? "";
+      if (ipOnly !== null && host !== "" && isIP(host) === 0) errors.push(`${at}.socket_address.address: ${JSON.stringify(host)} is not an IP address (${ipOnly})`);
     });
     const keys = locality.lbEndpoints.map((lb) => `${lb.endpoint?.address?.socketAddress?.address}:${lb.endpoint?.address?.socketAddress?.portValue}`);
     errors.push(...checkUniqueNames(keys, (i) => `${lpath}.lb_endpoints[${i}]`, "endpoint"));

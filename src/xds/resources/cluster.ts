@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import { Cluster, Cluster_DiscoveryType } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
 import { HttpProtocolOptions } from "@envoyproxy/protos/envoy/extensions/upstreams/http/v3/http_protocol_options";
 import { ApiVersion } from "@envoyproxy/protos/envoy/config/core/v3/config_source";
-import { buildClusterLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
+import { buildClusterLoadAssignment, clusterLoadAssignmentErrors, IP_ONLY } from "./cluster-load-assignment.js";
 import { adsConfigSource, checkUniqueNames, duration, durationMs, packAny } from "./envoy-values.js";
 import type { HostPort } from "./model.js";
 import { EXTENSION_NAMES, EXTENSION_TYPE_URLS, TYPE_URLS } from "./type-urls.js";
@@ -64,7 +64,9 @@ function edsErrors(cluster: Cluster, path: string): string[] {
 
 function inlineErrors(cluster: Cluster, path: string): string[] {
   if (cluster.loadAssignment === undefined) return [`${path}.load_assignment: required on a ${Cluster_DiscoveryType[cluster.type ?? 0]} cluster`];
-  const errors = clusterLoadAssignmentErrors(cluster.loadAssignment, `${path}.load_assignment`);
+  // STRICT_DNS resolves its endpoints' host names; STATIC takes IP literals only.
+  const ipOnly = cluster.type === Cluster_DiscoveryType.STRICT_DNS ? null : IP_ONLY.static;
+  const errors = clusterLoadAssignmentErrors(cluster.loadAssignment, `${path}.load_assignment`, ipOnly);
   if (cluster.loadAssignment.clusterName !== cluster.name) {
     errors.push(`${path}.load_assignment.cluster_name: "${cluster.loadAssignment.clusterName}" differs from the cluster name "${cluster.name}"`);
   }
