@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { AppSpec, ParseResult, SpecError } from "./app-spec.js";
+import type { AppSpec, ParseResult, PodEntry, SpecError } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
-import { APP_FIELDS, readAppFields } from "./app-fields.js";
+import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 
 const POD_ADDRESS_RULE = 'must be "IPv4:PORT" or "[IPv6]:PORT" with a port 1–65535 (an IP address, not a host name: Envoy\'s EDS takes IP addresses only)';
 const NUMERIC_HOST_RULE = "must be a host name, whose last label is not all digits (such a name reads as an IPv4 address, RFC 1123)";
 
-function read(fields: Record<string, unknown>, defaults?: { cookieSecure?: boolean }): ParseResult<AppSpec> {
-  return readAppFields(fields, new FieldReader(pathUnder("apps[1]")), { source: "file", allowed: APP_FIELDS, ...(defaults ? { defaults } : {}) });
+/** A config-file app as config-file.ts reads one: the spec, and its pods apart (pod errors make the whole read fail). */
+function read(fields: Record<string, unknown>, defaults?: { cookieSecure?: boolean }): ParseResult<AppSpec & { pods?: readonly PodEntry[] }> {
+  const spec = readAppFields(fields, new FieldReader(pathUnder("apps[1]")), { source: "file", allowed: APP_FIELDS, ...(defaults ? { defaults } : {}) });
+  const podReader = new FieldReader(pathUnder("apps[1]"));
+  const pods = readPodEntries(fields["pods"], podReader);
+  if (!spec.ok || podReader.errors.length > 0) return { ok: false, errors: [...(spec.ok ? [] : spec.errors), ...podReader.errors] };
+  return { ok: true, value: pods === undefined ? spec.value : { ...spec.value, pods } };
 }
 
 function errorsOf(fields: Record<string, unknown>): readonly SpecError[] {

@@ -93,7 +93,6 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
     ...optional("canary", readCanary(fields.canary, r, id.deployment)),
     resolverHoldTimeoutMs: readResolver(fields.resolver, r),
-    ...optional("pods", readPods(fields.pods, r)),
   };
   return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
 }
@@ -191,8 +190,12 @@ function readResolver(value: unknown, r: FieldReader): number {
   return r.duration("resolver.holdTimeout", s.holdTimeout, true) ?? DEFAULTS.resolverHoldTimeoutMs;
 }
 
-/** Standalone backends: `{ name, address: "IPv4:PORT" | "[IPv6]:PORT", ready (default true) }`, names unique. */
-function readPods(value: unknown, r: FieldReader): readonly PodEntry[] | undefined {
+/**
+ * Standalone backends, the `pods` field of a config-file app (read apart from
+ * the AppSpec, which describes the app, not what runs):
+ * `{ name, address: "IPv4:PORT" | "[IPv6]:PORT", ready (default true) }`, names unique.
+ */
+export function readPodEntries(value: unknown, r: FieldReader): readonly PodEntry[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) return r.fail("pods", value, `must be a list, not ${typeName(value)}`);
   const pods: PodEntry[] = [];

@@ -12,7 +12,11 @@ export function appKey(namespace: string, name: string): AppKey {
   return `${namespace}/${name}`;
 }
 
-/** A backend listed in a config file (standalone mode): no Kubernetes behind it. */
+/**
+ * A backend listed in a config file (standalone mode): no Kubernetes behind
+ * it. Observed pods are not part of the AppSpec, which describes the app;
+ * they travel separately (LocalConfig.pods, an inventory's observations).
+ */
 export interface PodEntry {
   readonly name: string;
   /** IPv4/IPv6 literal (never a host name: Envoy's EDS resolves none). */
@@ -52,8 +56,6 @@ export interface AppSpec {
   readonly scaleDown: RateSettings;
   readonly canary?: CanarySpec;
   readonly resolverHoldTimeoutMs: number;
-  /** Standalone mode: the app's backends as listed in the config file. */
-  readonly pods?: readonly PodEntry[];
   /**
    * k8sTicket source only: the proxy port the Deployment named in
    * `ipb-halle.de/k8sticket.deployment.port`. Kept for migration reports; ticketplane

@@ -45,7 +45,7 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual(c.state, { file: "/var/lib/tp/state.json" });
     assert.equal(c.filePath, "/etc/tp/config.yaml");
     assert.deepEqual(c.apps.map((a) => [a.name, a.source, a.ticket.cookieSecure]), [["shiny", "file", false], ["notebook", "file", true]]);
-    assert.deepEqual(c.apps[0]?.pods, [
+    assert.deepEqual(c.pods["default/shiny"], [
       { name: "shiny-0", host: "127.0.0.1", port: 3838, ready: true },
       { name: "shiny-1", host: "127.0.0.1", port: 3839, ready: false },
     ]);
@@ -65,6 +65,7 @@ describe("parseConfigFile: the config document", () => {
       gateway: { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 },
       state: { file: "conf/standalone.state.json" },
       apps: [],
+      pods: {},
     });
   });
 

@@ -13,8 +13,8 @@
  * relative `keys.file` / `state.file` paths; nothing is read from disk.
  */
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
-import type { AppSpec, ParseResult, SpecError } from "./app-spec.js";
-import { APP_FIELDS, readAppFields } from "./app-fields.js";
+import { appKey, type AppKey, type AppSpec, type ParseResult, type PodEntry, type SpecError } from "./app-spec.js";
+import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
 import type { HostPort } from "./address.js";
 import { parseHostPort } from "./address.js";
 import { describeObject, detectKind, readAppDocument } from "./app-documents.js";
@@ -49,6 +49,8 @@ export interface LocalConfig {
   readonly keys?: { readonly file: string };
   readonly state: { readonly file: string };
   readonly apps: readonly AppSpec[];
+  /** Each app's backends as the file lists them, by app key (apps from TicketedApp/Deployment documents list none). */
+  readonly pods: Readonly<Record<AppKey, readonly PodEntry[]>>;
 }
 
 export const LISTEN_DEFAULTS = {
@@ -111,6 +113,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const cookieSecure = r.bool("cookieSecure", doc.cookieSecure);
 
   const placed: PlacedApp[] = [];
+  const pods: Record<AppKey, readonly PodEntry[]> = {};
   const apps = doc.apps ?? [];
   if (!Array.isArray(apps)) r.fail("apps", apps, `must be a list of apps, not ${typeName(apps)}`);
   else {
@@ -122,8 +125,14 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       }
       const reader = new FieldReader(pathUnder(path), false, new ErrorSink());
       const result = readAppFields(app, reader, { source: "file", allowed: APP_FIELDS, ...(cookieSecure !== undefined ? { defaults: { cookieSecure } } : {}) });
+      const podReader = new FieldReader(pathUnder(path), false, new ErrorSink());
+      const entries = readPodEntries(app.pods, podReader) ?? [];
+      sink.addAll(podReader.errors);
       if (!result.ok) sink.addAll(result.errors);
-      else placed.push({ spec: result.value, path, namePath: joinPath(path, "name"), prefixPath: joinPath(path, "pathPrefix") });
+      else {
+        placed.push({ spec: result.value, path, namePath: joinPath(path, "name"), prefixPath: joinPath(path, "pathPrefix") });
+        pods[appKey(result.value.namespace, result.value.name)] = entries;
+      }
     });
   }
   for (const clash of findClashes(placed)) sink.add(clash.error.path, clash.error.value, clash.error.rule);
@@ -137,6 +146,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
       state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
       apps: placed.map((p) => p.spec),
+      pods,
     },
   };
 }
@@ -169,7 +179,7 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
       return [k, parsed.value];
     }),
   ) as unknown as ListenConfig;
-  return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, apps: placed.map((p) => p.spec) } };
+  return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, apps: placed.map((p) => p.spec), pods: {} } };
 }
 
 function besideConfig(filePath: string, file: string): string {

@@ -29,7 +29,7 @@ describe("parseKeyFile", () => {
     ["active required", `keys: [{ id: k1, secret: "${S32}" }]`, [{ path: "active", value: undefined, rule: "is required" }]],
     ["keys non-empty", "active: k1\nkeys: []", [{ path: "keys", value: [], rule: "must be a non-empty list of { id, secret }" }, { path: "active", value: "k1", rule: "must name a key in keys (none)" }]],
     ["ids unique", `active: k1\nkeys:\n  - { id: k1, secret: "${S32}" }\n  - { id: k1, secret: "${S32}" }`, [{ path: "keys[1].id", value: "k1", rule: "must be unique (also keys[0])" }]],
-    ["ids URL-safe", `active: k1\nkeys:\n  - { id: k1, secret: "${S32}" }\n  - { id: "k/2", secret: "${S32}" }`, [{ path: "keys[1].id", value: "k/2", rule: "must be URL-safe: 1–64 of A–Z a–z 0–9 _ -" }]],
+    ["ids URL-safe", `active: k1\nkeys:\n  - { id: k1, secret: "${S32}" }\n  - { id: "k/2", secret: "${S32}" }`, [{ path: "keys[1].id", value: "k/2", rule: "must be URL-safe: 1–32 of A–Z a–z 0–9 _ -" }]],
     ["secret ≥ 32 bytes, value not echoed", `active: k1\nkeys: [{ id: k1, secret: "${Buffer.alloc(31).toString("base64")}" }]`, [{ path: "keys[0].secret", value: "<redacted, 44 bytes>", rule: "must decode to at least 32 bytes (decodes to 31)" }]],
     ["secret base64", "active: k1\nkeys: [{ id: k1, secret: 'not base64 at all!' }]", [{ path: "keys[0].secret", value: "<redacted, 18 bytes>", rule: "must be base64 (or base64url)" }]],
     ["secret required", "active: k1\nkeys: [{ id: k1 }]", [{ path: "keys[0].secret", value: undefined, rule: "is required" }]],

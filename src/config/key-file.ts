@@ -11,8 +11,7 @@
  * Rotation: add a new key, make it `active`, keep the old one until the
  * longest ticket lifetime has passed, then remove it.
  */
-import { MIN_SECRET_BYTES } from "../tickets/signing-keys.js";
-import type { KeyRing, SigningKey } from "../tickets/types.js";
+import { KEY_ID_PATTERN, KEY_ID_RULE, MIN_SECRET_BYTES, type KeyRing, type SigningKey } from "./key-ring.js";
 import type { ParseResult } from "./app-spec.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 import { isRecord, specError, typeName } from "./spec-errors.js";
@@ -21,7 +20,6 @@ import { parseYamlDocuments } from "./yaml-documents.js";
 export const KEY_FILE_FIELDS = ["active", "keys"] as const;
 export const KEY_FIELDS = ["id", "secret"] as const;
 export { MIN_SECRET_BYTES };
-const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
@@ -48,7 +46,7 @@ export function parseKeyRing(doc: unknown): ParseResult<KeyRing> {
         return;
       }
       r.checkUnknown(item, at, KEY_FIELDS);
-      const id = r.required(`${at}.id`, item.id, (v) => r.string(`${at}.id`, v, (s) => (KEY_ID.test(s) ? undefined : "must be URL-safe: 1–64 of A–Z a–z 0–9 _ -")));
+      const id = r.required(`${at}.id`, item.id, (v) => r.string(`${at}.id`, v, (s) => (KEY_ID_PATTERN.test(s) ? undefined : KEY_ID_RULE)));
       if (id !== undefined) {
         const first = seen.get(id);
         if (first !== undefined) r.fail(`${at}.id`, id, `must be unique (also keys[${first}])`);

@@ -4,7 +4,7 @@
  * TicketedApp, a k8sTicket Deployment, or a stream of the last two; the same
  * rules as `serve` apply (validation runs parseConfigFile / parseKeyRing).
  */
-import type { KeyRing } from "../tickets/types.js";
+import type { KeyRing } from "./key-ring.js";
 import type { ParseResult, SpecError } from "./app-spec.js";
 import { formatSpecError } from "./app-spec.js";
 import type { LocalConfig } from "./config-file.js";

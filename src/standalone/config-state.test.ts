@@ -21,7 +21,7 @@ describe("ConfigState", () => {
     clock.advance(1000);
     const offer = s.offer({ ok: true, text: text("[]") });
     assert.equal(offer.kind, "accepted");
-    assert.deepEqual(s.config.apps[0]?.pods, []);
+    assert.deepEqual(s.config.pods["default/shiny"], []);
     assert.equal(s.loadedAt, clock.now());
     assert.deepEqual(s.readinessReasons(), []);
   });
@@ -32,7 +32,7 @@ describe("ConfigState", () => {
     assert.equal(offer.kind, "refused");
     assert.equal(s.disk.kind, "invalid");
     assert.ok(s.disk.kind === "invalid" && s.disk.errors.length === 2, JSON.stringify(s.disk));
-    assert.equal(s.config.apps[0]?.pods?.[0]?.name, "a");
+    assert.equal(s.config.pods["default/shiny"]?.[0]?.name, "a");
     assert.match(s.readinessReasons()[0] ?? "", /on disk is invalid \(2 errors\)/);
     s.offer({ ok: true, text: good });
     assert.deepEqual(s.readinessReasons(), []);

@@ -6,7 +6,7 @@
  * with the value on disk that the next start will use.
  */
 import { formatHostPort } from "../config/address.js";
-import { formatSpecError } from "../config/app-spec.js";
+import { appKey, formatSpecError } from "../config/app-spec.js";
 import type { LocalConfig } from "../config/config-file.js";
 import type { RuntimeStatus } from "../runtime/ports.js";
 import type { LedgerStatus } from "../runtime/ledger-keeper.js";
@@ -48,7 +48,7 @@ export function configView(state: ConfigState, status: RuntimeStatus): unknown {
       gateway: c.gateway,
       keys: status.keys,
       state: { file: start["state.file"] },
-      apps: c.apps,
+      apps: c.apps.map((spec) => ({ ...spec, pods: c.pods[appKey(spec.namespace, spec.name)] ?? [] })),
     },
     stateFile: { file: start["state.file"], ...(ledger === undefined ? {} : { ...ledger, lastSavedAt: iso(ledger.lastSavedAt) }) },
   };

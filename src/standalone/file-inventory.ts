@@ -8,7 +8,7 @@
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { once } from "../common/runnable.js";
-import { appKey } from "../config/app-spec.js";
+import { appKey, type PodEntry } from "../config/app-spec.js";
 import type { GatewayConfig, LocalConfig } from "../config/config-file.js";
 import type { TicketInventory } from "../tickets/ports.js";
 import type { PodInput } from "../tickets/types.js";
@@ -98,10 +98,13 @@ export class FileInventory implements Inventory, GatewaySource {
     const target = this.#target;
     if (target === undefined) throw new Error("FileInventory started before feed()");
     target.setApps(config.apps);
-    for (const spec of config.apps) target.setPods(appKey(spec.namespace, spec.name), podsOf(spec.pods ?? []));
+    for (const spec of config.apps) {
+      const key = appKey(spec.namespace, spec.name);
+      target.setPods(key, podsOf(config.pods[key] ?? []));
+    }
   }
 }
 
-function podsOf(entries: readonly { name: string; host: string; port: number; ready: boolean }[]): PodInput[] {
+function podsOf(entries: readonly PodEntry[]): PodInput[] {
   return entries.map((p) => ({ name: p.name, host: p.host, port: p.port, ready: p.ready }));
 }

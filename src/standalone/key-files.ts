@@ -17,9 +17,8 @@ import { readFile } from "node:fs/promises";
 import { errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { ParseResult } from "../config/app-spec.js";
+import { MIN_SECRET_BYTES, type KeyRing, type SigningKey } from "../config/key-ring.js";
 import type { KeyLoad, KeyProvider } from "../runtime/ports.js";
-import { MIN_SECRET_BYTES } from "../tickets/signing-keys.js";
-import type { KeyRing, SigningKey } from "../tickets/types.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export const GENERATED_KEY_FORMAT = "ticketplane-generated-key";

@@ -5,26 +5,9 @@
  */
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
-import type { KeyRing } from "./types.js";
+import { checkKeyRing, type KeyRing } from "../config/key-ring.js";
 
-/** Key ids travel inside tokens, so they are short and URL-safe. */
-export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-/** HMAC-SHA256 keys shorter than this (the hash size) are too weak to accept. The one definition: key files and generated keys use it too. */
-export const MIN_SECRET_BYTES = 32;
-
-/** Every problem with a key ring, as readable sentences (empty when the ring is usable). */
-export function checkKeyRing(ring: KeyRing): string[] {
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  for (const [i, key] of ring.keys.entries()) {
-    if (!KEY_ID_PATTERN.test(key.id)) errors.push(`keys[${i}].id: ${JSON.stringify(key.id)} must match ${String(KEY_ID_PATTERN)}`);
-    if (seen.has(key.id)) errors.push(`keys[${i}].id: ${JSON.stringify(key.id)} is listed twice`);
-    seen.add(key.id);
-    if (key.secret.byteLength < MIN_SECRET_BYTES) errors.push(`keys[${i}].secret: ${key.secret.byteLength} bytes, at least ${MIN_SECRET_BYTES} required`);
-  }
-  if (!seen.has(ring.active)) errors.push(`active: ${JSON.stringify(ring.active)} is not a key id in the ring`);
-  return errors;
-}
+export { KEY_ID_PATTERN, MIN_SECRET_BYTES, checkKeyRing } from "../config/key-ring.js";
 
 /** An immutable, validated key ring with cached HMAC keys. */
 export class SigningKeys {

@@ -6,6 +6,8 @@
 import type { AppKey } from "../config/app-spec.js";
 import type { TicketClaims } from "./ticket-token.js";
 
+export type { KeyRing, SigningKey } from "../config/key-ring.js";
+
 /** A pod as an inventory observes it (the config file, an informer, a local process). */
 export interface PodInput {
   readonly name: string;
@@ -117,17 +119,6 @@ export type TicketCoreEvent =
   | { readonly kind: "queue"; readonly app: AppKey }
   | { readonly kind: "pods"; readonly app: AppKey }
   | { readonly kind: "apps" };
-
-/** A signing key. Tokens carry the key id; every key in the ring verifies, only `active` signs. */
-export interface SigningKey {
-  readonly id: string;
-  readonly secret: Uint8Array;
-}
-
-export interface KeyRing {
-  readonly active: string;
-  readonly keys: readonly SigningKey[];
-}
 
 /** Every app's ledger and queue, JSON-safe, as a ledger store keeps it. */
 export interface LedgerSnapshot {
