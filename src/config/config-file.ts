@@ -172,14 +172,14 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   });
   for (const clash of findClashes(placed)) errors.push(clash.error);
   if (errors.length > 0) return { ok: false, errors };
-  const listen = Object.fromEntries(
-    Object.entries(LISTEN_DEFAULTS).map(([k, v]) => {
-      const parsed = parseHostPort(v, true);
-      if (!parsed.ok) throw new Error(`bug: bad default listen address ${v}`);
-      return [k, parsed.value];
-    }),
-  ) as unknown as ListenConfig;
+  const listen: ListenConfig = { authz: defaultListen("authz"), xds: defaultListen("xds"), accessLog: defaultListen("accessLog"), admin: defaultListen("admin") };
   return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, apps: placed.map((p) => p.spec), pods: {} } };
+}
+
+function defaultListen(key: keyof ListenConfig): HostPort {
+  const parsed = parseHostPort(LISTEN_DEFAULTS[key], true);
+  if (!parsed.ok) throw new Error(`bug: bad default listen address ${LISTEN_DEFAULTS[key]}`);
+  return parsed.value;
 }
 
 function besideConfig(filePath: string, file: string): string {
