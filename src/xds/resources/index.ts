@@ -1,4 +1,4 @@
-export type { AppModel, BuiltResource, GatewayModel, HostPort, PodModel } from "./model.js";
+export type { AppModel, BuiltResource, GatewayModel, PodModel } from "./model.js";
 export { podClusterName, RESOURCE_NAMES } from "./model.js";
 export type { TypeUrl } from "./type-urls.js";
 export { EXTENSION_NAMES, EXTENSION_TYPE_URLS, isTypeUrl, PUSH_ORDER, REMOVE_ORDER, TYPE_URLS, WILDCARD_TYPES } from "./type-urls.js";

@@ -4,12 +4,8 @@
  * builders here turn a GatewayModel into BuiltResources; the cache versions
  * and serves them. Nothing here does I/O.
  */
+import type { HostPort } from "../../config/address.js";
 import type { TypeUrl } from "./type-urls.js";
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** One backend pod that has (or is getting) a route. */
 export interface PodModel {
