@@ -33,6 +33,7 @@ const RULES: readonly Rule[] = [
   { folder: "xds", forbiddenFolders: ["kube", "authz", "reconcile", "standalone", "app.ts", "cli.ts"], forbiddenPackages: ["@kubernetes/"] },
   { folder: "xds/cache", forbiddenFolders: ["xds/server"], forbiddenPackages: [] },
   { folder: "xds/resources", forbiddenFolders: ["xds/server", "xds/cache"], forbiddenPackages: IO_PACKAGES },
+  { folder: "routing", forbiddenFolders: ["authz", "xds", "tickets", "kube", "reconcile", "resolver", "scaler", "admin", "local", "standalone", "app.ts", "cli.ts"], forbiddenPackages: IO_PACKAGES },
   { folder: "kube", forbiddenFolders: ["tickets", "app.ts", "cli.ts"], forbiddenPackages: [] },
   { folder: "reconcile", forbiddenFolders: ["app.ts", "cli.ts"], forbiddenPackages: ["@grpc/"] },
   { folder: "resolver", forbiddenFolders: ["xds", "app.ts", "cli.ts"], forbiddenPackages: [] },
@@ -124,6 +125,14 @@ describe("architecture", () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  it("lets Check (authz) and the route builder (xds) share src/routing, their one set of routing rules", () => {
+    for (const folder of ["authz", "xds", "xds/resources"]) {
+      const rule = RULES.find((r) => r.folder === folder);
+      assert.ok(rule !== undefined, folder);
+      assert.ok(!rule.forbiddenFolders.some((f) => f === "*" || inFolder("routing", f)), `src/${folder} must be allowed to import src/routing`);
+    }
+  });
 
   it("never lets src/ production code import test support code or test fixtures", () => {
     const bad = files.filter((f) => importsOf(readFileSync(f, "utf8")).some((s) => s.includes("test/support") || s.endsWith(".fixture.js")));

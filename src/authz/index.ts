@@ -5,7 +5,6 @@ export type { SetCookieOptions } from "./cookies.js";
 export { decideCheck, DEFAULT_CHECK_LIMITS } from "./decide-check.js";
 export type { CheckInput, CheckLimits, CheckOutcome, DecideContext, OutcomeKind } from "./decide-check.js";
 export { toCheckResponse, internalErrorResponse, formatAddress } from "./check-response.js";
-export { ROUTING_HEADERS } from "./routing-headers.js";
 export { renderWaitingRoomHtml, renderWaitingRoomJson, prefersJson, escapeHtml } from "./waiting-room.js";
 export type { WaitingRoomView } from "./waiting-room.js";
 export { createCheckService, toCheckInput, SafeAuthorizationService } from "./check-service.js";

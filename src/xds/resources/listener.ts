@@ -12,16 +12,14 @@ import { ExtAuthz } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_a
 import { Router } from "@envoyproxy/protos/envoy/extensions/filters/http/router/v3/router";
 import { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
 import { adsConfigSource, checkSocketAddress, duration, packAny, socketAddress } from "./envoy-values.js";
-import { RESOURCE_NAMES, type GatewayModel } from "./model.js";
+import { LOGGED_REQUEST_HEADERS, RESOURCE_NAMES } from "../../routing/index.js";
+import type { GatewayModel } from "./model.js";
 import { EXTENSION_NAMES, EXTENSION_TYPE_URLS, TYPE_URLS } from "./type-urls.js";
 
 export const LISTENER_TYPE_URL = TYPE_URLS.listener;
 
 /** The access log's `log_name`, as our AccessLogService sees it in each stream's identifier. */
 export const ACCESS_LOG_NAME = "ticketplane";
-
-/** Request headers every access-log entry carries (what the ALS reads activity from). */
-export const LOGGED_REQUEST_HEADERS: readonly string[] = ["x-ticketplane-ticket", "x-ticketplane-app", "x-request-id", "upgrade"];
 
 function accessLog(): HttpConnectionManager["accessLog"][number] {
   const config = HttpGrpcAccessLogConfig.fromPartial({

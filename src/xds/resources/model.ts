@@ -45,20 +45,6 @@ export interface GatewayModel {
   readonly apps: readonly AppModel[];
 }
 
-/** `<namespace>/<app>/<pod>`: the pod's cluster and endpoints name, and its key everywhere in xDS. */
-export function podClusterName(namespace: string, app: string, pod: string): string {
-  return `${namespace}/${app}/${pod}`;
-}
-
-/** Fixed names of the shared resources. */
-export const RESOURCE_NAMES = {
-  listener: "ticketplane-http",
-  routes: "ticketplane-routes",
-  authzCluster: "ticketplane-authz",
-  accessLogCluster: "ticketplane-als",
-  resolverCluster: "ticketplane-resolver",
-} as const;
-
 /** A resource ready for the cache: its type, name and deterministic protobuf encoding (the bare message, not an Any). */
 export interface BuiltResource {
   readonly typeUrl: TypeUrl;

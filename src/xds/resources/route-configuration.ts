@@ -5,22 +5,15 @@
  */
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { fallbackRouteName, podClusterName, RESOURCE_NAMES, ROUTING_HEADERS } from "../../routing/index.js";
 import { checkUniqueNames, duration } from "./envoy-values.js";
-import { podClusterName, RESOURCE_NAMES, type AppModel, type GatewayModel, type PodModel } from "./model.js";
+import type { AppModel, GatewayModel, PodModel } from "./model.js";
 import { TYPE_URLS } from "./type-urls.js";
 
 export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
 
-/** The request header Check sets to the pod a ticket holds. */
-export const POD_HEADER = "x-ticketplane-pod";
-
 /** Body of the 503 a request without a valid pod header gets when no resolver can take it. */
 export const NO_TICKET_BODY = "ticketplane: no valid ticket for this app\n";
-
-/** Name of an app's fallback route (":" never occurs in a pod name, so it cannot clash with a pod key). */
-export function fallbackRouteName(app: AppModel): string {
-  return `${app.namespace}/${app.name}:fallback`;
-}
 
 const ANY_HOST = "*";
 
@@ -47,13 +40,13 @@ function podRoute(app: AppModel, pod: PodModel): Route {
   const cluster = podClusterName(app.namespace, app.name, pod.name);
   return Route.fromPartial({
     name: cluster,
-    match: { prefix: app.pathPrefix, headers: [{ name: POD_HEADER, stringMatch: { exact: pod.name } }] },
+    match: { prefix: app.pathPrefix, headers: [{ name: ROUTING_HEADERS.pod, stringMatch: { exact: pod.name } }] },
     route: { ...longLived(), cluster, prefixRewrite: app.podPath },
   });
 }
 
 function fallbackRoute(app: AppModel, model: GatewayModel): Route {
-  const name = fallbackRouteName(app);
+  const name = fallbackRouteName(app.namespace, app.name);
   const match = { prefix: app.pathPrefix };
   if (app.mode === "proxy" && model.resolver !== undefined) {
     return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster } });
