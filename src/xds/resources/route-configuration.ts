@@ -1,11 +1,14 @@
 /**
  * RouteConfiguration (RDS) `ticketplane-routes`: per app, one route per pod
  * that matches the app's prefix and `x-ticketplane-pod: <pod>`, then one
- * fallback for requests without a valid pod header.
+ * fallback for requests without a valid pod header. Virtual hosts and the
+ * order of apps come from the group's RouteTable (src/routing), the same
+ * table Check matches with, so the two cannot disagree about a request's app.
  */
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { fallbackRouteName, podClusterName, RESOURCE_NAMES, ROUTING_HEADERS } from "../../routing/index.js";
+import { appKey } from "../../config/app-spec.js";
+import { ANY_HOST, type AppRoute, fallbackRouteName, podClusterName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
 import { checkUniqueNames, duration } from "./envoy-values.js";
 import type { AppModel, GatewayModel, PodModel } from "./model.js";
 import { TYPE_URLS } from "./type-urls.js";
@@ -14,18 +17,6 @@ export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
 
 /** Body of the 503 a request without a valid pod header gets when no resolver can take it. */
 export const NO_TICKET_BODY = "ticketplane: no valid ticket for this app\n";
-
-const ANY_HOST = "*";
-
-/** Apps in route order: longer prefixes first, so "/a/b/" wins over "/a/"; ties broken by prefix then key. */
-function byRouteOrder(a: AppModel, b: AppModel): number {
-  return (
-    b.pathPrefix.length - a.pathPrefix.length ||
-    compare(a.pathPrefix, b.pathPrefix) ||
-    compare(a.namespace, b.namespace) ||
-    compare(a.name, b.name)
-  );
-}
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -61,21 +52,26 @@ function appRoutes(app: AppModel, model: GatewayModel): Route[] {
   return [...pods.map((p) => podRoute(app, p)), fallbackRoute(app, model)];
 }
 
-/** Virtual hosts grouped by app host ("*" when none), sorted by name; routes in match order. */
+/** The group's apps as the RouteTable sees them, each carrying its model. */
+interface ModelRoute extends AppRoute {
+  readonly app: AppModel;
+}
+
+/** The route table of a model's apps: the one Check builds from the same apps. */
+function routeTableOf(model: GatewayModel): RouteTable<ModelRoute> {
+  return new RouteTable(model.apps.map((app) => ({ key: appKey(app.namespace, app.name), host: app.host, pathPrefix: app.pathPrefix, app })));
+}
+
+/** One virtual host per RouteTable domain ("*" for apps without a host), in its order; each app's routes in the table's app order. */
 export function buildRouteConfiguration(model: GatewayModel): RouteConfiguration {
-  const byHost = new Map<string, AppModel[]>();
-  for (const app of model.apps) {
-    const host = app.host ?? ANY_HOST;
-    byHost.set(host, [...(byHost.get(host) ?? []), app]);
-  }
-  const virtualHosts = [...byHost.keys()].sort(compare).map((host) =>
+  const virtualHosts = routeTableOf(model).virtualHosts.map((vh) =>
     VirtualHost.fromPartial({
-      name: host === ANY_HOST ? "any-host" : host,
-      domains: [host],
-      routes: (byHost.get(host) ?? []).sort(byRouteOrder).flatMap((app) => appRoutes(app, model)),
+      name: vh.domain === ANY_HOST ? "any-host" : vh.domain,
+      domains: [vh.domain],
+      routes: vh.routes.flatMap((r) => appRoutes(r.app, model)),
     }),
   );
-  // Hosts arrive as "name:port" too; match them on the name alone.
+  // Hosts arrive as "name:port" too; match them on the name alone (RouteTable strips the port the same way).
   return RouteConfiguration.fromPartial({ name: RESOURCE_NAMES.routes, virtualHosts, ignorePortInHostMatching: true });
 }
 
