@@ -11,6 +11,7 @@ const app = {
   namespace: "ns",
   name: "shiny",
   pathPrefix: "/shiny/",
+  gateway: "default",
   ticket: { cookieName: "tp", queueCookieName: "tpq", cookieSecure: false, idleTimeoutMs: 60_000, maxLifetimeMs: 7_200_000 },
 } as unknown as AppSpec;
 const pod: PodView = { name: "pod-a", host: "10.0.0.7", port: 3838, ready: true, draining: false, canary: false, routable: true, slots: 1, used: 1 };
@@ -41,7 +42,7 @@ function fakeDesk(answer: (c: Credentials) => Admission) {
 }
 
 function input(path: string, headers: Record<string, string> = {}): CheckInput {
-  return { host: "example.org", path, headers, requestId: "req-1" };
+  return { gateway: "default", host: "example.org", path, headers, requestId: "req-1" };
 }
 
 describe("decideCheck", () => {
@@ -81,6 +82,7 @@ describe("decideCheck", () => {
     [{ ...input("/shiny/"), host: "h".repeat(2000) }, "bad_request"],
     [input("/shiny/", { cookie: "c=" + "x".repeat(20_000) }), "bad_request"],
     [input("/other/"), "not_found"],
+    [{ ...input("/shiny/"), gateway: "edge" }, "not_found"],
   ];
   for (const [req, kind] of bad) {
     it(`${kind} for ${req.path.slice(0, 20)} without calling the desk`, () => {
@@ -93,9 +95,9 @@ describe("decideCheck", () => {
   it("follows app changes from the desk", () => {
     const { desk, setApps } = fakeDesk(() => ({ kind: "valid", ticket, pod }));
     const apps = new AppIndex(desk);
-    assert.equal(apps.match("h", "/shiny/")?.name, "shiny");
+    assert.equal(apps.match("default", "h", "/shiny/")?.key, "ns/shiny");
     setApps([]);
-    assert.equal(apps.match("h", "/shiny/"), undefined);
+    assert.equal(apps.match("default", "h", "/shiny/"), undefined);
     apps.close();
   });
 });

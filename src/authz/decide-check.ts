@@ -6,7 +6,7 @@
  * This module (and everything it imports) must stay I/O-free: the valid-ticket
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
-import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
+import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { PodView, TicketDesk, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
 import { readCookie } from "./cookies.js";
@@ -14,6 +14,8 @@ import { prefersJson } from "./waiting-room.js";
 
 /** What the decision reads of a Check request. Header names are lower-case (Envoy guarantees it). */
 export interface CheckInput {
+  /** The calling gateway's node group: only its apps can match (they are all its routes hold). */
+  readonly gateway: string;
   readonly host: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -84,9 +86,9 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const cookie = input.headers["cookie"];
   if (cookie !== undefined && cookie.length > limits.maxCookieLength) return { kind: "bad_request", reason: "cookie header too long" };
 
-  const app = ctx.apps.match(input.host, input.path);
-  if (app === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
-  const key = appKey(app.namespace, app.name);
+  const matched = ctx.apps.match(input.gateway, input.host, input.path);
+  if (matched === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
+  const { spec: app, key } = matched;
   const ticketToken = readCookie(cookie, app.ticket.cookieName);
   const queueToken = readCookie(cookie, app.ticket.queueCookieName);
   const admission = ctx.desk.admit(key, { ticketToken, queueToken });

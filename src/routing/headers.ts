@@ -22,6 +22,14 @@ export const ROUTING_HEADERS = {
 } as const;
 
 /**
+ * gRPC metadata (not an HTTP header of the request) that a gateway's ext_authz
+ * filter sends with every Check: the gateway node group (AppSpec.gateway) the
+ * gateway belongs to. Check matches only that group's apps, because only they
+ * are in that gateway's route table. Absent: the default group.
+ */
+export const GATEWAY_GROUP_HEADER = "x-ticketplane-gateway";
+
+/**
  * Request headers every access-log entry carries: the ticket and app Check set
  * (what the access-log service credits activity to), and the request id and
  * upgrade that identify a WebSocket connection.
