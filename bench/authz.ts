@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const apps = new AppIndex(core);
   watch.active(true);
   for (let i = 0; i < 20_000; i++) {
-    const input = toCheckInput(request.attributes?.request?.http);
+    const input = toCheckInput(request.attributes?.request?.http, "default");
     if (typeof input === "string") throw new Error(input);
     const outcome = decideCheck(input, { tickets: core, apps, limits: DEFAULT_CHECK_LIMITS });
     if (outcome.kind !== "valid") throw new Error(`expected valid, got ${outcome.kind}`);

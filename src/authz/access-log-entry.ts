@@ -10,7 +10,7 @@
  * log records through `additional_request_headers_to_log`.
  */
 import { AccessLogType, type HTTPAccessLogEntry } from "@envoyproxy/protos/envoy/data/accesslog/v3/accesslog";
-import { ROUTING_HEADERS } from "./routing-headers.js";
+import { ROUTING_HEADERS } from "../routing/headers.js";
 
 export type LogAction =
   | { readonly kind: "touch"; readonly app: string; readonly ticketId: string }

@@ -12,9 +12,9 @@ import type { HeaderValueOption } from "@envoyproxy/protos/envoy/config/core/v3/
 import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import type { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
+import { ROUTING_HEADERS } from "../routing/headers.js";
 import { formatSetCookie } from "./cookies.js";
 import type { CheckOutcome } from "./decide-check.js";
-import { ROUTING_HEADERS } from "./routing-headers.js";
 import { renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js";
 
 /** google.rpc.Code values used in CheckResponse.status. */

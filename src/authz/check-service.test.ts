@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ServerUnaryCall } from "@grpc/grpc-js";
+import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { makeSpec } from "../../test/support/app-spec.js";
 import { RecordingLogger } from "../../test/support/recording-logger.js";
@@ -9,7 +9,7 @@ import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { TicketCore } from "../tickets/index.js";
 import type { Allocation, TicketCoreEvent, Verification } from "../tickets/types.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
-import { createCheckService, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
+import { createCheckService, gatewayGroup, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
 import type { AuthzMetrics, CheckMetricOutcome } from "./metrics.js";
 import { UndecodableRequest } from "./undecodable.js";
 
@@ -50,9 +50,9 @@ class BrokenAllocator implements CheckPorts, Pick<TicketViews, "apps" | "subscri
 describe("check service edge", () => {
   const broken = new BrokenAllocator(makeSpec({ name: "a", ticket: { cookieName: "tp", queueCookieName: "tq" } }));
 
-  function invoke(service: ReturnType<typeof createCheckService>, request: IncomingCheck): CheckResponse {
+  function invoke(service: ReturnType<typeof createCheckService>, request: IncomingCheck, metadata = new Metadata()): CheckResponse {
     let out: CheckResponse | undefined;
-    service.implementation.check({ request } as ServerUnaryCall<IncomingCheck, CheckResponse>, (err, value) => {
+    service.implementation.check({ request, metadata } as ServerUnaryCall<IncomingCheck, CheckResponse>, (err, value) => {
       assert.equal(err, null);
       out = value ?? undefined;
     });
@@ -74,6 +74,28 @@ describe("check service edge", () => {
     assert.match(JSON.stringify(errors[0]?.fields), /"path":"\/a\/x"/);
     assert.match(JSON.stringify(errors[0]?.fields), /rid-1/);
     service.close();
+  });
+
+  it("matches only the apps of the gateway group its metadata names", () => {
+    const r = recorder();
+    const service = createCheckService({ tickets: broken, logger: r.logger, metrics: r.metrics });
+    const request = CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x" } } } });
+    const edge = new Metadata();
+    edge.set("x-ticketplane-gateway", "edge");
+    assert.equal(invoke(service, request, edge).deniedResponse?.status?.code, 404);
+    // The default group holds the app: the allocator is asked (and throws).
+    assert.equal(invoke(service, request).deniedResponse?.status?.code, 503);
+    service.close();
+  });
+
+  it("reads the gateway group from the call's metadata, the default group without it", () => {
+    const m = new Metadata();
+    assert.equal(gatewayGroup(m), "default");
+    m.set("x-ticketplane-gateway", "");
+    assert.equal(gatewayGroup(m), "default");
+    m.set("x-ticketplane-gateway", "edge");
+    m.add("x-ticketplane-gateway", "other");
+    assert.equal(gatewayGroup(m), "edge");
   });
 
   it("turns undecodable bytes into a 400 denial", () => {

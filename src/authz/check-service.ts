@@ -1,14 +1,17 @@
 /**
- * The gRPC edge of Check: CheckRequest → CheckInput → decideCheck →
- * CheckResponse. Never fails the RPC: a request that cannot be decoded is a
- * 400 denial, a bug inside the decision is logged with its context, counted,
- * and answered with a 503 denial (fail closed, retryable).
+ * The gRPC edge of Check: CheckRequest (+ the gateway group from the call's
+ * metadata) → CheckInput → decideCheck → CheckResponse. Never fails the RPC:
+ * a request that cannot be decoded is a 400 denial, a bug inside the decision
+ * is logged with its context, counted, and answered with a 503 denial (fail
+ * closed, retryable).
  */
-import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
 import { ERROR_CODES, toTicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
+import { DEFAULTS } from "../config/app-spec.js";
+import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
@@ -55,7 +58,7 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
     const request = call.request;
     let response: CheckResponse;
     try {
-      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http);
+      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http, gatewayGroup(call.metadata));
       const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
       response = toCheckResponse(outcome);
       metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
@@ -95,14 +98,24 @@ function logOutcome(logger: Logger, outcome: Exclude<CheckOutcome, { kind: "vali
   }
 }
 
-/** The decision's view of the HTTP attributes, or the reason they are unusable. */
-export function toCheckInput(http: AttributeContext_HttpRequest | undefined): CheckInput | string {
+/**
+ * The gateway group the calling gateway belongs to: the first value of its
+ * `x-ticketplane-gateway` metadata (our ext_authz filters send it), else the
+ * default group, which is where a gateway without the metadata gets its routes.
+ */
+export function gatewayGroup(metadata: Metadata): string {
+  const value = metadata.get(GATEWAY_GROUP_HEADER)[0];
+  return typeof value === "string" && value.length > 0 ? value : DEFAULTS.gateway;
+}
+
+/** The decision's view of the HTTP attributes a gateway of group `gateway` sent, or the reason they are unusable. */
+export function toCheckInput(http: AttributeContext_HttpRequest | undefined, gateway: string): CheckInput | string {
   if (http === undefined) return "missing attributes.request.http";
   const headers = http.headerMap !== undefined && http.headerMap.headers.length > 0 ? mergeHeaderMap(http.headerMap.headers) : http.headers;
   const path = http.path.length > 0 ? http.path : (headers[":path"] ?? "");
   if (path.length === 0) return "missing path";
   const host = http.host.length > 0 ? http.host : (headers[":authority"] ?? headers["host"] ?? "");
-  return { host, path, headers, requestId: http.id };
+  return { gateway, host, path, headers, requestId: http.id };
 }
 
 /** `encode_raw_headers` form: repeated keys kept apart; merge them as Envoy's map form would (cookies with "; "). */

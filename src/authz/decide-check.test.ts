@@ -63,7 +63,7 @@ const absent = (): Verification => ({ ok: false, reason: "absent" });
 const context = (tickets: ScriptedTickets): DecideContext => ({ tickets, apps: new AppIndex(tickets), limits: DEFAULT_CHECK_LIMITS });
 
 function input(path: string, headers: Record<string, string> = {}): CheckInput {
-  return { host: "example.org", path, headers, requestId: "req-1" };
+  return { gateway: "default", host: "example.org", path, headers, requestId: "req-1" };
 }
 
 describe("decideCheck", () => {
@@ -114,6 +114,7 @@ describe("decideCheck", () => {
     [{ ...input("/shiny/"), host: "h".repeat(2000) }, "bad_request"],
     [input("/shiny/", { cookie: "c=" + "x".repeat(20_000) }), "bad_request"],
     [input("/other/"), "not_found"],
+    [{ ...input("/shiny/"), gateway: "edge" }, "not_found"],
   ];
   for (const [req, kind] of bad) {
     it(`${kind} for ${req.path.slice(0, 20)} without asking the ticket core`, () => {
@@ -126,9 +127,9 @@ describe("decideCheck", () => {
   it("follows app changes from the ticket core", () => {
     const tickets = new ScriptedTickets(() => VALID);
     const apps = new AppIndex(tickets);
-    assert.equal(apps.match("h", "/shiny/")?.name, "shiny");
+    assert.equal(apps.match("default", "h", "/shiny/")?.key, "ns/shiny");
     tickets.setApps([]);
-    assert.equal(apps.match("h", "/shiny/"), undefined);
+    assert.equal(apps.match("default", "h", "/shiny/"), undefined);
     apps.close();
   });
 });

@@ -1,12 +1,12 @@
 /**
  * The Check decision, free of gRPC and of any I/O: request attributes and the
- * ticket desk in, an outcome out. check-response.ts turns the outcome into a
+ * ticket core's Check ports in, an outcome out. check-response.ts turns the outcome into a
  * CheckResponse; check-service.ts is the gRPC edge.
  *
  * This module (and everything it imports) must stay I/O-free: the valid-ticket
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
-import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
+import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { admit } from "../tickets/admit.js";
 import type { ActivityRecorder, CheckPorts } from "../tickets/ports.js";
 import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
@@ -16,6 +16,8 @@ import { prefersJson } from "./waiting-room.js";
 
 /** What the decision reads of a Check request. Header names are lower-case (Envoy guarantees it). */
 export interface CheckInput {
+  /** The calling gateway's node group: only its apps can match (they are all its routes hold). */
+  readonly gateway: string;
   readonly host: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -89,9 +91,9 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const cookie = input.headers["cookie"];
   if (cookie !== undefined && cookie.length > limits.maxCookieLength) return { kind: "bad_request", reason: "cookie header too long" };
 
-  const app = ctx.apps.match(input.host, input.path);
-  if (app === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
-  const key = appKey(app.namespace, app.name);
+  const matched = ctx.apps.match(input.gateway, input.host, input.path);
+  if (matched === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
+  const { spec: app, key } = matched;
   const ticketToken = readCookie(cookie, app.ticket.cookieName);
   const queueToken = readCookie(cookie, app.ticket.queueCookieName);
   const admission = admit(ctx.tickets, key, { ...(ticketToken === undefined ? {} : { ticketToken }), ...(queueToken === undefined ? {} : { queueToken }) });

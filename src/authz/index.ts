@@ -1,14 +1,13 @@
-export { AppMatcher, normaliseHost } from "./app-matcher.js";
 export { AppIndex } from "./app-index.js";
+export type { MatchedApp } from "./app-index.js";
 export { readCookie, formatSetCookie } from "./cookies.js";
 export type { SetCookieOptions } from "./cookies.js";
 export { decideCheck, DEFAULT_CHECK_LIMITS } from "./decide-check.js";
 export type { CheckInput, CheckLimits, CheckOutcome, DecideContext, OutcomeKind } from "./decide-check.js";
 export { toCheckResponse, internalErrorResponse, formatAddress } from "./check-response.js";
-export { ROUTING_HEADERS } from "./routing-headers.js";
 export { renderWaitingRoomHtml, renderWaitingRoomJson, prefersJson, escapeHtml } from "./waiting-room.js";
 export type { WaitingRoomView } from "./waiting-room.js";
-export { createCheckService, toCheckInput, SafeAuthorizationService } from "./check-service.js";
+export { createCheckService, gatewayGroup, toCheckInput, SafeAuthorizationService } from "./check-service.js";
 export type { CheckService, CheckServiceOptions, IncomingCheck } from "./check-service.js";
 export { createAccessLogService, SafeAccessLogService } from "./access-log-service.js";
 export type { AccessLogService, AccessLogServiceOptions, IncomingLogs } from "./access-log-service.js";

@@ -1,10 +1,11 @@
 /**
  * Property-style test: a seeded PRNG drives long random sequences of every
- * desk operation, and the ledger's invariants are checked after each step.
+ * ticket-core operation, and the ledger's invariants are checked after each step.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock } from "../../test/support/fake-clock.js";
+import { prng } from "../../test/support/prng.js";
 import { admit } from "./admit.js";
 import { TicketCore } from "./ticket-core.js";
 import { verifyQueueToken } from "./queue-token.js";
@@ -12,18 +13,6 @@ import { SigningKeys } from "./signing-keys.js";
 import { APP, keyRing, makeSpec, sequentialIds } from "./tickets.fixture.js";
 import type { AppSpec } from "../config/app-spec.js";
 import type { LedgerSnapshot, TicketCoreEvent, PodInput } from "./types.js";
-
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Client {
   ticketToken?: string;

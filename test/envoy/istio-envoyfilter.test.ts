@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { GATEWAY_GROUP_HEADER } from "../../src/routing/index.js";
 import { validateEnvoyConfig } from "../support/envoy-config.js";
 
 const HTTP_FILTER = "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter";
@@ -54,6 +55,11 @@ describe("istio/ext-authz-envoyfilter.yaml", () => {
     assert.doesNotMatch(grpc.envoy_grpc.authority, /\|/);
     assert.equal(grpc.envoy_grpc.cluster_name.split("||")[1], grpc.envoy_grpc.authority);
     assert.match(grpc.timeout, /^\d+(\.\d+)?s$/);
+  });
+
+  it("tells Check its gateway group (default) in the gRPC initial metadata", () => {
+    const grpc = filter.spec.configPatches[0]?.patch.value.typed_config.grpc_service as { initial_metadata?: { key: string; value: string }[] };
+    assert.deepEqual(grpc.initial_metadata, [{ key: GATEWAY_GROUP_HEADER, value: "default" }]);
   });
 
   it("the strict validator rejects a misspelt field inside the typed config (the test can fail)", () => {

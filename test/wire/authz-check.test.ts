@@ -24,7 +24,7 @@ interface WireResponse {
   denied_response?: { status?: { code?: string }; headers?: WireHeader[]; body?: string };
 }
 
-function spec(name: string, over: { secure?: boolean; maxQueue?: number; slots?: number } = {}): AppSpec {
+function spec(name: string, over: { secure?: boolean; maxQueue?: number; slots?: number; gateway?: string } = {}): AppSpec {
   return {
     ...DEFAULTS,
     source: "file",
@@ -35,13 +35,15 @@ function spec(name: string, over: { secure?: boolean; maxQueue?: number; slots?:
     ticket: { ...DEFAULTS.ticket, cookieSecure: over.secure ?? false, idleTimeoutMs: 60_000, maxLifetimeMs: 3_600_000 },
     queue: { ...DEFAULTS.queue, maxLength: over.maxQueue ?? 2, retryAfterMs: 4_000, reservationMs: 30_000 },
     maxPods: 2,
+    gateway: over.gateway ?? DEFAULTS.gateway,
   };
 }
 
-function check(client: grpc.Client, http: Record<string, unknown> | undefined): Promise<WireResponse> {
+/** Calls Check as a gateway does: the request, and the call metadata its ext_authz filter adds (none by default). */
+function check(client: grpc.Client, http: Record<string, unknown> | undefined, metadata = new grpc.Metadata()): Promise<WireResponse> {
   const request = http === undefined ? { attributes: { request: {} } } : { attributes: { request: { http: { id: "req", method: "GET", host: "example.org", ...http } } } };
   return new Promise((resolve, reject) => {
-    (client as unknown as { Check: (r: unknown, cb: (e: Error | null, v: WireResponse) => void) => void }).Check(request, (err, value) =>
+    (client as unknown as { Check: (r: unknown, m: grpc.Metadata, cb: (e: Error | null, v: WireResponse) => void) => void }).Check(request, metadata, (err, value) =>
       err === null ? resolve(value) : reject(err),
     );
   });
@@ -81,7 +83,7 @@ describe("authz Check over the wire", () => {
   let client: grpc.Client;
 
   before(async () => {
-    core.setApps([spec("shiny", { slots: 8 }), spec("legacy"), spec("other", { secure: true, slots: 10 }), spec("solo", { maxQueue: 2 })]);
+    core.setApps([spec("shiny", { slots: 8 }), spec("legacy"), spec("other", { secure: true, slots: 10 }), spec("solo", { maxQueue: 2 }), spec("teal", { gateway: "blue" })]);
     for (const app of ["ns/shiny", "ns/legacy"]) {
       core.setPods(app, [
         { name: "pod-a", host: "10.0.0.1", port: 3838, ready: true },
@@ -90,6 +92,7 @@ describe("authz Check over the wire", () => {
     }
     core.setPods("ns/other", [{ name: "o-1", host: "10.0.1.1", port: 80, ready: true }]);
     core.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
+    core.setPods("ns/teal", [{ name: "t-1", host: "10.0.3.1", port: 80, ready: true }]);
     server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" } });
     await server.start();
     client = authorizationClient(server.addresses.authz);
@@ -223,6 +226,20 @@ describe("authz Check over the wire", () => {
     const res = await check(client, get("/nowhere/"));
     assert.equal(res.denied_response?.status?.code, "NotFound");
     assert.match(res.denied_response?.body ?? "", /no app/);
+  });
+
+  it("matches only the apps of the gateway group named in the x-ticketplane-gateway metadata (none: default)", async () => {
+    const group = (name: string): grpc.Metadata => {
+      const m = new grpc.Metadata();
+      m.set("x-ticketplane-gateway", name);
+      return m;
+    };
+    assert.equal((await check(client, get("/teal/"))).denied_response?.status?.code, "NotFound");
+    assert.equal((await check(client, get("/teal/"), group("default"))).denied_response?.status?.code, "NotFound");
+    assert.equal(okHeaders(await check(client, get("/teal/"), group("blue"))).get("x-ticketplane-app")?.header?.value, "ns/teal");
+    assert.equal((await check(client, get("/other/"), group("blue"))).denied_response?.status?.code, "NotFound");
+    assert.equal((await check(client, get("/other/"), group("green"))).denied_response?.status?.code, "NotFound");
+    assert.equal(okHeaders(await check(client, get("/other/"), group("default"))).get("x-ticketplane-app")?.header?.value, "ns/other");
   });
 
   it("denies malformed requests with 400 and a reason", async () => {

@@ -68,7 +68,11 @@ describe("built resources against Envoy's own protos", () => {
     const authz = hcm.http_filters[0]?.typed_config;
     assert.equal(authz?.clear_route_cache, true);
     assert.deepEqual(authz?.status_on_error, { code: "ServiceUnavailable" });
-    assert.deepEqual(authz?.grpc_service, { envoy_grpc: { cluster_name: "ticketplane-authz" }, timeout: { nanos: 500_000_000 } });
+    assert.deepEqual(authz?.grpc_service, {
+      envoy_grpc: { cluster_name: "ticketplane-authz" },
+      timeout: { nanos: 500_000_000 },
+      initial_metadata: [{ key: "x-ticketplane-gateway", value: "default" }],
+    });
   });
 
   it("the validator would catch a field the protos do not know in a decoded resource", () => {

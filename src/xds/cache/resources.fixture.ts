@@ -5,7 +5,7 @@ import { Listener } from "@envoyproxy/protos/envoy/config/listener/v3/listener";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { HttpConnectionManager } from "@envoyproxy/protos/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager";
 import type { BuiltResource } from "../resources/model.js";
-import { RESOURCE_NAMES } from "../resources/model.js";
+import { RESOURCE_NAMES, ROUTING_HEADERS } from "../../routing/index.js";
 import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../resources/type-urls.js";
 
 export function podCluster(pod: string): BuiltResource {
@@ -29,7 +29,7 @@ export function routes(pods: readonly string[], name: string = RESOURCE_NAMES.ro
         name: "all",
         domains: ["*"],
         routes: pods.map((pod) => ({
-          match: { prefix: "/", headers: [{ name: "x-ticketplane-pod", stringMatch: { exact: pod } }] },
+          match: { prefix: "/", headers: [{ name: ROUTING_HEADERS.pod, stringMatch: { exact: pod } }] },
           route: { cluster: pod },
         })),
       },

@@ -12,7 +12,8 @@ import { ERROR_CODES, TicketplaneError } from "../../common/errors.js";
 import { buildPodCluster, buildSharedCluster, clustersErrors } from "./cluster.js";
 import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
 import { buildListener, listenerErrors } from "./listener.js";
-import { podClusterName, RESOURCE_NAMES, type BuiltResource, type GatewayModel } from "./model.js";
+import { podClusterName, RESOURCE_NAMES } from "../../routing/index.js";
+import type { BuiltResource, GatewayModel } from "./model.js";
 import { buildRouteConfiguration, routeConfigurationErrors, routedPods } from "./route-configuration.js";
 import { PUSH_ORDER, TYPE_URLS } from "./type-urls.js";
 

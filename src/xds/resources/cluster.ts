@@ -6,9 +6,9 @@ import { isIP } from "node:net";
 import { Cluster, Cluster_DiscoveryType } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
 import { HttpProtocolOptions } from "@envoyproxy/protos/envoy/extensions/upstreams/http/v3/http_protocol_options";
 import { ApiVersion } from "@envoyproxy/protos/envoy/config/core/v3/config_source";
+import type { HostPort } from "../../config/address.js";
 import { buildClusterLoadAssignment, clusterLoadAssignmentErrors, IP_ONLY } from "./cluster-load-assignment.js";
 import { adsConfigSource, checkUniqueNames, duration, durationMs, packAny } from "./envoy-values.js";
-import type { HostPort } from "./model.js";
 import { EXTENSION_NAMES, EXTENSION_TYPE_URLS, TYPE_URLS } from "./type-urls.js";
 
 export const CLUSTER_TYPE_URL = TYPE_URLS.cluster;

@@ -1,5 +1,4 @@
-export type { AppModel, BuiltResource, GatewayModel, HostPort, PodModel } from "./model.js";
-export { podClusterName, RESOURCE_NAMES } from "./model.js";
+export type { AppModel, BuiltResource, GatewayModel, PodModel } from "./model.js";
 export type { TypeUrl } from "./type-urls.js";
 export { EXTENSION_NAMES, EXTENSION_TYPE_URLS, isTypeUrl, PUSH_ORDER, REMOVE_ORDER, TYPE_URLS, WILDCARD_TYPES } from "./type-urls.js";
 export type { Validation } from "./envoy-values.js";
@@ -8,7 +7,7 @@ export type { SharedClusterOptions } from "./cluster.js";
 export { buildPodCluster, buildSharedCluster, CLUSTER_TYPE_URL, clusterErrors, clustersErrors, CONNECT_TIMEOUT_MS } from "./cluster.js";
 export type { EndpointSpec } from "./cluster-load-assignment.js";
 export { buildClusterLoadAssignment, buildPodLoadAssignment, CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
-export { ACCESS_LOG_NAME, buildHttpConnectionManager, buildListener, listenerErrors, LISTENER_TYPE_URL, LOGGED_REQUEST_HEADERS } from "./listener.js";
-export { buildRouteConfiguration, fallbackRouteName, NO_TICKET_BODY, POD_HEADER, ROUTE_CONFIGURATION_TYPE_URL, routeConfigurationErrors, routedPods } from "./route-configuration.js";
+export { ACCESS_LOG_NAME, buildHttpConnectionManager, buildListener, listenerErrors, LISTENER_TYPE_URL } from "./listener.js";
+export { buildRouteConfiguration, NO_TICKET_BODY, ROUTE_CONFIGURATION_TYPE_URL, routeConfigurationErrors, routedPods } from "./route-configuration.js";
 export type { BuildResult, GatewayResources } from "./build.js";
 export { buildGatewayMessages, buildGatewayResources, gatewayResourcesErrors, tryBuildGatewayResources } from "./build.js";

@@ -14,6 +14,27 @@ describe("listener", () => {
     assert.equal(l.address?.socketAddress?.portValue, 8080);
   });
 
+  it("sends the gateway group to Check as gRPC initial metadata", () => {
+    const hcm = buildHttpConnectionManager(sampleModel({ group: "edge" }));
+    const authz = ExtAuthz.decode(hcm.httpFilters[0]?.typedConfig?.value ?? new Uint8Array());
+    assert.deepEqual(authz.grpcService?.initialMetadata.map((h) => [h.key, h.value]), [["x-ticketplane-gateway", "edge"]]);
+  });
+
+  it("validator reports an ext_authz that does not send the gateway group", () => {
+    const listener = buildListener(sampleModel());
+    const filter = listener.filterChains[0]?.filters[0];
+    assert.ok(filter?.typedConfig);
+    const hcm = HttpConnectionManager.decode(filter.typedConfig.value);
+    const authzFilter = hcm.httpFilters[0];
+    assert.ok(authzFilter?.typedConfig);
+    const authz = ExtAuthz.decode(authzFilter.typedConfig.value);
+    authzFilter.typedConfig = packAny(EXTENSION_TYPE_URLS.extAuthz, ExtAuthz.encode({ ...authz, grpcService: { ...authz.grpcService, initialMetadata: [] } }).finish());
+    filter.typedConfig = packAny(EXTENSION_TYPE_URLS.httpConnectionManager, HttpConnectionManager.encode(hcm).finish());
+    assert.deepEqual(listenerErrors(listener), [
+      "listener.filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.grpc_service.initial_metadata: must send x-ticketplane-gateway (Check matches only that gateway group's apps)",
+    ]);
+  });
+
   it("validator decodes the HCM and reports a fail-open ext_authz, no route-cache clearing, and the router not last, with paths", () => {
     const hcm = buildHttpConnectionManager(sampleModel());
     const authz = ExtAuthz.decode(hcm.httpFilters[0]?.typedConfig?.value ?? new Uint8Array());

@@ -12,16 +12,14 @@ import { ExtAuthz } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_a
 import { Router } from "@envoyproxy/protos/envoy/extensions/filters/http/router/v3/router";
 import { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
 import { adsConfigSource, checkSocketAddress, duration, packAny, socketAddress } from "./envoy-values.js";
-import { RESOURCE_NAMES, type GatewayModel } from "./model.js";
+import { GATEWAY_GROUP_HEADER, LOGGED_REQUEST_HEADERS, RESOURCE_NAMES } from "../../routing/index.js";
+import type { GatewayModel } from "./model.js";
 import { EXTENSION_NAMES, EXTENSION_TYPE_URLS, TYPE_URLS } from "./type-urls.js";
 
 export const LISTENER_TYPE_URL = TYPE_URLS.listener;
 
 /** The access log's `log_name`, as our AccessLogService sees it in each stream's identifier. */
 export const ACCESS_LOG_NAME = "ticketplane";
-
-/** Request headers every access-log entry carries (what the ALS reads activity from). */
-export const LOGGED_REQUEST_HEADERS: readonly string[] = ["x-ticketplane-ticket", "x-ticketplane-app", "x-request-id", "upgrade"];
 
 function accessLog(): HttpConnectionManager["accessLog"][number] {
   const config = HttpGrpcAccessLogConfig.fromPartial({
@@ -38,11 +36,16 @@ function accessLog(): HttpConnectionManager["accessLog"][number] {
   };
 }
 
-function extAuthzFilter(timeoutMs: number): HttpConnectionManager["httpFilters"][number] {
+function extAuthzFilter(group: string, timeoutMs: number): HttpConnectionManager["httpFilters"][number] {
   // Fail closed with a 503 (waiting-room friendly) and re-pick the route
-  // after Check has set the pod header (clear_route_cache).
+  // after Check has set the pod header (clear_route_cache). The group goes
+  // with every Check, so Check matches only the apps this gateway routes.
   const config = ExtAuthz.fromPartial({
-    grpcService: { envoyGrpc: { clusterName: RESOURCE_NAMES.authzCluster }, timeout: duration(timeoutMs) },
+    grpcService: {
+      envoyGrpc: { clusterName: RESOURCE_NAMES.authzCluster },
+      timeout: duration(timeoutMs),
+      initialMetadata: [{ key: GATEWAY_GROUP_HEADER, value: group }],
+    },
     transportApiVersion: ApiVersion.V3,
     clearRouteCache: true,
     failureModeAllow: false,
@@ -57,7 +60,7 @@ function routerFilter(): HttpConnectionManager["httpFilters"][number] {
 
 /** The HTTP connection manager of `ticketplane-http`. */
 export function buildHttpConnectionManager(model: GatewayModel): HttpConnectionManager {
-  const httpFilters = [...(model.extAuthz === undefined ? [] : [extAuthzFilter(model.extAuthz.timeoutMs)]), routerFilter()];
+  const httpFilters = [...(model.extAuthz === undefined ? [] : [extAuthzFilter(model.group, model.extAuthz.timeoutMs)]), routerFilter()];
   return HttpConnectionManager.fromPartial({
     codecType: HttpConnectionManager_CodecType.AUTO,
     statPrefix: "ticketplane_http",
@@ -95,6 +98,8 @@ function extAuthzErrors(encoded: Uint8Array | undefined, path: string): string[]
   if (!config.clearRouteCache) errors.push(`${path}.clear_route_cache: must be true (the route depends on the pod header Check sets)`);
   if (config.failureModeAllow) errors.push(`${path}.failure_mode_allow: must be false (fail closed)`);
   if (!config.grpcService?.envoyGrpc?.clusterName) errors.push(`${path}.grpc_service.envoy_grpc.cluster_name: required`);
+  const group = config.grpcService?.initialMetadata.find((h) => h.key === GATEWAY_GROUP_HEADER)?.value;
+  if (group === undefined || group === "") errors.push(`${path}.grpc_service.initial_metadata: must send ${GATEWAY_GROUP_HEADER} (Check matches only that gateway group's apps)`);
   return errors;
 }
 

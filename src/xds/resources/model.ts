@@ -4,12 +4,8 @@
  * builders here turn a GatewayModel into BuiltResources; the cache versions
  * and serves them. Nothing here does I/O.
  */
+import type { HostPort } from "../../config/address.js";
 import type { TypeUrl } from "./type-urls.js";
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** One backend pod that has (or is getting) a route. */
 export interface PodModel {
@@ -48,20 +44,6 @@ export interface GatewayModel {
   readonly resolver?: HostPort;
   readonly apps: readonly AppModel[];
 }
-
-/** `<namespace>/<app>/<pod>`: the pod's cluster and endpoints name, and its key everywhere in xDS. */
-export function podClusterName(namespace: string, app: string, pod: string): string {
-  return `${namespace}/${app}/${pod}`;
-}
-
-/** Fixed names of the shared resources. */
-export const RESOURCE_NAMES = {
-  listener: "ticketplane-http",
-  routes: "ticketplane-routes",
-  authzCluster: "ticketplane-authz",
-  accessLogCluster: "ticketplane-als",
-  resolverCluster: "ticketplane-resolver",
-} as const;
 
 /** A resource ready for the cache: its type, name and deterministic protobuf encoding (the bare message, not an Any). */
 export interface BuiltResource {

@@ -2,17 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import type { Route } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { selectRoute } from "../../../test/support/envoy-route-match.js";
+import { appKey } from "../../config/app-spec.js";
+import { RouteTable } from "../../routing/route-table.js";
 import { app, pod, sampleModel } from "./model.fixture.js";
 import { buildRouteConfiguration, NO_TICKET_BODY, routeConfigurationErrors } from "./route-configuration.js";
 
-/** Envoy's choice for the parts we use: exact domain before "*", then the first route whose prefix and headers match. */
+/** Envoy's choice (test/support's emulator): the route a request with these headers takes. */
 function match(rc: RouteConfiguration, host: string, path: string, headers: Record<string, string> = {}): Route | undefined {
-  const vh = rc.virtualHosts.find((v) => v.domains.includes(host)) ?? rc.virtualHosts.find((v) => v.domains.includes("*"));
-  return vh?.routes.find(
-    (r) =>
-      path.startsWith(r.match?.prefix ?? "\u0000") &&
-      (r.match?.headers ?? []).every((h) => headers[h.name] !== undefined && headers[h.name] === h.stringMatch?.exact),
-  );
+  return selectRoute(rc, { authority: host, path, headers });
 }
 
 const target = (r: Route | undefined): string | undefined => r?.route?.cluster ?? (r?.directResponse ? `direct:${r.directResponse.status}` : undefined);
@@ -26,6 +24,17 @@ describe("route configuration", () => {
       [["*"], ["lab.example.com"]],
     );
     assert.equal(rc.name, "ticketplane-routes");
+  });
+
+  it("takes its virtual hosts and app order from the group's RouteTable (hosts lower-cased into one virtual host)", () => {
+    const model = sampleModel({ apps: [...sampleModel().apps, app({ name: "lab2", host: "LAB.example.com", pathPrefix: "/two/" })] });
+    const table = new RouteTable(model.apps.map((a) => ({ key: appKey(a.namespace, a.name), host: a.host, pathPrefix: a.pathPrefix })));
+    const fallbacks = (routes: readonly Route[]): string[] => routes.filter((r) => r.name.endsWith(":fallback")).map((r) => r.name.replace(/:fallback$/, ""));
+    assert.deepEqual(
+      buildRouteConfiguration(model).virtualHosts.map((v) => [v.domains, fallbacks(v.routes)]),
+      table.virtualHosts.map((v) => [[v.domain], v.routes.map((r) => r.key)]),
+    );
+    assert.deepEqual(table.virtualHosts.map((v) => v.domain), ["*", "lab.example.com"]);
   });
 
   it("sends a pod header to that pod's cluster, rewriting the prefix, with no timeout and websockets", () => {

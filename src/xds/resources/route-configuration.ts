@@ -1,38 +1,22 @@
 /**
  * RouteConfiguration (RDS) `ticketplane-routes`: per app, one route per pod
  * that matches the app's prefix and `x-ticketplane-pod: <pod>`, then one
- * fallback for requests without a valid pod header.
+ * fallback for requests without a valid pod header. Virtual hosts and the
+ * order of apps come from the group's RouteTable (src/routing), the same
+ * table Check matches with, so the two cannot disagree about a request's app.
  */
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { appKey } from "../../config/app-spec.js";
+import { ANY_HOST, type AppRoute, fallbackRouteName, podClusterName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
 import { checkUniqueNames, duration } from "./envoy-values.js";
-import { podClusterName, RESOURCE_NAMES, type AppModel, type GatewayModel, type PodModel } from "./model.js";
+import type { AppModel, GatewayModel, PodModel } from "./model.js";
 import { TYPE_URLS } from "./type-urls.js";
 
 export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
 
-/** The request header Check sets to the pod a ticket holds. */
-export const POD_HEADER = "x-ticketplane-pod";
-
 /** Body of the 503 a request without a valid pod header gets when no resolver can take it. */
 export const NO_TICKET_BODY = "ticketplane: no valid ticket for this app\n";
-
-/** Name of an app's fallback route (":" never occurs in a pod name, so it cannot clash with a pod key). */
-export function fallbackRouteName(app: AppModel): string {
-  return `${app.namespace}/${app.name}:fallback`;
-}
-
-const ANY_HOST = "*";
-
-/** Apps in route order: longer prefixes first, so "/a/b/" wins over "/a/"; ties broken by prefix then key. */
-function byRouteOrder(a: AppModel, b: AppModel): number {
-  return (
-    b.pathPrefix.length - a.pathPrefix.length ||
-    compare(a.pathPrefix, b.pathPrefix) ||
-    compare(a.namespace, b.namespace) ||
-    compare(a.name, b.name)
-  );
-}
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -47,13 +31,13 @@ function podRoute(app: AppModel, pod: PodModel): Route {
   const cluster = podClusterName(app.namespace, app.name, pod.name);
   return Route.fromPartial({
     name: cluster,
-    match: { prefix: app.pathPrefix, headers: [{ name: POD_HEADER, stringMatch: { exact: pod.name } }] },
+    match: { prefix: app.pathPrefix, headers: [{ name: ROUTING_HEADERS.pod, stringMatch: { exact: pod.name } }] },
     route: { ...longLived(), cluster, prefixRewrite: app.podPath },
   });
 }
 
 function fallbackRoute(app: AppModel, model: GatewayModel): Route {
-  const name = fallbackRouteName(app);
+  const name = fallbackRouteName(app.namespace, app.name);
   const match = { prefix: app.pathPrefix };
   if (app.mode === "proxy" && model.resolver !== undefined) {
     return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster } });
@@ -68,21 +52,26 @@ function appRoutes(app: AppModel, model: GatewayModel): Route[] {
   return [...pods.map((p) => podRoute(app, p)), fallbackRoute(app, model)];
 }
 
-/** Virtual hosts grouped by app host ("*" when none), sorted by name; routes in match order. */
+/** The group's apps as the RouteTable sees them, each carrying its model. */
+interface ModelRoute extends AppRoute {
+  readonly app: AppModel;
+}
+
+/** The route table of a model's apps: the one Check builds from the same apps. */
+function routeTableOf(model: GatewayModel): RouteTable<ModelRoute> {
+  return new RouteTable(model.apps.map((app) => ({ key: appKey(app.namespace, app.name), host: app.host, pathPrefix: app.pathPrefix, app })));
+}
+
+/** One virtual host per RouteTable domain ("*" for apps without a host), in its order; each app's routes in the table's app order. */
 export function buildRouteConfiguration(model: GatewayModel): RouteConfiguration {
-  const byHost = new Map<string, AppModel[]>();
-  for (const app of model.apps) {
-    const host = app.host ?? ANY_HOST;
-    byHost.set(host, [...(byHost.get(host) ?? []), app]);
-  }
-  const virtualHosts = [...byHost.keys()].sort(compare).map((host) =>
+  const virtualHosts = routeTableOf(model).virtualHosts.map((vh) =>
     VirtualHost.fromPartial({
-      name: host === ANY_HOST ? "any-host" : host,
-      domains: [host],
-      routes: (byHost.get(host) ?? []).sort(byRouteOrder).flatMap((app) => appRoutes(app, model)),
+      name: vh.domain === ANY_HOST ? "any-host" : vh.domain,
+      domains: [vh.domain],
+      routes: vh.routes.flatMap((r) => appRoutes(r.app, model)),
     }),
   );
-  // Hosts arrive as "name:port" too; match them on the name alone.
+  // Hosts arrive as "name:port" too; match them on the name alone (RouteTable strips the port the same way).
   return RouteConfiguration.fromPartial({ name: RESOURCE_NAMES.routes, virtualHosts, ignorePortInHostMatching: true });
 }
 

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
+import { VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { selectRoute, selectVirtualHost } from "./envoy-route-match.js";
+
+const vh = (name: string, domains: string[], prefixes: string[] = ["/"]): VirtualHost =>
+  VirtualHost.fromPartial({ name, domains, routes: prefixes.map((prefix) => ({ name: `${name}${prefix}`, match: { prefix }, directResponse: { status: 200 } })) });
+
+function config(virtualHosts: VirtualHost[], ignorePortInHostMatching = true): RouteConfiguration {
+  return RouteConfiguration.fromPartial({ name: "rc", virtualHosts, ignorePortInHostMatching });
+}
+
+describe("envoy-route-match (the emulator itself)", () => {
+  const rc = config([vh("any", ["*"]), vh("exact", ["a.x.com"]), vh("suffix", ["*.x.com"]), vh("longer", ["*.a.x.com"]), vh("prefix", ["foo.*"])]);
+  const host = (authority: string): string | undefined => selectVirtualHost(rc, authority)?.name;
+
+  it("searches domains as documented: exact, longest suffix wildcard, prefix wildcard, then '*'", () => {
+    assert.equal(host("a.x.com"), "exact");
+    assert.equal(host("b.a.x.com"), "longer");
+    assert.equal(host("b.x.com"), "suffix");
+    assert.equal(host("foo.x.com"), "suffix");
+    assert.equal(host("foo.bar"), "prefix");
+    assert.equal(host(".x.com"), "any");
+    assert.equal(host("A.X.COM"), "exact");
+  });
+
+  it("ignores the port only when told to, cutting at the last ':' outside brackets", () => {
+    assert.equal(host("a.x.com:8080"), "exact");
+    assert.equal(host("a.x.com:abc"), "exact");
+    const strict = config([vh("exact", ["a.x.com"]), vh("v6", ["[::1]"])], false);
+    assert.equal(selectVirtualHost(strict, "a.x.com:8080"), undefined);
+    assert.equal(selectVirtualHost(config([vh("v6", ["[::1]"])]), "[::1]:80")?.name, "v6");
+  });
+
+  it("tries only the chosen virtual host's routes, in order, with case-sensitive prefixes and exact headers", () => {
+    const foo = VirtualHost.fromPartial({
+      name: "foo",
+      domains: ["foo.com"],
+      routes: [
+        { name: "pod", match: { prefix: "/a/", headers: [{ name: "x-pod", stringMatch: { exact: "p" } }] }, directResponse: { status: 200 } },
+        { name: "fallback", match: { prefix: "/a/" }, directResponse: { status: 503 } },
+      ],
+    });
+    const routes = config([vh("any", ["*"], ["/b/"]), foo]);
+    const route = (authority: string, path: string, headers: Record<string, string> = {}): string | undefined => selectRoute(routes, { authority, path, headers })?.name;
+    assert.equal(route("foo.com", "/b/x"), undefined);
+    assert.equal(route("bar.com", "/b/x"), "any/b/");
+    assert.equal(route("foo.com", "/a/x", { "x-pod": "p" }), "pod");
+    assert.equal(route("foo.com", "/a/x", { "x-pod": "q" }), "fallback");
+    assert.equal(route("foo.com", "/a/x"), "fallback");
+    assert.equal(route("foo.com", "/A/x"), undefined);
+    assert.equal(route("foo.com", "/a"), undefined);
+  });
+
+  it("rejects what Envoy rejects and refuses what it does not emulate", () => {
+    assert.throws(() => selectVirtualHost(config([vh("a", ["a.com"]), vh("b", ["A.com"])]), "a.com"), /Duplicate entry of domain a\.com/);
+    assert.throws(() => selectVirtualHost(config([vh("a", ["*"]), vh("b", ["*"])]), "a.com"), /single wildcard/);
+    const regex = config([VirtualHost.fromPartial({ name: "r", domains: ["*"], routes: [{ name: "re", match: { safeRegex: { regex: ".*" } }, directResponse: { status: 200 } }] })]);
+    assert.throws(() => selectRoute(regex, { authority: "a", path: "/" }), /does not emulate/);
+  });
+});
