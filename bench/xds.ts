@@ -52,8 +52,8 @@ function gatewayModel(extraPods: number): GatewayModel {
   let n = 0;
   for (let a = 0; a < APPS; a++) {
     const pods = [];
-    for (let p = 0; p < perApp && n < PODS; p++, n++) pods.push({ name: `app${a}-pod${p}`, host: `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 3838, healthy: true });
-    if (a === 0) for (let e = 0; e < extraPods; e++) pods.push({ name: `app0-new${e}`, host: `10.200.0.${e + 1}`, port: 3838, healthy: true });
+    for (let p = 0; p < perApp && n < PODS; p++, n++) pods.push({ name: `app${a}-pod${p}`, host: `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 3838 });
+    if (a === 0) for (let e = 0; e < extraPods; e++) pods.push({ name: `app0-new${e}`, host: `10.200.0.${e + 1}`, port: 3838 });
     apps.push({ namespace: "bench", name: `app${a}`, pathPrefix: `/app${a}/`, podPath: "/", mode: "serve", pods });
   }
   return {

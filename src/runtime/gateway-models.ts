@@ -42,7 +42,7 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
       ...(spec.host !== undefined ? { host: spec.host } : {}),
       podPath: spec.podPath,
       mode: "serve",
-      pods: views.pods(appKey(spec.namespace, spec.name)).map((p) => ({ name: p.name, host: p.host, port: p.port, healthy: p.ready && !p.draining })),
+      pods: views.pods(appKey(spec.namespace, spec.name)).map((p) => ({ name: p.name, host: p.host, port: p.port })),
     };
     const list = groups.get(spec.gateway) ?? [];
     list.push(app);

@@ -13,7 +13,7 @@ function model(group: string, pods: string[]): GatewayModel {
     group,
     listener: { address: "0.0.0.0", port: 8080 },
     accessLog: { cluster: { host: "127.0.0.1", port: 9002 }, flushIntervalMs: 1000 },
-    apps: [{ namespace: "ns", name: "a", pathPrefix: "/a/", podPath: "/", mode: "serve", pods: pods.map((name) => ({ name, host: "10.0.0.1", port: 80, healthy: true })) }],
+    apps: [{ namespace: "ns", name: "a", pathPrefix: "/a/", podPath: "/", mode: "serve", pods: pods.map((name) => ({ name, host: "10.0.0.1", port: 80, })) }],
   };
 }
 const build = (m: GatewayModel): BuiltResource[] => gatewayResources(m.apps.flatMap((a) => a.pods.map((p) => `${a.namespace}/${a.name}/${p.name}`)));

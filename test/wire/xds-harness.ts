@@ -50,8 +50,8 @@ export async function startXdsStack(initial: GatewayModel, options: { ackTimeout
   };
 }
 
-export function pod(name: string, host: string, healthy = true): PodModel {
-  return { name, host, port: 8080, healthy };
+export function pod(name: string, host: string): PodModel {
+  return { name, host, port: 8080 };
 }
 
 /**

@@ -90,7 +90,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       await peer.untilValue("cluster", key("shiny", "p3"), (c) => c.name === key("shiny", "p3"));
       await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p3")));
 
-      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1", false), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
       // Draining changes only the endpoints' health: the route and cluster stay for existing tickets.
       const afterDrain = peer.current("routes", ROUTES);
       assert.ok(afterDrain && hasRoute(key("shiny", "p1"))(afterDrain));
@@ -113,7 +113,7 @@ describe("xDS SotW with grpc-js-xds", () => {
       peer.watch("routes", ROUTES);
       await peer.untilValue("endpoints", key("shiny", "p1"), () => true, 3_000);
       // p1 turns unhealthy; p3 is added in the same edit so we can see the edit has been pushed.
-      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1", false), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
       const routes = await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p3")), 3_000);
       assert.ok(hasRoute(key("shiny", "p1"))(routes), "p1 keeps its route");
       // Envoy excludes EDS-DRAINING hosts from load balancing, so health stays HEALTHY.

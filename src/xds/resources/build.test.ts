@@ -78,7 +78,7 @@ describe("buildGatewayResources", () => {
     assert.equal(c.type, Cluster_DiscoveryType.EDS);
     assert.deepEqual(c.edsClusterConfig?.edsConfig?.ads, {});
     assert.equal(firstEndpoint(built, "apps/shiny/shiny-a")?.healthStatus, HealthStatus.HEALTHY);
-    // shiny-b is not healthy in the fixture: its existing tickets must still reach it.
+    // Whether a pod takes new tickets is the ticket core's business: every endpoint goes out HEALTHY, so existing tickets always reach their pod.
     const draining = firstEndpoint(built, "apps/shiny/shiny-b");
     assert.equal(draining?.healthStatus, HealthStatus.HEALTHY);
     assert.equal(draining?.endpoint?.address?.socketAddress?.address, "10.0.0.2");

@@ -1,8 +1,8 @@
 /** Test fixtures: GatewayModels for the builder tests (not used by src). */
 import type { AppModel, GatewayModel, PodModel } from "./model.js";
 
-export function pod(name: string, host: string, port = 8080, healthy = true): PodModel {
-  return { name, host, port, healthy };
+export function pod(name: string, host: string, port = 8080): PodModel {
+  return { name, host, port };
 }
 
 export function app(overrides: Partial<AppModel> & Pick<AppModel, "name">): AppModel {
@@ -18,7 +18,7 @@ export function sampleModel(overrides: Partial<GatewayModel> = {}): GatewayModel
     accessLog: { cluster: { host: "ticketplane.ticketplane-system.svc.cluster.local", port: 9002 }, flushIntervalMs: 10_000 },
     resolver: { host: "127.0.0.1", port: 9003 },
     apps: [
-      app({ name: "shiny", pods: [pod("shiny-b", "10.0.0.2", 3838, false), pod("shiny-a", "10.0.0.1", 3838)] }),
+      app({ name: "shiny", pods: [pod("shiny-b", "10.0.0.2", 3838), pod("shiny-a", "10.0.0.1", 3838)] }),
       app({ name: "shiny-admin", pathPrefix: "/shiny/admin/", podPath: "/admin/", pods: [pod("adm-0", "10.0.1.1")] }),
       app({ name: "lab", host: "lab.example.com", pathPrefix: "/", mode: "proxy", pods: [] }),
     ],

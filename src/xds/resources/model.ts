@@ -12,8 +12,6 @@ export interface PodModel {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  /** False while draining or not ready: the cluster and route stay (existing tickets keep working), only new tickets avoid it. */
-  readonly healthy: boolean;
 }
 
 export interface AppModel {
