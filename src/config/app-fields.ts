@@ -93,6 +93,7 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
     ...optional("canary", readCanary(fields.canary, r, id.deployment)),
     resolverHoldTimeoutMs: readResolver(fields.resolver, r),
+    limits: DEFAULTS.limits,
   };
   return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
 }
@@ -151,7 +152,8 @@ function readTicket(value: unknown, r: FieldReader, cookieSecureDefault: boolean
   const queueCookieName = r.string("ticket.queueCookieName", t.queueCookieName, checkCookieName) ?? D.queueCookieName;
   if (cookieName === queueCookieName) r.fail("ticket.queueCookieName", queueCookieName, `must differ from ticket.cookieName ("${cookieName}")`);
   const cookieSecure = r.bool("ticket.cookieSecure", t.cookieSecure) ?? cookieSecureDefault ?? D.cookieSecure;
-  return { idleTimeoutMs, maxLifetimeMs, cookieName, queueCookieName, cookieSecure };
+  // Parsed from the file in the next commit; defaults until then.
+  return { probationMs: D.probationMs, idleTimeoutMs, maxLifetimeMs, cookieName, queueCookieName, cookieSecure, connectionTimeoutMs: D.connectionTimeoutMs };
 }
 
 function readQueue(value: unknown, r: FieldReader): AppSpec["queue"] {

@@ -51,6 +51,7 @@ export interface AppSpec {
   readonly podCooldownMs: number;
   readonly ticket: TicketSettings;
   readonly queue: QueueSettings;
+  readonly limits: ClientLimits;
   readonly drainTimeoutMs: number;
   readonly scaleUp: RateSettings;
   readonly scaleDown: RateSettings;
@@ -65,6 +66,14 @@ export interface AppSpec {
 }
 
 export interface TicketSettings {
+  /**
+   * A new ticket is on probation until its cookie comes back (the first
+   * request that presents it, or its WebSocket opening); a ticket still on
+   * probation this long after issue is released. Real browsers confirm within
+   * a second; a client that never returns holds a slot for seconds, not for
+   * the idle timeout.
+   */
+  readonly probationMs: number;
   /** A ticket with no activity for this long is released. */
   readonly idleTimeoutMs: number;
   /** A ticket is released this long after issue, whatever its activity. */
@@ -73,6 +82,20 @@ export interface TicketSettings {
   readonly queueCookieName: string;
   /** Set `Secure` on cookies (default true; turn off only for plain-HTTP development). */
   readonly cookieSecure: boolean;
+  /**
+   * An open WebSocket the access log has not reported for this long counts as
+   * closed (its close entry was lost). Gateways report open connections every
+   * second.
+   */
+  readonly connectionTimeoutMs: number;
+}
+
+/** Per-client bounds, a client being an address (see the config's `clientAddress`). 0 means no bound. */
+export interface ClientLimits {
+  /** Tickets one client may hold in this app at once. */
+  readonly ticketsPerClient: number;
+  /** Queue entries one client may hold in this app at once. */
+  readonly queuePerClient: number;
 }
 
 export interface QueueSettings {
@@ -80,7 +103,7 @@ export interface QueueSettings {
   readonly maxLength: number;
   /** Retry-After the waiting room sends, and its refresh interval. */
   readonly retryAfterMs: number;
-  /** A freed slot is held for the head of the queue this long before it goes to the next. */
+  /** A freed slot is held for the first waiting client that has come back this long before it goes to the next. */
   readonly reservationMs: number;
 }
 
@@ -123,13 +146,16 @@ export const DEFAULTS = {
   spareTickets: 0,
   podCooldownMs: 10_000,
   ticket: {
+    probationMs: 10_000,
     idleTimeoutMs: 60_000,
     maxLifetimeMs: 12 * 3600_000,
     cookieName: "ticketplane",
     queueCookieName: "ticketplane-queue",
     cookieSecure: true,
+    connectionTimeoutMs: 60_000,
   },
-  queue: { maxLength: 100, retryAfterMs: 5_000, reservationMs: 30_000 },
+  queue: { maxLength: 100, retryAfterMs: 5_000, reservationMs: 10_000 },
+  limits: { ticketsPerClient: 20, queuePerClient: 20 },
   drainTimeoutMs: 300_000,
   scaleUp: { pods: 4, periodMs: 15_000, stabilizationMs: 0 },
   scaleDown: { pods: 1, periodMs: 15_000, stabilizationMs: 30_000 },

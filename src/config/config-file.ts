@@ -40,6 +40,18 @@ export interface GatewayConfig {
   readonly authzTimeoutMs: number;
 }
 
+/** How Check tells clients apart for the per-client limits. */
+export interface ClientAddressConfig {
+  /**
+   * 0: the address Envoy saw the request come from (Check's source address).
+   * N > 0: the Nth address from the right of X-Forwarded-For, behind N
+   * trusted proxies (load balancers) that each append the address they saw.
+   */
+  readonly trustedHops: number;
+}
+
+export const CLIENT_ADDRESS_DEFAULTS: ClientAddressConfig = { trustedHops: 0 };
+
 /** A parsed config file. Paths are the file's own, joined onto the config file's directory when relative. */
 export interface LocalConfig {
   readonly filePath: string;
@@ -48,6 +60,7 @@ export interface LocalConfig {
   /** The signing key file (see parseKeyFile); absent: the runtime's documented fallback. */
   readonly keys?: { readonly file: string };
   readonly state: { readonly file: string };
+  readonly clientAddress: ClientAddressConfig;
   readonly apps: readonly AppSpec[];
   /** Each app's backends as the file lists them, by app key (apps from TicketedApp/Deployment documents list none). */
   readonly pods: Readonly<Record<AppKey, readonly PodEntry[]>>;
@@ -145,6 +158,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       gateway,
       ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
       state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
+      clientAddress: CLIENT_ADDRESS_DEFAULTS,
       apps: placed.map((p) => p.spec),
       pods,
     },
@@ -173,7 +187,7 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   for (const clash of findClashes(placed)) errors.push(clash.error);
   if (errors.length > 0) return { ok: false, errors };
   const listen: ListenConfig = { authz: defaultListen("authz"), xds: defaultListen("xds"), accessLog: defaultListen("accessLog"), admin: defaultListen("admin") };
-  return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, apps: placed.map((p) => p.spec), pods: {} } };
+  return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, clientAddress: CLIENT_ADDRESS_DEFAULTS, apps: placed.map((p) => p.spec), pods: {} } };
 }
 
 function defaultListen(key: keyof ListenConfig): HostPort {

@@ -4,9 +4,10 @@
  */
 import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
 
-export type SpecOverrides = Partial<Omit<AppSpec, "ticket" | "queue">> & {
+export type SpecOverrides = Partial<Omit<AppSpec, "ticket" | "queue" | "limits">> & {
   readonly ticket?: Partial<AppSpec["ticket"]>;
   readonly queue?: Partial<AppSpec["queue"]>;
+  readonly limits?: Partial<AppSpec["limits"]>;
 };
 
 /** `ns/app` (or the name given) at `/<name>/`, two tickets per pod, up to five pods. */
@@ -32,5 +33,6 @@ export function makeSpec(o: SpecOverrides = {}): AppSpec {
     ...o,
     ticket: { ...DEFAULTS.ticket, ...o.ticket },
     queue: { ...DEFAULTS.queue, ...o.queue },
+    limits: { ...DEFAULTS.limits, ...o.limits },
   };
 }
