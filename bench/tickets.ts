@@ -69,7 +69,7 @@ core.setApps([spec()]);
 core.setPods(APP, [{ name: "app-5f7c9d-abcde", host: "10.0.0.1", port: 8080, ready: true }]);
 const issued = admit(core, APP, {});
 if (issued.kind !== "issued") throw new Error(`bench set-up: expected a ticket, got ${issued.kind}`);
-const creds = { ticketToken: issued.token };
+const creds = { ticketTokens: [issued.token] };
 const admitNs = measure(() => {
   if (admit(core, APP, creds).kind === "valid") sink++;
 }, 100_000);

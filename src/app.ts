@@ -73,16 +73,26 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
 
   const ledger = new LedgerKeeper({ store: mode.ledgerStore, tickets, clock, logger: part("ledger"), ...(deps.ledgerDebounceMs === undefined ? {} : { debounceMs: deps.ledgerDebounceMs }) });
   const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock });
+  // Check decides only once apps and pods are in, the ledger is restored and the routes are out; before that it allocates nothing.
+  const notReady = (): string | undefined => {
+    if (mode.leadership.isLeader() && !ledger.restored()) return "the ledger is not restored yet";
+    if (!xds.published()) return "the gateway configuration is not published yet";
+    return undefined;
+  };
   const authz = new AuthzServer({
     tickets,
     logger: part("authz"),
     metrics: createAuthzMetrics(registry, tickets),
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
+    trustedHops: mode.trustedHops,
+    notReady,
   });
   const listening = new Set<string>();
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     for (const server of ["xds", "authz", "admin"]) if (!listening.has(server)) reasons.push(`${server} server is not listening`);
+    const checking = notReady();
+    if (checking !== undefined) reasons.push(`Check cannot decide yet: ${checking}`);
     reasons.push(...mode.inventory.readinessReasons());
     return { ready: reasons.length === 0, reasons };
   };

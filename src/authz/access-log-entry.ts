@@ -1,11 +1,15 @@
 /**
  * What one HTTP access-log entry means for ticket activity (pure).
  *
- * - a periodic entry (DownstreamPeriodic, or any intermediate entry) → the
- *   request or connection is still open: touch;
+ * - a request ext_authz denied (response flag UAEX) → ignored: its routing
+ *   headers are the client's own, Check never set them;
+ * - a non-final entry of an upgraded request (101: the tunnel established,
+ *   periodic, intermediate) → the WebSocket is open: open (or refresh) the
+ *   connection keyed by request id. A connection counts as open only once
+ *   the upgrade succeeded; a refused upgrade (400, 426) never opens one;
  * - the final entry of an upgraded request (101, DownstreamEnd or untyped) →
- *   the WebSocket closed: close the connection keyed by request id;
- * - any other entry → an ordinary request: touch.
+ *   the WebSocket closed: close the connection;
+ * - any other entry → an ordinary request (or a long poll still open): touch.
  * The ticket and app come from our routing headers, which the gateway's access
  * log records through `additional_request_headers_to_log`.
  */
@@ -14,24 +18,27 @@ import { ROUTING_HEADERS } from "../routing/headers.js";
 
 export type LogAction =
   | { readonly kind: "touch"; readonly app: string; readonly ticketId: string }
+  | { readonly kind: "open"; readonly connectionId: string; readonly app: string; readonly ticketId: string }
   | { readonly kind: "close"; readonly connectionId: string; readonly app?: string; readonly ticketId?: string }
-  | { readonly kind: "ignore"; readonly reason: "no_ticket" };
+  | { readonly kind: "ignore"; readonly reason: "no_ticket" | "denied" };
 
 export function classifyEntry(entry: HTTPAccessLogEntry): LogAction {
+  if (entry.commonProperties?.responseFlags?.unauthorizedDetails !== undefined) return { kind: "ignore", reason: "denied" };
   const headers = entry.request?.requestHeaders ?? {};
   const ticketId = nonEmpty(headers[ROUTING_HEADERS.ticket]);
   const app = nonEmpty(headers[ROUTING_HEADERS.app]);
   const connectionId = nonEmpty(entry.request?.requestId);
-  if (connectionId !== undefined && isUpgradeEnd(entry)) {
+  const upgraded = entry.response?.responseCode === 101;
+  if (connectionId !== undefined && upgraded && isFinal(entry)) {
     return { kind: "close", connectionId, ...(app === undefined ? {} : { app }), ...(ticketId === undefined ? {} : { ticketId }) };
   }
   if (ticketId === undefined || app === undefined) return { kind: "ignore", reason: "no_ticket" };
+  if (connectionId !== undefined && upgraded) return { kind: "open", connectionId, app, ticketId };
   return { kind: "touch", app, ticketId };
 }
 
-/** The last entry of an upgraded (101) request: not periodic or intermediate, typed DownstreamEnd or untyped (older Envoy). */
-function isUpgradeEnd(entry: HTTPAccessLogEntry): boolean {
-  if (entry.response?.responseCode !== 101) return false;
+/** The last entry of a request: not periodic or intermediate, typed DownstreamEnd or untyped (older Envoy). */
+function isFinal(entry: HTTPAccessLogEntry): boolean {
   const common = entry.commonProperties;
   if (common?.intermediateLogEntry === true) return false;
   const type = common?.accessLogType ?? AccessLogType.NotSet;

@@ -59,12 +59,15 @@ export function createAccessLogService(options: AccessLogServiceOptions): Access
       const app = action.app;
       if (app !== undefined && tickets.figures(app) === undefined) {
         metrics.accessLogIgnored("unknown_app");
-        if (action.kind === "touch") continue;
+        // A close still ends the connection record (the app may have just been removed); nothing else applies.
+        if (action.kind !== "close") continue;
       }
       if (action.kind === "close") {
         tickets.closeConnection(action.connectionId);
         // The close itself is activity: the idle timer starts now, not when the socket opened.
         if (action.app !== undefined && action.ticketId !== undefined) tickets.touch(action.app, action.ticketId);
+      } else if (action.kind === "open") {
+        tickets.openConnection(action.app, action.ticketId, action.connectionId);
       } else {
         tickets.touch(action.app, action.ticketId);
       }

@@ -20,6 +20,10 @@ export interface AuthzServerOptions {
   readonly logger: Logger;
   readonly metrics?: AuthzMetrics;
   readonly limits?: CheckLimits;
+  /** Trusted proxies in front of the gateway, for telling clients apart (default 0: the source address). */
+  readonly trustedHops?: number;
+  /** Why Check cannot decide yet, or undefined once it can. */
+  readonly notReady?: () => string | undefined;
   /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
   readonly listen: { readonly authz: string; readonly accessLog?: string };
   /** Defaults to insecure (the mesh's mTLS wraps it in Kubernetes). */
@@ -47,7 +51,12 @@ export class AuthzServer implements Runnable {
   constructor(options: AuthzServerOptions) {
     this.#options = options;
     const deps = { tickets: options.tickets, logger: options.logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) };
-    this.check = createCheckService({ ...deps, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+    this.check = createCheckService({
+      ...deps,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.trustedHops === undefined ? {} : { trustedHops: options.trustedHops }),
+      ...(options.notReady === undefined ? {} : { notReady: options.notReady }),
+    });
     this.accessLog = createAccessLogService(deps);
   }
 

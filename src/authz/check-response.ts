@@ -20,6 +20,7 @@ import { renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js"
 /** google.rpc.Code values used in CheckResponse.status. */
 const RPC_OK = 0;
 const RPC_PERMISSION_DENIED = 7;
+const RPC_RESOURCE_EXHAUSTED = 8;
 const RPC_UNAVAILABLE = 14;
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +64,14 @@ export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
       const view = { app: outcome.app.name, retryAfterSeconds };
       return waiting(outcome.json, outcome.json ? renderWaitingRoomJson(view) : renderWaitingRoomHtml(view), retryAfterSeconds, undefined, outcome.reason);
     }
+    case "limited": {
+      const retryAfterSeconds = retryAfter(outcome.retryAfterMs);
+      const message = "too many tickets or queue places from your address";
+      const body = outcome.json ? JSON.stringify({ app: outcome.app.name, error: message, retryAfterSeconds }) + "\n" : `429 ${message}; try again in ${retryAfterSeconds} s\n`;
+      return denyWith(429, RPC_RESOURCE_EXHAUSTED, "client_limit", body, outcome.json ? "application/json" : "text/plain; charset=utf-8", [header("retry-after", String(retryAfterSeconds), false)]);
+    }
+    case "starting":
+      return deny(503, RPC_UNAVAILABLE, `starting: ${outcome.reason}`, [header("retry-after", "1", false)]);
     case "not_found":
       return deny(404, RPC_PERMISSION_DENIED, outcome.reason);
     case "bad_request":
@@ -107,12 +116,16 @@ function waiting(json: boolean, body: string, retryAfterSeconds: number, queueCo
 }
 
 function deny(http: number, rpc: number, reason: string, extra: HeaderValueOption[] = []): CheckResponse {
+  return denyWith(http, rpc, reason, `${String(http)} ${reason}\n`, "text/plain; charset=utf-8", extra);
+}
+
+function denyWith(http: number, rpc: number, reason: string, body: string, contentType: string, extra: HeaderValueOption[]): CheckResponse {
   return {
     status: { code: rpc, message: reason, details: [] },
     deniedResponse: {
       status: { code: http as StatusCode },
-      headers: [header("content-type", "text/plain; charset=utf-8", false), header("cache-control", "no-store", false), ...extra],
-      body: `${String(http)} ${reason}\n`,
+      headers: [header("content-type", contentType, false), header("cache-control", "no-store", false), ...extra],
+      body,
     },
   };
 }

@@ -15,7 +15,8 @@ import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
-import { type CheckInput, type CheckLimits, type CheckOutcome, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
+import { clientAddress } from "./client-address.js";
+import { type CheckInput, type CheckLimits, type CheckOutcome, type DecideContext, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
 import { safeDecoder, UndecodableRequest } from "./undecodable.js";
 
@@ -38,6 +39,10 @@ export interface CheckServiceOptions {
   readonly logger: Logger;
   readonly metrics?: AuthzMetrics;
   readonly limits?: CheckLimits;
+  /** How clients are told apart for the per-client limits (default: the connection's source address). */
+  readonly trustedHops?: number;
+  /** Why Check cannot decide yet, or undefined once it can; until then Check answers 503 and allocates nothing. */
+  readonly notReady?: () => string | undefined;
 }
 
 export interface CheckService {
@@ -51,14 +56,15 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
   const apps = new AppIndex(tickets);
-  const ctx = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS };
+  const ctx: DecideContext = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }) };
+  const trustedHops = options.trustedHops ?? 0;
 
   const check = (call: ServerUnaryCall<IncomingCheck, CheckResponse>, callback: sendUnaryData<CheckResponse>): void => {
     const started = performance.now();
     const request = call.request;
     let response: CheckResponse;
     try {
-      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http, gatewayGroup(call.metadata));
+      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http, gatewayGroup(call.metadata), request.attributes?.source?.address?.socketAddress?.address, trustedHops);
       const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
       response = toCheckResponse(outcome);
       metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
@@ -93,6 +99,9 @@ function logOutcome(logger: Logger, outcome: Exclude<CheckOutcome, { kind: "vali
     case "full":
       logger.debug("refused: no place in the queue", { app: outcome.key, reason: outcome.reason, requestId });
       return;
+    case "limited":
+      logger.debug("refused: client limit", { app: outcome.key, requestId });
+      return;
     default:
       logger.debug(`denied: ${outcome.reason}`, { outcome: outcome.kind, requestId });
   }
@@ -108,14 +117,18 @@ export function gatewayGroup(metadata: Metadata): string {
   return typeof value === "string" && value.length > 0 ? value : DEFAULTS.gateway;
 }
 
-/** The decision's view of the HTTP attributes a gateway of group `gateway` sent, or the reason they are unusable. */
-export function toCheckInput(http: AttributeContext_HttpRequest | undefined, gateway: string): CheckInput | string {
+/**
+ * The decision's view of the HTTP attributes a gateway of group `gateway`
+ * sent (from a client at `sourceAddress`), or the reason they are unusable.
+ */
+export function toCheckInput(http: AttributeContext_HttpRequest | undefined, gateway: string, sourceAddress?: string, trustedHops = 0): CheckInput | string {
   if (http === undefined) return "missing attributes.request.http";
   const headers = http.headerMap !== undefined && http.headerMap.headers.length > 0 ? mergeHeaderMap(http.headerMap.headers) : http.headers;
   const path = http.path.length > 0 ? http.path : (headers[":path"] ?? "");
   if (path.length === 0) return "missing path";
   const host = http.host.length > 0 ? http.host : (headers[":authority"] ?? headers["host"] ?? "");
-  return { gateway, host, path, headers, requestId: http.id };
+  const client = clientAddress(sourceAddress, headers["x-forwarded-for"], trustedHops);
+  return { gateway, host, path, headers, requestId: http.id, ...(client === undefined ? {} : { client }) };
 }
 
 /** `encode_raw_headers` form: repeated keys kept apart; merge them as Envoy's map form would (cookies with "; "). */

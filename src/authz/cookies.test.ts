@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatSetCookie, readCookie } from "./cookies.js";
+import { formatSetCookie, readCookie, readCookies } from "./cookies.js";
+
+describe("readCookies", () => {
+  it("returns every valid value in header order, skipping invalid ones, at most four", () => {
+    assert.deepEqual(readCookies("tp=x; a=1; tp=good; tp=bad value; tp=third", "tp"), ["x", "good", "third"]);
+    assert.deepEqual(readCookies("tp=1; tp=2; tp=3; tp=4; tp=5", "tp"), ["1", "2", "3", "4"]);
+    assert.deepEqual(readCookies(undefined, "tp"), []);
+  });
+});
 
 describe("readCookie", () => {
   const table: readonly [string | undefined, string | undefined][] = [

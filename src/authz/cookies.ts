@@ -7,6 +7,9 @@
 /** Longest cookie value we accept (browsers cap a cookie near 4 KiB). */
 const MAX_VALUE_LENGTH = 4096;
 
+/** At most this many values of one cookie name are read: each costs a signature check. */
+export const MAX_COOKIE_VALUES = 4;
+
 /**
  * The first *valid* value of cookie `name` in a Cookie header (or several
  * headers joined by `;` or `,`). Surrounding double quotes are removed. A value
@@ -14,10 +17,20 @@ const MAX_VALUE_LENGTH = 4096;
  * cookie-octets only; invalid duplicates are skipped.
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined || header.length === 0 || name.length === 0) return undefined;
+  return readCookies(header, name, 1)[0];
+}
+
+/**
+ * Every valid value of cookie `name`, in header order, at most `max`. A
+ * browser sends several cookies of one name (a longer path, a sibling
+ * domain, a junk one set by someone else): the caller tries them in order.
+ */
+export function readCookies(header: string | undefined, name: string, max = MAX_COOKIE_VALUES): string[] {
+  const values: string[] = [];
+  if (header === undefined || header.length === 0 || name.length === 0) return values;
   const len = header.length;
   let i = 0;
-  while (i < len) {
+  while (i < len && values.length < max) {
     let end = i;
     while (end < len) {
       const c = header.charCodeAt(end);
@@ -25,10 +38,10 @@ export function readCookie(header: string | undefined, name: string): string | u
       end++;
     }
     const value = pairValue(header, i, end, name);
-    if (value !== undefined) return value;
+    if (value !== undefined) values.push(value);
     i = end + 1;
   }
-  return undefined;
+  return values;
 }
 
 /** The value of `name=value` in header[start, end), if the pair names `name` and the value is valid. */

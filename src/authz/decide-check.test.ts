@@ -83,14 +83,34 @@ describe("decideCheck", () => {
     );
     const out = decideCheck(input("/shiny/", { cookie: "tp=bad; tpq=q1" }), context(tickets));
     assert.equal(out.kind, "issued");
-    assert.deepEqual(tickets.allocated, [{ queueToken: "q1", rejected: { ok: false, reason: "forged" } }]);
+    assert.deepEqual(tickets.allocated, [{ queueTokens: ["q1"], rejected: { ok: false, reason: "forged" } }]);
   });
 
-  it("opens a connection for a WebSocket upgrade, keyed by x-request-id", () => {
+  it("opens no connection for a WebSocket upgrade: only the access log's report of the 101 does", () => {
     const tickets = new ScriptedTickets(absent, () => ({ kind: "issued", ticket, pod, token: "new" }));
     const out = decideCheck(input("/shiny/ws", { upgrade: "WebSocket", "x-request-id": "rid-9" }), context(tickets));
     assert.equal(out.kind, "issued");
-    assert.deepEqual(tickets.opened, [["ns/shiny", "t1", "rid-9"]]);
+    assert.deepEqual(tickets.opened, []);
+  });
+
+  it("tries every ticket cookie of the app's name, and passes the client on to the allocator", () => {
+    const tickets = new ScriptedTickets(
+      (token) => (token === "real" ? VALID : { ok: false, reason: "malformed" }),
+      () => assert.fail("a junk cookie first must not cost the real ticket"),
+    );
+    assert.equal(decideCheck(input("/shiny/", { cookie: "tp=junk; tp=real" }), context(tickets)).kind, "valid");
+    assert.deepEqual(tickets.verified, ["junk", "real"]);
+    const fresh = new ScriptedTickets(absent, () => ({ kind: "refused", reason: "client_limit", retryAfterMs: 5000 }));
+    const limited = decideCheck({ ...input("/shiny/"), client: "203.0.113.9" }, context(fresh));
+    assert.equal(limited.kind, "limited");
+    assert.equal(fresh.allocated[0]?.client, "203.0.113.9");
+  });
+
+  it("allocates nothing while Check cannot decide yet", () => {
+    const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+    const out = decideCheck(input("/shiny/"), { ...context(tickets), notReady: () => "the ledger is not restored yet" });
+    assert.deepEqual(out, { kind: "starting", reason: "the ledger is not restored yet" });
+    assert.deepEqual(tickets.allocated, []);
   });
 
   it("asks to clear a queue cookie once a ticket is issued", () => {

@@ -8,10 +8,10 @@
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { admit } from "../tickets/admit.js";
-import type { ActivityRecorder, CheckPorts } from "../tickets/ports.js";
+import type { CheckPorts } from "../tickets/ports.js";
 import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
-import { readCookie } from "./cookies.js";
+import { readCookies } from "./cookies.js";
 import { prefersJson } from "./waiting-room.js";
 
 /** What the decision reads of a Check request. Header names are lower-case (Envoy guarantees it). */
@@ -21,8 +21,10 @@ export interface CheckInput {
   readonly host: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** Envoy's request id (`x-request-id`), used to key WebSocket connections. */
+  /** Envoy's request id (`x-request-id`), for log lines. */
   readonly requestId: string;
+  /** The client's address (clientAddress.trustedHops decides which), for the per-client limits; undefined when unknown. */
+  readonly client?: string;
 }
 
 export interface CheckLimits {
@@ -65,6 +67,10 @@ export type CheckOutcome =
       readonly retryAfterMs: number;
       readonly json: boolean;
     }
+  /** This client holds as many tickets or queue places as `limits` allows: 429. */
+  | { readonly kind: "limited"; readonly app: AppSpec; readonly key: AppKey; readonly retryAfterMs: number; readonly json: boolean }
+  /** Check cannot decide yet (starting: apps, ledger or routes not in place): 503, and nothing is allocated. */
+  | { readonly kind: "starting"; readonly reason: string }
   | { readonly kind: "not_found"; readonly reason: string }
   | { readonly kind: "bad_request"; readonly reason: string };
 
@@ -75,13 +81,16 @@ export interface DecideContext {
   readonly tickets: CheckPorts;
   readonly apps: AppIndex;
   readonly limits: CheckLimits;
+  /** Why Check cannot decide yet, or undefined once it can (apps, ledger and routes in place). */
+  readonly notReady?: () => string | undefined;
 }
 
 /**
  * Decides one Check: verifies the ticket (a valid one counts as activity),
- * or asks the allocator to issue or queue; for a WebSocket upgrade on an
- * admitted ticket, records the open connection. Bad input is an outcome, never an exception; a throw
- * from here is a bug and the edge answers it with a safe denial.
+ * or asks the allocator to issue or queue. WebSockets are not opened here:
+ * a connection counts as open once the access log reports its upgrade
+ * succeeded. Bad input is an outcome, never an exception; a throw from here
+ * is a bug and the edge answers it with a safe denial.
  */
 export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
   const { limits } = ctx;
@@ -91,20 +100,20 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const cookie = input.headers["cookie"];
   if (cookie !== undefined && cookie.length > limits.maxCookieLength) return { kind: "bad_request", reason: "cookie header too long" };
 
+  const notReady = ctx.notReady?.();
+  if (notReady !== undefined) return { kind: "starting", reason: notReady };
   const matched = ctx.apps.match(input.gateway, input.host, input.path);
   if (matched === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
   const { spec: app, key } = matched;
-  const ticketToken = readCookie(cookie, app.ticket.cookieName);
-  const queueToken = readCookie(cookie, app.ticket.queueCookieName);
-  const admission = admit(ctx.tickets, key, { ...(ticketToken === undefined ? {} : { ticketToken }), ...(queueToken === undefined ? {} : { queueToken }) });
+  const ticketTokens = readCookies(cookie, app.ticket.cookieName);
+  const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
+  const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, ...(input.client === undefined ? {} : { client: input.client }) });
 
   switch (admission.kind) {
     case "valid":
-      openIfUpgrade(input, ctx.tickets, key, admission.ticket.id);
       return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
     case "issued":
-      openIfUpgrade(input, ctx.tickets, key, admission.ticket.id);
-      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueToken !== undefined, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };
+      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueTokens.length > 0, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };
     case "queued":
       return {
         kind: "queued",
@@ -117,17 +126,10 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
         json: prefersJson(input.headers["accept"]),
       };
     case "refused":
+      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
       return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
     case "unknown_app":
       // The ticket core dropped the app between match and admit (apps are being replaced).
       return { kind: "not_found", reason: "app is not served" };
   }
-}
-
-/** A WebSocket upgrade keeps its ticket active until the access log reports the close. */
-function openIfUpgrade(input: CheckInput, activity: ActivityRecorder, key: AppKey, ticketId: string): void {
-  const upgrade = input.headers["upgrade"];
-  if (upgrade === undefined || upgrade.toLowerCase().indexOf("websocket") < 0) return;
-  const connectionId = input.headers["x-request-id"] ?? input.requestId;
-  if (connectionId.length > 0) activity.openConnection(key, ticketId, connectionId);
 }

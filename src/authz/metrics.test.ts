@@ -7,7 +7,7 @@ import { createAuthzMetrics, METRIC_NAMES } from "./metrics.js";
 
 describe("authz metrics", () => {
   it("keeps k8sTicket's names and reads the ticket core's figures at scrape time", async () => {
-    let figures: AppFigures = { app: "ns/a", pods: 2, servingPods: 2, capacity: 4, used: 3, free: 1, queued: 5, desiredPods: 2, issuedTotal: 7 };
+    let figures: AppFigures = { app: "ns/a", pods: 2, servingPods: 2, capacity: 4, used: 3, onProbation: 0, free: 1, queued: 5, desiredPods: 2, issuedTotal: 7 };
     const views = { apps: () => [makeSpec({ name: "a" })], figures: (app: string) => (app === "ns/a" ? figures : undefined) };
     const registry = new Registry();
     const metrics = createAuthzMetrics(registry, views);

@@ -23,7 +23,7 @@ export const METRIC_NAMES = {
 } as const;
 
 export type CheckMetricOutcome = OutcomeKind | "error";
-export type AccessLogIgnoreReason = "undecodable" | "no_ticket" | "unknown_app" | "stream_error";
+export type AccessLogIgnoreReason = "undecodable" | "no_ticket" | "denied" | "unknown_app" | "stream_error";
 
 export interface AuthzMetrics {
   /** Records one Check: its outcome and duration in seconds. */
@@ -32,7 +32,7 @@ export interface AuthzMetrics {
   accessLogIgnored(reason: AccessLogIgnoreReason): void;
 }
 
-const OUTCOMES: readonly CheckMetricOutcome[] = ["valid", "issued", "queued", "full", "not_found", "bad_request", "error"];
+const OUTCOMES: readonly CheckMetricOutcome[] = ["valid", "issued", "queued", "full", "limited", "starting", "not_found", "bad_request", "error"];
 
 /**
  * Registers the metrics on `registry` (once per registry: prom-client rejects

@@ -56,6 +56,11 @@ export class LedgerKeeper implements Runnable {
     this.stop = once(() => this.#stop());
   }
 
+  /** True once the stored ledger has been read and restored (or found missing or set aside). */
+  restored(): boolean {
+    return this.#restored;
+  }
+
   status(): LedgerStatus {
     return { store: this.#o.store.description, ...this.#status };
   }

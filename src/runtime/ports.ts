@@ -111,6 +111,8 @@ export interface Mode {
   readonly leadership: Leadership;
   /** The inventory can add pods (a reconciler scales); false where pods are only listed. */
   readonly canAddPods: boolean;
+  /** Trusted proxies in front of the gateways, for telling clients apart (0: the connection's source address). */
+  readonly trustedHops: number;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
   configView(status: RuntimeStatus): unknown;
   /** Lines for a person once everything listens (stderr). */

@@ -20,7 +20,7 @@ import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "
 import type { XdsStatus } from "../xds/index.js";
 import { buildGatewayResources } from "../xds/resources/index.js";
 import type { TypeUrl } from "../xds/resources/type-urls.js";
-import { buildGatewayModels, type Upstreams } from "./gateway-models.js";
+import { DEFAULT_GROUP, buildGatewayModels, type Upstreams } from "./gateway-models.js";
 import type { GatewaySource } from "./ports.js";
 
 export interface XdsServerOptions {
@@ -85,10 +85,18 @@ export class XdsServer implements Runnable {
     return [...(this.#cache.getSnapshot(group)?.resources(typeUrl).keys() ?? [])].sort();
   }
 
-  /** Where gateways reach Check and the access-log server; publishing starts once they are known. */
+  /**
+   * Where gateways reach Check and the access-log server; publishing starts
+   * once they are known, at once (Check cannot decide until pods are routable).
+   */
   setUpstreams(upstreams: Upstreams): void {
     this.#upstreams = upstreams;
-    this.#publisher.schedule();
+    this.#publisher.publishNow();
+  }
+
+  /** True once a gateway configuration has been published (the upstreams are known). */
+  published(): boolean {
+    return this.#upstreams !== undefined && this.#cache.getSnapshot(DEFAULT_GROUP) !== undefined;
   }
 
   /** Publishes what is pending now (tests, and the first snapshot at start). */

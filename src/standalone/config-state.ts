@@ -104,5 +104,6 @@ function restartOnlyChanges(start: LocalConfig, next: LocalConfig): string[] {
   }
   if (start.state.file !== next.state.file) changed.push("state.file");
   if (start.keys?.file !== next.keys?.file) changed.push("keys.file");
+  if (start.clientAddress.trustedHops !== next.clientAddress.trustedHops) changed.push("clientAddress.trustedHops");
   return changed;
 }

@@ -23,6 +23,7 @@ export function restartOnlySettings(c: LocalConfig): Record<string, string | und
     "listen.admin": formatHostPort(c.listen.admin),
     "state.file": c.state.file,
     "keys.file": c.keys?.file,
+    "clientAddress.trustedHops": String(c.clientAddress.trustedHops),
   };
 }
 

@@ -51,6 +51,7 @@ export function createStandaloneMode(options: StandaloneModeOptions): Mode & { r
     leadership: soleReplica(),
     // Pods are only listed in the file: nothing will start more.
     canAddPods: false,
+    trustedHops: config.clientAddress.trustedHops,
     configView: (status) => configView(inventory.state, status),
     nextSteps: (addresses) => nextSteps(inventory.state.config, addresses),
   };

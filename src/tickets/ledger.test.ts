@@ -11,7 +11,7 @@ function ledger(ticketsPerPod = 2): AppLedger {
 
 let serial = 0;
 function fill(l: AppLedger, p: string, n: number, now = 0): void {
-  for (let i = 0; i < n; i++) l.bind(l.pods.get(p) as PodRecord, `${p}-${++serial}`, "k1", now);
+  for (let i = 0; i < n; i++) l.bind(l.pods.get(p) as PodRecord, `${p}-${++serial}`, "k1", now, undefined);
 }
 
 describe("AppLedger", () => {
@@ -41,12 +41,12 @@ describe("AppLedger", () => {
     l.setPods([pod("a")], 5, true);
     const p = l.pods.get("a") as PodRecord;
     assert.equal(p.idleSince, 5);
-    const t1 = l.bind(p, "t1", "k1", 10);
-    const t2 = l.bind(p, "t2", "k1", 11);
+    const t1 = l.bind(p, "t1", "k1", 10, undefined);
+    const t2 = l.bind(p, "t2", "k1", 11, undefined);
     assert.deepEqual([t1.slot, t2.slot, p.idleSince], [0, 1, undefined]);
     l.release(t1, 20);
     assert.equal(p.idleSince, undefined, "still holds t2");
-    assert.equal(l.bind(p, "t3", "k1", 21).slot, 0, "a released slot is free at once");
+    assert.equal(l.bind(p, "t3", "k1", 21, undefined).slot, 0, "a released slot is free at once");
     l.release(t2, 30);
     l.release(l.tickets.get("t3") as never, 31);
     assert.equal(p.idleSince, 31);

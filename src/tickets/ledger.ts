@@ -19,6 +19,7 @@ export class AppLedger {
   readonly key: AppKey;
   readonly pods = new Map<string, PodRecord>();
   readonly tickets = new Map<string, TicketRecord>();
+  readonly #perClient = new Map<string, number>();
   #spec: AppSpec;
 
   constructor(key: AppKey, spec: AppSpec) {
@@ -109,16 +110,18 @@ export class AppLedger {
     return best;
   }
 
-  /** Binds a new ticket, signed with key `keyId`, to the lowest free slot of `pod`. */
-  bind(pod: PodRecord, id: string, keyId: string, now: number): TicketRecord {
+  /** Tickets `client` holds now. */
+  heldBy(client: string): number {
+    return this.#perClient.get(client) ?? 0;
+  }
+
+  /** Binds a new ticket (on probation), signed with key `keyId`, to the lowest free slot of `pod`. */
+  bind(pod: PodRecord, id: string, keyId: string, now: number, client: string | undefined): TicketRecord {
     const slot = pod.firstFreeSlot();
     if (slot < 0 || this.tickets.has(id)) throw new Error(`cannot bind ticket ${id} to pod ${pod.name}`);
-    const t = new TicketRecord(
-      { id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now, keyId },
-      pod,
-    );
-    pod.hold(t);
-    this.tickets.set(id, t);
+    const fields = { id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now, keyId, confirmed: false };
+    const t = new TicketRecord(client === undefined ? fields : { ...fields, client }, pod);
+    this.#hold(pod, t);
     return t;
   }
 
@@ -127,6 +130,23 @@ export class AppLedger {
     if (this.tickets.get(t.id) !== t) throw new Error(`ticket ${t.id} is not in ledger ${this.key}`);
     this.tickets.delete(t.id);
     this.pods.get(t.pod)?.drop(t, now);
+    if (t.client === undefined) return;
+    const left = this.heldBy(t.client) - 1;
+    if (left > 0) this.#perClient.set(t.client, left);
+    else this.#perClient.delete(t.client);
+  }
+
+  #hold(pod: PodRecord, t: TicketRecord): void {
+    pod.hold(t);
+    this.tickets.set(t.id, t);
+    if (t.client !== undefined) this.#perClient.set(t.client, this.heldBy(t.client) + 1);
+  }
+
+  /** Tickets still on probation. */
+  onProbation(): number {
+    let n = 0;
+    for (const t of this.tickets.values()) if (!t.confirmed) n++;
+    return n;
   }
 
   /** Puts back a ticket from a snapshot; returns why it cannot be, or the record. */
@@ -137,8 +157,7 @@ export class AppLedger {
     if (this.tickets.has(v.id)) return "duplicate ticket id";
     if (pod.holder(v.slot) !== undefined) return "slot already held";
     const t = new TicketRecord(v, pod);
-    pod.hold(t);
-    this.tickets.set(t.id, t);
+    this.#hold(pod, t);
     return t;
   }
 }

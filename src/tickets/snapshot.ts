@@ -10,6 +10,8 @@ export interface SavedQueueEntry {
   readonly id: string;
   readonly enqueuedAt: number;
   readonly lastSeenAt: number;
+  readonly confirmed: boolean;
+  readonly client: string | undefined;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -27,20 +29,22 @@ function isName(x: unknown): x is string {
 /** A well-formed ticket entry, or undefined. */
 export function readSavedTicket(x: unknown): TicketView | undefined {
   if (!isRecord(x)) return undefined;
-  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt, keyId } = x;
+  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt, keyId, confirmed, client } = x;
   if (!isName(id) || !isName(app) || !isName(pod) || !Number.isInteger(slot)) return undefined;
   if (!isTime(issuedAt) || !isTime(expiresAt) || !isTime(lastActiveAt)) return undefined;
-  if (keyId !== undefined && !isName(keyId)) return undefined;
-  const v: TicketView = { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0 };
-  return keyId === undefined ? v : { ...v, keyId };
+  if ((keyId !== undefined && !isName(keyId)) || (client !== undefined && !isName(client)) || (confirmed !== undefined && typeof confirmed !== "boolean")) return undefined;
+  // Tickets saved before probation existed were all firm.
+  const v: TicketView = { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0, confirmed: confirmed ?? true };
+  return { ...v, ...(keyId === undefined ? {} : { keyId }), ...(client === undefined ? {} : { client }) };
 }
 
 /** A well-formed queue entry, or undefined. */
 export function readSavedQueueEntry(x: unknown): SavedQueueEntry | undefined {
   if (!isRecord(x)) return undefined;
-  const { app, id, enqueuedAt, lastSeenAt } = x;
+  const { app, id, enqueuedAt, lastSeenAt, confirmed, client } = x;
   if (!isName(app) || !isName(id) || !isTime(enqueuedAt) || !isTime(lastSeenAt)) return undefined;
-  return { app, id, enqueuedAt, lastSeenAt };
+  if ((confirmed !== undefined && typeof confirmed !== "boolean") || (client !== undefined && !isName(client))) return undefined;
+  return { app, id, enqueuedAt, lastSeenAt, confirmed: confirmed ?? true, client: typeof client === "string" ? client : undefined };
 }
 
 /** An id to name an entry by in a restore report, whatever its shape. */

@@ -71,7 +71,7 @@ function pick<T>(w: World, xs: readonly T[]): T | undefined {
 function admitStep(w: World, c: Client): void {
   const { core, context } = w;
   const ownEntry = entryOf(c) !== undefined && core.queue(APP).some((e) => e.id === entryOf(c));
-  const a = admit(core, APP, { ...(c.ticketToken ? { ticketToken: c.ticketToken } : {}), ...(c.queueToken ? { queueToken: c.queueToken } : {}) });
+  const a = admit(core, APP, { ...(c.ticketToken ? { ticketTokens: [c.ticketToken] } : {}), ...(c.queueToken ? { queueTokens: [c.queueToken] } : {}) });
   if (a.kind === "issued") {
     // Nobody jumps the line: a client without a place gets a slot only when everyone still waiting holds one.
     if (!ownEntry) assert.ok(core.queue(APP).every((e) => e.reserved), `${context}: newcomer jumped the queue`);
@@ -190,9 +190,12 @@ function checkInvariants(core: TicketCore, live: Set<string>, context: string): 
   assert.ok(f.used + f.free <= f.capacity, `${context}: used + free never exceed capacity (${JSON.stringify(f)})`);
   assert.deepEqual([f.free, f.capacity, f.used], [free, capacity, tickets.length], context);
   const q = core.queue(APP);
+  const waiting = q.filter((e) => e.confirmed);
   const reserved = q.filter((e) => e.reserved).length;
-  assert.equal(reserved, Math.min(free, q.length), `${context}: reservations match free slots`);
-  assert.ok(q.slice(0, reserved).every((e) => e.reserved), `${context}: reservations go to the head of the line`);
+  assert.ok(q.every((e) => !e.reserved || e.confirmed), `${context}: only clients that came back hold a reservation`);
+  assert.equal(reserved, Math.min(free, waiting.length), `${context}: reservations match free slots`);
+  // Reservations go to the first of those really waiting when granted; one already granted is not taken back
+  // because an entry ahead of it came back later (the waiting-queue unit tests pin the grant order).
   assert.ok(q.length <= 6, `${context}: queue is bounded`);
 }
 

@@ -32,7 +32,7 @@ describe("TicketCore admission", () => {
     assert.match(a.token, /^t1\.k1\./);
     assert.deepEqual(changes.map((c) => c.kind), ["issued"]);
     clock.advance(1000);
-    const v = admit(core, APP, { ticketToken: a.token });
+    const v = admit(core, APP, { ticketTokens: [a.token] });
     assert.equal(v.kind, "valid");
     assert.equal(core.tickets(APP)[0]?.lastActiveAt, clock.now());
     assert.equal(changes.length, 1, "a valid admission changes nothing observable");
@@ -52,11 +52,11 @@ describe("TicketCore admission", () => {
     const wrongSecret = signTicketToken(new SigningKeys({ active: "k1", keys: [{ id: "k1", secret: Buffer.alloc(32, 3) }] }), {
       app: APP, pod: "p1", slot: 0, id: "x", issuedAt: clock.now(), expiresAt: clock.now() + 5000,
     });
-    assert.equal(issued(admit(core, APP, { ticketToken: "junk" })).replaced, "malformed");
-    assert.equal(issued(admit(core, APP, { ticketToken: foreign })).replaced, "wrong_app");
-    assert.equal(issued(admit(core, APP, { ticketToken: wrongSecret })).replaced, "forged");
-    assert.equal(issued(admit(core, APP, { ticketToken: foreign.replace("t1.k1.", "t1.zz.") })).replaced, "unknown_key");
-    assert.equal(issued(admit(core, APP, { ticketToken: "" })).replaced, undefined, "an empty cookie is no ticket");
+    assert.equal(issued(admit(core, APP, { ticketTokens: ["junk"] })).replaced, "malformed");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [foreign] })).replaced, "wrong_app");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [wrongSecret] })).replaced, "forged");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [foreign.replace("t1.k1.", "t1.zz.")] })).replaced, "unknown_key");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [""] })).replaced, undefined, "an empty cookie is no ticket");
   });
 
   it("a ticket released as idle comes back as `released`", () => {
@@ -66,7 +66,7 @@ describe("TicketCore admission", () => {
     clock.advance(1000);
     assert.deepEqual(releases([...core.sweep()]), [`${a.ticket.id}:idle`]);
     assert.deepEqual(releases(changes), [`${a.ticket.id}:idle`], "listeners see what sweep returns");
-    assert.equal(issued(admit(core, APP, { ticketToken: a.token })).replaced, "released");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [a.token] })).replaced, "released");
   });
 
   it("a ticket whose pod is gone comes back as `pod_gone`", () => {
@@ -75,7 +75,7 @@ describe("TicketCore admission", () => {
     const a = issued(admit(core, APP, {}));
     core.setPods(APP, [pod("p2")]);
     assert.deepEqual(releases(changes), [`${a.ticket.id}:pod_gone`]);
-    const b = issued(admit(core, APP, { ticketToken: a.token }));
+    const b = issued(admit(core, APP, { ticketTokens: [a.token] }));
     assert.deepEqual([b.replaced, b.pod.name], ["pod_gone", "p2"]);
   });
 
@@ -84,7 +84,7 @@ describe("TicketCore admission", () => {
     const { core, changes } = harness(clock, makeSpec({ ticketsPerPod: 1, ticket: { maxLifetimeMs: 5000, idleTimeoutMs: 60_000 } }));
     const a = issued(admit(core, APP, {}));
     clock.advance(5000);
-    const b = issued(admit(core, APP, { ticketToken: a.token }));
+    const b = issued(admit(core, APP, { ticketTokens: [a.token] }));
     assert.equal(b.replaced, "expired");
     assert.deepEqual(releases(changes), [`${a.ticket.id}:lifetime`]);
     assert.equal(core.figures(APP)?.used, 1);
@@ -97,15 +97,16 @@ describe("TicketCore admission", () => {
     core.setPods(APP, [pod("p1"), pod("p2")]);
     const waiting = queued(admit(core, APP, {}));
     assert.equal(waiting.position, 1, "no pod is routable yet");
+    queued(admit(core, APP, { queueTokens: [waiting.queueToken] })); // it comes back: it is really waiting
     core.setRoutable(APP, "ghost", true); // unknown pods are ignored
     core.setRoutable(APP, "p1", true);
     assert.equal(queued(admit(core, APP, {})).position, 2, "p1's slot is reserved for the waiting client");
-    const a = issued(admit(core, APP, { queueToken: waiting.queueToken }));
+    const a = issued(admit(core, APP, { queueTokens: [waiting.queueToken] }));
     assert.equal(a.pod.name, "p1");
     core.setPods(APP, [pod("p1", { draining: true })]);
-    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    assert.equal(admit(core, APP, { ticketTokens: [a.token] }).kind, "valid");
     core.setPods(APP, [pod("p1", { ready: false })]);
-    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    assert.equal(admit(core, APP, { ticketTokens: [a.token] }).kind, "valid");
     assert.deepEqual(core.pods(APP).map((p) => [p.name, p.ready, p.routable, p.used]), [["p1", false, true, 1]]);
     assert.equal(core.figures(APP)?.servingPods, 0);
   });
@@ -170,7 +171,7 @@ describe("TicketCore activity", () => {
 });
 
 describe("TicketCore queue", () => {
-  const spec = makeSpec({ ticketsPerPod: 1, queue: { maxLength: 3, retryAfterMs: 1000, reservationMs: 10_000 }, ticket: { idleTimeoutMs: 60_000 } });
+  const spec = makeSpec({ ticketsPerPod: 1, queue: { maxLength: 3, retryAfterMs: 5000, reservationMs: 8_000 }, ticket: { idleTimeoutMs: 60_000 } });
 
   it("queues in FIFO order, keeps places across re-presentation, refuses past maxLength", () => {
     const clock = new FakeClock();
@@ -178,12 +179,12 @@ describe("TicketCore queue", () => {
     issued(admit(core, APP, {}));
     const q = [1, 2, 3].map(() => queued(admit(core, APP, {})));
     assert.deepEqual(q.map((x) => [x.position, x.length]), [[1, 1], [2, 2], [3, 3]]);
-    assert.deepEqual(admit(core, APP, {}), { kind: "refused", reason: "queue_full", retryAfterMs: 1000 });
-    const again = queued(admit(core, APP, { queueToken: q[1]?.queueToken }));
+    assert.deepEqual(admit(core, APP, {}), { kind: "refused", reason: "queue_full", retryAfterMs: 5000 });
+    const again = queued(admit(core, APP, { queueTokens: [q[1]?.queueToken] }));
     assert.deepEqual([again.position, again.length, again.queueToken], [2, 3, q[1]?.queueToken]);
     assert.equal(core.figures(APP)?.queued, 3);
     // A forged or foreign queue token is a newcomer (and the queue is full).
-    assert.equal(admit(core, APP, { queueToken: "q1.k1.AAAA." + "A".repeat(43) }).kind, "refused");
+    assert.equal(admit(core, APP, { queueTokens: ["q1.k1.AAAA." + "A".repeat(43)] }).kind, "refused");
   });
 
   it("hands a freed slot to the head, not to a newcomer, and passes it on when the head does not come back", () => {
@@ -192,24 +193,29 @@ describe("TicketCore queue", () => {
     const holder = issued(admit(core, APP, {}));
     const first = queued(admit(core, APP, {}));
     const second = queued(admit(core, APP, {}));
+    // Both come back once: they are really waiting.
+    admit(core, APP, { queueTokens: [first.queueToken] });
+    admit(core, APP, { queueTokens: [second.queueToken] });
     core.setPods(APP, []); // frees the slot…
     core.setPods(APP, [pod("p1")]); // …and a fresh pod serves at once
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false]);
     assert.ok(changes.some((c) => c.kind === "queue"));
     const newcomer = queued(admit(core, APP, {}));
     assert.equal(newcomer.position, 3, "no jumping the line while someone waits");
-    assert.equal(queued(admit(core, APP, { queueToken: second.queueToken })).position, 2, "only the reserved client may take it");
-    clock.advance(9_999);
-    admit(core, APP, { queueToken: second.queueToken });
-    admit(core, APP, { queueToken: newcomer.queueToken });
+    assert.equal(queued(admit(core, APP, { queueTokens: [second.queueToken] })).position, 2, "only the reserved client may take it");
+    clock.advance(4_000);
+    admit(core, APP, { queueTokens: [second.queueToken] });
+    admit(core, APP, { queueTokens: [newcomer.queueToken] });
+    clock.advance(3_999);
     core.sweep();
+    assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false, false], "the head still holds it");
     clock.advance(1);
     core.sweep(); // first never came back: its reservation lapses and passes on
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false]);
-    assert.equal(queued(admit(core, APP, { queueToken: first.queueToken })).position, 3, "a lapsed client is a newcomer again");
-    const got = issued(admit(core, APP, { queueToken: second.queueToken, ticketToken: holder.token }));
+    assert.equal(queued(admit(core, APP, { queueTokens: [first.queueToken] })).position, 3, "a lapsed client is a newcomer again");
+    const got = issued(admit(core, APP, { queueTokens: [second.queueToken], ticketTokens: [holder.token] }));
     assert.equal(got.replaced, "released", "p1 is back under its old name, so the old ticket reads as released");
-    assert.equal(queued(admit(core, APP, { queueToken: newcomer.queueToken })).position, 1);
+    assert.equal(queued(admit(core, APP, { queueTokens: [newcomer.queueToken] })).position, 1);
   });
 
   it("reserves for the queue when a new pod becomes serving", () => {
@@ -217,27 +223,32 @@ describe("TicketCore queue", () => {
     const { core } = harness(clock, spec);
     issued(admit(core, APP, {}));
     const q = queued(admit(core, APP, {}));
+    admit(core, APP, { queueTokens: [q.queueToken] });
     core.setPods(APP, [pod("p1"), pod("p2", { ready: false })]);
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [false]);
     core.setPods(APP, [pod("p1"), pod("p2")]);
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true]);
-    assert.equal(issued(admit(core, APP, { queueToken: q.queueToken })).pod.name, "p2");
+    assert.equal(issued(admit(core, APP, { queueTokens: [q.queueToken] })).pod.name, "p2");
     assert.equal(core.figures(APP)?.queued, 0);
   });
 
-  it("drops entries whose client stops coming back (3× retryAfter, at least 30 s)", () => {
+  it("drops entries whose client stops coming back (two Retry-After periods and a second of grace)", () => {
     const clock = new FakeClock();
     const { core } = harness(clock, spec);
-    issued(admit(core, APP, {}));
+    const holder = issued(admit(core, APP, {}));
+    admit(core, APP, { ticketTokens: [holder.token] }); // the holder is really there
     const a = queued(admit(core, APP, {}));
     const b = queued(admit(core, APP, {}));
-    clock.advance(20_000);
-    admit(core, APP, { queueToken: b.queueToken });
-    clock.advance(10_000);
+    clock.advance(8_000);
+    admit(core, APP, { queueTokens: [b.queueToken] });
+    clock.advance(2_999);
+    core.sweep();
+    assert.equal(core.queue(APP).length, 2, "not yet: 10.999 s since a was seen");
+    clock.advance(1);
     core.sweep();
     assert.equal(core.queue(APP).length, 1);
-    assert.equal(queued(admit(core, APP, { queueToken: b.queueToken })).position, 1);
-    assert.equal(queued(admit(core, APP, { queueToken: a.queueToken })).position, 2, "a dropped client queues anew");
+    assert.equal(queued(admit(core, APP, { queueTokens: [b.queueToken] })).position, 1);
+    assert.equal(queued(admit(core, APP, { queueTokens: [a.queueToken] })).position, 2, "a dropped client queues anew");
   });
 
   it("counts waiting users in the desired pod figure", () => {
@@ -248,7 +259,7 @@ describe("TicketCore queue", () => {
     issued(admit(core, APP, {}));
     assert.equal(core.figures(APP)?.desiredPods, 2);
     for (let i = 0; i < 5; i++) queued(admit(core, APP, {}));
-    assert.deepEqual(core.figures(APP), { app: APP, pods: 1, servingPods: 1, capacity: 2, used: 2, free: 0, queued: 5, desiredPods: 4, issuedTotal: 2 });
+    assert.deepEqual(core.figures(APP), { app: APP, pods: 1, servingPods: 1, capacity: 2, used: 2, onProbation: 2, free: 0, queued: 5, desiredPods: 4, issuedTotal: 2 });
   });
 });
 
@@ -276,10 +287,10 @@ describe("TicketCore keys, apps and listeners", () => {
     const { core } = harness(clock, makeSpec({ ticketsPerPod: 5 }));
     const a = issued(admit(core, APP, {}));
     core.setKeys(keyRing("k2", "k1"));
-    assert.equal(admit(core, APP, { ticketToken: a.token }).kind, "valid");
+    assert.equal(admit(core, APP, { ticketTokens: [a.token] }).kind, "valid");
     assert.match(issued(admit(core, APP, {})).token, /^t1\.k2\./);
     core.setKeys(keyRing("k2"));
-    assert.equal(issued(admit(core, APP, { ticketToken: a.token })).replaced, "unknown_key");
+    assert.equal(issued(admit(core, APP, { ticketTokens: [a.token] })).replaced, "unknown_key");
     assert.throws(() => core.setKeys({ active: "k3", keys: [] }), /key ring/);
   });
 
@@ -289,8 +300,8 @@ describe("TicketCore keys, apps and listeners", () => {
     const t = [0, 1, 2].map(() => issued(admit(core, APP, {})));
     core.setApps([makeSpec({ ticketsPerPod: 1 })]);
     assert.deepEqual(releases(changes).sort(), [`${t[1]?.ticket.id}:spec_changed`, `${t[2]?.ticket.id}:spec_changed`].sort());
-    assert.equal(admit(core, APP, { ticketToken: t[0]?.token }).kind, "valid");
-    assert.equal(admit(core, APP, { ticketToken: t[1]?.token }).kind, "queued", "its slot is gone and the pod is full");
+    assert.equal(admit(core, APP, { ticketTokens: [t[0]?.token] }).kind, "valid");
+    assert.equal(admit(core, APP, { ticketTokens: [t[1]?.token] }).kind, "queued", "its slot is gone and the pod is full");
     assert.deepEqual(core.figures(APP)?.capacity, 1);
   });
 
@@ -303,7 +314,7 @@ describe("TicketCore keys, apps and listeners", () => {
     assert.equal(core.figures(APP), undefined);
     assert.deepEqual([core.pods(APP), core.tickets(APP), core.apps()], [[], [], []]);
     core.setPods(APP, [pod("p1")]); // ignored
-    assert.deepEqual(admit(core, APP, { ticketToken: a.token }), { kind: "unknown_app" });
+    assert.deepEqual(admit(core, APP, { ticketTokens: [a.token] }), { kind: "unknown_app" });
   });
 
   it("notifies every subscriber until it unsubscribes", () => {
@@ -342,8 +353,8 @@ describe("TicketCore snapshot and restore", () => {
     next.subscribe((c) => seen.push(c));
     assert.deepEqual(next.restore(saved), { restoredTickets: 4, restoredQueue: 2, dropped: [] });
     assert.ok(seen.some((c) => c.kind === "pods"));
-    for (const t of tokens) assert.equal(admit(next, APP, { ticketToken: t }).kind, "valid");
-    assert.deepEqual(queueTokens.map((q) => queued(admit(next, APP, { queueToken: q })).position), [1, 2]);
+    for (const t of tokens) assert.equal(admit(next, APP, { ticketTokens: [t] }).kind, "valid");
+    assert.deepEqual(queueTokens.map((q) => queued(admit(next, APP, { queueTokens: [q] })).position), [1, 2]);
     assert.equal(next.figures(APP)?.issuedTotal, 4);
   });
 
@@ -424,7 +435,7 @@ describe("TicketCore verify and allocate are separate faces", () => {
     const waiting = queued(core.allocate(APP, { rejected: { ok: false, reason: "expired", claims } }));
     assert.equal(core.tickets(APP).length, 1, "a caller's word alone frees nothing");
     clock.advance(1_000);
-    const next = issued(core.allocate(APP, { queueToken: waiting.queueToken, rejected: { ok: false, reason: "expired", claims } }));
+    const next = issued(core.allocate(APP, { queueTokens: [waiting.queueToken], rejected: { ok: false, reason: "expired", claims } }));
     assert.equal(next.replaced, "expired");
     assert.deepEqual(core.tickets(APP).map((t) => t.id), [next.ticket.id], "the expired ticket's slot went to the one waiting");
   });
@@ -471,5 +482,118 @@ describe("TicketCore keys and the tickets they signed", () => {
     const report = next.restore({ ...saved, tickets: [t, legacy] });
     assert.deepEqual(report.dropped, [{ id: t.id, reason: 'signing key "k1" is no longer in the ring' }]);
     assert.equal(report.restoredTickets, 1);
+  });
+});
+
+describe("TicketCore: slots go to people who come back", () => {
+  const spec = makeSpec({ ticketsPerPod: 1, ticket: { probationMs: 5_000, idleTimeoutMs: 60_000 }, queue: { retryAfterMs: 5_000, reservationMs: 10_000, maxLength: 100 } });
+
+  it("a ticket whose cookie never comes back is released after probation; one that comes back is firm", () => {
+    const clock = new FakeClock();
+    const { core, changes } = harness(clock, spec, [pod("p1"), pod("p2")]);
+    const gone = issued(admit(core, APP, {}));
+    const kept = issued(admit(core, APP, {}));
+    assert.deepEqual([gone.ticket.confirmed, core.figures(APP)?.onProbation], [false, 2]);
+    clock.advance(1_000);
+    assert.equal(admit(core, APP, { ticketTokens: [kept.token] }).kind, "valid");
+    assert.equal(core.figures(APP)?.onProbation, 1);
+    clock.advance(3_999);
+    core.sweep();
+    assert.deepEqual(releases(changes), []);
+    clock.advance(1);
+    core.sweep();
+    assert.deepEqual(releases(changes), [`${gone.ticket.id}:probation`]);
+    clock.advance(50_000);
+    core.sweep();
+    assert.ok(core.tickets(APP).some((t) => t.id === kept.ticket.id), "the firm ticket lives to its idle timeout");
+  });
+
+  it("an open WebSocket confirms its ticket", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec);
+    const a = issued(admit(core, APP, {}));
+    core.openConnection(APP, a.ticket.id, "rid-1");
+    clock.advance(6_000);
+    core.sweep();
+    assert.equal(core.tickets(APP)[0]?.confirmed, true);
+  });
+
+  it("cookieless floods free their slots within probation, and a waiting user who comes back gets the next one before newer abusers", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec, [pod("p1"), pod("p2")]);
+    for (let i = 0; i < 2; i++) issued(admit(core, APP, {})); // abusers take every slot…
+    for (let i = 0; i < 30; i++) queued(admit(core, APP, {})); // …and fill the queue, never to return
+    const user = queued(admit(core, APP, {}));
+    clock.advance(5_000);
+    queued(admit(core, APP, { queueTokens: [user.queueToken] })); // the user comes back at Retry-After
+    for (let i = 0; i < 30; i++) admit(core, APP, {}); // more abusers arrive
+    core.sweep(); // probation over: both abusers' slots are free, reserved for the only client really waiting
+    const got = issued(admit(core, APP, { queueTokens: [user.queueToken] }));
+    assert.ok(got.pod.name === "p1" || got.pod.name === "p2");
+    clock.advance(11_000);
+    core.sweep();
+    assert.deepEqual(core.queue(APP), [], "entries nobody came back for are dropped after two Retry-After periods and a second");
+  });
+
+  it("a queue full of entries nobody came back for makes room for a newcomer once they are overdue", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 1, queue: { maxLength: 3, retryAfterMs: 5_000 } }));
+    issued(admit(core, APP, {}));
+    for (let i = 0; i < 3; i++) queued(admit(core, APP, {}));
+    assert.equal(admit(core, APP, {}).kind, "refused", "full, and everyone is still within their first Retry-After");
+    clock.advance(6_000);
+    const user = queued(admit(core, APP, {}));
+    assert.deepEqual([user.position, user.length], [3, 3], "the oldest overdue entry made room");
+  });
+
+  it("bounds tickets and queue places per client, without hurting anyone else", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticketsPerPod: 10, limits: { ticketsPerClient: 2, queuePerClient: 1 } }), [pod("p1")]);
+    const nat = "198.51.100.7";
+    issued(admit(core, APP, { client: nat }));
+    issued(admit(core, APP, { client: nat }));
+    assert.deepEqual(admit(core, APP, { client: nat }), { kind: "refused", reason: "client_limit", retryAfterMs: 5000 });
+    assert.equal(issued(admit(core, APP, { client: "203.0.113.1" })).ticket.client, "203.0.113.1", "another client is not held up");
+    assert.equal(issued(admit(core, APP, {})).ticket.client, undefined, "an unknown client is not limited");
+    core.setApps([makeSpec({ ticketsPerPod: 3, limits: { ticketsPerClient: 2, queuePerClient: 1 } })]);
+    assert.equal(queued(admit(core, APP, { client: "203.0.113.2" })).position, 1);
+    assert.deepEqual(admit(core, APP, { client: "203.0.113.2" }), { kind: "refused", reason: "client_limit", retryAfterMs: 5000 });
+  });
+
+  it("a junk cookie of the ticket's name never shadows the real ticket", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec, [pod("p1"), pod("p2"), pod("p3")]);
+    const a = issued(admit(core, APP, {}));
+    for (const jar of [["x", a.token], ["t1.k1.AAAA.AAAA", a.token, "y"], [a.token, "x"]]) {
+      const again = admit(core, APP, { ticketTokens: jar });
+      assert.ok(again.kind === "valid" && again.ticket.id === a.ticket.id, JSON.stringify(jar));
+    }
+    assert.equal(core.figures(APP)?.used, 1, "one user, one slot");
+  });
+
+  it("restarts keep idle clocks and probation: a crash loop does not keep abandoned tickets alive", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, spec, [pod("p1"), pod("p2")]);
+    const firm = issued(admit(core, APP, {}));
+    admit(core, APP, { ticketTokens: [firm.token] });
+    issued(admit(core, APP, {}));
+    let saved = JSON.parse(JSON.stringify(core.snapshot())) as LedgerSnapshot;
+    for (let restart = 0; restart < 10; restart++) {
+      clock.advance(7_000);
+      const next = new TicketCore({ clock, keys: keyRing("k1"), routableByDefault: true });
+      next.setApps([spec]);
+      next.setPods(APP, [pod("p1"), pod("p2")]);
+      next.restore(saved);
+      next.sweep();
+      saved = JSON.parse(JSON.stringify(next.snapshot())) as LedgerSnapshot;
+    }
+    assert.deepEqual(saved.tickets, [], "70 s of restarts: the unconfirmed ticket went at probation, the firm one at its idle timeout");
+  });
+
+  it("an issue that fails (a lifetime the token cannot hold) leaves no slot bound", () => {
+    const clock = new FakeClock();
+    const { core } = harness(clock, makeSpec({ ticket: { maxLifetimeMs: 2 ** 49 } }));
+    assert.throws(() => admit(core, APP, {}), /u48|fit/);
+    assert.deepEqual([core.tickets(APP), core.figures(APP)?.used, core.figures(APP)?.issuedTotal], [[], 0, 0]);
   });
 });

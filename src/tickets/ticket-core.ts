@@ -59,6 +59,14 @@ export interface TicketCoreOptions {
   readonly canAddPods?: boolean;
 }
 
+/** What the allocator knows of the client asking. */
+interface Asking {
+  readonly queueTokens: readonly string[];
+  readonly client: string | undefined;
+  /** Why the client holds no valid ticket (undefined: it presented none). */
+  readonly replaced: TicketRejection | undefined;
+}
+
 interface AppState {
   readonly ledger: AppLedger;
   readonly queue: WaitingQueue;
@@ -66,8 +74,12 @@ interface AppState {
   issuedTotal: number;
 }
 
-/** Queue entries whose client has not come back for this long are dropped (at least). */
-const MIN_STALE_MS = 30_000;
+/**
+ * A waiting client comes back every Retry-After (the waiting room refreshes
+ * itself); one that has not come back for two of those, plus this grace for
+ * slow networks, has left and loses its place.
+ */
+const STALE_GRACE_MS = 1_000;
 const UNKNOWN_APP: Allocation = Object.freeze({ kind: "unknown_app" });
 const ABSENT: Verification = Object.freeze({ ok: false, reason: "absent" });
 const UNKNOWN_APP_TICKET: Verification = Object.freeze({ ok: false, reason: "unknown_app" });
@@ -79,7 +91,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   readonly #canAddPods: boolean;
   #keys: SigningKeys;
   readonly #apps = new Map<AppKey, AppState>();
-  readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord }>();
+  readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord; lastSeenAt: number }>();
   readonly #listeners = new Set<(event: TicketCoreEvent) => void>();
 
   constructor(options: TicketCoreOptions) {
@@ -173,12 +185,13 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const changes: TicketCoreEvent[] = [];
     const rejected = request.rejected;
     const replaced: TicketRejection | undefined = rejected.reason === "absent" ? undefined : rejected.reason;
+    const client = request.client === "" ? undefined : request.client;
     if (rejected.reason === "expired" && rejected.claims !== undefined) {
       // The ticket is over: free its slot now rather than at the next sweep (by the ledger's own clock, not the caller's word).
       const t = state.ledger.tickets.get(rejected.claims.id);
       if (t !== undefined && t.issuedAt === rejected.claims.issuedAt && now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
     }
-    const result = this.#issueOrQueue(state, request.queueToken, replaced, now, changes);
+    const result = this.#issueOrQueue(state, { queueTokens: request.queueTokens ?? [], client, replaced }, now, changes);
     this.#emit(changes);
     return result;
   }
@@ -186,11 +199,13 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   sweep(): readonly TicketCoreEvent[] {
     const now = this.#clock.now();
     const changes: TicketCoreEvent[] = [];
+    this.#closeSilentConnections(now);
     for (const state of this.#apps.values()) {
-      const idleMs = state.ledger.spec.ticket.idleTimeoutMs;
+      const { idleTimeoutMs, probationMs } = state.ledger.spec.ticket;
       for (const t of [...state.ledger.tickets.values()]) {
         if (now >= t.expiresAt) this.#release(state, t, "lifetime", now, changes);
-        else if (t.idle(now, idleMs)) this.#release(state, t, "idle", now, changes);
+        else if (t.unclaimed(now, probationMs)) this.#release(state, t, "probation", now, changes);
+        else if (t.idle(now, idleTimeoutMs)) this.#release(state, t, "idle", now, changes);
       }
       this.#settleQueue(state, now, changes);
     }
@@ -198,20 +213,36 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     return changes;
   }
 
+  /** A connection the access log stopped reporting lost its close entry: it counts as closed now. */
+  #closeSilentConnections(now: number): void {
+    for (const [id, c] of this.#connections) {
+      if (now - c.lastSeenAt < c.state.ledger.spec.ticket.connectionTimeoutMs) continue;
+      this.#connections.delete(id);
+      if (c.ticket.removeConnection(id)) c.ticket.lastActiveAt = now;
+    }
+  }
+
   // ── activity ──────────────────────────────────────────────────────────
 
   touch(app: AppKey, ticketId: string): void {
-    const t = this.#apps.get(app)?.ledger.tickets.get(ticketId);
-    if (t !== undefined) t.lastActiveAt = this.#clock.now();
+    this.#apps.get(app)?.ledger.tickets.get(ticketId)?.active(this.#clock.now());
   }
 
   openConnection(app: AppKey, ticketId: string, connectionId: string): void {
+    const now = this.#clock.now();
+    const known = this.#connections.get(connectionId);
+    if (known !== undefined) {
+      // Reported again (the gateway logs open connections periodically): still open.
+      known.lastSeenAt = now;
+      known.ticket.active(now);
+      return;
+    }
     const state = this.#apps.get(app);
     const t = state?.ledger.tickets.get(ticketId);
-    if (state === undefined || t === undefined || this.#connections.has(connectionId)) return;
+    if (state === undefined || t === undefined) return;
     t.addConnection(connectionId);
-    t.lastActiveAt = this.#clock.now();
-    this.#connections.set(connectionId, { state, ticket: t });
+    t.active(now);
+    this.#connections.set(connectionId, { state, ticket: t, lastSeenAt: now });
   }
 
   closeConnection(connectionId: string): void {
@@ -241,7 +272,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   queue(app: AppKey): readonly QueueView[] {
     const entries = this.#apps.get(app)?.queue.entries() ?? [];
-    return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined }));
+    return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined, confirmed: e.confirmed }));
   }
 
   figures(app: AppKey): AppFigures | undefined {
@@ -258,6 +289,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
       servingPods,
       capacity: ledger.capacity(),
       used,
+      onProbation: ledger.onProbation(),
       free: ledger.freeSlots(),
       queued: queue.length,
       // Waiting users are demand too: without them a full app would never grow.
@@ -289,17 +321,18 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const issuedTotal: Record<AppKey, number> = {};
     for (const [app, state] of this.#apps) {
       for (const t of state.ledger.tickets.values()) tickets.push(t.view());
-      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt });
+      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, confirmed: e.confirmed, ...(e.client === undefined ? {} : { client: e.client }) });
       issuedTotal[app] = state.issuedTotal;
     }
     return { version: 1, savedAt: this.#clock.now(), tickets, queue, issuedTotal };
   }
 
   /**
-   * Restored tickets count as active now and with no open connection
-   * (connections are re-reported by the access-log stream), so a user who is
-   * still there keeps the ticket for one idle timeout. A ticket signed by a
-   * key no longer in the ring is dropped: no token of its can verify.
+   * Restored tickets keep their last activity and their probation (a crash
+   * loop must not keep abandoned tickets alive), with no open connection:
+   * the gateways report open connections again within a second. A ticket
+   * signed by a key no longer in the ring is dropped: no token of its can
+   * verify.
    */
   restore(snapshot: unknown): RestoreReport {
     const now = this.#clock.now();
@@ -342,7 +375,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     if (state === undefined) return "unknown app";
     if (now >= v.expiresAt) return "expired";
     if (v.keyId !== undefined && !this.#keys.has(v.keyId)) return `signing key "${v.keyId}" is no longer in the ring`;
-    const r = state.ledger.restore({ ...v, lastActiveAt: Math.max(v.lastActiveAt, now) });
+    const r = state.ledger.restore(v);
     if (typeof r === "string") return r;
     touched.add(state);
     return undefined;
@@ -355,60 +388,93 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     if (state === undefined) return "unknown app";
     if (state.queue.get(e.id) !== undefined) return "duplicate queue entry";
     if (state.queue.length >= state.ledger.spec.queue.maxLength) return "queue full";
-    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, reservedUntil: undefined });
+    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, confirmed: e.confirmed, client: e.client, reservedUntil: undefined });
     touched.add(state);
     return undefined;
   }
 
   // ── internals ─────────────────────────────────────────────────────────
 
-  #issueOrQueue(state: AppState, queueToken: string | undefined, replaced: TicketRejection | undefined, now: number, changes: TicketCoreEvent[]): Allocation {
+  #issueOrQueue(state: AppState, asking: Asking, now: number, changes: TicketCoreEvent[]): Allocation {
     const { ledger, queue } = state;
     const spec = ledger.spec;
+    const retryAfterMs = spec.queue.retryAfterMs;
+    const entry = this.#queueEntry(state, asking.queueTokens);
+    if (entry !== undefined) return this.#waiting(state, entry, asking, now, changes);
     this.#settleQueue(state, now, changes);
-    const entry = this.#queueEntry(state, queueToken);
-    if (entry !== undefined && queueToken !== undefined) {
-      entry.lastSeenAt = now;
-      if (entry.reservedUntil !== undefined) {
-        const issued = this.#issue(state, now, replaced, changes);
-        if (issued !== undefined) {
-          queue.remove(entry);
-          this.#settleQueue(state, now, changes, true);
-          return issued;
-        }
-      }
-      return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken, retryAfterMs: spec.queue.retryAfterMs };
-    }
-    // Newcomers never jump the line: a free slot is theirs only when nobody waits without a reservation.
+    // Newcomers never jump the line. Free slots wait for the first client who comes back, so a cookieless flood cannot take them.
     if (!queue.hasUnreserved() && ledger.freeSlots() > queue.reserved()) {
-      const issued = this.#issue(state, now, replaced, changes);
+      const issued = this.#issue(state, now, asking, changes);
       if (issued !== undefined) return issued;
     }
-    if (ledger.pods.size === 0 && (spec.maxPods === 0 || !this.#canAddPods)) {
-      return { kind: "refused", reason: "no_capacity", retryAfterMs: spec.queue.retryAfterMs };
-    }
-    if (queue.length >= spec.queue.maxLength) return { kind: "refused", reason: "queue_full", retryAfterMs: spec.queue.retryAfterMs };
-    const fresh: QueueEntry = { id: this.#freshId((id) => queue.get(id) !== undefined), enqueuedAt: now, lastSeenAt: now, reservedUntil: undefined };
+    if (ledger.pods.size === 0 && (spec.maxPods === 0 || !this.#canAddPods)) return { kind: "refused", reason: "no_capacity", retryAfterMs };
+    // A full queue makes room by dropping an entry whose client was due back and never came.
+    if (queue.length >= spec.queue.maxLength && !queue.evictOverdue(now, retryAfterMs + STALE_GRACE_MS)) return { kind: "refused", reason: "queue_full", retryAfterMs };
+    const limit = spec.limits.queuePerClient;
+    if (asking.client !== undefined && limit > 0 && queue.countFor(asking.client) >= limit) return { kind: "refused", reason: "client_limit", retryAfterMs };
+    const fresh: QueueEntry = { id: this.#freshId((id) => queue.get(id) !== undefined), enqueuedAt: now, lastSeenAt: now, confirmed: false, client: asking.client, reservedUntil: undefined };
     queue.push(fresh);
     this.#settleQueue(state, now, changes, true);
     const token = signQueueToken(this.#keys, { app: ledger.key, id: fresh.id, issuedAt: now });
-    return { kind: "queued", position: queue.position(fresh), length: queue.length, queueToken: token, retryAfterMs: spec.queue.retryAfterMs };
+    return { kind: "queued", position: queue.position(fresh), length: queue.length, queueToken: token, retryAfterMs };
   }
 
-  #queueEntry(state: AppState, token: string | undefined): QueueEntry | undefined {
-    if (token === undefined || token === "") return undefined;
+  /** A waiting client came back: it is confirmed now, and takes the slot reserved for it if there is one. */
+  #waiting(state: AppState, entry: QueueEntry, asking: Asking, now: number, changes: TicketCoreEvent[]): Allocation {
+    const { queue } = state;
+    entry.lastSeenAt = now;
+    const firstReturn = !entry.confirmed;
+    entry.confirmed = true;
+    this.#settleQueue(state, now, changes, firstReturn);
+    if (entry.reservedUntil !== undefined) {
+      const issued = this.#issue(state, now, asking, changes);
+      if (issued?.kind === "issued") {
+        queue.remove(entry);
+        this.#settleQueue(state, now, changes, true);
+      }
+      if (issued !== undefined) return issued;
+    }
+    const queueToken = asking.queueTokens.find((t) => this.#entryOf(state, t) === entry) ?? "";
+    return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken, retryAfterMs: state.ledger.spec.queue.retryAfterMs };
+  }
+
+  /** The first queue token that names a waiting entry of this app. */
+  #queueEntry(state: AppState, tokens: readonly string[]): QueueEntry | undefined {
+    for (const token of tokens) {
+      const entry = this.#entryOf(state, token);
+      if (entry !== undefined) return entry;
+    }
+    return undefined;
+  }
+
+  #entryOf(state: AppState, token: string): QueueEntry | undefined {
+    if (token === "") return undefined;
     const check = verifyQueueToken(this.#keys, token, state.ledger.key);
     return check.ok ? state.queue.get(check.claims.id) : undefined;
   }
 
-  #issue(state: AppState, now: number, replaced: TicketRejection | undefined, changes: TicketCoreEvent[]): Allocation | undefined {
+  /**
+   * Issues a ticket on the pod chosen for it, or undefined when no pod has a
+   * free slot, or a refusal when the client holds all the tickets it may.
+   * Atomic: a failure leaves no slot bound.
+   */
+  #issue(state: AppState, now: number, asking: Asking, changes: TicketCoreEvent[]): Allocation | undefined {
+    const ledger = state.ledger;
+    const limit = ledger.spec.limits.ticketsPerClient;
+    if (asking.client !== undefined && limit > 0 && ledger.heldBy(asking.client) >= limit) return { kind: "refused", reason: "client_limit", retryAfterMs: ledger.spec.queue.retryAfterMs };
     const pod = this.#pickPod(state);
     if (pod === undefined) return undefined;
-    const ledger = state.ledger;
-    const t = ledger.bind(pod, this.#freshId((id) => ledger.tickets.has(id)), this.#keys.active, now);
+    const t = ledger.bind(pod, this.#freshId((id) => ledger.tickets.has(id)), this.#keys.active, now, asking.client);
+    let token: string;
+    try {
+      token = signTicketToken(this.#keys, t);
+    } catch (err) {
+      ledger.release(t, now);
+      throw err;
+    }
     state.issuedTotal++;
-    const token = signTicketToken(this.#keys, t);
     changes.push({ kind: "issued", app: ledger.key, ticket: t.view() });
+    const replaced = asking.replaced;
     return replaced === undefined ? { kind: "issued", ticket: t, pod, token } : { kind: "issued", ticket: t, pod, token, replaced };
   }
 
@@ -434,7 +500,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   /** Drops lapsed and stale queue entries, then matches reservations to free slots. */
   #settleQueue(state: AppState, now: number, changes: TicketCoreEvent[], changed = false): void {
     const q = state.ledger.spec.queue;
-    const dropped = state.queue.expire(now, Math.max(3 * q.retryAfterMs, MIN_STALE_MS));
+    const dropped = state.queue.expire(now, 2 * q.retryAfterMs + STALE_GRACE_MS);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
     if (changed || dropped.length > 0 || granted) {
       const app = state.ledger.key;

@@ -15,7 +15,10 @@ export class TicketRecord implements TicketView {
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly keyId: string | undefined;
+  readonly client: string | undefined;
   lastActiveAt: number;
+  /** The holder came back; until then the ticket is on probation. */
+  confirmed: boolean;
   openConnections = 0;
   #connections: Set<string> | undefined;
   /** Built once so verifying a valid ticket allocates nothing. */
@@ -30,6 +33,8 @@ export class TicketRecord implements TicketView {
     this.expiresAt = fields.expiresAt;
     this.lastActiveAt = fields.lastActiveAt;
     this.keyId = fields.keyId;
+    this.client = fields.client;
+    this.confirmed = fields.confirmed ?? true;
     this.#verified = { ok: true, kind: "valid", ticket: this, pod };
   }
 
@@ -56,6 +61,17 @@ export class TicketRecord implements TicketView {
     return this.#connections === undefined ? [] : [...this.#connections];
   }
 
+  /** Activity: the holder is there, so the ticket is firm. */
+  active(now: number): void {
+    this.lastActiveAt = now;
+    this.confirmed = true;
+  }
+
+  /** Still on probation `probationMs` after issue: its holder never came back. */
+  unclaimed(now: number, probationMs: number): boolean {
+    return !this.confirmed && now - this.issuedAt >= probationMs;
+  }
+
   /** Idle: no open connection and no activity for `idleTimeoutMs`. */
   idle(now: number, idleTimeoutMs: number): boolean {
     return this.openConnections === 0 && now - this.lastActiveAt >= idleTimeoutMs;
@@ -72,6 +88,6 @@ export class TicketRecord implements TicketView {
       lastActiveAt: this.lastActiveAt,
       openConnections: this.openConnections,
     };
-    return this.keyId === undefined ? v : { ...v, keyId: this.keyId };
+    return { ...v, confirmed: this.confirmed, ...(this.keyId === undefined ? {} : { keyId: this.keyId }), ...(this.client === undefined ? {} : { client: this.client }) };
   }
 }

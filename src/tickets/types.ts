@@ -43,6 +43,14 @@ export interface TicketView {
   readonly openConnections: number;
   /** The id of the key that signed the ticket's token (absent in snapshots older than key ids). */
   readonly keyId?: string;
+  /**
+   * The holder came back (presented the cookie, or its WebSocket opened).
+   * Until then the ticket is on probation and is released after
+   * `ticket.probation`. Absent in older snapshots: treated as confirmed.
+   */
+  readonly confirmed?: boolean;
+  /** Who the ticket was issued to (an address), for the per-client limit. */
+  readonly client?: string;
 }
 
 export interface QueueView {
@@ -51,12 +59,20 @@ export interface QueueView {
   readonly position: number;
   /** A freed slot is held for this entry. */
   readonly reserved: boolean;
+  /** Its client has come back at least once: it holds its place against newcomers. */
+  readonly confirmed: boolean;
 }
 
-/** What the client presented: the ticket cookie and the queue cookie, both optional. */
+/**
+ * What the client presented: every value of the ticket cookie and of the
+ * queue cookie (a browser may send several cookies of one name: other paths,
+ * sibling domains, junk), and who the client is.
+ */
 export interface Credentials {
-  readonly ticketToken?: string;
-  readonly queueToken?: string;
+  readonly ticketTokens?: readonly string[];
+  readonly queueTokens?: readonly string[];
+  /** The client's address, for the per-client limits; undefined: not limited. */
+  readonly client?: string;
 }
 
 /** Why a presented ticket token was not accepted. */
@@ -75,7 +91,10 @@ export type Rejected = Extract<Verification, { ok: false }>;
 
 /** What the allocator is asked for a request that holds no valid ticket. */
 export interface AllocationRequest {
-  readonly queueToken?: string;
+  /** The queue cookie's values; the first that names a waiting entry of this app is the client's place. */
+  readonly queueTokens?: readonly string[];
+  /** The client's address, for the per-client limits. */
+  readonly client?: string;
   /** Why the request holds no valid ticket; an expired ticket's slot is freed at once. */
   readonly rejected: Rejected;
 }
@@ -86,8 +105,12 @@ export type Allocation =
   | { readonly kind: "issued"; readonly ticket: TicketView; readonly pod: PodView; readonly token: string; readonly replaced?: TicketRejection }
   /** No free slot: the client waits at `position` (1-based) and keeps its place with `queueToken`. */
   | { readonly kind: "queued"; readonly position: number; readonly length: number; readonly queueToken: string; readonly retryAfterMs: number }
-  /** No free slot and the queue is full (or the app has no pods and cannot get any). */
-  | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity"; readonly retryAfterMs: number }
+  /**
+   * No free slot and the queue is full, or the app has no pods and cannot get
+   * any, or this client already holds as many tickets or queue places as
+   * `limits` allows.
+   */
+  | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity" | "client_limit"; readonly retryAfterMs: number }
   | { readonly kind: "unknown_app" };
 
 /** Check's decision on the ticket side: a valid ticket, or what the allocator answered. */
@@ -102,6 +125,8 @@ export interface AppFigures {
   readonly capacity: number;
   /** Tickets held. */
   readonly used: number;
+  /** Of those, tickets still on probation (their holder has not come back yet). */
+  readonly onProbation: number;
   /** Free slots on serving pods: what new users can get now. */
   readonly free: number;
   readonly queued: number;
@@ -110,7 +135,7 @@ export interface AppFigures {
   readonly issuedTotal: number;
 }
 
-export type ReleaseReason = "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed";
+export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed";
 
 /** What changed in the ticket core; listeners get these synchronously after each change. */
 export type TicketCoreEvent =
@@ -125,7 +150,7 @@ export interface LedgerSnapshot {
   readonly version: 1;
   readonly savedAt: number;
   readonly tickets: readonly TicketView[];
-  readonly queue: readonly { readonly app: AppKey; readonly id: string; readonly enqueuedAt: number; readonly lastSeenAt: number }[];
+  readonly queue: readonly { readonly app: AppKey; readonly id: string; readonly enqueuedAt: number; readonly lastSeenAt: number; readonly confirmed?: boolean; readonly client?: string }[];
   readonly issuedTotal: Readonly<Record<AppKey, number>>;
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { WaitingQueue, type QueueEntry } from "./waiting-queue.js";
 
 function entry(id: string, at = 0): QueueEntry {
-  return { id, enqueuedAt: at, lastSeenAt: at, reservedUntil: undefined };
+  return { id, enqueuedAt: at, lastSeenAt: at, confirmed: true, client: undefined, reservedUntil: undefined };
 }
 
 function filled(...ids: string[]): WaitingQueue {
@@ -45,5 +45,28 @@ describe("WaitingQueue", () => {
     const dropped = q.expire(100, 60);
     assert.deepEqual(dropped.map((d) => [d.entry.id, d.reason]), [["a", "reservation_lapsed"], ["b", "not_seen"]]);
     assert.deepEqual(q.entries().map((e) => e.id), ["c"]);
+  });
+
+  it("reserves only for entries whose client came back; an overdue one makes room when the queue is full", () => {
+    const q = new WaitingQueue();
+    q.push({ ...entry("bot"), confirmed: false });
+    q.push(entry("user"));
+    assert.equal(q.grant(1, 100, 50), true);
+    assert.deepEqual(q.entries().map((e) => [e.id, e.reservedUntil]), [["bot", undefined], ["user", 150]]);
+    assert.equal(q.hasUnreserved(), true, "the entry nobody came back for still keeps newcomers out");
+    assert.equal(q.evictOverdue(120, 100), true, "it was due back 100 ms after queueing: it goes when room is needed");
+    assert.equal(q.evictOverdue(120, 100), false, "confirmed entries are never evicted");
+    assert.deepEqual(q.entries().map((e) => e.id), ["user"]);
+  });
+
+  it("counts entries per client as they come and go", () => {
+    const q = new WaitingQueue();
+    q.push({ ...entry("a"), client: "10.0.0.1" });
+    q.push({ ...entry("b"), client: "10.0.0.1" });
+    q.push({ ...entry("c"), client: "10.0.0.2" });
+    assert.deepEqual([q.countFor("10.0.0.1"), q.countFor("10.0.0.2"), q.countFor("10.0.0.3")], [2, 1, 0]);
+    q.remove(q.get("a") as QueueEntry);
+    q.expire(1_000, 10);
+    assert.deepEqual([q.countFor("10.0.0.1"), q.countFor("10.0.0.2")], [0, 0]);
   });
 });

@@ -1,14 +1,22 @@
 /**
- * One app's FIFO waiting queue, bounded by the caller. Reservations are a
- * count matched to free slots: `grant(free)` reserves, in queue order, one
- * free slot for each of the first waiting entries, so a freed slot always
- * goes to the head of the line first. Entries are removed when they claim,
- * when their reservation lapses, or when their client stops coming back.
+ * One app's FIFO waiting queue, bounded by the caller. An entry is
+ * *confirmed* once its client has come back with its queue cookie. Every
+ * entry keeps newcomers from taking a free slot, but only confirmed entries
+ * get one: `grant(free)` reserves, in queue order, one free slot for each of
+ * the first confirmed entries. So a cookieless flood cannot take slots away
+ * from the people waiting, and a real user gets a freed slot as soon as they
+ * come back. Entries are removed when they claim, when their reservation
+ * lapses, or when their client stops coming back. Per-client counts are
+ * kept for the limits.
  */
 export interface QueueEntry {
   readonly id: string;
   readonly enqueuedAt: number;
   lastSeenAt: number;
+  /** The client came back at least once with this entry's cookie. */
+  confirmed: boolean;
+  /** Who queued (an address), for the per-client limit; undefined when unknown. */
+  readonly client: string | undefined;
   /** Set while a free slot is held for this entry. */
   reservedUntil: number | undefined;
 }
@@ -18,6 +26,7 @@ export type DropReason = "reservation_lapsed" | "not_seen";
 export class WaitingQueue {
   readonly #entries: QueueEntry[] = [];
   readonly #byId = new Map<string, QueueEntry>();
+  readonly #perClient = new Map<string, number>();
 
   get length(): number {
     return this.#entries.length;
@@ -42,15 +51,32 @@ export class WaitingQueue {
     return n;
   }
 
-  /** Someone is waiting without a reserved slot (a newcomer must not jump them). */
+  /** Someone waits without a reserved slot: a newcomer must not jump them. */
   hasUnreserved(): boolean {
     return this.#entries.some((e) => e.reservedUntil === undefined);
+  }
+
+  /**
+   * Makes room in a full queue: drops the oldest entry whose client never came
+   * back although it was due (`overdueMs` after it queued). True when one went.
+   */
+  evictOverdue(now: number, overdueMs: number): boolean {
+    const victim = this.#entries.find((e) => !e.confirmed && now - e.enqueuedAt >= overdueMs);
+    if (victim === undefined) return false;
+    this.remove(victim);
+    return true;
+  }
+
+  /** Entries `client` holds now. */
+  countFor(client: string): number {
+    return this.#perClient.get(client) ?? 0;
   }
 
   push(entry: QueueEntry): void {
     if (this.#byId.has(entry.id)) throw new Error(`queue entry ${entry.id} exists`);
     this.#entries.push(entry);
     this.#byId.set(entry.id, entry);
+    if (entry.client !== undefined) this.#perClient.set(entry.client, this.countFor(entry.client) + 1);
   }
 
   remove(entry: QueueEntry): void {
@@ -58,6 +84,10 @@ export class WaitingQueue {
     if (i < 0) return;
     this.#entries.splice(i, 1);
     this.#byId.delete(entry.id);
+    if (entry.client === undefined) return;
+    const left = this.countFor(entry.client) - 1;
+    if (left > 0) this.#perClient.set(entry.client, left);
+    else this.#perClient.delete(entry.client);
   }
 
   /** Drops entries whose reservation lapsed or that were not seen for `staleMs`. */
@@ -73,16 +103,17 @@ export class WaitingQueue {
   }
 
   /**
-   * Matches reservations to `free` slots: reserves for the first unreserved
-   * entries in order while free slots exceed reservations, or withdraws the
-   * last reservations when free slots shrank. True when anything changed.
+   * Matches reservations to `free` slots: reserves for the first confirmed,
+   * unreserved entries in order while free slots exceed reservations, or
+   * withdraws the last reservations when free slots shrank. True when
+   * anything changed.
    */
   grant(free: number, now: number, reservationMs: number): boolean {
     let reserved = this.reserved();
     let changed = false;
     for (let i = 0; i < this.#entries.length && reserved < free; i++) {
       const e = this.#entries[i];
-      if (e.reservedUntil !== undefined) continue;
+      if (e.reservedUntil !== undefined || !e.confirmed) continue;
       e.reservedUntil = now + reservationMs;
       reserved++;
       changed = true;

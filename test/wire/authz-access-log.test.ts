@@ -35,9 +35,9 @@ function openStream(client: grpc.Client): { stream: Stream; done: Promise<grpc.S
   return { stream, done };
 }
 
-function entry(ticket: string, requestId: string, code: number, type: string): unknown {
+function entry(ticket: string, requestId: string, code: number, type: string, deniedByAuthz = false): unknown {
   return {
-    common_properties: { access_log_type: type },
+    common_properties: { access_log_type: type, ...(deniedByAuthz ? { response_flags: { unauthorized_details: { reason: "EXTERNAL_SERVICE" } } } : {}) },
     request: { request_id: requestId, request_headers: { "x-ticketplane-ticket": ticket, "x-ticketplane-app": "ns/ws" } },
     response: { response_code: { value: code } },
   };
@@ -98,17 +98,18 @@ describe("access-log service over the wire", () => {
 
   it("keeps a WebSocket's ticket past the idle timeout until its close entry, then releases it on the next sweep", async () => {
     const id = await issueWebSocket("ws-1");
-    assert.equal(ticket(id)?.openConnections, 1);
-    clock.advance(120_000);
-    core.sweep();
-    assert.ok(ticket(id) !== undefined, "an open WebSocket never goes idle");
-
+    assert.equal(ticket(id)?.openConnections, 0, "Check opens nothing: the upgrade has not happened yet");
     const { stream, done } = openStream(need(als));
-    stream.write(logs(entry(id, "ws-1", 101, "DownstreamPeriodic")));
-    const before = ticket(id)?.lastActiveAt ?? 0;
-    clock.advance(1_000);
-    stream.write(logs(entry(id, "ws-1", 101, "DownstreamPeriodic")));
-    await waitFor(() => (ticket(id)?.lastActiveAt ?? 0) > before);
+    stream.write(logs(entry(id, "ws-1", 101, "DownstreamTunnelSuccessfullyEstablished")));
+    await waitFor(() => ticket(id)?.openConnections === 1);
+    assert.equal(ticket(id)?.confirmed, true, "an open WebSocket confirms its ticket");
+    for (let i = 0; i < 4; i++) {
+      clock.advance(30_000);
+      stream.write(logs(entry(id, "ws-1", 101, "DownstreamPeriodic")));
+      await waitFor(() => ticket(id)?.lastActiveAt === clock.now());
+      core.sweep();
+    }
+    assert.ok(ticket(id) !== undefined, "an open WebSocket never goes idle (120 s against a 60 s idle timeout)");
     assert.equal(ticket(id)?.openConnections, 1);
 
     stream.write(logs(entry(id, "ws-1", 101, "DownstreamEnd")));
@@ -118,6 +119,29 @@ describe("access-log service over the wire", () => {
     clock.advance(60_000);
     core.sweep();
     assert.equal(ticket(id), undefined);
+    stream.end();
+    assert.equal(await done, null);
+  });
+
+  it("a failed upgrade opens nothing, a WebSocket whose close entry is lost is closed after connectionTimeout, and entries of denied requests are ignored", async () => {
+    const id = await issueWebSocket("ws-3");
+    const { stream, done } = openStream(need(als));
+    stream.write(logs(entry(id, "ws-3", 426, "DownstreamEnd")));
+    stream.write(logs(entry(id, "ws-forged", 101, "DownstreamPeriodic", true)));
+    await waitFor(() => ticket(id)?.lastActiveAt === clock.now());
+    assert.equal(ticket(id)?.openConnections, 0, "neither the refused upgrade nor a denied request opened a connection");
+
+    stream.write(logs(entry(id, "ws-4", 101, "DownstreamTunnelSuccessfullyEstablished")));
+    await waitFor(() => ticket(id)?.openConnections === 1);
+    clock.advance(59_999);
+    core.sweep();
+    assert.equal(ticket(id)?.openConnections, 1);
+    clock.advance(1);
+    core.sweep();
+    assert.equal(ticket(id)?.openConnections, 0, "not reported for 60 s: its close entry was lost");
+    clock.advance(60_000);
+    core.sweep();
+    assert.equal(ticket(id), undefined, "then the idle timeout applies");
     stream.end();
     assert.equal(await done, null);
   });
