@@ -24,10 +24,7 @@ export type LogAction =
 
 export function classifyEntry(entry: HTTPAccessLogEntry): LogAction {
   if (entry.commonProperties?.responseFlags?.unauthorizedDetails !== undefined) return { kind: "ignore", reason: "denied" };
-  const headers = entry.request?.requestHeaders ?? {};
-  const ticketId = nonEmpty(headers[ROUTING_HEADERS.ticket]);
-  const app = nonEmpty(headers[ROUTING_HEADERS.app]);
-  const connectionId = nonEmpty(entry.request?.requestId);
+  const { ticketId, app, connectionId } = identifiers(entry);
   const upgraded = entry.response?.responseCode === 101;
   if (connectionId !== undefined && upgraded && isFinal(entry)) {
     return { kind: "close", connectionId, ...(app === undefined ? {} : { app }), ...(ticketId === undefined ? {} : { ticketId }) };
@@ -35,6 +32,12 @@ export function classifyEntry(entry: HTTPAccessLogEntry): LogAction {
   if (ticketId === undefined || app === undefined) return { kind: "ignore", reason: "no_ticket" };
   if (connectionId !== undefined && upgraded) return { kind: "open", connectionId, app, ticketId };
   return { kind: "touch", app, ticketId };
+}
+
+/** Our routing headers as the gateway logged them, and Envoy's request id. */
+function identifiers(entry: HTTPAccessLogEntry): { ticketId: string | undefined; app: string | undefined; connectionId: string | undefined } {
+  const headers = entry.request?.requestHeaders ?? {};
+  return { ticketId: nonEmpty(headers[ROUTING_HEADERS.ticket]), app: nonEmpty(headers[ROUTING_HEADERS.app]), connectionId: nonEmpty(entry.request?.requestId) };
 }
 
 /** The last entry of a request: not periodic or intermediate, typed DownstreamEnd or untyped (older Envoy). */

@@ -8,7 +8,7 @@
 import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
-import { ERROR_CODES, toTicketplaneError } from "../common/errors.js";
+import { ERROR_CODES, toTicketplaneError, type ErrorContext } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { DEFAULTS } from "../config/app-spec.js";
 import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
@@ -64,18 +64,13 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
     const request = call.request;
     let response: CheckResponse;
     try {
-      const parsed = request instanceof UndecodableRequest ? `undecodable CheckRequest (${request.reason})` : toCheckInput(request.attributes?.request?.http, gatewayGroup(call.metadata), request.attributes?.source?.address?.socketAddress?.address, trustedHops);
+      const parsed = inputOf(request, call.metadata, trustedHops);
       const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
       response = toCheckResponse(outcome);
       metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
       if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
     } catch (err) {
-      const http = request instanceof UndecodableRequest ? undefined : request.attributes?.request?.http;
-      const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, {
-        host: http?.host.slice(0, 200),
-        path: http?.path.slice(0, 200),
-        requestId: http?.id.slice(0, 100),
-      });
+      const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, requestContext(request));
       logger.error("ext_authz Check failed; denied with 503", { error: error.toJSON(), stack: err instanceof Error ? err.stack : undefined });
       metrics.checkError();
       metrics.observeCheck("error", (performance.now() - started) / 1000);
@@ -85,6 +80,18 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   };
 
   return { definition: SafeAuthorizationService, implementation: { check }, close: () => apps.close() };
+}
+
+/** The decision's input, or why the request is unusable. */
+function inputOf(request: IncomingCheck, metadata: Metadata, trustedHops: number): CheckInput | string {
+  if (request instanceof UndecodableRequest) return `undecodable CheckRequest (${request.reason})`;
+  return toCheckInput(request.attributes?.request?.http, gatewayGroup(metadata), request.attributes?.source?.address?.socketAddress?.address, trustedHops);
+}
+
+/** Where a failed Check came from, for the error's context (bounded lengths). */
+function requestContext(request: IncomingCheck): ErrorContext {
+  const http = request instanceof UndecodableRequest ? undefined : request.attributes?.request?.http;
+  return { host: http?.host.slice(0, 200), path: http?.path.slice(0, 200), requestId: http?.id.slice(0, 100) };
 }
 
 /** Issues, queue entries and refusals at debug level, with Envoy's request id (valid tickets are too many to log). */

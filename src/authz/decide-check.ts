@@ -92,13 +92,20 @@ export interface DecideContext {
  * succeeded. Bad input is an outcome, never an exception; a throw from here
  * is a bug and the edge answers it with a safe denial.
  */
-export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
-  const { limits } = ctx;
-  if (input.path.length === 0) return { kind: "bad_request", reason: "missing path" };
-  if (input.path.length > limits.maxPathLength) return { kind: "bad_request", reason: "path too long" };
-  if (input.host.length > limits.maxHostLength) return { kind: "bad_request", reason: "host too long" };
+/** Why the request's attributes are unusable, or undefined. */
+function badInput(input: CheckInput, limits: CheckLimits): string | undefined {
+  if (input.path.length === 0) return "missing path";
+  if (input.path.length > limits.maxPathLength) return "path too long";
+  if (input.host.length > limits.maxHostLength) return "host too long";
   const cookie = input.headers["cookie"];
-  if (cookie !== undefined && cookie.length > limits.maxCookieLength) return { kind: "bad_request", reason: "cookie header too long" };
+  if (cookie !== undefined && cookie.length > limits.maxCookieLength) return "cookie header too long";
+  return undefined;
+}
+
+export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
+  const bad = badInput(input, ctx.limits);
+  if (bad !== undefined) return { kind: "bad_request", reason: bad };
+  const cookie = input.headers["cookie"];
 
   const notReady = ctx.notReady?.();
   if (notReady !== undefined) return { kind: "starting", reason: notReady };

@@ -54,4 +54,22 @@ describe("XdsServer", () => {
       await xds.stop();
     }
   });
+
+  it("publishes at once when Check's address becomes known, so pods are routable before the authz line is printed", async () => {
+    const clock = new FakeClock();
+    const core = new TicketCore({ clock, keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32) }] } });
+    core.setApps([makeSpec({ name: "shiny" })]);
+    core.setPods("ns/shiny", [{ name: "a", host: "10.0.0.1", port: 80, ready: true }]);
+    const xds = new XdsServer({ listen: { host: "127.0.0.1", port: 0 }, tickets: core, gateway: new Settings(), logger: silentLogger, registry: new Registry(), clock });
+    await xds.start();
+    try {
+      assert.equal(xds.published(), false);
+      xds.setUpstreams({ authz: { host: "127.0.0.1", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } });
+      // No time passes: no debounce stands between Check's first request and a routable pod.
+      assert.equal(xds.published(), true);
+      assert.equal(core.pods("ns/shiny")[0]?.routable, true);
+    } finally {
+      await xds.stop();
+    }
+  });
 });

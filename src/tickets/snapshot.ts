@@ -29,13 +29,19 @@ function isName(x: unknown): x is string {
 /** A well-formed ticket entry, or undefined. */
 export function readSavedTicket(x: unknown): TicketView | undefined {
   if (!isRecord(x)) return undefined;
-  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt, keyId, confirmed, client } = x;
+  const { id, app, pod, slot, issuedAt, expiresAt, lastActiveAt } = x;
   if (!isName(id) || !isName(app) || !isName(pod) || !Number.isInteger(slot)) return undefined;
   if (!isTime(issuedAt) || !isTime(expiresAt) || !isTime(lastActiveAt)) return undefined;
+  const optional = readOptionalTicketFields(x);
+  if (optional === undefined) return undefined;
+  return { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0, ...optional };
+}
+
+/** The fields later versions added; tickets saved before probation existed were all firm. */
+function readOptionalTicketFields(x: Readonly<Record<string, unknown>>): { confirmed: boolean; keyId?: string; client?: string } | undefined {
+  const { keyId, confirmed, client } = x;
   if ((keyId !== undefined && !isName(keyId)) || (client !== undefined && !isName(client)) || (confirmed !== undefined && typeof confirmed !== "boolean")) return undefined;
-  // Tickets saved before probation existed were all firm.
-  const v: TicketView = { id, app, pod, slot: slot as number, issuedAt, expiresAt, lastActiveAt, openConnections: 0, confirmed: confirmed ?? true };
-  return { ...v, ...(keyId === undefined ? {} : { keyId }), ...(client === undefined ? {} : { client }) };
+  return { confirmed: confirmed ?? true, ...(keyId === undefined ? {} : { keyId }), ...(client === undefined ? {} : { client }) };
 }
 
 /** A well-formed queue entry, or undefined. */

@@ -39,6 +39,19 @@ describe("standalone operations (real CLI)", () => {
     return new Browser(client, name);
   };
 
+  it("decides from the moment it says it listens: the first Check after the authz line gets a ticket, not a queue place", async () => {
+    const file = await tmp.write("early.yaml", configText([{ name: "a", port: 8081, ready: true }]));
+    const p = new Process(["serve", "--config", file, "--log-format", "json"]);
+    running.push(p);
+    await waitFor(() => p.addresses.authz !== undefined || p.child.exitCode !== null, { what: "the authz line" });
+    const first = await browser(p, "early").get("/shiny/");
+    assert.equal(first.kind, "ok", `the first Check after "authz listening" was ${JSON.stringify(first)}`);
+    await p.listening();
+    assert.equal((await fetch(`${p.admin}/readyz`)).status, 200);
+    p.signal("SIGTERM");
+    assert.equal((await p.waitExit()).code, 0);
+  });
+
   it("a second instance on the same state file fails fast, naming the first, and leaves its state file alone", async () => {
     const file = await tmp.write("twice.yaml", configText([{ name: "a", port: 8081, ready: true }]));
     const first = await startServe(file);

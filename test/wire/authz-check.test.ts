@@ -287,3 +287,54 @@ describe("authz Check over the wire", () => {
     assert.match(text, /k8sticket_users_total\{app="ns\/shiny"\} [1-9]/);
   });
 });
+
+describe("authz Check over the wire: starting, and per-client limits", () => {
+  const clock = new FakeClock();
+  const core = new TicketCore({ clock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] }, routableByDefault: true });
+  let starting: string | undefined = "the ledger is not restored yet";
+  let server: ReturnType<typeof createAuthzServer>;
+  let client: grpc.Client;
+  const registry = new Registry();
+
+  before(async () => {
+    core.setApps([{ ...spec("solo", { slots: 5 }), limits: { ticketsPerClient: 1, queuePerClient: 1 } }]);
+    core.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
+    server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" }, trustedHops: 1, notReady: () => starting });
+    await server.start();
+    client = authorizationClient(server.addresses.authz);
+  });
+  after(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  /** A request from `source`, through one trusted proxy that appended `forwarded`. */
+  const from = (source: string, forwarded?: string): Promise<WireResponse> => {
+    const request = { attributes: { source: { address: { socket_address: { address: source, port_value: 40000 } } }, request: { http: { id: "req", method: "GET", host: "example.org", path: "/solo/", headers: forwarded === undefined ? {} : { "x-forwarded-for": forwarded } } } } };
+    return new Promise((resolve, reject) => {
+      (client as unknown as { Check: (r: unknown, cb: (e: Error | null, v: WireResponse) => void) => void }).Check(request, (err, value) => (err === null ? resolve(value) : reject(err)));
+    });
+  };
+
+  it("answers 503 with Retry-After 1 and allocates nothing while it cannot decide", async () => {
+    const res = await from("10.9.0.1");
+    assert.equal(res.denied_response?.status?.code, "ServiceUnavailable");
+    assert.equal(deniedHeader(res, "retry-after"), "1");
+    assert.deepEqual(cookies(res), []);
+    assert.deepEqual([core.tickets("ns/solo"), core.queue("ns/solo")], [[], []]);
+    starting = undefined;
+  });
+
+  it("bounds tickets per client address, taken from X-Forwarded-For behind one trusted hop: 429 with Retry-After", async () => {
+    okHeaders(await from("10.9.0.1", "6.6.6.6, 198.51.100.7"));
+    const over = await from("10.9.0.2", "7.7.7.7, 198.51.100.7");
+    assert.equal(over.denied_response?.status?.code, "TooManyRequests");
+    assert.equal(deniedHeader(over, "retry-after"), "4");
+    assert.match(over.denied_response?.body ?? "", /too many tickets or queue places from your address/);
+    okHeaders(await from("10.9.0.1", "198.51.100.8"));
+    assert.deepEqual(core.tickets("ns/solo").map((t) => t.client).sort(), ["198.51.100.7", "198.51.100.8"]);
+    const text = await registry.metrics();
+    assert.match(text, /ticketplane_check_duration_seconds_count\{outcome="limited"\} 1/);
+    assert.match(text, /ticketplane_check_duration_seconds_count\{outcome="starting"\} 1/);
+  });
+});
