@@ -10,7 +10,6 @@ export interface SavedQueueEntry {
   readonly id: string;
   readonly enqueuedAt: number;
   readonly lastSeenAt: number;
-  readonly confirmed: boolean;
   readonly client: string | undefined;
 }
 
@@ -47,10 +46,10 @@ function readOptionalTicketFields(x: Readonly<Record<string, unknown>>): { confi
 /** A well-formed queue entry, or undefined. */
 export function readSavedQueueEntry(x: unknown): SavedQueueEntry | undefined {
   if (!isRecord(x)) return undefined;
-  const { app, id, enqueuedAt, lastSeenAt, confirmed, client } = x;
+  const { app, id, enqueuedAt, lastSeenAt, client } = x;
   if (!isName(app) || !isName(id) || !isTime(enqueuedAt) || !isTime(lastSeenAt)) return undefined;
-  if ((confirmed !== undefined && typeof confirmed !== "boolean") || (client !== undefined && !isName(client))) return undefined;
-  return { app, id, enqueuedAt, lastSeenAt, confirmed: confirmed ?? true, client: typeof client === "string" ? client : undefined };
+  if (client !== undefined && !isName(client)) return undefined;
+  return { app, id, enqueuedAt, lastSeenAt, client: typeof client === "string" ? client : undefined };
 }
 
 /** An id to name an entry by in a restore report, whatever its shape. */

@@ -5,7 +5,7 @@ import { admit } from "./admit.js";
 import { TicketCore } from "./ticket-core.js";
 import { signTicketToken } from "./ticket-token.js";
 import { SigningKeys } from "./signing-keys.js";
-import { APP, harness, keyRing, makeSpec, pod, sequentialIds } from "./tickets.fixture.js";
+import { APP, harness, join, keyRing, makeSpec, pod, sequentialIds } from "./tickets.fixture.js";
 import type { Admission, LedgerSnapshot, TicketCoreEvent } from "./types.js";
 
 type Issued = Extract<Admission, { kind: "issued" }>;
@@ -177,7 +177,10 @@ describe("TicketCore queue", () => {
     const clock = new FakeClock();
     const { core } = harness(clock, spec);
     issued(admit(core, APP, {}));
-    const q = [1, 2, 3].map(() => queued(admit(core, APP, {})));
+    const turnedAway = [1, 2, 3].map(() => queued(admit(core, APP, {})));
+    assert.deepEqual(turnedAway.map((x) => [x.position, x.length]), [[1, 1], [1, 1], [1, 1]], "turned away: no place in line until they come back");
+    assert.equal(core.figures(APP)?.queued, 0);
+    const q = turnedAway.map((t) => queued(admit(core, APP, { queueTokens: [t.queueToken] })));
     assert.deepEqual(q.map((x) => [x.position, x.length]), [[1, 1], [2, 2], [3, 3]]);
     assert.deepEqual(admit(core, APP, {}), { kind: "refused", reason: "queue_full", retryAfterMs: 5000 });
     const again = queued(admit(core, APP, { queueTokens: [q[1]?.queueToken] }));
@@ -191,16 +194,13 @@ describe("TicketCore queue", () => {
     const clock = new FakeClock();
     const { core, changes } = harness(clock, spec);
     const holder = issued(admit(core, APP, {}));
-    const first = queued(admit(core, APP, {}));
-    const second = queued(admit(core, APP, {}));
-    // Both come back once: they are really waiting.
-    admit(core, APP, { queueTokens: [first.queueToken] });
-    admit(core, APP, { queueTokens: [second.queueToken] });
+    const first = queued(join(core));
+    const second = queued(join(core));
     core.setPods(APP, []); // frees the slot…
     core.setPods(APP, [pod("p1")]); // …and a fresh pod serves at once
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [true, false]);
     assert.ok(changes.some((c) => c.kind === "queue"));
-    const newcomer = queued(admit(core, APP, {}));
+    const newcomer = queued(join(core));
     assert.equal(newcomer.position, 3, "no jumping the line while someone waits");
     assert.equal(queued(admit(core, APP, { queueTokens: [second.queueToken] })).position, 2, "only the reserved client may take it");
     clock.advance(4_000);
@@ -222,8 +222,7 @@ describe("TicketCore queue", () => {
     const clock = new FakeClock();
     const { core } = harness(clock, spec);
     issued(admit(core, APP, {}));
-    const q = queued(admit(core, APP, {}));
-    admit(core, APP, { queueTokens: [q.queueToken] });
+    const q = queued(join(core));
     core.setPods(APP, [pod("p1"), pod("p2", { ready: false })]);
     assert.deepEqual(core.queue(APP).map((e) => e.reserved), [false]);
     core.setPods(APP, [pod("p1"), pod("p2")]);
@@ -237,8 +236,8 @@ describe("TicketCore queue", () => {
     const { core } = harness(clock, spec);
     const holder = issued(admit(core, APP, {}));
     admit(core, APP, { ticketTokens: [holder.token] }); // the holder is really there
-    const a = queued(admit(core, APP, {}));
-    const b = queued(admit(core, APP, {}));
+    const a = queued(join(core));
+    const b = queued(join(core));
     clock.advance(8_000);
     admit(core, APP, { queueTokens: [b.queueToken] });
     clock.advance(2_999);
@@ -248,7 +247,9 @@ describe("TicketCore queue", () => {
     core.sweep();
     assert.equal(core.queue(APP).length, 1);
     assert.equal(queued(admit(core, APP, { queueTokens: [b.queueToken] })).position, 1);
-    assert.equal(queued(admit(core, APP, { queueTokens: [a.queueToken] })).position, 2, "a dropped client queues anew");
+    const again = queued(admit(core, APP, { queueTokens: [a.queueToken] }));
+    assert.notEqual(again.queueToken, a.queueToken, "a dropped client's token makes no place again: it is turned away anew");
+    assert.equal(core.queue(APP).length, 1);
   });
 
   it("counts waiting users in the desired pod figure", () => {
@@ -259,6 +260,9 @@ describe("TicketCore queue", () => {
     issued(admit(core, APP, {}));
     assert.equal(core.figures(APP)?.desiredPods, 2);
     for (let i = 0; i < 5; i++) queued(admit(core, APP, {}));
+    assert.equal(core.figures(APP)?.desiredPods, 2, "clients turned away are not demand until they come back (a flood scales nothing)");
+    clock.advance(11_000); // past the turned-away clients' Retry-After: newcomers may take free slots again
+    for (let i = 0; i < 5; i++) queued(join(core));
     assert.deepEqual(core.figures(APP), { app: APP, pods: 1, servingPods: 1, capacity: 2, used: 2, onProbation: 2, free: 0, queued: 5, desiredPods: 4, issuedTotal: 2 });
   });
 });
@@ -336,7 +340,7 @@ describe("TicketCore snapshot and restore", () => {
   function populated(clock: FakeClock): { core: TicketCore; tokens: string[]; queueTokens: string[] } {
     const { core } = harness(clock, makeSpec({ ticketsPerPod: 2 }), [pod("p1"), pod("p2")]);
     const tokens = [0, 1, 2, 3].map(() => issued(admit(core, APP, {})).token);
-    const queueTokens = [0, 1].map(() => queued(admit(core, APP, {})).queueToken);
+    const queueTokens = [0, 1].map(() => queued(join(core)).queueToken);
     return { core, tokens, queueTokens };
   }
 
@@ -535,15 +539,20 @@ describe("TicketCore: slots go to people who come back", () => {
     assert.deepEqual(core.queue(APP), [], "entries nobody came back for are dropped after two Retry-After periods and a second");
   });
 
-  it("a queue full of entries nobody came back for makes room for a newcomer once they are overdue", () => {
+  it("a cookieless flood takes no place in line: the queue holds only clients that came back", () => {
     const clock = new FakeClock();
     const { core } = harness(clock, makeSpec({ ticketsPerPod: 1, queue: { maxLength: 3, retryAfterMs: 5_000 } }));
     issued(admit(core, APP, {}));
-    for (let i = 0; i < 3; i++) queued(admit(core, APP, {}));
-    assert.equal(admit(core, APP, {}).kind, "refused", "full, and everyone is still within their first Retry-After");
-    clock.advance(6_000);
-    const user = queued(admit(core, APP, {}));
-    assert.deepEqual([user.position, user.length], [3, 3], "the oldest overdue entry made room");
+    for (let i = 0; i < 10_000; i++) queued(admit(core, APP, {}));
+    assert.equal(core.figures(APP)?.queued, 0);
+    const user = queued(join(core));
+    assert.deepEqual([user.position, user.length], [1, 1]);
+    const late = queued(admit(core, APP, { queueTokens: [queued(admit(core, APP, {})).queueToken] }));
+    assert.equal(late.position, 2);
+    clock.advance(11_001);
+    const stale = queued(admit(core, APP, {}));
+    clock.advance(11_001);
+    assert.notEqual(queued(admit(core, APP, { queueTokens: [stale.queueToken] })).queueToken, stale.queueToken, "a place brought back too late is no place: turned away anew");
   });
 
   it("bounds tickets and queue places per client, without hurting anyone else", () => {
@@ -556,8 +565,10 @@ describe("TicketCore: slots go to people who come back", () => {
     assert.equal(issued(admit(core, APP, { client: "203.0.113.1" })).ticket.client, "203.0.113.1", "another client is not held up");
     assert.equal(issued(admit(core, APP, {})).ticket.client, undefined, "an unknown client is not limited");
     core.setApps([makeSpec({ ticketsPerPod: 3, limits: { ticketsPerClient: 2, queuePerClient: 1 } })]);
-    assert.equal(queued(admit(core, APP, { client: "203.0.113.2" })).position, 1);
-    assert.deepEqual(admit(core, APP, { client: "203.0.113.2" }), { kind: "refused", reason: "client_limit", retryAfterMs: 5000 });
+    const one = queued(admit(core, APP, { client: "203.0.113.2" }));
+    const two = queued(admit(core, APP, { client: "203.0.113.2" }));
+    assert.equal(queued(admit(core, APP, { client: "203.0.113.2", queueTokens: [one.queueToken] })).position, 1);
+    assert.deepEqual(admit(core, APP, { client: "203.0.113.2", queueTokens: [two.queueToken] }), { kind: "refused", reason: "client_limit", retryAfterMs: 5000 });
   });
 
   it("a junk cookie of the ticket's name never shadows the real ticket", () => {

@@ -59,6 +59,19 @@ export interface TicketCoreOptions {
   readonly canAddPods?: boolean;
 }
 
+/** A place a turned-away client brought back: not yet in line. */
+interface ReturnedPlace {
+  readonly kind: "returned";
+  readonly id: string;
+  readonly issuedAt: number;
+  readonly token: string;
+}
+
+/** How long after issue a turned-away client's token can still take its place: two Retry-After periods and a grace second. */
+function placeLifetimeMs(state: AppState): number {
+  return 2 * state.ledger.spec.queue.retryAfterMs + STALE_GRACE_MS;
+}
+
 /** What the allocator knows of the client asking. */
 interface Asking {
   readonly queueTokens: readonly string[];
@@ -72,6 +85,10 @@ interface AppState {
   readonly queue: WaitingQueue;
   readonly split: CanarySplit;
   issuedTotal: number;
+  /** When a client without a place was last turned away (it is due back within a Retry-After). */
+  turnedAwayAt: number;
+  /** Places whose token may not make an entry again (claimed, lapsed, dropped), until their tokens are too old anyway. */
+  readonly usedPlaces: Map<string, number>;
 }
 
 /**
@@ -131,7 +148,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     for (const [key, spec] of next) {
       const state = this.#apps.get(key);
       if (state === undefined) {
-        this.#apps.set(key, { ledger: new AppLedger(key, spec), queue: new WaitingQueue(), split: new CanarySplit(), issuedTotal: 0 });
+        this.#apps.set(key, { ledger: new AppLedger(key, spec), queue: new WaitingQueue(), split: new CanarySplit(), issuedTotal: 0, turnedAwayAt: Number.NEGATIVE_INFINITY, usedPlaces: new Map() });
         continue;
       }
       for (const t of state.ledger.setSpec(spec, now)) this.#released(state, t, "spec_changed", changes);
@@ -272,7 +289,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   queue(app: AppKey): readonly QueueView[] {
     const entries = this.#apps.get(app)?.queue.entries() ?? [];
-    return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined, confirmed: e.confirmed }));
+    return entries.map((e, i) => ({ id: e.id, position: i + 1, reserved: e.reservedUntil !== undefined }));
   }
 
   figures(app: AppKey): AppFigures | undefined {
@@ -321,7 +338,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const issuedTotal: Record<AppKey, number> = {};
     for (const [app, state] of this.#apps) {
       for (const t of state.ledger.tickets.values()) tickets.push(t.view());
-      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, confirmed: e.confirmed, ...(e.client === undefined ? {} : { client: e.client }) });
+      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, ...(e.client === undefined ? {} : { client: e.client }) });
       issuedTotal[app] = state.issuedTotal;
     }
     return { version: 1, savedAt: this.#clock.now(), tickets, queue, issuedTotal };
@@ -388,7 +405,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     if (state === undefined) return "unknown app";
     if (state.queue.get(e.id) !== undefined) return "duplicate queue entry";
     if (state.queue.length >= state.ledger.spec.queue.maxLength) return "queue full";
-    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, confirmed: e.confirmed, client: e.client, reservedUntil: undefined });
+    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, client: e.client, reservedUntil: undefined });
     touched.add(state);
     return undefined;
   }
@@ -399,58 +416,74 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const { ledger, queue } = state;
     const spec = ledger.spec;
     const retryAfterMs = spec.queue.retryAfterMs;
-    const entry = this.#queueEntry(state, asking.queueTokens);
-    if (entry !== undefined) return this.#waiting(state, entry, asking, now, changes);
     this.#settleQueue(state, now, changes);
-    // Newcomers never jump the line. Free slots wait for the first client who comes back, so a cookieless flood cannot take them.
-    if (!queue.hasUnreserved() && ledger.freeSlots() > queue.reserved()) {
+    const place = this.#place(state, asking.queueTokens, now);
+    if (place?.kind === "entry") return this.#waiting(state, place.entry, place.token, asking, now, changes);
+    if (place?.kind === "returned") return this.#takePlace(state, place, asking, now, changes);
+    // Newcomers never jump anyone waiting: neither those in line nor those just turned away, who are due back within a Retry-After.
+    if (!queue.hasUnreserved() && ledger.freeSlots() > queue.reserved() && now - state.turnedAwayAt >= retryAfterMs + STALE_GRACE_MS) {
       const issued = this.#issue(state, now, asking, changes);
       if (issued !== undefined) return issued;
     }
     if (ledger.pods.size === 0 && (spec.maxPods === 0 || !this.#canAddPods)) return { kind: "refused", reason: "no_capacity", retryAfterMs };
-    // A full queue makes room by dropping an entry whose client was due back and never came.
-    if (queue.length >= spec.queue.maxLength && !queue.evictOverdue(now, retryAfterMs + STALE_GRACE_MS)) return { kind: "refused", reason: "queue_full", retryAfterMs };
-    const limit = spec.limits.queuePerClient;
-    if (asking.client !== undefined && limit > 0 && queue.countFor(asking.client) >= limit) return { kind: "refused", reason: "client_limit", retryAfterMs };
-    const fresh: QueueEntry = { id: this.#freshId((id) => queue.get(id) !== undefined), enqueuedAt: now, lastSeenAt: now, confirmed: false, client: asking.client, reservedUntil: undefined };
-    queue.push(fresh);
-    this.#settleQueue(state, now, changes, true);
-    const token = signQueueToken(this.#keys, { app: ledger.key, id: fresh.id, issuedAt: now });
-    return { kind: "queued", position: queue.position(fresh), length: queue.length, queueToken: token, retryAfterMs };
+    if (queue.length >= spec.queue.maxLength) return { kind: "refused", reason: "queue_full", retryAfterMs };
+    // Turned away with a signed place and no entry: the entry is made when (if) the client comes back.
+    state.turnedAwayAt = now;
+    const token = signQueueToken(this.#keys, { app: ledger.key, id: this.#freshId((id) => queue.get(id) !== undefined || state.usedPlaces.has(id)), issuedAt: now });
+    return { kind: "queued", position: queue.length + 1, length: queue.length + 1, queueToken: token, retryAfterMs };
   }
 
-  /** A waiting client came back: it is confirmed now, and takes the slot reserved for it if there is one. */
-  #waiting(state: AppState, entry: QueueEntry, asking: Asking, now: number, changes: TicketCoreEvent[]): Allocation {
+  /** A client that was turned away came back in time: it takes its place in line (by when it first came). */
+  #takePlace(state: AppState, place: ReturnedPlace, asking: Asking, now: number, changes: TicketCoreEvent[]): Allocation {
+    const { queue, ledger } = state;
+    const retryAfterMs = ledger.spec.queue.retryAfterMs;
+    if (queue.length >= ledger.spec.queue.maxLength) return { kind: "refused", reason: "queue_full", retryAfterMs };
+    const limit = ledger.spec.limits.queuePerClient;
+    if (asking.client !== undefined && limit > 0 && queue.countFor(asking.client) >= limit) return { kind: "refused", reason: "client_limit", retryAfterMs };
+    const entry: QueueEntry = { id: place.id, enqueuedAt: place.issuedAt, lastSeenAt: now, client: asking.client, reservedUntil: undefined };
+    queue.push(entry);
+    this.#settleQueue(state, now, changes, true);
+    return this.#waiting(state, entry, place.token, asking, now, changes);
+  }
+
+  /** A waiting client came back: it takes the slot reserved for it if there is one. */
+  #waiting(state: AppState, entry: QueueEntry, token: string, asking: Asking, now: number, changes: TicketCoreEvent[]): Allocation {
     const { queue } = state;
     entry.lastSeenAt = now;
-    const firstReturn = !entry.confirmed;
-    entry.confirmed = true;
-    this.#settleQueue(state, now, changes, firstReturn);
     if (entry.reservedUntil !== undefined) {
       const issued = this.#issue(state, now, asking, changes);
       if (issued?.kind === "issued") {
-        queue.remove(entry);
+        this.#forget(state, entry);
         this.#settleQueue(state, now, changes, true);
       }
       if (issued !== undefined) return issued;
     }
-    const queueToken = asking.queueTokens.find((t) => this.#entryOf(state, t) === entry) ?? "";
-    return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken, retryAfterMs: state.ledger.spec.queue.retryAfterMs };
+    return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken: token, retryAfterMs: state.ledger.spec.queue.retryAfterMs };
   }
 
-  /** The first queue token that names a waiting entry of this app. */
-  #queueEntry(state: AppState, tokens: readonly string[]): QueueEntry | undefined {
+  /**
+   * What the client's queue tokens hold: its entry in line, or a place it
+   * was given when turned away and may take now (signed by us, for this app,
+   * not used before, and presented within two Retry-After periods of issue).
+   */
+  #place(state: AppState, tokens: readonly string[], now: number): { kind: "entry"; entry: QueueEntry; token: string } | ReturnedPlace | undefined {
+    let returned: ReturnedPlace | undefined;
     for (const token of tokens) {
-      const entry = this.#entryOf(state, token);
-      if (entry !== undefined) return entry;
+      if (token === "") continue;
+      const check = verifyQueueToken(this.#keys, token, state.ledger.key);
+      if (!check.ok) continue;
+      const entry = state.queue.get(check.claims.id);
+      if (entry !== undefined) return { kind: "entry", entry, token };
+      const fresh = now - check.claims.issuedAt <= placeLifetimeMs(state) && check.claims.issuedAt <= now;
+      if (returned === undefined && fresh && !state.usedPlaces.has(check.claims.id)) returned = { kind: "returned", id: check.claims.id, issuedAt: check.claims.issuedAt, token };
     }
-    return undefined;
+    return returned;
   }
 
-  #entryOf(state: AppState, token: string): QueueEntry | undefined {
-    if (token === "") return undefined;
-    const check = verifyQueueToken(this.#keys, token, state.ledger.key);
-    return check.ok ? state.queue.get(check.claims.id) : undefined;
+  /** Takes an entry out of line for good: its token can never make a place again. */
+  #forget(state: AppState, entry: QueueEntry): void {
+    state.queue.remove(entry);
+    state.usedPlaces.set(entry.id, entry.enqueuedAt + placeLifetimeMs(state));
   }
 
   /**
@@ -497,10 +530,12 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     throw new TicketplaneError(ERROR_CODES.INTERNAL, "random id source keeps repeating itself", {});
   }
 
-  /** Drops lapsed and stale queue entries, then matches reservations to free slots. */
+  /** Drops lapsed and stale queue entries (their tokens are used up), then matches reservations to free slots. */
   #settleQueue(state: AppState, now: number, changes: TicketCoreEvent[], changed = false): void {
     const q = state.ledger.spec.queue;
     const dropped = state.queue.expire(now, 2 * q.retryAfterMs + STALE_GRACE_MS);
+    for (const d of dropped) state.usedPlaces.set(d.entry.id, d.entry.enqueuedAt + placeLifetimeMs(state));
+    for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
     if (changed || dropped.length > 0 || granted) {
       const app = state.ledger.key;

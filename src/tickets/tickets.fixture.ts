@@ -3,9 +3,10 @@
  */
 import { makeSpec } from "../../test/support/app-spec.js";
 import type { Clock } from "../common/clock.js";
-import { appKey, type AppSpec } from "../config/app-spec.js";
+import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
+import { admit } from "./admit.js";
 import { TicketCore } from "./ticket-core.js";
-import type { KeyRing, TicketCoreEvent, PodInput } from "./types.js";
+import type { Admission, KeyRing, TicketCoreEvent, PodInput } from "./types.js";
 
 export { makeSpec };
 
@@ -41,4 +42,15 @@ export function harness(clock: Clock, spec: AppSpec = makeSpec(), pods: readonly
   core.setPods(appKey(spec.namespace, spec.name), pods);
   changes.length = 0;
   return { core, changes };
+}
+
+/**
+ * A client that finds no free slot and comes back at once with the place it
+ * was given: it is in line now. (A client turned away holds no place until it
+ * comes back.) Returns what the return answered.
+ */
+export function join(core: TicketCore, app: AppKey = APP, client?: string): Admission {
+  const turned = admit(core, app, client === undefined ? {} : { client });
+  if (turned.kind !== "queued") return turned;
+  return admit(core, app, { queueTokens: [turned.queueToken], ...(client === undefined ? {} : { client }) });
 }

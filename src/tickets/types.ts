@@ -59,8 +59,6 @@ export interface QueueView {
   readonly position: number;
   /** A freed slot is held for this entry. */
   readonly reserved: boolean;
-  /** Its client has come back at least once: it holds its place against newcomers. */
-  readonly confirmed: boolean;
 }
 
 /**
@@ -150,7 +148,7 @@ export interface LedgerSnapshot {
   readonly version: 1;
   readonly savedAt: number;
   readonly tickets: readonly TicketView[];
-  readonly queue: readonly { readonly app: AppKey; readonly id: string; readonly enqueuedAt: number; readonly lastSeenAt: number; readonly confirmed?: boolean; readonly client?: string }[];
+  readonly queue: readonly { readonly app: AppKey; readonly id: string; readonly enqueuedAt: number; readonly lastSeenAt: number; readonly client?: string }[];
   readonly issuedTotal: Readonly<Record<AppKey, number>>;
 }
 

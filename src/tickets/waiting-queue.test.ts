@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { WaitingQueue, type QueueEntry } from "./waiting-queue.js";
 
 function entry(id: string, at = 0): QueueEntry {
-  return { id, enqueuedAt: at, lastSeenAt: at, confirmed: true, client: undefined, reservedUntil: undefined };
+  return { id, enqueuedAt: at, lastSeenAt: at, client: undefined, reservedUntil: undefined };
 }
 
 function filled(...ids: string[]): WaitingQueue {
@@ -47,16 +47,13 @@ describe("WaitingQueue", () => {
     assert.deepEqual(q.entries().map((e) => e.id), ["c"]);
   });
 
-  it("reserves only for entries whose client came back; an overdue one makes room when the queue is full", () => {
+  it("places an entry by its first arrival, not by when it came back", () => {
     const q = new WaitingQueue();
-    q.push({ ...entry("bot"), confirmed: false });
-    q.push(entry("user"));
-    assert.equal(q.grant(1, 100, 50), true);
-    assert.deepEqual(q.entries().map((e) => [e.id, e.reservedUntil]), [["bot", undefined], ["user", 150]]);
-    assert.equal(q.hasUnreserved(), true, "the entry nobody came back for still keeps newcomers out");
-    assert.equal(q.evictOverdue(120, 100), true, "it was due back 100 ms after queueing: it goes when room is needed");
-    assert.equal(q.evictOverdue(120, 100), false, "confirmed entries are never evicted");
-    assert.deepEqual(q.entries().map((e) => e.id), ["user"]);
+    q.push(entry("late", 300));
+    q.push(entry("early", 100));
+    q.push(entry("middle", 200));
+    q.push(entry("last", 400));
+    assert.deepEqual(q.entries().map((e) => e.id), ["early", "middle", "late", "last"]);
   });
 
   it("counts entries per client as they come and go", () => {

@@ -1,20 +1,23 @@
 /**
- * One app's FIFO waiting queue, bounded by the caller. An entry is
- * *confirmed* once its client has come back with its queue cookie. Every
- * entry keeps newcomers from taking a free slot, but only confirmed entries
- * get one: `grant(free)` reserves, in queue order, one free slot for each of
- * the first confirmed entries. So a cookieless flood cannot take slots away
- * from the people waiting, and a real user gets a freed slot as soon as they
- * come back. Entries are removed when they claim, when their reservation
- * lapses, or when their client stops coming back. Per-client counts are
- * kept for the limits.
+ * One app's FIFO waiting queue, bounded by the caller.
+ *
+ * A place in line is taken by coming back: a client turned away gets a
+ * signed queue token (its arrival time inside) and no entry; the entry is
+ * made when the client returns with the token, placed by its first arrival.
+ * So a cookieless flood — crawlers, health checks, attackers that never
+ * return — costs no place in line at all, and everyone in line is someone
+ * who came back. Reservations are a count matched to free slots:
+ * `grant(free)` reserves, in queue order, one free slot for each of the
+ * first entries, so a freed slot goes to the head of the line first.
+ * Entries are removed when they claim, when their reservation lapses, or
+ * when their client stops coming back. Per-client counts are kept for the
+ * limits.
  */
 export interface QueueEntry {
   readonly id: string;
+  /** When the client was first turned away (the token's issue time): the line's order. */
   readonly enqueuedAt: number;
   lastSeenAt: number;
-  /** The client came back at least once with this entry's cookie. */
-  confirmed: boolean;
   /** Who queued (an address), for the per-client limit; undefined when unknown. */
   readonly client: string | undefined;
   /** Set while a free slot is held for this entry. */
@@ -56,25 +59,17 @@ export class WaitingQueue {
     return this.#entries.some((e) => e.reservedUntil === undefined);
   }
 
-  /**
-   * Makes room in a full queue: drops the oldest entry whose client never came
-   * back although it was due (`overdueMs` after it queued). True when one went.
-   */
-  evictOverdue(now: number, overdueMs: number): boolean {
-    const victim = this.#entries.find((e) => !e.confirmed && now - e.enqueuedAt >= overdueMs);
-    if (victim === undefined) return false;
-    this.remove(victim);
-    return true;
-  }
-
   /** Entries `client` holds now. */
   countFor(client: string): number {
     return this.#perClient.get(client) ?? 0;
   }
 
+  /** Adds an entry at its place by `enqueuedAt` (returns arrive in about the order the clients first came). */
   push(entry: QueueEntry): void {
     if (this.#byId.has(entry.id)) throw new Error(`queue entry ${entry.id} exists`);
-    this.#entries.push(entry);
+    let i = this.#entries.length;
+    while (i > 0 && (this.#entries[i - 1]?.enqueuedAt ?? 0) > entry.enqueuedAt) i--;
+    this.#entries.splice(i, 0, entry);
     this.#byId.set(entry.id, entry);
     if (entry.client !== undefined) this.#perClient.set(entry.client, this.countFor(entry.client) + 1);
   }
@@ -103,17 +98,16 @@ export class WaitingQueue {
   }
 
   /**
-   * Matches reservations to `free` slots: reserves for the first confirmed,
-   * unreserved entries in order while free slots exceed reservations, or
-   * withdraws the last reservations when free slots shrank. True when
-   * anything changed.
+   * Matches reservations to `free` slots: reserves for the first unreserved
+   * entries in order while free slots exceed reservations, or withdraws the
+   * last reservations when free slots shrank. True when anything changed.
    */
   grant(free: number, now: number, reservationMs: number): boolean {
     let reserved = this.reserved();
     let changed = false;
     for (let i = 0; i < this.#entries.length && reserved < free; i++) {
       const e = this.#entries[i];
-      if (e.reservedUntil !== undefined || !e.confirmed) continue;
+      if (e.reservedUntil !== undefined) continue;
       e.reservedUntil = now + reservationMs;
       reserved++;
       changed = true;
