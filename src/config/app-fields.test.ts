@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { AppSpec, ParseResult, PodEntry, SpecError } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
 import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS, countBoundText, durationBoundText } from "./bounds.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 
 const POD_ADDRESS_RULE = 'must be "IPv4:PORT" or "[IPv6]:PORT" with a port 1–65535 (an IP address, not a host name: Envoy\'s EDS takes IP addresses only)';
@@ -191,5 +192,70 @@ describe("readAppFields: rules (path, value, rule)", () => {
   it("only the fields a source allows are known", () => {
     const r = readAppFields({ name: "a", pods: [] }, new FieldReader(pathUnder("spec")), { source: "TicketedApp" });
     assert.deepEqual(r, { ok: false, errors: [{ path: "spec.pods", value: [], rule: "not allowed here: only config-file apps list pods" }] });
+  });
+});
+
+/** `queue.maxLength`, 3 → `{ queue: { maxLength: 3 } }`. */
+function nested(field: string, value: unknown): Record<string, unknown> {
+  const [first = "", ...rest] = field.split(".");
+  return { [first]: rest.length === 0 ? value : nested(rest.join("."), value) };
+}
+
+describe("readAppFields: upper bounds (the bound accepted, just over it refused with the bound and its reason)", () => {
+  // [field, its bound, fields it needs beside]
+  const counts: [keyof typeof COUNT_BOUNDS, number, Record<string, unknown>][] = [
+    ["ticketsPerPod", 1000, {}],
+    ["minPods", 10_000, { maxPods: 10_000 }],
+    ["maxPods", 10_000, {}],
+    ["spareTickets", 100_000, {}],
+    ["queue.maxLength", 100_000, {}],
+    ["scaleUp.pods", 10_000, {}],
+    ["scaleDown.pods", 10_000, {}],
+  ];
+  for (const [field, bound, beside] of counts) {
+    it(`${field} ≤ ${bound}`, () => {
+      assert.ok(read({ name: "shiny", ...beside, ...nested(field, bound) }).ok, `${field}: ${bound} accepted`);
+      assert.deepEqual(errorsOf({ ...beside, ...nested(field, bound + 1) }), [{ path: `apps[1].${field}`, value: bound + 1, rule: `must be ${countBoundText(COUNT_BOUNDS[field])}` }]);
+    });
+  }
+
+  // [field, its bound as written, just over it, fields it needs beside]
+  const durations: [keyof typeof DURATION_BOUNDS, string, string, Record<string, unknown>][] = [
+    ["podCooldown", "720h", "720h1ms", {}],
+    ["ticket.idleTimeout", "720h", "720h1ms", {}],
+    ["ticket.maxLifetime", "8760h", "8760h1ms", {}],
+    ["queue.retryAfter", "1h", "3601s", {}],
+    ["queue.reservation", "720h", "720h1ms", {}],
+    ["drainTimeout", "720h", "720h1ms", {}],
+    ["scaleUp.period", "720h", "720h1ms", {}],
+    ["scaleUp.stabilizationWindow", "720h", "720h1ms", {}],
+    ["scaleDown.period", "720h", "720h1ms", {}],
+    ["scaleDown.stabilizationWindow", "720h", "720h1ms", {}],
+    ["resolver.holdTimeout", "60m", "60m1ms", {}],
+  ];
+  for (const [field, bound, over, beside] of durations) {
+    it(`${field} ≤ ${bound}`, () => {
+      assert.ok(read({ name: "shiny", ...beside, ...nested(field, bound) }).ok, `${field}: ${bound} accepted`);
+      assert.deepEqual(errorsOf({ ...beside, ...nested(field, over) }), [{ path: `apps[1].${field}`, value: over, rule: `must be ${durationBoundText(DURATION_BOUNDS[field])}` }]);
+    });
+  }
+
+  it("refuses maxLifetime: 80000000h, which the ticket token cannot hold, saying why", () => {
+    assert.deepEqual(errorsOf({ ticket: { maxLifetime: "80000000h" } }), [
+      {
+        path: "apps[1].ticket.maxLifetime",
+        value: "80000000h",
+        rule: "must be ≤ 8760h (365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds)",
+      },
+    ]);
+  });
+
+  it("a bare number of seconds is bounded too", () => {
+    assert.deepEqual(errorsOf({ podCooldown: 2_592_001 }).map((e) => [e.path, e.rule]), [["apps[1].podCooldown", `must be ${durationBoundText(DURATION_BOUNDS.podCooldown)}`]]);
+  });
+
+  it("every bound is tested here", () => {
+    assert.deepEqual([...counts.map(([f]) => f)].sort(), Object.keys(COUNT_BOUNDS).filter((f) => !f.startsWith("clientAddress.")).sort());
+    assert.deepEqual([...durations.map(([f]) => f)].sort(), Object.keys(DURATION_BOUNDS).filter((f) => !f.startsWith("gateway.")).sort());
   });
 });

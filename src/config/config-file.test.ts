@@ -69,6 +69,12 @@ describe("parseConfigFile: the config document", () => {
     });
   });
 
+  it("accepts each config-file bound itself", () => {
+    const r = parseConfigFile("gateway: { authzTimeout: 1m }\napps: []\n", "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.gateway.authzTimeoutMs, 60_000);
+  });
+
   it("joins relative key and state paths onto the config file's directory", () => {
     const r = parseConfigFile("keys: { file: k/keys.yaml }\nstate: { file: s.json }\napps: []\n", "a/b/c.yaml");
     assert.ok(r.ok);
@@ -80,6 +86,11 @@ describe("parseConfigFile: the config document", () => {
     ["unknown listen key", 'listen: { ads: "127.0.0.1:1" }', [{ path: "listen.ads", value: "127.0.0.1:1", rule: 'unknown field (did you mean "xds"?)' }]],
     ["gateway.listenerPort a port", "gateway: { listenerPort: 0 }", [{ path: "gateway.listenerPort", value: 0, rule: "must be an integer 1–65535" }]],
     ["gateway.authzTimeout > 0", "gateway: { authzTimeout: 0s }", [{ path: "gateway.authzTimeout", value: "0s", rule: "must be a duration greater than zero" }]],
+    [
+      "gateway.authzTimeout ≤ 1m",
+      "gateway: { authzTimeout: 60001ms }",
+      [{ path: "gateway.authzTimeout", value: "60001ms", rule: "must be ≤ 1m (Envoy holds each request this long when Check does not answer; Check answers in milliseconds)" }],
+    ],
     ["keys.file required when keys is given", "keys: {}", [{ path: "keys.file", value: undefined, rule: "is required" }]],
     ["cookieSecure a boolean", "cookieSecure: 1", [{ path: "cookieSecure", value: 1, rule: "must be true or false" }]],
     ["apps a list", "apps: { shiny: {} }", [{ path: "apps", value: { shiny: {} }, rule: "must be a list of apps, not a mapping" }]],

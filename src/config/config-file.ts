@@ -18,6 +18,7 @@ import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
 import type { HostPort } from "./address.js";
 import { parseHostPort } from "./address.js";
 import { describeObject, detectKind, readAppDocument } from "./app-documents.js";
+import { DURATION_BOUNDS } from "./bounds.js";
 import type { PlacedApp } from "./cross-checks.js";
 import { findClashes } from "./cross-checks.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
@@ -117,7 +118,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const gateway: GatewayConfig = {
     listenerAddress: r.string("gateway.listenerAddress", g.listenerAddress, checkListenerHost) ?? GATEWAY_DEFAULTS.listenerAddress,
     listenerPort: r.int("gateway.listenerPort", g.listenerPort, { min: 1, max: 65535 }) ?? GATEWAY_DEFAULTS.listenerPort,
-    authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, true) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
+    authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, { positive: true, max: DURATION_BOUNDS["gateway.authzTimeout"] }) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
   };
   const keysSection = r.section("keys", doc.keys, CONFIG_SECTION_FIELDS.keys);
   const keysFile = keysSection === undefined ? undefined : r.required("keys.file", keysSection.file, (v) => r.string("keys.file", v));

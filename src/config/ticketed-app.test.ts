@@ -43,6 +43,19 @@ describe("parseTicketedApp", () => {
     );
   });
 
+  it("bounds counts and durations, with spec.* paths", () => {
+    const r = parseTicketedApp({ ...base, spec: { maxPods: 10_001, ticket: { maxLifetime: "80000000h" }, queue: { retryAfter: "2h" } } });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.errors.map((e) => [e.path, e.value, e.rule]),
+      [
+        ["spec.maxPods", 10_001, "must be ≤ 10000 (each pod is a cluster, endpoints and a route pushed to every gateway)"],
+        ["spec.ticket.maxLifetime", "80000000h", "must be ≤ 8760h (365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds)"],
+        ["spec.queue.retryAfter", "2h", "must be ≤ 1h (the waiting room refreshes this often; a user told to come back later has left)"],
+      ],
+    );
+  });
+
   it("checks apiVersion, kind and top-level fields", () => {
     const r = parseTicketedApp({ apiVersion: "ticketplane.dev/v1", kind: "TicketedApp", metadata: { name: "a" }, spce: {} });
     assert.ok(!r.ok);
