@@ -23,6 +23,7 @@ const DAY_MS = 24 * HOUR_MS;
 
 const MONTH: Bound = { value: 30 * DAY_MS, why: "30 days; no app needs a longer wait, timeout or window, so more is a typo" };
 const PODS: Bound = { value: 10_000, why: "each pod is a cluster, endpoints and a route pushed to every gateway" };
+const PER_CLIENT: Bound = { value: 100_000, why: "0 means no bound; a higher bound bounds nothing" };
 const STEP: Bound = { value: 10_000, why: "a step never exceeds maxPods, itself at most 10000" };
 
 /** Integers. */
@@ -32,6 +33,8 @@ export const COUNT_BOUNDS = {
   maxPods: PODS,
   spareTickets: { value: 100_000, why: "each spare slot is capacity kept running; more is a typo" },
   "queue.maxLength": { value: 100_000, why: "each waiting user is held in memory and in every ledger save" },
+  "limits.ticketsPerClient": PER_CLIENT,
+  "limits.queuePerClient": PER_CLIENT,
   "scaleUp.pods": STEP,
   "scaleDown.pods": STEP,
 } as const satisfies Readonly<Record<string, Bound>>;
@@ -39,8 +42,10 @@ export const COUNT_BOUNDS = {
 /** Durations, in milliseconds. */
 export const DURATION_BOUNDS = {
   podCooldown: MONTH,
+  "ticket.probation": MONTH,
   "ticket.idleTimeout": MONTH,
   "ticket.maxLifetime": { value: 365 * DAY_MS, why: "365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds" },
+  "ticket.connectionTimeout": MONTH,
   "queue.retryAfter": { value: HOUR_MS, why: "the waiting room refreshes this often; a user told to come back later has left" },
   "queue.reservation": MONTH,
   drainTimeout: MONTH,
@@ -52,6 +57,11 @@ export const DURATION_BOUNDS = {
   "gateway.authzTimeout": { value: 60_000, why: "Envoy holds each request this long when Check does not answer; Check answers in milliseconds" },
 } as const satisfies Readonly<Record<string, Bound>>;
 
+/** `ticket.connectionTimeout`'s lower bound. */
+export const CONNECTION_TIMEOUT_FLOOR: Bound = {
+  value: 5_000,
+  why: "gateways report open connections every second; a shorter timeout would count a live WebSocket as closed after a few late reports",
+};
 
 /** The rule text of a count's upper bound: `≤ 1000 (why)`. */
 export function countBoundText(b: Bound): string {

@@ -46,13 +46,16 @@ describe("docs/config.md", () => {
     assertDocumented(DEFAULTS.ticket.cookieName);
     assertDocumented(DEFAULTS.ticket.queueCookieName);
     for (const n of [DEFAULTS.queue.maxLength, DEFAULTS.scaleUp.pods, DEFAULTS.ticketsPerPod, DEFAULTS.podPort]) assertDocumented(String(n));
+    for (const [field, n] of Object.entries(DEFAULTS.limits)) assert.ok(rowOf(`limits.${field}`)?.includes(`\`${n}\``), `docs/config.md: row of limits.${field} should state ${n}`);
   });
 
   it("states each duration default in its field's row", () => {
     const rows: [string, number][] = [
       ["podCooldown", DEFAULTS.podCooldownMs],
+      ["ticket.probation", DEFAULTS.ticket.probationMs],
       ["ticket.idleTimeout", DEFAULTS.ticket.idleTimeoutMs],
       ["ticket.maxLifetime", DEFAULTS.ticket.maxLifetimeMs],
+      ["ticket.connectionTimeout", DEFAULTS.ticket.connectionTimeoutMs],
       ["queue.retryAfter", DEFAULTS.queue.retryAfterMs],
       ["queue.reservation", DEFAULTS.queue.reservationMs],
       ["drainTimeout", DEFAULTS.drainTimeoutMs],

@@ -59,6 +59,12 @@ export class FieldReader {
     return undefined;
   }
 
+  /** Whether `field` broke a rule (so that no rule across fields is checked against the default standing in for it). */
+  failed(field: string): boolean {
+    const path = this.pathOf(field);
+    return this.errors.some((e) => e.path === path);
+  }
+
   /** Reports every key of `object` not in `known` as an unknown field, suggesting the closest known name. */
   checkUnknown(object: Readonly<Record<string, unknown>>, prefix: string, known: readonly string[], notHere: Readonly<Record<string, string>> = {}): void {
     for (const key of Object.keys(object)) {

@@ -57,6 +57,8 @@ describe("parseK8sTicketDeployment: defaults as k8sTicket documents them", () =>
     ["minPods = replicas (1) capped at maxPods", s.minPods, 1],
     ["no legacy proxy port unless annotated", s.legacyProxyPort, undefined],
     ["ticket settings are ticketplane's", s.ticket, DEFAULTS.ticket],
+    ["per-client limits are ticketplane's (no annotation sets them)", s.limits, DEFAULTS.limits],
+    ["queue settings are ticketplane's", s.queue, DEFAULTS.queue],
   ];
   for (const [title, actual, expected] of table) it(title, () => assert.deepEqual(actual, expected));
 });
