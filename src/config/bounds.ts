@@ -37,6 +37,7 @@ export const COUNT_BOUNDS = {
   "limits.queuePerClient": PER_CLIENT,
   "scaleUp.pods": STEP,
   "scaleDown.pods": STEP,
+  "clientAddress.trustedHops": { value: 10, why: "more than ten proxies in front of the gateway is a mistake, not a network" },
 } as const satisfies Readonly<Record<string, Bound>>;
 
 /** Durations, in milliseconds. */
