@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { AppSpec, ParseResult, PodEntry, SpecError } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
 import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS, countBoundText, durationBoundText } from "./bounds.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
 
 const POD_ADDRESS_RULE = 'must be "IPv4:PORT" or "[IPv6]:PORT" with a port 1–65535 (an IP address, not a host name: Envoy\'s EDS takes IP addresses only)';
@@ -42,6 +43,7 @@ describe("readAppFields: defaults", () => {
       podCooldownMs: 10_000,
       ticket: DEFAULTS.ticket,
       queue: DEFAULTS.queue,
+      limits: { ticketsPerClient: 20, queuePerClient: 20 },
       drainTimeoutMs: DEFAULTS.drainTimeoutMs,
       scaleUp: DEFAULTS.scaleUp,
       scaleDown: DEFAULTS.scaleDown,
@@ -72,8 +74,9 @@ describe("readAppFields: defaults", () => {
       maxPods: 5,
       spareTickets: 2,
       podCooldown: "90s",
-      ticket: { idleTimeout: "2m", maxLifetime: "8h", cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
+      ticket: { probation: "5s", idleTimeout: "2m", maxLifetime: "8h", connectionTimeout: "30s", cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
       queue: { maxLength: 0, retryAfter: 3, reservation: "0s" },
+      limits: { ticketsPerClient: 3, queuePerClient: 0 },
       drainTimeout: "10m",
       scaleUp: { pods: 2, period: "30s", stabilizationWindow: "0s" },
       scaleDown: { pods: 1, period: "1m", stabilizationWindow: "5m" },
@@ -101,8 +104,9 @@ describe("readAppFields: defaults", () => {
       maxPods: 5,
       spareTickets: 2,
       podCooldownMs: 90_000,
-      ticket: { idleTimeoutMs: 120_000, maxLifetimeMs: 8 * 3_600_000, cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
+      ticket: { probationMs: 5000, idleTimeoutMs: 120_000, maxLifetimeMs: 8 * 3_600_000, connectionTimeoutMs: 30_000, cookieName: "tk", queueCookieName: "tq", cookieSecure: false },
       queue: { maxLength: 0, retryAfterMs: 3000, reservationMs: 0 },
+      limits: { ticketsPerClient: 3, queuePerClient: 0 },
       drainTimeoutMs: 600_000,
       scaleUp: { pods: 2, periodMs: 30_000, stabilizationMs: 0 },
       scaleDown: { pods: 1, periodMs: 60_000, stabilizationMs: 300_000 },
@@ -145,6 +149,29 @@ describe("readAppFields: rules (path, value, rule)", () => {
     ["ticket.cookieName a token", { ticket: { cookieName: "a b" } }, { path: "apps[1].ticket.cookieName", value: "a b", rule: "must be a cookie name (RFC 6265 token: letters, digits and !#$%&'*+-.^_`|~)" }],
     ["cookie names differ", { ticket: { cookieName: "t", queueCookieName: "t" } }, { path: "apps[1].ticket.queueCookieName", value: "t", rule: 'must differ from ticket.cookieName ("t")' }],
     ["ticket.cookieSecure a boolean", { ticket: { cookieSecure: "yes" } }, { path: "apps[1].ticket.cookieSecure", value: "yes", rule: "must be true or false" }],
+    ["ticket.probation > 0", { ticket: { probation: "0s" } }, { path: "apps[1].ticket.probation", value: "0s", rule: "must be a duration greater than zero" }],
+    ["ticket.probation a duration", { ticket: { probation: "soon" } }, { path: "apps[1].ticket.probation", value: "soon", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["ticket.probation ≤ ticket.idleTimeout", { ticket: { probation: "2m", idleTimeout: "1m30s" } }, { path: "apps[1].ticket.probation", value: "2m", rule: "must be ≤ ticket.idleTimeout (1m30s)" }],
+    ["ticket.probation ≤ the default ticket.idleTimeout", { ticket: { probation: "61s" } }, { path: "apps[1].ticket.probation", value: "61s", rule: "must be ≤ ticket.idleTimeout (1m)" }],
+    ["ticket.probation < ticket.maxLifetime", { ticket: { probation: "1m", idleTimeout: "2m", maxLifetime: "1m" } }, { path: "apps[1].ticket.probation", value: "1m", rule: "must be < ticket.maxLifetime (1m)" }],
+    ["no rule against an idleTimeout that broke its own", { ticket: { probation: "2m", idleTimeout: "often" } }, { path: "apps[1].ticket.idleTimeout", value: "often", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    [
+      "ticket.connectionTimeout ≥ 5s",
+      { ticket: { connectionTimeout: "4999ms" } },
+      { path: "apps[1].ticket.connectionTimeout", value: "4999ms", rule: "must be ≥ 5s (gateways report open connections every second; a shorter timeout would count a live WebSocket as closed after a few late reports)" },
+    ],
+    [
+      "ticket.connectionTimeout not zero",
+      { ticket: { connectionTimeout: 0 } },
+      { path: "apps[1].ticket.connectionTimeout", value: 0, rule: "must be ≥ 5s (gateways report open connections every second; a shorter timeout would count a live WebSocket as closed after a few late reports)" },
+    ],
+    ["ticket.connectionTimeout a duration", { ticket: { connectionTimeout: "1 min" } }, { path: "apps[1].ticket.connectionTimeout", value: "1 min", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["limits a mapping", { limits: 5 }, { path: "apps[1].limits", value: 5, rule: "must be a mapping, not a number" }],
+    ["limits.ticketsPerClient ≥ 0", { limits: { ticketsPerClient: -1 } }, { path: "apps[1].limits.ticketsPerClient", value: -1, rule: "must be an integer ≥ 0" }],
+    ["limits.ticketsPerClient an integer", { limits: { ticketsPerClient: 2.5 } }, { path: "apps[1].limits.ticketsPerClient", value: 2.5, rule: "must be an integer ≥ 0" }],
+    ["limits.queuePerClient ≥ 0", { limits: { queuePerClient: -3 } }, { path: "apps[1].limits.queuePerClient", value: -3, rule: "must be an integer ≥ 0" }],
+    ["limits.queuePerClient a number, not a string", { limits: { queuePerClient: "5" } }, { path: "apps[1].limits.queuePerClient", value: "5", rule: "must be an integer ≥ 0" }],
+    ["unknown limits field", { limits: { ticketsPerClients: 2 } }, { path: "apps[1].limits.ticketsPerClients", value: 2, rule: 'unknown field (did you mean "ticketsPerClient"?)' }],
     ["queue.maxLength ≥ 0", { queue: { maxLength: -1 } }, { path: "apps[1].queue.maxLength", value: -1, rule: "must be an integer ≥ 0" }],
     ["queue.retryAfter > 0", { queue: { retryAfter: 0 } }, { path: "apps[1].queue.retryAfter", value: 0, rule: "must be a duration greater than zero" }],
     ["queue.reservation a duration", { queue: { reservation: "1x" } }, { path: "apps[1].queue.reservation", value: "1x", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
@@ -183,6 +210,23 @@ describe("readAppFields: rules (path, value, rule)", () => {
     assert.deepEqual(errors.map((e) => e.path).sort(), ["apps[1].extra", "apps[1].maxPods", "apps[1].queue.maxLength", "apps[1].ticketsPerPod"]);
   });
 
+  it("ticket.probation breaks both rules at once when over idleTimeout and maxLifetime", () => {
+    assert.deepEqual(errorsOf({ ticket: { probation: "2h", maxLifetime: "1h" } }).map((e) => e.rule), ["must be ≤ ticket.idleTimeout (1m)", "must be < ticket.maxLifetime (1h)"]);
+  });
+
+  it("ticket.probation may equal ticket.idleTimeout; connectionTimeout may be 5s; limits may be 0 (no bound)", () => {
+    const r = read({ name: "a", ticket: { probation: "1m", connectionTimeout: "5s" }, limits: { ticketsPerClient: 0, queuePerClient: 0 } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual([r.value.ticket.probationMs, r.value.ticket.connectionTimeoutMs, r.value.limits], [60_000, 5000, { ticketsPerClient: 0, queuePerClient: 0 }]);
+  });
+
+  it("the default ticket.probation shortens to fit a shorter idleTimeout or maxLifetime", () => {
+    const short = read({ name: "a", ticket: { idleTimeout: "4s" } });
+    assert.ok(short.ok && short.value.ticket.probationMs === 4000, JSON.stringify(short));
+    const brief = read({ name: "a", ticket: { maxLifetime: "3s" } });
+    assert.ok(brief.ok && brief.value.ticket.probationMs === 2999, JSON.stringify(brief));
+  });
+
   it("an app host may be an IPv4 address (the Host header of requests sent to an IP)", () => {
     const r = read({ name: "a", host: "10.0.0.1" });
     assert.ok(r.ok && r.value.host === "10.0.0.1", JSON.stringify(r));
@@ -191,5 +235,76 @@ describe("readAppFields: rules (path, value, rule)", () => {
   it("only the fields a source allows are known", () => {
     const r = readAppFields({ name: "a", pods: [] }, new FieldReader(pathUnder("spec")), { source: "TicketedApp" });
     assert.deepEqual(r, { ok: false, errors: [{ path: "spec.pods", value: [], rule: "not allowed here: only config-file apps list pods" }] });
+  });
+});
+
+/** `fields` with `value` set at a dotted field: `queue.maxLength`, 3 → `{ …fields, queue: { …fields.queue, maxLength: 3 } }`. */
+function withField(fields: Record<string, unknown>, field: string, value: unknown): Record<string, unknown> {
+  const [first = "", ...rest] = field.split(".");
+  if (rest.length === 0) return { ...fields, [first]: value };
+  const inner = fields[first];
+  return { ...fields, [first]: withField(typeof inner === "object" && inner !== null ? { ...inner } : {}, rest.join("."), value) };
+}
+
+describe("readAppFields: upper bounds (the bound accepted, just over it refused with the bound and its reason)", () => {
+  // [field, its bound, fields it needs beside]
+  const counts: [keyof typeof COUNT_BOUNDS, number, Record<string, unknown>][] = [
+    ["ticketsPerPod", 1000, {}],
+    ["minPods", 10_000, { maxPods: 10_000 }],
+    ["maxPods", 10_000, {}],
+    ["spareTickets", 100_000, {}],
+    ["queue.maxLength", 100_000, {}],
+    ["limits.ticketsPerClient", 100_000, {}],
+    ["limits.queuePerClient", 100_000, {}],
+    ["scaleUp.pods", 10_000, {}],
+    ["scaleDown.pods", 10_000, {}],
+  ];
+  for (const [field, bound, beside] of counts) {
+    it(`${field} ≤ ${bound}`, () => {
+      assert.ok(read(withField({ name: "shiny", ...beside }, field, bound)).ok, `${field}: ${bound} accepted`);
+      assert.deepEqual(errorsOf(withField(beside, field, bound + 1)), [{ path: `apps[1].${field}`, value: bound + 1, rule: `must be ${countBoundText(COUNT_BOUNDS[field])}` }]);
+    });
+  }
+
+  // [field, its bound as written, just over it, fields it needs beside]
+  const durations: [keyof typeof DURATION_BOUNDS, string, string, Record<string, unknown>][] = [
+    ["podCooldown", "720h", "720h1ms", {}],
+    ["ticket.probation", "720h", "720h1ms", { ticket: { idleTimeout: "720h", maxLifetime: "8760h" } }],
+    ["ticket.connectionTimeout", "720h", "720h1ms", {}],
+    ["ticket.idleTimeout", "720h", "720h1ms", {}],
+    ["ticket.maxLifetime", "8760h", "8760h1ms", {}],
+    ["queue.retryAfter", "1h", "3601s", {}],
+    ["queue.reservation", "720h", "720h1ms", {}],
+    ["drainTimeout", "720h", "720h1ms", {}],
+    ["scaleUp.period", "720h", "720h1ms", {}],
+    ["scaleUp.stabilizationWindow", "720h", "720h1ms", {}],
+    ["scaleDown.period", "720h", "720h1ms", {}],
+    ["scaleDown.stabilizationWindow", "720h", "720h1ms", {}],
+    ["resolver.holdTimeout", "60m", "60m1ms", {}],
+  ];
+  for (const [field, bound, over, beside] of durations) {
+    it(`${field} ≤ ${bound}`, () => {
+      assert.ok(read(withField({ name: "shiny", ...beside }, field, bound)).ok, `${field}: ${bound} accepted`);
+      assert.deepEqual(errorsOf(withField(beside, field, over)), [{ path: `apps[1].${field}`, value: over, rule: `must be ${durationBoundText(DURATION_BOUNDS[field])}` }]);
+    });
+  }
+
+  it("refuses maxLifetime: 80000000h, which the ticket token cannot hold, saying why", () => {
+    assert.deepEqual(errorsOf({ ticket: { maxLifetime: "80000000h" } }), [
+      {
+        path: "apps[1].ticket.maxLifetime",
+        value: "80000000h",
+        rule: "must be ≤ 8760h (365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds)",
+      },
+    ]);
+  });
+
+  it("a bare number of seconds is bounded too", () => {
+    assert.deepEqual(errorsOf({ podCooldown: 2_592_001 }).map((e) => [e.path, e.rule]), [["apps[1].podCooldown", `must be ${durationBoundText(DURATION_BOUNDS.podCooldown)}`]]);
+  });
+
+  it("every bound is tested here", () => {
+    assert.deepEqual([...counts.map(([f]) => f)].sort(), Object.keys(COUNT_BOUNDS).filter((f) => !f.startsWith("clientAddress.")).sort());
+    assert.deepEqual([...durations.map(([f]) => f)].sort(), Object.keys(DURATION_BOUNDS).filter((f) => !f.startsWith("gateway.")).sort());
   });
 });

@@ -6,9 +6,11 @@
  * own path for the field.
  */
 import { isIPv4 } from "node:net";
-import type { AppSource, AppSpec, CanarySpec, ParseResult, PodEntry, RateSettings } from "./app-spec.js";
+import type { AppSource, AppSpec, CanarySpec, ClientLimits, ParseResult, PodEntry, RateSettings, TicketSettings } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
 import { parsePodAddress } from "./address.js";
+import { CONNECTION_TIMEOUT_FLOOR, COUNT_BOUNDS, DURATION_BOUNDS } from "./bounds.js";
+import { formatDuration } from "./duration.js";
 import type { FieldReader } from "./field-reader.js";
 import { checkCookieName, checkDnsLabel, checkDnsSubdomain, checkHostName, checkPath, checkPathPrefix } from "./names.js";
 import { isRecord, typeName } from "./spec-errors.js";
@@ -31,6 +33,7 @@ export const APP_FIELDS = [
   "podCooldown",
   "ticket",
   "queue",
+  "limits",
   "drainTimeout",
   "scaleUp",
   "scaleDown",
@@ -41,8 +44,9 @@ export const APP_FIELDS = [
 
 /** Fields of each nested section. */
 export const SECTION_FIELDS = {
-  ticket: ["idleTimeout", "maxLifetime", "cookieName", "queueCookieName", "cookieSecure"],
+  ticket: ["probation", "idleTimeout", "maxLifetime", "connectionTimeout", "cookieName", "queueCookieName", "cookieSecure"],
   queue: ["maxLength", "retryAfter", "reservation"],
+  limits: ["ticketsPerClient", "queuePerClient"],
   scaleUp: ["pods", "period", "stabilizationWindow"],
   scaleDown: ["pods", "period", "stabilizationWindow"],
   canary: ["deployment", "weight"],
@@ -88,12 +92,12 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
     ...capacity,
     ticket: readTicket(fields.ticket, r, d.cookieSecure),
     queue: readQueue(fields.queue, r),
-    drainTimeoutMs: r.duration("drainTimeout", fields.drainTimeout) ?? DEFAULTS.drainTimeoutMs,
+    limits: readLimits(fields.limits, r),
+    drainTimeoutMs: r.duration("drainTimeout", fields.drainTimeout, { max: DURATION_BOUNDS.drainTimeout }) ?? DEFAULTS.drainTimeoutMs,
     scaleUp: readRate("scaleUp", fields.scaleUp, r, DEFAULTS.scaleUp),
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
     ...optional("canary", readCanary(fields.canary, r, id.deployment)),
     resolverHoldTimeoutMs: readResolver(fields.resolver, r),
-    limits: DEFAULTS.limits,
   };
   return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
 }
@@ -121,16 +125,16 @@ function readIdentity(fields: Fields, r: FieldReader, namespaceDefault: string |
 type Capacity = Pick<AppSpec, "ticketsPerPod" | "minPods" | "maxPods" | "spareTickets" | "podCooldownMs">;
 
 function readCapacity(fields: Fields, r: FieldReader, d: NonNullable<AppFieldsOptions["defaults"]>): Capacity {
-  const maxPods = r.int("maxPods", fields.maxPods, { min: 1 }) ?? DEFAULTS.maxPods;
-  const minPodsGiven = r.int("minPods", fields.minPods, { min: 0 });
+  const maxPods = r.int("maxPods", fields.maxPods, { min: 1, max: COUNT_BOUNDS.maxPods }) ?? DEFAULTS.maxPods;
+  const minPodsGiven = r.int("minPods", fields.minPods, { min: 0, max: COUNT_BOUNDS.minPods });
   if (minPodsGiven !== undefined && minPodsGiven > maxPods) r.fail("minPods", fields.minPods, `must be ≤ maxPods (${maxPods})`);
   return {
-    ticketsPerPod: r.int("ticketsPerPod", fields.ticketsPerPod, { min: 1 }) ?? DEFAULTS.ticketsPerPod,
+    ticketsPerPod: r.int("ticketsPerPod", fields.ticketsPerPod, { min: 1, max: COUNT_BOUNDS.ticketsPerPod }) ?? DEFAULTS.ticketsPerPod,
     // A source default (k8sTicket: the Deployment's replicas) never exceeds maxPods.
     minPods: minPodsGiven ?? Math.min(d.minPods ?? DEFAULTS.minPods, maxPods),
     maxPods,
-    spareTickets: r.int("spareTickets", fields.spareTickets, { min: 0 }) ?? d.spareTickets ?? DEFAULTS.spareTickets,
-    podCooldownMs: r.duration("podCooldown", fields.podCooldown) ?? DEFAULTS.podCooldownMs,
+    spareTickets: r.int("spareTickets", fields.spareTickets, { min: 0, max: COUNT_BOUNDS.spareTickets }) ?? d.spareTickets ?? DEFAULTS.spareTickets,
+    podCooldownMs: r.duration("podCooldown", fields.podCooldown, { max: DURATION_BOUNDS.podCooldown }) ?? DEFAULTS.podCooldownMs,
   };
 }
 
@@ -143,35 +147,70 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function readTicket(value: unknown, r: FieldReader, cookieSecureDefault: boolean | undefined): AppSpec["ticket"] {
+function readTicket(value: unknown, r: FieldReader, cookieSecureDefault: boolean | undefined): TicketSettings {
   const t = r.section("ticket", value, SECTION_FIELDS.ticket) ?? {};
   const D = DEFAULTS.ticket;
-  const idleTimeoutMs = r.duration("ticket.idleTimeout", t.idleTimeout, true) ?? D.idleTimeoutMs;
-  const maxLifetimeMs = r.duration("ticket.maxLifetime", t.maxLifetime, true) ?? D.maxLifetimeMs;
+  const times = readTicketTimes(t, r);
   const cookieName = r.string("ticket.cookieName", t.cookieName, checkCookieName) ?? D.cookieName;
   const queueCookieName = r.string("ticket.queueCookieName", t.queueCookieName, checkCookieName) ?? D.queueCookieName;
   if (cookieName === queueCookieName) r.fail("ticket.queueCookieName", queueCookieName, `must differ from ticket.cookieName ("${cookieName}")`);
   const cookieSecure = r.bool("ticket.cookieSecure", t.cookieSecure) ?? cookieSecureDefault ?? D.cookieSecure;
-  // Parsed from the file in the next commit; defaults until then.
-  return { probationMs: D.probationMs, idleTimeoutMs, maxLifetimeMs, cookieName, queueCookieName, cookieSecure, connectionTimeoutMs: D.connectionTimeoutMs };
+  return { ...times, cookieName, queueCookieName, cookieSecure };
+}
+
+type TicketTimes = Pick<TicketSettings, "probationMs" | "idleTimeoutMs" | "maxLifetimeMs" | "connectionTimeoutMs">;
+
+function readTicketTimes(t: Fields, r: FieldReader): TicketTimes {
+  const D = DEFAULTS.ticket;
+  const idleTimeoutMs = r.duration("ticket.idleTimeout", t.idleTimeout, { positive: true, max: DURATION_BOUNDS["ticket.idleTimeout"] }) ?? D.idleTimeoutMs;
+  const maxLifetimeMs = r.duration("ticket.maxLifetime", t.maxLifetime, { positive: true, max: DURATION_BOUNDS["ticket.maxLifetime"] }) ?? D.maxLifetimeMs;
+  return {
+    probationMs: readProbation(t, r, idleTimeoutMs, maxLifetimeMs),
+    idleTimeoutMs,
+    maxLifetimeMs,
+    connectionTimeoutMs: r.duration("ticket.connectionTimeout", t.connectionTimeout, { atLeast: CONNECTION_TIMEOUT_FLOOR, max: DURATION_BOUNDS["ticket.connectionTimeout"] }) ?? D.connectionTimeoutMs,
+  };
+}
+
+/**
+ * ticket.probation: > 0, ≤ ticket.idleTimeout (an unconfirmed ticket never
+ * outlives an idle one) and < ticket.maxLifetime. Absent, the default is
+ * shortened to fit a shorter idle timeout or lifetime, as minPods' default
+ * fits maxPods. No rule is checked against a field that broke its own.
+ */
+function readProbation(t: Fields, r: FieldReader, idleTimeoutMs: number, maxLifetimeMs: number): number {
+  const given = r.duration("ticket.probation", t.probation, { positive: true, max: DURATION_BOUNDS["ticket.probation"] });
+  if (given === undefined) return Math.max(1, Math.min(DEFAULTS.ticket.probationMs, idleTimeoutMs, maxLifetimeMs - 1));
+  if (given > idleTimeoutMs && !r.failed("ticket.idleTimeout")) r.fail("ticket.probation", t.probation, `must be ≤ ticket.idleTimeout (${formatDuration(idleTimeoutMs)})`);
+  if (given >= maxLifetimeMs && !r.failed("ticket.maxLifetime")) r.fail("ticket.probation", t.probation, `must be < ticket.maxLifetime (${formatDuration(maxLifetimeMs)})`);
+  return given;
 }
 
 function readQueue(value: unknown, r: FieldReader): AppSpec["queue"] {
   const q = r.section("queue", value, SECTION_FIELDS.queue) ?? {};
   const D = DEFAULTS.queue;
   return {
-    maxLength: r.int("queue.maxLength", q.maxLength, { min: 0 }) ?? D.maxLength,
-    retryAfterMs: r.duration("queue.retryAfter", q.retryAfter, true) ?? D.retryAfterMs,
-    reservationMs: r.duration("queue.reservation", q.reservation) ?? D.reservationMs,
+    maxLength: r.int("queue.maxLength", q.maxLength, { min: 0, max: COUNT_BOUNDS["queue.maxLength"] }) ?? D.maxLength,
+    retryAfterMs: r.duration("queue.retryAfter", q.retryAfter, { positive: true, max: DURATION_BOUNDS["queue.retryAfter"] }) ?? D.retryAfterMs,
+    reservationMs: r.duration("queue.reservation", q.reservation, { max: DURATION_BOUNDS["queue.reservation"] }) ?? D.reservationMs,
+  };
+}
+
+function readLimits(value: unknown, r: FieldReader): ClientLimits {
+  const l = r.section("limits", value, SECTION_FIELDS.limits) ?? {};
+  const D = DEFAULTS.limits;
+  return {
+    ticketsPerClient: r.int("limits.ticketsPerClient", l.ticketsPerClient, { min: 0, max: COUNT_BOUNDS["limits.ticketsPerClient"] }) ?? D.ticketsPerClient,
+    queuePerClient: r.int("limits.queuePerClient", l.queuePerClient, { min: 0, max: COUNT_BOUNDS["limits.queuePerClient"] }) ?? D.queuePerClient,
   };
 }
 
 function readRate(field: "scaleUp" | "scaleDown", value: unknown, r: FieldReader, D: RateSettings): RateSettings {
   const s = r.section(field, value, SECTION_FIELDS[field]) ?? {};
   return {
-    pods: r.int(`${field}.pods`, s.pods, { min: 1 }) ?? D.pods,
-    periodMs: r.duration(`${field}.period`, s.period, true) ?? D.periodMs,
-    stabilizationMs: r.duration(`${field}.stabilizationWindow`, s.stabilizationWindow) ?? D.stabilizationMs,
+    pods: r.int(`${field}.pods`, s.pods, { min: 1, max: COUNT_BOUNDS[`${field}.pods`] }) ?? D.pods,
+    periodMs: r.duration(`${field}.period`, s.period, { positive: true, max: DURATION_BOUNDS[`${field}.period`] }) ?? D.periodMs,
+    stabilizationMs: r.duration(`${field}.stabilizationWindow`, s.stabilizationWindow, { max: DURATION_BOUNDS[`${field}.stabilizationWindow`] }) ?? D.stabilizationMs,
   };
 }
 
@@ -189,7 +228,7 @@ function readCanary(value: unknown, r: FieldReader, deployment: string | undefin
 
 function readResolver(value: unknown, r: FieldReader): number {
   const s = r.section("resolver", value, SECTION_FIELDS.resolver) ?? {};
-  return r.duration("resolver.holdTimeout", s.holdTimeout, true) ?? DEFAULTS.resolverHoldTimeoutMs;
+  return r.duration("resolver.holdTimeout", s.holdTimeout, { positive: true, max: DURATION_BOUNDS["resolver.holdTimeout"] }) ?? DEFAULTS.resolverHoldTimeoutMs;
 }
 
 /**

@@ -15,6 +15,7 @@ gateway: { listenerPort: 10000, authzTimeout: 500ms, listenerAddress: "127.0.0.1
 keys: { file: ./keys.yaml }
 state: { file: /var/lib/tp/state.json }
 cookieSecure: false
+clientAddress: { trustedHops: 2 }
 apps:
   - name: shiny
     namespace: default
@@ -26,7 +27,8 @@ apps:
   - name: notebook
     host: nb.example.com
     pathPrefix: /
-    ticket: { cookieSecure: true }
+    ticket: { cookieSecure: true, probation: 5s, connectionTimeout: 2m }
+    limits: { ticketsPerClient: 2, queuePerClient: 0 }
 `;
 
 describe("parseConfigFile: the config document", () => {
@@ -43,8 +45,16 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual(c.gateway, { listenerAddress: "127.0.0.1", listenerPort: 10000, authzTimeoutMs: 500 });
     assert.deepEqual(c.keys, { file: "/etc/tp/keys.yaml" });
     assert.deepEqual(c.state, { file: "/var/lib/tp/state.json" });
+    assert.deepEqual(c.clientAddress, { trustedHops: 2 });
     assert.equal(c.filePath, "/etc/tp/config.yaml");
     assert.deepEqual(c.apps.map((a) => [a.name, a.source, a.ticket.cookieSecure]), [["shiny", "file", false], ["notebook", "file", true]]);
+    assert.deepEqual(
+      c.apps.map((a) => [a.ticket.probationMs, a.ticket.connectionTimeoutMs, a.limits]),
+      [
+        [10_000, 60_000, { ticketsPerClient: 20, queuePerClient: 20 }],
+        [5000, 120_000, { ticketsPerClient: 2, queuePerClient: 0 }],
+      ],
+    );
     assert.deepEqual(c.pods["default/shiny"], [
       { name: "shiny-0", host: "127.0.0.1", port: 3838, ready: true },
       { name: "shiny-1", host: "127.0.0.1", port: 3839, ready: false },
@@ -64,9 +74,21 @@ describe("parseConfigFile: the config document", () => {
       },
       gateway: { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 },
       state: { file: "conf/standalone.state.json" },
+      clientAddress: { trustedHops: 0 },
       apps: [],
       pods: {},
     });
+  });
+
+  it("accepts each config-file bound itself", () => {
+    const r = parseConfigFile("gateway: { authzTimeout: 1m }\nclientAddress: { trustedHops: 10 }\napps: []\n", "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual([r.value.gateway.authzTimeoutMs, r.value.clientAddress.trustedHops], [60_000, 10]);
+  });
+
+  it("an empty clientAddress keeps the default", () => {
+    const r = parseConfigFile("clientAddress: {}\napps: []\n", "c.yaml");
+    assert.ok(r.ok && r.value.clientAddress.trustedHops === 0, JSON.stringify(r));
   });
 
   it("joins relative key and state paths onto the config file's directory", () => {
@@ -80,6 +102,17 @@ describe("parseConfigFile: the config document", () => {
     ["unknown listen key", 'listen: { ads: "127.0.0.1:1" }', [{ path: "listen.ads", value: "127.0.0.1:1", rule: 'unknown field (did you mean "xds"?)' }]],
     ["gateway.listenerPort a port", "gateway: { listenerPort: 0 }", [{ path: "gateway.listenerPort", value: 0, rule: "must be an integer 1–65535" }]],
     ["gateway.authzTimeout > 0", "gateway: { authzTimeout: 0s }", [{ path: "gateway.authzTimeout", value: "0s", rule: "must be a duration greater than zero" }]],
+    [
+      "gateway.authzTimeout ≤ 1m",
+      "gateway: { authzTimeout: 60001ms }",
+      [{ path: "gateway.authzTimeout", value: "60001ms", rule: "must be ≤ 1m (Envoy holds each request this long when Check does not answer; Check answers in milliseconds)" }],
+    ],
+    ["clientAddress.trustedHops ≤ 10", "clientAddress: { trustedHops: 11 }", [{ path: "clientAddress.trustedHops", value: 11, rule: "must be ≤ 10 (more than ten proxies in front of the gateway is a mistake, not a network)" }]],
+    ["clientAddress.trustedHops ≥ 0", "clientAddress: { trustedHops: -1 }", [{ path: "clientAddress.trustedHops", value: -1, rule: "must be an integer ≥ 0" }]],
+    ["clientAddress.trustedHops an integer", "clientAddress: { trustedHops: 1.5 }", [{ path: "clientAddress.trustedHops", value: 1.5, rule: "must be an integer ≥ 0" }]],
+    ["clientAddress.trustedHops a number, not a string", 'clientAddress: { trustedHops: "2" }', [{ path: "clientAddress.trustedHops", value: "2", rule: "must be an integer ≥ 0" }]],
+    ["clientAddress a mapping", "clientAddress: 2", [{ path: "clientAddress", value: 2, rule: "must be a mapping, not a number" }]],
+    ["unknown clientAddress key", "clientAddress: { hops: 1 }", [{ path: "clientAddress.hops", value: 1, rule: "unknown field" }]],
     ["keys.file required when keys is given", "keys: {}", [{ path: "keys.file", value: undefined, rule: "is required" }]],
     ["cookieSecure a boolean", "cookieSecure: 1", [{ path: "cookieSecure", value: 1, rule: "must be true or false" }]],
     ["apps a list", "apps: { shiny: {} }", [{ path: "apps", value: { shiny: {} }, rule: "must be a list of apps, not a mapping" }]],
@@ -155,6 +188,7 @@ metadata:
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(r.value.apps.map((a) => [a.source, a.name, a.ticketsPerPod]), [["TicketedApp", "shiny", 2], ["k8sTicket", "gmweb", 1]]);
     assert.equal(r.value.listen.authz.port, 9001);
+    assert.deepEqual(r.value.clientAddress, { trustedHops: 0 });
   });
 
   it("prefixes errors with the document index", () => {

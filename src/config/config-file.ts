@@ -2,8 +2,8 @@
  * The local YAML config file (standalone mode, `ticketplane serve --config FILE`).
  *
  * Two shapes are accepted:
- * - a single document with `listen`, `gateway`, `keys`, `state`, `cookieSecure`
- *   and `apps` (each app in the TicketedApp spec shape plus `name`,
+ * - a single document with `listen`, `gateway`, `keys`, `state`, `cookieSecure`,
+ *   `clientAddress` and `apps` (each app in the TicketedApp spec shape plus `name`,
  *   `namespace` and `pods`);
  * - a stream of TicketedApp and k8sTicket Deployment documents (every other
  *   setting at its default).
@@ -18,6 +18,7 @@ import { APP_FIELDS, readAppFields, readPodEntries } from "./app-fields.js";
 import type { HostPort } from "./address.js";
 import { parseHostPort } from "./address.js";
 import { describeObject, detectKind, readAppDocument } from "./app-documents.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS } from "./bounds.js";
 import type { PlacedApp } from "./cross-checks.js";
 import { findClashes } from "./cross-checks.js";
 import { FieldReader, pathUnder } from "./field-reader.js";
@@ -75,12 +76,13 @@ export const LISTEN_DEFAULTS = {
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
 
 /** Top-level keys of the single-document shape, and of its sections. */
-export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "apps"] as const;
+export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
   listen: ["authz", "xds", "accessLog", "admin"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
   keys: ["file"],
   state: ["file"],
+  clientAddress: ["trustedHops"],
 } as const;
 /** Fields of one entry of `apps`: the spec shape with name, namespace and pods. */
 export const CONFIG_APP_FIELDS: readonly string[] = APP_FIELDS;
@@ -117,13 +119,14 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const gateway: GatewayConfig = {
     listenerAddress: r.string("gateway.listenerAddress", g.listenerAddress, checkListenerHost) ?? GATEWAY_DEFAULTS.listenerAddress,
     listenerPort: r.int("gateway.listenerPort", g.listenerPort, { min: 1, max: 65535 }) ?? GATEWAY_DEFAULTS.listenerPort,
-    authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, true) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
+    authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, { positive: true, max: DURATION_BOUNDS["gateway.authzTimeout"] }) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
   };
   const keysSection = r.section("keys", doc.keys, CONFIG_SECTION_FIELDS.keys);
   const keysFile = keysSection === undefined ? undefined : r.required("keys.file", keysSection.file, (v) => r.string("keys.file", v));
   const stateSection = r.section("state", doc.state, CONFIG_SECTION_FIELDS.state) ?? {};
   const stateFile = r.string("state.file", stateSection.file);
   const cookieSecure = r.bool("cookieSecure", doc.cookieSecure);
+  const clientAddress = readClientAddress(doc.clientAddress, r);
 
   const placed: PlacedApp[] = [];
   const pods: Record<AppKey, readonly PodEntry[]> = {};
@@ -158,7 +161,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       gateway,
       ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
       state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
-      clientAddress: CLIENT_ADDRESS_DEFAULTS,
+      clientAddress,
       apps: placed.map((p) => p.spec),
       pods,
     },
@@ -188,6 +191,11 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   if (errors.length > 0) return { ok: false, errors };
   const listen: ListenConfig = { authz: defaultListen("authz"), xds: defaultListen("xds"), accessLog: defaultListen("accessLog"), admin: defaultListen("admin") };
   return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, clientAddress: CLIENT_ADDRESS_DEFAULTS, apps: placed.map((p) => p.spec), pods: {} } };
+}
+
+function readClientAddress(value: unknown, r: FieldReader): ClientAddressConfig {
+  const c = r.section("clientAddress", value, CONFIG_SECTION_FIELDS.clientAddress) ?? {};
+  return { trustedHops: r.int("clientAddress.trustedHops", c.trustedHops, { min: 0, max: COUNT_BOUNDS["clientAddress.trustedHops"] }) ?? CLIENT_ADDRESS_DEFAULTS.trustedHops };
 }
 
 function defaultListen(key: keyof ListenConfig): HostPort {

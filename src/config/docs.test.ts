@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { APP_FIELDS, SECTION_FIELDS } from "./app-fields.js";
 import { DEFAULTS } from "./app-spec.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS, countBoundText, durationBoundText } from "./bounds.js";
 import { formatDuration } from "./duration.js";
 import { CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS } from "./config-file.js";
 import { K8STICKET_DEPLOYMENT_ANNOTATIONS, K8STICKET_POD_PATH, K8STICKET_POD_PORT } from "./k8sticket.js";
@@ -13,6 +14,11 @@ const doc = readFileSync(new URL("../../docs/config.md", import.meta.url), "utf8
 
 function assertDocumented(name: string): void {
   assert.ok(doc.includes(`\`${name}\``), `\`${name}\` missing from docs/config.md`);
+}
+
+/** The table row documenting `field` (the first, in the app or config-file table). */
+function rowOf(field: string): string | undefined {
+  return doc.split("\n").find((line) => line.startsWith(`| \`${field}\` |`));
 }
 
 describe("docs/config.md", () => {
@@ -40,13 +46,16 @@ describe("docs/config.md", () => {
     assertDocumented(DEFAULTS.ticket.cookieName);
     assertDocumented(DEFAULTS.ticket.queueCookieName);
     for (const n of [DEFAULTS.queue.maxLength, DEFAULTS.scaleUp.pods, DEFAULTS.ticketsPerPod, DEFAULTS.podPort]) assertDocumented(String(n));
+    for (const [field, n] of Object.entries(DEFAULTS.limits)) assert.ok(rowOf(`limits.${field}`)?.includes(`\`${n}\``), `docs/config.md: row of limits.${field} should state ${n}`);
   });
 
   it("states each duration default in its field's row", () => {
     const rows: [string, number][] = [
       ["podCooldown", DEFAULTS.podCooldownMs],
+      ["ticket.probation", DEFAULTS.ticket.probationMs],
       ["ticket.idleTimeout", DEFAULTS.ticket.idleTimeoutMs],
       ["ticket.maxLifetime", DEFAULTS.ticket.maxLifetimeMs],
+      ["ticket.connectionTimeout", DEFAULTS.ticket.connectionTimeoutMs],
       ["queue.retryAfter", DEFAULTS.queue.retryAfterMs],
       ["queue.reservation", DEFAULTS.queue.reservationMs],
       ["drainTimeout", DEFAULTS.drainTimeoutMs],
@@ -58,8 +67,13 @@ describe("docs/config.md", () => {
       ["gateway.authzTimeout", GATEWAY_DEFAULTS.authzTimeoutMs],
     ];
     for (const [field, ms] of rows) {
-      const row = doc.split("\n").find((line) => line.startsWith(`| \`${field}\` |`));
+      const row = rowOf(field);
       assert.ok(row?.includes(`\`${formatDuration(ms)}\``), `docs/config.md: row of ${field} should state ${formatDuration(ms)}`);
     }
+  });
+
+  it("states each upper bound and its reason in its field's row", () => {
+    for (const [field, bound] of Object.entries(COUNT_BOUNDS)) assert.ok(rowOf(field)?.includes(countBoundText(bound)), `docs/config.md: row of ${field} should state ${countBoundText(bound)}`);
+    for (const [field, bound] of Object.entries(DURATION_BOUNDS)) assert.ok(rowOf(field)?.includes(durationBoundText(bound)), `docs/config.md: row of ${field} should state ${durationBoundText(bound)}`);
   });
 });

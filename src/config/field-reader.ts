@@ -5,6 +5,8 @@
  * write `r.int(...) ?? DEFAULT` and still end with every error collected.
  */
 import type { SpecError } from "./app-spec.js";
+import type { Bound } from "./bounds.js";
+import { countBoundText, durationBoundText } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { ErrorSink, isRecord, joinPath, typeName } from "./spec-errors.js";
 import { unknownFieldRule } from "./suggest.js";
@@ -19,7 +21,21 @@ export function pathUnder(base: string): PathOf {
 
 export interface IntRule {
   readonly min: number;
-  readonly max?: number;
+  /**
+   * A number: a range by nature (ports, percentages), which is the rule
+   * ("must be an integer 1–65535"). A Bound: a limit with its reason; below
+   * `min` the rule is "must be an integer ≥ 1", above the bound "must be ≤ 1000 (why)".
+   */
+  readonly max: number | Bound;
+}
+
+export interface DurationRule {
+  /** Demand > 0 ("must be a duration greater than zero"); otherwise 0 is accepted. */
+  readonly positive?: boolean;
+  /** A lower bound with its reason ("must be ≥ 5s (why)"). */
+  readonly atLeast?: Bound;
+  /** Every duration has an upper bound ("must be ≤ 720h (why)"). */
+  readonly max: Bound;
 }
 
 export class FieldReader {
@@ -43,6 +59,12 @@ export class FieldReader {
     return undefined;
   }
 
+  /** Whether `field` broke a rule (so that no rule across fields is checked against the default standing in for it). */
+  failed(field: string): boolean {
+    const path = this.pathOf(field);
+    return this.errors.some((e) => e.path === path);
+  }
+
   /** Reports every key of `object` not in `known` as an unknown field, suggesting the closest known name. */
   checkUnknown(object: Readonly<Record<string, unknown>>, prefix: string, known: readonly string[], notHere: Readonly<Record<string, string>> = {}): void {
     for (const key of Object.keys(object)) {
@@ -61,20 +83,22 @@ export class FieldReader {
 
   int(field: string, value: unknown, rule: IntRule): number | undefined {
     if (value === undefined || value === null) return undefined;
-    const text = rule.max === undefined ? `must be an integer ≥ ${rule.min}` : `must be an integer ${rule.min}–${rule.max}`;
-    let n: number | undefined;
-    if (typeof value === "number") n = value;
-    else if (this.numbersFromStrings && typeof value === "string" && /^[+-]?\d+$/.test(value.trim())) n = Number(value.trim());
-    if (n === undefined || !Number.isSafeInteger(n) || n < rule.min || (rule.max !== undefined && n > rule.max)) return this.fail(field, value, text);
-    return n;
+    const n = this.integer(value);
+    if (typeof rule.max === "number") {
+      return n !== undefined && n >= rule.min && n <= rule.max ? n : this.fail(field, value, `must be an integer ${rule.min}–${rule.max}`);
+    }
+    if (n === undefined || n < rule.min) return this.fail(field, value, `must be an integer ≥ ${rule.min}`);
+    return n <= rule.max.value ? n : this.fail(field, value, `must be ${countBoundText(rule.max)}`);
   }
 
-  /** A duration in ms; `positive` demands > 0. */
-  duration(field: string, value: unknown, positive = false): number | undefined {
+  /** A duration in ms, within the rule's bounds. */
+  duration(field: string, value: unknown, rule: DurationRule): number | undefined {
     if (value === undefined || value === null) return undefined;
     const parsed = parseDuration(value);
     if (!parsed.ok) return this.fail(field, value, parsed.rule);
-    if (positive && parsed.ms === 0) return this.fail(field, value, "must be a duration greater than zero");
+    if (rule.positive === true && parsed.ms === 0) return this.fail(field, value, "must be a duration greater than zero");
+    if (rule.atLeast !== undefined && parsed.ms < rule.atLeast.value) return this.fail(field, value, `must be ${durationBoundText(rule.atLeast, "≥")}`);
+    if (parsed.ms > rule.max.value) return this.fail(field, value, `must be ${durationBoundText(rule.max)}`);
     return parsed.ms;
   }
 
@@ -91,6 +115,14 @@ export class FieldReader {
     const broken = check?.(value);
     if (broken !== undefined) return this.fail(field, value, broken);
     return value;
+  }
+
+  /** An integer as written (a number, or in annotations a string of digits), or undefined. */
+  private integer(value: unknown): number | undefined {
+    let n: number | undefined;
+    if (typeof value === "number") n = value;
+    else if (this.numbersFromStrings && typeof value === "string" && /^[+-]?\d+$/.test(value.trim())) n = Number(value.trim());
+    return n !== undefined && Number.isInteger(n) ? n : undefined;
   }
 
   required<T>(field: string, value: unknown, read: (v: unknown) => T | undefined): T | undefined {

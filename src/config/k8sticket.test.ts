@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AppSpec, SpecError } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS, countBoundText, durationBoundText } from "./bounds.js";
 import { parseK8sTicketDeployment } from "./k8sticket.js";
 
 const A = "ipb-halle.de/k8sticket.deployment.";
@@ -56,6 +57,8 @@ describe("parseK8sTicketDeployment: defaults as k8sTicket documents them", () =>
     ["minPods = replicas (1) capped at maxPods", s.minPods, 1],
     ["no legacy proxy port unless annotated", s.legacyProxyPort, undefined],
     ["ticket settings are ticketplane's", s.ticket, DEFAULTS.ticket],
+    ["per-client limits are ticketplane's (no annotation sets them)", s.limits, DEFAULTS.limits],
+    ["queue settings are ticketplane's", s.queue, DEFAULTS.queue],
   ];
   for (const [title, actual, expected] of table) it(title, () => assert.deepEqual(actual, expected));
 });
@@ -116,6 +119,19 @@ describe("parseK8sTicketDeployment: annotations", () => {
   it("returns every error at once", () => {
     const e = errors(deployment({ annotations: { [`${A}maxPods`]: "x", [`${A}maxTickets`]: "0" }, podAnnotations: { "ipb-halle.de/k8sTicket.port": "http" } }));
     assert.equal(e.length, 3);
+  });
+
+  it("bounds the annotated counts and durations as every source: the bound accepted, just over it refused", () => {
+    const at = { [`${A}maxPods`]: "10000", [`${A}maxTickets`]: "1000", [`${A}Podcooldown`]: "2592000", [`${A}spareTickets`]: "100000" };
+    const s = spec(deployment({ annotations: at }));
+    assert.deepEqual([s.maxPods, s.ticketsPerPod, s.podCooldownMs, s.spareTickets], [10_000, 1000, 2_592_000_000, 100_000]);
+    const over = { [`${A}maxPods`]: "10001", [`${A}maxTickets`]: "1001", [`${A}Podcooldown`]: "720h1ms", [`${A}spareTickets`]: "100001" };
+    assert.deepEqual(errors(deployment({ annotations: over })), [
+      { path: `metadata.annotations["${A}maxPods"]`, value: "10001", rule: `must be ${countBoundText(COUNT_BOUNDS.maxPods)}` },
+      { path: `metadata.annotations["${A}maxTickets"]`, value: "1001", rule: `must be ${countBoundText(COUNT_BOUNDS.ticketsPerPod)}` },
+      { path: `metadata.annotations["${A}spareTickets"]`, value: "100001", rule: `must be ${countBoundText(COUNT_BOUNDS.spareTickets)}` },
+      { path: `metadata.annotations["${A}Podcooldown"]`, value: "720h1ms", rule: `must be ${durationBoundText(DURATION_BOUNDS.podCooldown)}` },
+    ]);
   });
 });
 

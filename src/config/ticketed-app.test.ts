@@ -18,6 +18,31 @@ describe("parseTicketedApp", () => {
     assert.equal(r.value.ticket.maxLifetimeMs, DEFAULTS.ticket.maxLifetimeMs);
   });
 
+  it("reads ticket.probation, ticket.connectionTimeout and limits from spec", () => {
+    const r = parseTicketedApp({ ...base, spec: { ticket: { probation: "3s", idleTimeout: "5m", connectionTimeout: "2m" }, limits: { ticketsPerClient: 2, queuePerClient: 1 } } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual([r.value.ticket.probationMs, r.value.ticket.connectionTimeoutMs, r.value.limits], [3000, 120_000, { ticketsPerClient: 2, queuePerClient: 1 }]);
+  });
+
+  it("without them, their defaults (queue.reservation 10s)", () => {
+    const r = parseTicketedApp({ ...base, spec: {} });
+    assert.ok(r.ok);
+    assert.deepEqual([r.value.ticket.probationMs, r.value.ticket.connectionTimeoutMs, r.value.limits, r.value.queue.reservationMs], [10_000, 60_000, { ticketsPerClient: 20, queuePerClient: 20 }, 10_000]);
+  });
+
+  it("reports the new rules with spec.* paths", () => {
+    const r = parseTicketedApp({ ...base, spec: { ticket: { probation: "10m", maxLifetime: "10m", idleTimeout: "1h", connectionTimeout: "1s" }, limits: { queuePerClient: -1 } } });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.errors.map((e) => [e.path, e.value, e.rule]),
+      [
+        ["spec.ticket.probation", "10m", "must be < ticket.maxLifetime (10m)"],
+        ["spec.ticket.connectionTimeout", "1s", "must be ≥ 5s (gateways report open connections every second; a shorter timeout would count a live WebSocket as closed after a few late reports)"],
+        ["spec.limits.queuePerClient", -1, "must be an integer ≥ 0"],
+      ],
+    );
+  });
+
   it("defaults the namespace and accepts an empty spec", () => {
     const r = parseTicketedApp({ ...base, metadata: { name: "x" } });
     assert.ok(r.ok && r.value.namespace === "default" && r.value.maxPods === 1);
@@ -39,6 +64,19 @@ describe("parseTicketedApp", () => {
         ["metadata.name", "Bad_Name", "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)"],
         ["spec.minPods", 2, "must be ≤ maxPods (1)"],
         ["spec.queue.maxLength", -1, "must be an integer ≥ 0"],
+      ],
+    );
+  });
+
+  it("bounds counts and durations, with spec.* paths", () => {
+    const r = parseTicketedApp({ ...base, spec: { maxPods: 10_001, ticket: { maxLifetime: "80000000h" }, queue: { retryAfter: "2h" } } });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.errors.map((e) => [e.path, e.value, e.rule]),
+      [
+        ["spec.maxPods", 10_001, "must be ≤ 10000 (each pod is a cluster, endpoints and a route pushed to every gateway)"],
+        ["spec.ticket.maxLifetime", "80000000h", "must be ≤ 8760h (365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds)"],
+        ["spec.queue.retryAfter", "2h", "must be ≤ 1h (the waiting room refreshes this often; a user told to come back later has left)"],
       ],
     );
   });
