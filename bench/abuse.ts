@@ -53,20 +53,29 @@ function flood(address: string, rate: number, durationMs: number): Promise<void>
   return new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`flood exited ${String(code)}`)))));
 }
 
+function checkOnce(client: grpc.Client, jar: ReadonlyMap<string, string>): Promise<CheckResponse> {
+  const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  return new Promise<CheckResponse>((resolve, reject) =>
+    client.makeUnaryRequest(METHOD, identity, (b: Buffer) => CheckResponse.decode(b), request("192.0.2.1", cookie === "" ? undefined : cookie), (err, value) => (err === null && value !== undefined ? resolve(value) : reject(err ?? new Error("no reply")))),
+  );
+}
+
+/** Keeps the cookies a response sets, as a browser does. */
+function keepCookies(jar: Map<string, string>, res: CheckResponse): void {
+  for (const h of [...(res.okResponse?.responseHeadersToAdd ?? []), ...(res.deniedResponse?.headers ?? [])]) {
+    if (h.header?.key !== "set-cookie") continue;
+    const m = /^([^=]+)=([^;]*)/.exec(h.header.value);
+    if (m?.[1] !== undefined && m[2] !== undefined && m[2] !== "") jar.set(m[1], m[2]);
+  }
+}
+
 /** One real user: returns the cookies it is given until it holds a ticket; resolves with the wait in ms. */
 async function user(client: grpc.Client, deadlineMs: number): Promise<number> {
   const jar = new Map<string, string>();
   const started = Date.now();
   while (Date.now() - started < deadlineMs) {
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    const res = await new Promise<CheckResponse>((resolve, reject) =>
-      client.makeUnaryRequest(METHOD, identity, (b: Buffer) => CheckResponse.decode(b), request("192.0.2.1", cookie === "" ? undefined : cookie), (err, value) => (err === null && value !== undefined ? resolve(value) : reject(err ?? new Error("no reply")))),
-    );
-    for (const h of [...(res.okResponse?.responseHeadersToAdd ?? []), ...(res.deniedResponse?.headers ?? [])]) {
-      if (h.header?.key !== "set-cookie") continue;
-      const m = /^([^=]+)=([^;]*)/.exec(h.header.value);
-      if (m?.[1] !== undefined && m[2] !== undefined && m[2] !== "") jar.set(m[1], m[2]);
-    }
+    const res = await checkOnce(client, jar);
+    keepCookies(jar, res);
     if (res.okResponse !== undefined) return Date.now() - started;
     const retry = Number(res.deniedResponse?.headers.find((h) => h.header?.key === "retry-after")?.header?.value ?? "1");
     await new Promise((r) => setTimeout(r, retry * 1000));

@@ -115,12 +115,17 @@ describe("check service edge", () => {
     core.setPods("ns/a", [{ name: "p1", host: "10.0.0.1", port: 80, ready: true }]);
     const logger = new RecordingLogger();
     const service = createCheckService({ tickets: core, logger });
-    for (const id of ["rid-1", "rid-2", "rid-3"]) invoke(service, CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", id } } } }));
+    const ask = (id: string, cookie?: string): CheckResponse => invoke(service, CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", id, headers: cookie === undefined ? {} : { cookie } } } } }));
+    ask("rid-1");
+    const turnedAway = ask("rid-2").deniedResponse?.headers.find((h) => h.header?.key === "set-cookie")?.header?.value ?? "";
+    ask("rid-2b", turnedAway.split(";")[0]); // comes back: takes its place, and the queue (one place) is full
+    ask("rid-3");
     assert.deepEqual(
       logger.at("debug").map((l) => [l.message, l.fields["requestId"], l.fields["app"]]),
       [
         ["ticket issued", "rid-1", "ns/a"],
         ["queued: no free slot", "rid-2", "ns/a"],
+        ["queued: no free slot", "rid-2b", "ns/a"],
         ["refused: no place in the queue", "rid-3", "ns/a"],
       ],
     );

@@ -186,11 +186,15 @@ describe("authz Check over the wire", () => {
     const queueCookie = cookies(second)[0] ?? "";
     assert.match(queueCookie, /^ticketplane-queue=[^;]+; Path=\/solo\/; HttpOnly; SameSite=Lax$/);
     const q2 = tokenOf(queueCookie);
+    // Coming back with the cookie takes the place in line (turned away, the client held none).
+    const back = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q2}` }));
+    assert.deepEqual(JSON.parse(back.denied_response?.body ?? ""), { status: "queued", position: 1, length: 1, retryAfterSeconds: 4 });
 
     const third = await check(client, get("/solo/", { accept: "application/json" }));
     assert.match(deniedHeader(third, "content-type") ?? "", /^application\/json/);
     assert.deepEqual(JSON.parse(third.denied_response?.body ?? ""), { status: "queued", position: 2, length: 2, retryAfterSeconds: 4 });
     const q3 = tokenOf(cookies(third)[0]);
+    await check(client, get("/solo/", { cookie: `ticketplane-queue=${q3}` }));
 
     const reload = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q2}` }));
     assert.equal((JSON.parse(reload.denied_response?.body ?? "{}") as { position?: number }).position, 1);
