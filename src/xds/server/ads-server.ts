@@ -6,6 +6,7 @@ import type { SnapshotCache } from "../cache/snapshot-cache.js";
 import { PUSH_ORDER } from "../resources/type-urls.js";
 import { adsServiceDefinition, type AdsImplementation } from "./ads-service.js";
 import { DeltaStream } from "./delta-stream.js";
+import { ADS_LIMIT_DEFAULTS, type AdsLimits } from "./limits.js";
 import { createXdsMetrics } from "./metrics.js";
 import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
 import { RoutabilityTracker, type RoutableListener } from "./routability.js";
@@ -23,6 +24,8 @@ export interface AdsServerOptions {
   readonly nodeGroup?: NodeGroupFn;
   /** Bounded wait for ACKs before a pod is declared routable anyway (default 5000 ms). */
   readonly ackTimeoutMs?: number;
+  /** Bounds per client (defaults: ADS_LIMIT_DEFAULTS). */
+  readonly limits?: Partial<AdsLimits>;
 }
 
 export interface AdsServer {
@@ -60,6 +63,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     metrics,
     nodeGroup: options.nodeGroup ?? defaultNodeGroup,
     routability,
+    limits: { ...ADS_LIMIT_DEFAULTS, ...options.limits },
     nextNonce: () => String(++nonce),
     nextStreamId: () => ++streamId,
     register: (s) => streams.add(s),

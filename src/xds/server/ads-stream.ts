@@ -6,6 +6,7 @@ import type { Logger } from "../../common/logger.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { PUSH_ORDER, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
+import { NackLog, truncateMessage } from "./nack-log.js";
 import type { AckingStream } from "./routability.js";
 import type { StreamContext } from "./stream-context.js";
 import type { StreamStatus, TypeStatus, XdsProtocol } from "./status.js";
@@ -33,6 +34,7 @@ export abstract class AdsStream implements AckingStream {
   nodeId = "";
   nodeCluster = "";
   protected readonly log: Logger;
+  readonly #nackLog: NackLog;
   #closed = false;
   #joined = false;
   #blocked = false;
@@ -46,6 +48,7 @@ export abstract class AdsStream implements AckingStream {
     this.id = ctx.nextStreamId();
     this.connectedSince = ctx.clock.now();
     this.log = ctx.logger.child({ component: "xds", protocol, stream: this.id });
+    this.#nackLog = new NackLog(this.log, ctx.clock, ctx.limits.nackLogIntervalMs);
     ctx.metrics.streams.inc({ protocol });
     call.on("data", (req: RequestHead) => this.#onData(req));
     call.on("end", () => {
@@ -120,6 +123,7 @@ export abstract class AdsStream implements AckingStream {
     if (this.#closed) return;
     this.#closed = true;
     this.cancelWatches();
+    this.#nackLog.close();
     this.#dirty.clear();
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
@@ -173,17 +177,11 @@ export abstract class AdsStream implements AckingStream {
     const now = this.ctx.clock.now();
     const version = state.lastSentVersion ?? "";
     if (req.errorDetail) {
-      const message = req.errorDetail.message;
+      // The client's message can be megabytes: the counter is exact, the log and the status keep a bounded part.
+      const message = truncateMessage(req.errorDetail.message, this.ctx.limits.nackMessageMaxChars);
       state.nack({ version, nonce: req.responseNonce, message, at: now });
       this.ctx.metrics.nacks.inc({ type_url: typeUrl });
-      this.log.warn("xds: client rejected config (NACK); it keeps its last accepted version", {
-        node: this.nodeId,
-        group: this.group,
-        typeUrl,
-        rejectedVersion: version,
-        acceptedVersion: state.ackedVersion,
-        error: message,
-      });
+      this.#nackLog.nack({ node: this.nodeId, group: this.group, typeUrl, rejectedVersion: version, acceptedVersion: state.ackedVersion, error: message });
       return;
     }
     state.ack(version, now);

@@ -2,6 +2,8 @@ export { createAdsServer, addAdsService } from "./ads-server.js";
 export type { AdsServer, AdsServerOptions } from "./ads-server.js";
 export { adsServiceDefinition } from "./ads-service.js";
 export type { AdsImplementation } from "./ads-service.js";
+export { ADS_LIMIT_DEFAULTS } from "./limits.js";
+export type { AdsLimits } from "./limits.js";
 export { defaultNodeGroup, GROUP_METADATA_KEY } from "./node-group.js";
 export type { NodeGroupFn } from "./node-group.js";
 export type { RoutableListener } from "./routability.js";
