@@ -8,11 +8,16 @@ import { afterEach, describe, it } from "node:test";
 import { RecordingLogger } from "../../../test/support/recording-logger.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
-import { node } from "./ads-client.fixture.js";
+import { node, type TestAdsStream } from "./ads-client.fixture.js";
+import { ADS_LIMIT_DEFAULTS } from "./limits.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
 
 const CDS = TYPE_URLS.cluster;
+const EDS = TYPE_URLS.endpoints;
 const LDS = TYPE_URLS.listener;
+const RESOURCE_EXHAUSTED = 8;
+
+const podNames = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `ns/app/p${from + i}`);
 
 describe("ADS and misbehaving clients", () => {
   let env: AdsTestEnv | undefined;
@@ -51,5 +56,72 @@ describe("ADS and misbehaving clients", () => {
     await waitFor(() => (e.ads.status().streams[0]?.types.find((t) => t.typeUrl === CDS)?.lastNack?.message.length ?? 0) > 500);
     assert.match(e.ads.status().streams[0]?.types.find((t) => t.typeUrl === CDS)?.lastNack?.message ?? "", /^E{512}… \[truncated: 3145728 characters\]$/);
     await s.close();
+  });
+
+  describe("subscribed names", () => {
+    /** Answers an LDS request: proof the stream is alive and handled every request before it. */
+    async function alive(s: TestAdsStream<{ type_url?: string }>): Promise<void> {
+      s.send({ type_url: LDS });
+      assert.equal((await s.next()).type_url, LDS);
+    }
+
+    it("a delta stream may subscribe up to the cap (unsubscribing makes room); one more ends it with RESOURCE_EXHAUSTED, counted and logged once", async () => {
+      const logger = new RecordingLogger();
+      const e = (env = await startAdsEnv({ logger, limits: { maxSubscribedNames: 10 } }));
+      e.setPods(["ns/app/p0"]);
+      const good = e.peer.delta();
+      good.send({ node: node("gw-good"), type_url: CDS });
+      await good.next();
+      const s = e.peer.delta();
+      s.send({ node: node("gw-greedy"), type_url: EDS, resource_names_subscribe: podNames(6) });
+      await s.next();
+      s.send({ type_url: CDS, resource_names_subscribe: podNames(4, 6) });
+      s.send({ type_url: EDS, resource_names_unsubscribe: podNames(2), resource_names_subscribe: podNames(2, 10) });
+      await alive(s);
+      s.send({ type_url: CDS, resource_names_subscribe: podNames(1, 20) });
+      const status = await s.status;
+      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.equal(status.details, "too many resource names: this stream subscribes to 11, the limit is 10");
+      assert.equal(await e.metric("ticketplane_xds_bad_request_total", { reason: "too_many_names", protocol: "delta" }), 1);
+      assert.equal(logger.at("warn").filter((l) => l.message.includes("limit")).length, 1);
+      assert.equal(logger.at("warn")[0]?.fields["node"], "gw-greedy");
+      // The other stream keeps working.
+      await alive(good);
+      await good.close();
+    });
+
+    it("refuses initial_resource_versions over the cap", async () => {
+      const e = (env = await startAdsEnv({ limits: { maxSubscribedNames: 10 } }));
+      const s = e.peer.delta();
+      s.send({ node: node("gw-1"), type_url: CDS, initial_resource_versions: Object.fromEntries(podNames(11).map((n) => [n, "v1"])) });
+      const status = await s.status;
+      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.match(status.details, /initial_resource_versions lists 11, the limit is 10/);
+    });
+
+    it("a state-of-the-world request may list up to the cap; more ends the stream with RESOURCE_EXHAUSTED", async () => {
+      const e = (env = await startAdsEnv({ limits: { maxSubscribedNames: 10 } }));
+      e.setPods(["ns/app/p0"]);
+      const s = e.peer.sotw();
+      s.send({ node: node("gw-1"), type_url: EDS, resource_names: podNames(10) });
+      const r = await s.next();
+      s.send({ type_url: EDS, response_nonce: r.nonce, version_info: r.version_info, resource_names: podNames(11) });
+      const status = await s.status;
+      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.equal(status.details, "too many resource names: resource_names lists 11, the limit is 10");
+      assert.equal(await e.metric("ticketplane_xds_bad_request_total", { reason: "too_many_names", protocol: "sotw" }), 1);
+    });
+
+    it("by default leaves room for the largest fleet planned (8,000 pods: a cluster and endpoints each)", async () => {
+      assert.equal(ADS_LIMIT_DEFAULTS.maxSubscribedNames, 100_000);
+      const e = (env = await startAdsEnv());
+      const s = e.peer.delta();
+      s.send({ node: node("gw-1"), type_url: CDS, resource_names_subscribe: podNames(8_000) });
+      s.send({ type_url: EDS, resource_names_subscribe: podNames(8_000) });
+      e.setPods(["ns/app/p0"]);
+      assert.deepEqual([(await s.next()).type_url, (await s.next()).type_url], [CDS, EDS]);
+      await alive(s);
+      await s.close();
+    });
   });
 });

@@ -119,6 +119,19 @@ export abstract class AdsStream implements AckingStream {
     this.call.emit("error", { code, details });
   }
 
+  /**
+   * Ends the stream of a client that names more resources than
+   * `limits.maxSubscribedNames`: an honest gateway never does, and serving
+   * part of what it asked for would leave it silently incomplete.
+   * RESOURCE_EXHAUSTED tells it why; it reconnects with back-off.
+   */
+  protected refuseTooManyNames(typeUrl: TypeUrl, count: number, what: string): void {
+    const limit = this.ctx.limits.maxSubscribedNames;
+    this.ctx.metrics.badRequests.inc({ reason: "too_many_names", protocol: this.protocol });
+    this.log.warn("xds: client asked for more resource names than the limit; ending its stream", { node: this.nodeId, group: this.group, typeUrl, names: count, limit });
+    this.fail(grpc.status.RESOURCE_EXHAUSTED, `too many resource names: ${what} ${count}, the limit is ${limit}`);
+  }
+
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -147,7 +160,7 @@ export abstract class AdsStream implements AckingStream {
   #onRequest(req: RequestHead): void {
     if (!this.#joined) {
       if (!req.node) {
-        this.ctx.metrics.badRequests.inc({ reason: "no_node" });
+        this.ctx.metrics.badRequests.inc({ reason: "no_node", protocol: this.protocol });
         this.fail(grpc.status.INVALID_ARGUMENT, "the first request on a stream must carry node");
         return;
       }
@@ -160,7 +173,7 @@ export abstract class AdsStream implements AckingStream {
       this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
     }
     if (!isTypeUrl(req.typeUrl)) {
-      this.ctx.metrics.badRequests.inc({ reason: "unknown_type" });
+      this.ctx.metrics.badRequests.inc({ reason: "unknown_type", protocol: this.protocol });
       this.log.debug("xds: ignoring request for an unknown type", { node: this.nodeId, typeUrl: req.typeUrl });
       return;
     }
