@@ -124,4 +124,32 @@ describe("ADS and misbehaving clients", () => {
       await s.close();
     });
   });
+
+  it("a gateway whose node group has no configuration: one warning naming the groups that exist, shown in the status, served once its group appears", async () => {
+    const logger = new RecordingLogger();
+    const e = (env = await startAdsEnv({ logger }));
+    e.setPods(["ns/app/p1"]);
+    const s = e.peer.sotw();
+    s.send({ node: node("gw-lost", "", "edge-b"), type_url: CDS });
+    s.send({ type_url: LDS });
+    await waitFor(() => e.ads.status().streams.some((st) => st.types.length === 2));
+    const warnings = logger.at("warn");
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.message, "xds: no configuration for this gateway's node group; it gets nothing until one is published");
+    assert.deepEqual(
+      [warnings[0]?.fields["node"], warnings[0]?.fields["group"], warnings[0]?.fields["groups"]],
+      ["gw-lost", "edge-b", ["default"]],
+    );
+    const status = e.ads.status();
+    assert.equal(status.streams[0]?.waitingForConfig, true);
+    assert.deepEqual(status.waitingForConfig, [{ streamId: status.streams[0]?.streamId, nodeId: "gw-lost", group: "edge-b" }]);
+    // Its group gets a snapshot later: the open stream is served.
+    e.setPods(["ns/app/p2"], {}, "edge-b");
+    const r = await s.next();
+    assert.equal(r.type_url, CDS);
+    assert.equal(e.ads.status().streams[0]?.waitingForConfig, false);
+    assert.deepEqual(e.ads.status().waitingForConfig, []);
+    assert.equal(logger.at("warn").length, 1);
+    await s.close();
+  });
 });

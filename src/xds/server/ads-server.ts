@@ -64,6 +64,8 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     nodeGroup: options.nodeGroup ?? defaultNodeGroup,
     routability,
     limits: { ...ADS_LIMIT_DEFAULTS, ...options.limits },
+    groups: () => options.cache.groups(),
+    hasConfig: (group) => options.cache.getSnapshot(group) !== undefined,
     nextNonce: () => String(++nonce),
     nextStreamId: () => ++streamId,
     register: (s) => streams.add(s),
@@ -83,15 +85,14 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   return {
     service: adsServiceDefinition,
     implementation,
-    status: () => ({
-      streams: [...streams].map((s) => s.status()),
-      groups: options.cache.groups().map((group) => {
-        const snapshot = options.cache.getSnapshot(group);
-        const versions: Record<string, string> = {};
-        if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
-        return { group, versions, pendingPods: routability.pendingPods(group) };
-      }),
-    }),
+    status: () => {
+      const streamStatuses = [...streams].map((s) => s.status());
+      return {
+        streams: streamStatuses,
+        waitingForConfig: streamStatuses.filter((s) => s.waitingForConfig).map(({ streamId, nodeId, group }) => ({ streamId, nodeId, group })),
+        groups: groupStatuses(options.cache, routability),
+      };
+    },
     onRoutable: (listener) => routability.onRoutable(listener),
     isRoutable: (group, podKey) => routability.isRoutable(group, podKey),
     sweepAckTimeouts: () => routability.sweep(),
@@ -100,6 +101,16 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       routability.close();
     },
   };
+}
+
+/** Per group: the snapshot's version per type, and pods still waiting for ACKs. */
+function groupStatuses(cache: SnapshotCache, routability: RoutabilityTracker): XdsStatus["groups"] {
+  return cache.groups().map((group) => {
+    const snapshot = cache.getSnapshot(group);
+    const versions: Record<string, string> = {};
+    if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
+    return { group, versions, pendingPods: routability.pendingPods(group) };
+  });
 }
 
 /** Convenience: adds the ADS service to a grpc-js server. */

@@ -86,6 +86,7 @@ export abstract class AdsStream implements AckingStream {
       group: this.group,
       protocol: this.protocol,
       connectedSince: this.connectedSince,
+      waitingForConfig: !this.ctx.hasConfig(this.group),
       types: this.typeStatuses(),
     };
   }
@@ -158,20 +159,7 @@ export abstract class AdsStream implements AckingStream {
   }
 
   #onRequest(req: RequestHead): void {
-    if (!this.#joined) {
-      if (!req.node) {
-        this.ctx.metrics.badRequests.inc({ reason: "no_node", protocol: this.protocol });
-        this.fail(grpc.status.INVALID_ARGUMENT, "the first request on a stream must carry node");
-        return;
-      }
-      this.nodeId = req.node.id;
-      this.nodeCluster = req.node.cluster;
-      this.group = this.ctx.nodeGroup(req.node);
-      this.#joined = true;
-      this.ctx.register(this);
-      this.ctx.routability.streamJoined(this);
-      this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
-    }
+    if (!this.#joined && !this.#join(req)) return;
     if (!isTypeUrl(req.typeUrl)) {
       this.ctx.metrics.badRequests.inc({ reason: "unknown_type", protocol: this.protocol });
       this.log.debug("xds: ignoring request for an unknown type", { node: this.nodeId, typeUrl: req.typeUrl });
@@ -184,6 +172,31 @@ export abstract class AdsStream implements AckingStream {
     if (nonceMatched && state) this.#ackOrNack(typeUrl, state, req);
     else if (stale) this.log.debug("xds: stale nonce", { node: this.nodeId, typeUrl, nonce: req.responseNonce, latest: state?.lastNonce });
     this.handle(typeUrl, req, nonceMatched, stale);
+  }
+
+  /** The first request: node and group. False (and the stream refused) without a node. */
+  #join(req: RequestHead): boolean {
+    if (!req.node) {
+      this.ctx.metrics.badRequests.inc({ reason: "no_node", protocol: this.protocol });
+      this.fail(grpc.status.INVALID_ARGUMENT, "the first request on a stream must carry node");
+      return false;
+    }
+    this.nodeId = req.node.id;
+    this.nodeCluster = req.node.cluster;
+    this.group = this.ctx.nodeGroup(req.node);
+    this.#joined = true;
+    this.ctx.register(this);
+    this.ctx.routability.streamJoined(this);
+    this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
+    if (!this.ctx.hasConfig(this.group)) {
+      // Served as soon as a snapshot for the group appears; until then, say why the gateway gets nothing.
+      this.log.warn("xds: no configuration for this gateway's node group; it gets nothing until one is published", {
+        node: this.nodeId,
+        group: this.group,
+        groups: this.ctx.groups(),
+      });
+    }
+    return true;
   }
 
   #ackOrNack(typeUrl: TypeUrl, state: AckState, req: RequestHead): void {

@@ -8,4 +8,4 @@ export { defaultNodeGroup, GROUP_METADATA_KEY } from "./node-group.js";
 export type { NodeGroupFn } from "./node-group.js";
 export type { RoutableListener } from "./routability.js";
 export type { NackRecord } from "./ack-state.js";
-export type { StreamStatus, TypeStatus, XdsProtocol, XdsStatus } from "./status.js";
+export type { StreamStatus, TypeStatus, WaitingStream, XdsProtocol, XdsStatus } from "./status.js";

@@ -21,6 +21,10 @@ export interface StreamContext {
   readonly nodeGroup: NodeGroupFn;
   readonly routability: RoutabilityTracker;
   readonly limits: AdsLimits;
+  /** The node groups that have a snapshot. */
+  groups(): readonly string[];
+  /** Whether `group` has a snapshot (a configuration to serve). */
+  hasConfig(group: string): boolean;
   /** A fresh nonce, increasing across the server. */
   nextNonce(): string;
   nextStreamId(): number;
