@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
 import { RecordingLogger } from "../../../test/support/recording-logger.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
@@ -150,6 +151,35 @@ describe("ADS and misbehaving clients", () => {
     assert.equal(e.ads.status().streams[0]?.waitingForConfig, false);
     assert.deepEqual(e.ads.status().waitingForConfig, []);
     assert.equal(logger.at("warn").length, 1);
+    await s.close();
+  });
+
+  it("bytes that are no request, on either method: INVALID_ARGUMENT (not INTERNAL), counted per protocol; the server keeps serving", async () => {
+    const e = (env = await startAdsEnv());
+    e.setPods(["ns/app/p1"]);
+    const raw = new grpc.Client(e.harness.address, grpc.credentials.createInsecure());
+    const bytes = (b: Buffer): Buffer => b;
+    try {
+      for (const [method, protocol, message] of [
+        ["StreamAggregatedResources", "sotw", "DiscoveryRequest"],
+        ["DeltaAggregatedResources", "delta", "DeltaDiscoveryRequest"],
+      ] as const) {
+        const call = raw.makeBidiStreamRequest(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`, bytes, bytes);
+        const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+        call.on("error", () => undefined);
+        // Field 1, length-delimited, with a length that never ends.
+        call.write(Buffer.from([0x0a, 0xff]));
+        const st = await status;
+        assert.equal(st.code, grpc.status.INVALID_ARGUMENT, st.details);
+        assert.match(st.details, new RegExp(`^undecodable ${message}: `));
+        assert.equal(await e.metric("ticketplane_xds_bad_request_total", { reason: "undecodable", protocol }), 1);
+      }
+    } finally {
+      raw.close();
+    }
+    const s = e.peer.delta();
+    s.send({ node: node("gw-1"), type_url: CDS });
+    assert.equal((await s.next()).type_url, CDS);
     await s.close();
   });
 });

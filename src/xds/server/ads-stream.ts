@@ -3,6 +3,7 @@ import type { Node } from "@envoyproxy/protos/envoy/config/core/v3/base";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
+import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { PUSH_ORDER, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
@@ -19,7 +20,7 @@ export interface RequestHead {
   readonly errorDetail?: Status | undefined;
 }
 
-type Call = grpc.ServerDuplexStream<RequestHead, Buffer>;
+type Call = grpc.ServerDuplexStream<RequestHead | UndecodableMessage, Buffer>;
 
 /**
  * Lifecycle shared by the SotW and delta streams: node and group from the
@@ -50,7 +51,7 @@ export abstract class AdsStream implements AckingStream {
     this.log = ctx.logger.child({ component: "xds", protocol, stream: this.id });
     this.#nackLog = new NackLog(this.log, ctx.clock, ctx.limits.nackLogIntervalMs);
     ctx.metrics.streams.inc({ protocol });
-    call.on("data", (req: RequestHead) => this.#onData(req));
+    call.on("data", (req: RequestHead | UndecodableMessage) => this.#onData(req));
     call.on("end", () => {
       this.close("client ended the stream");
       call.end();
@@ -147,8 +148,13 @@ export abstract class AdsStream implements AckingStream {
     this.log.debug("xds: stream closed", { node: this.nodeId, group: this.group, reason });
   }
 
-  #onData(req: RequestHead): void {
+  #onData(req: RequestHead | UndecodableMessage): void {
     if (this.#closed) return;
+    if (req instanceof UndecodableMessage) {
+      this.ctx.metrics.badRequests.inc({ reason: "undecodable", protocol: this.protocol });
+      this.fail(grpc.status.INVALID_ARGUMENT, `undecodable ${this.protocol === "delta" ? "DeltaDiscoveryRequest" : "DiscoveryRequest"}: ${req.reason}`);
+      return;
+    }
     try {
       this.#onRequest(req);
     } catch (err) {

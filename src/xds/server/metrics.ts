@@ -22,7 +22,7 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     }),
     badRequests: new Counter({
       name: "ticketplane_xds_bad_request_total",
-      help: "xDS requests ignored or refused: malformed, or over a limit (reason: no_node, unknown_type, too_many_names).",
+      help: "xDS requests ignored or refused: malformed, or over a limit (reason: undecodable, no_node, unknown_type, too_many_names).",
       labelNames: ["reason", "protocol"],
       registers,
     }),
