@@ -13,10 +13,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { lookup } from "node:dns/promises";
 import { createServer, isIP, type Server, type Socket } from "node:net";
-import { Counter, type Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
 import type { Clock, Timer } from "./clock.js";
 import { errorMessage } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { sharedCounter } from "./metrics.js";
 
 /** The client connection preface every HTTP/2 connection opens with (RFC 9113, section 3.4). */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -185,13 +186,10 @@ export function classifyPreface(seen: Buffer): "wait" | "http2" | "not_http2" | 
 
 /** One metric for every gRPC port of the process (they share a registry). */
 function rejectedConnections(registry: Registry): Counter<"server" | "reason"> {
-  const existing = registry.getSingleMetric(REJECTED_CONNECTIONS_METRIC);
-  if (existing instanceof Counter) return existing;
-  return new Counter({
+  return sharedCounter(registry, {
     name: REJECTED_CONNECTIONS_METRIC,
     help: "Connections to a gRPC port closed before gRPC saw them: not HTTP/2 (reason not_http2, or tls for a TLS client on a plaintext port), or no HTTP/2 preface in time (preface_timeout).",
     labelNames: ["server", "reason"],
-    registers: [registry],
   });
 }
 
