@@ -16,7 +16,6 @@ import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
 const LDS = TYPE_URLS.listener;
-const RESOURCE_EXHAUSTED = 8;
 
 const podNames = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `ns/app/p${from + i}`);
 
@@ -81,7 +80,7 @@ describe("ADS and misbehaving clients", () => {
       await alive(s);
       s.send({ type_url: CDS, resource_names_subscribe: podNames(1, 20) });
       const status = await s.status;
-      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
       assert.equal(status.details, "too many resource names: this stream subscribes to 11, the limit is 10");
       assert.equal(await e.metric("ticketplane_xds_bad_request_total", { reason: "too_many_names", protocol: "delta" }), 1);
       assert.equal(logger.at("warn").filter((l) => l.message.includes("limit")).length, 1);
@@ -96,7 +95,7 @@ describe("ADS and misbehaving clients", () => {
       const s = e.peer.delta();
       s.send({ node: node("gw-1"), type_url: CDS, initial_resource_versions: Object.fromEntries(podNames(11).map((n) => [n, "v1"])) });
       const status = await s.status;
-      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
       assert.match(status.details, /initial_resource_versions lists 11, the limit is 10/);
     });
 
@@ -108,7 +107,7 @@ describe("ADS and misbehaving clients", () => {
       const r = await s.next();
       s.send({ type_url: EDS, response_nonce: r.nonce, version_info: r.version_info, resource_names: podNames(11) });
       const status = await s.status;
-      assert.equal(status.code, RESOURCE_EXHAUSTED);
+      assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
       assert.equal(status.details, "too many resource names: resource_names lists 11, the limit is 10");
       assert.equal(await e.metric("ticketplane_xds_bad_request_total", { reason: "too_many_names", protocol: "sotw" }), 1);
     });
