@@ -9,6 +9,7 @@ import { collectDefaultMetrics } from "prom-client";
 import type { Registry } from "prom-client";
 import type { Logger } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
+import { adminClientErrors, countClientError } from "./metrics.js";
 
 /** Why the process is (not) ready. `reasons` is empty exactly when `ready` is true. */
 export interface Readiness {
@@ -42,6 +43,12 @@ export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("json spaces", 2);
+
+  const clientErrors = adminClientErrors(deps.registry);
+  app.use((_req, res, next) => {
+    res.on("finish", () => countClientError(clientErrors, res.statusCode));
+    next();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.type("text/plain").send("ok\n");

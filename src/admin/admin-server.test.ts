@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { describe, it } from "node:test";
 import { Counter, Registry } from "prom-client";
 import { silentLogger } from "../common/logger.js";
@@ -27,6 +28,18 @@ async function startAdmin(overrides: { readiness?: () => Readiness; apps?: () =>
   const address = server.address();
   assert.ok(address !== undefined);
   return { server, base: `http://${address}` };
+}
+
+/** Writes raw bytes to the admin port and returns all it answers before closing. */
+function rawHttp(base: string, bytes: string): Promise<string> {
+  const port = Number(base.split(":").at(-1));
+  return new Promise((resolve) => {
+    let reply = "";
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    socket.on("data", (d: Buffer) => (reply += d.toString("latin1")));
+    socket.on("error", () => undefined);
+    socket.once("close", () => resolve(reply));
+  });
 }
 
 describe("AdminServer", () => {
@@ -122,5 +135,24 @@ describe("AdminServer", () => {
     const again = new AdminServer({ host: "127.0.0.1", port }, { registry: new Registry(), readiness: () => ({ ready: true, reasons: [] }), config: () => ({}), apps: () => ({}), xds: () => ({}), logger: silentLogger, defaultMetrics: false });
     await again.start();
     await again.stop();
+  });
+
+  it("counts 4xx answers by status code: unknown paths, and requests the HTTP parser refuses", async () => {
+    const registry = new Registry();
+    const { server, base } = await startAdmin({ registry });
+    try {
+      assert.equal((await fetch(`${base}/nope`)).status, 404);
+      assert.equal((await fetch(`${base}/api/nope`)).status, 404);
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      assert.match(await rawHttp(base, "NOT HTTP AT ALL\r\n\r\n"), /^HTTP\/1\.1 400 Bad Request\r\n/);
+      assert.match(await rawHttp(base, `GET / HTTP/1.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+      const text = await (await fetch(`${base}/metrics`)).text();
+      assert.match(text, /^ticketplane_admin_client_errors_total\{code="404"\} 2$/m);
+      assert.match(text, /^ticketplane_admin_client_errors_total\{code="400"\} 1$/m);
+      assert.match(text, /^ticketplane_admin_client_errors_total\{code="431"\} 1$/m);
+      assert.doesNotMatch(text, /code="200"/);
+    } finally {
+      await server.stop();
+    }
   });
 });

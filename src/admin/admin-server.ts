@@ -1,13 +1,15 @@
 /**
  * The admin app bound to a TCP address, as a Runnable.
  */
-import { createServer } from "node:http";
+import { STATUS_CODES, createServer } from "node:http";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { Counter } from "prom-client";
 import { once, type Runnable } from "../common/runnable.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { AdminDeps } from "./admin-app.js";
 import { createAdminApp } from "./admin-app.js";
+import { adminClientErrors, countClientError } from "./metrics.js";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -46,6 +48,8 @@ export class AdminServer implements Runnable {
     const server = createServer(createAdminApp(this.#deps));
     // Admin clients are short requests; do not let keep-alive sockets delay shutdown.
     server.keepAliveTimeout = 1_000;
+    const clientErrors = adminClientErrors(this.#deps.registry);
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => refuseUnparsable(err, socket, clientErrors));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -68,5 +72,32 @@ export class AdminServer implements Runnable {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  }
+}
+
+/**
+ * A request the HTTP parser could not read: answered as Node's HTTP server
+ * answers it by default (400, or 408, 413, 431 by the error), and counted.
+ * A connection the client already reset gets no answer and is not counted.
+ */
+function refuseUnparsable(err: NodeJS.ErrnoException, socket: Socket, clientErrors: Counter<"code">): void {
+  if (socket.writable && socket.bytesWritten === 0) {
+    const status = unparsableStatus(err.code);
+    countClientError(clientErrors, status);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy();
+}
+
+function unparsableStatus(code: string | undefined): number {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return 431;
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return 413;
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return 408;
+    default:
+      return 400;
   }
 }

@@ -10,14 +10,15 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
-import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
+import { listenGrpc, type GrpcListener } from "../common/grpc-listener.js";
 import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import { formatHostPort } from "../config/address.js";
 import type { HostPort } from "../config/address.js";
 import type { TicketInventory, TicketViews } from "../tickets/ports.js";
 import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "../xds/index.js";
-import type { XdsStatus } from "../xds/index.js";
+import type { AdsLimits, XdsStatus } from "../xds/index.js";
 import { buildGatewayResources } from "../xds/resources/index.js";
 import type { TypeUrl } from "../xds/resources/type-urls.js";
 import { DEFAULT_GROUP, buildGatewayModels, type Upstreams } from "./gateway-models.js";
@@ -34,6 +35,8 @@ export interface XdsServerOptions {
   readonly shutdownGraceMs?: number;
   /** Bounded wait for a gateway that never ACKs (default 5 s). */
   readonly ackTimeoutMs?: number;
+  /** Bounds per ADS client (names per stream, NACK log); default ADS_LIMIT_DEFAULTS. */
+  readonly limits?: Partial<AdsLimits>;
 }
 
 /** `<namespace>/<app>/<pod>` → app key and pod name (pod names never contain "/"). */
@@ -50,7 +53,7 @@ export class XdsServer implements Runnable {
   readonly #ads: ReturnType<typeof createAdsServer>;
   readonly #publisher: ReturnType<typeof createPublisher>;
   #upstreams: Upstreams | undefined;
-  #server: grpc.Server | undefined;
+  #listener: GrpcListener | undefined;
   #address = "";
   #unsubscribe: (() => void)[] = [];
   readonly stop: () => Promise<void>;
@@ -58,7 +61,14 @@ export class XdsServer implements Runnable {
   constructor(options: XdsServerOptions) {
     this.#o = options;
     const { logger } = options;
-    this.#ads = createAdsServer({ cache: this.#cache, logger, registry: options.registry, clock: options.clock, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
+    this.#ads = createAdsServer({
+      cache: this.#cache,
+      logger,
+      registry: options.registry,
+      clock: options.clock,
+      ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
     // Until Check and the access-log server are bound there is nothing a gateway could use: no models.
     this.#publisher = createPublisher({
       models: () => (this.#upstreams === undefined ? [] : buildGatewayModels({ views: options.tickets, gateway: options.gateway.current(), upstreams: this.#upstreams })),
@@ -124,34 +134,23 @@ export class XdsServer implements Runnable {
     );
     const s = new grpc.Server();
     addAdsService(s, this.#ads);
-    this.#server = s;
     const hostPort = formatHostPort(this.#o.listen);
-    const port = await new Promise<number>((resolve, reject) =>
-      s.bindAsync(hostPort, grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err === null ? resolve(p) : reject(new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind xds on ${hostPort}: ${err.message}`, { address: hostPort }, { cause: err })),
-      ),
-    );
-    this.#address = formatHostPort({ host: this.#o.listen.host, port });
+    // Our listener rather than bindAsync: connections that are not HTTP/2 are counted before grpc-js sees them.
+    const { listen, registry, clock } = this.#o;
+    this.#listener = await listenGrpc({ server: s, host: listen.host, port: listen.port, name: "xds", logger, clock, registry }).catch((err: unknown) => {
+      throw new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind xds on ${hostPort}: ${errorMessage(err)}`, { address: hostPort }, { cause: err });
+    });
+    this.#address = formatHostPort({ host: listen.host, port: this.#listener.port });
     this.#publisher.publishNow();
   }
 
   async #stop(): Promise<void> {
     this.#publisher.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
-    const s = this.#server;
-    this.#server = undefined;
+    const listener = this.#listener;
+    this.#listener = undefined;
     this.#ads.close();
-    if (s === undefined) return;
     // ADS streams never end on their own: give in-flight responses a moment, then cancel the streams.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        s.forceShutdown();
-        resolve();
-      }, this.#o.shutdownGraceMs ?? 500);
-      s.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await listener?.shutdown(this.#o.shutdownGraceMs ?? 500);
   }
 }

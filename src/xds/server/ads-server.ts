@@ -6,6 +6,7 @@ import type { SnapshotCache } from "../cache/snapshot-cache.js";
 import { PUSH_ORDER } from "../resources/type-urls.js";
 import { adsServiceDefinition, type AdsImplementation } from "./ads-service.js";
 import { DeltaStream } from "./delta-stream.js";
+import { ADS_LIMIT_DEFAULTS, type AdsLimits } from "./limits.js";
 import { createXdsMetrics } from "./metrics.js";
 import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
 import { RoutabilityTracker, type RoutableListener } from "./routability.js";
@@ -23,6 +24,8 @@ export interface AdsServerOptions {
   readonly nodeGroup?: NodeGroupFn;
   /** Bounded wait for ACKs before a pod is declared routable anyway (default 5000 ms). */
   readonly ackTimeoutMs?: number;
+  /** Bounds per client (defaults: ADS_LIMIT_DEFAULTS). */
+  readonly limits?: Partial<AdsLimits>;
 }
 
 export interface AdsServer {
@@ -60,6 +63,9 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     metrics,
     nodeGroup: options.nodeGroup ?? defaultNodeGroup,
     routability,
+    limits: { ...ADS_LIMIT_DEFAULTS, ...options.limits },
+    groups: () => options.cache.groups(),
+    hasConfig: (group) => options.cache.getSnapshot(group) !== undefined,
     nextNonce: () => String(++nonce),
     nextStreamId: () => ++streamId,
     register: (s) => streams.add(s),
@@ -79,15 +85,14 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   return {
     service: adsServiceDefinition,
     implementation,
-    status: () => ({
-      streams: [...streams].map((s) => s.status()),
-      groups: options.cache.groups().map((group) => {
-        const snapshot = options.cache.getSnapshot(group);
-        const versions: Record<string, string> = {};
-        if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
-        return { group, versions, pendingPods: routability.pendingPods(group) };
-      }),
-    }),
+    status: () => {
+      const streamStatuses = [...streams].map((s) => s.status());
+      return {
+        streams: streamStatuses,
+        waitingForConfig: streamStatuses.filter((s) => s.waitingForConfig).map(({ streamId, nodeId, group }) => ({ streamId, nodeId, group })),
+        groups: groupStatuses(options.cache, routability),
+      };
+    },
     onRoutable: (listener) => routability.onRoutable(listener),
     isRoutable: (group, podKey) => routability.isRoutable(group, podKey),
     sweepAckTimeouts: () => routability.sweep(),
@@ -96,6 +101,16 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       routability.close();
     },
   };
+}
+
+/** Per group: the snapshot's version per type, and pods still waiting for ACKs. */
+function groupStatuses(cache: SnapshotCache, routability: RoutabilityTracker): XdsStatus["groups"] {
+  return cache.groups().map((group) => {
+    const snapshot = cache.getSnapshot(group);
+    const versions: Record<string, string> = {};
+    if (snapshot) for (const t of PUSH_ORDER) versions[t] = snapshot.typeVersion(t);
+    return { group, versions, pendingPods: routability.pendingPods(group) };
+  });
 }
 
 /** Convenience: adds the ADS service to a grpc-js server. */

@@ -3,9 +3,11 @@ import type { Node } from "@envoyproxy/protos/envoy/config/core/v3/base";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
+import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { PUSH_ORDER, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
+import { NackLog, truncateMessage } from "./nack-log.js";
 import type { AckingStream } from "./routability.js";
 import type { StreamContext } from "./stream-context.js";
 import type { StreamStatus, TypeStatus, XdsProtocol } from "./status.js";
@@ -18,7 +20,7 @@ export interface RequestHead {
   readonly errorDetail?: Status | undefined;
 }
 
-type Call = grpc.ServerDuplexStream<RequestHead, Buffer>;
+type Call = grpc.ServerDuplexStream<RequestHead | UndecodableMessage, Buffer>;
 
 /**
  * Lifecycle shared by the SotW and delta streams: node and group from the
@@ -33,6 +35,7 @@ export abstract class AdsStream implements AckingStream {
   nodeId = "";
   nodeCluster = "";
   protected readonly log: Logger;
+  readonly #nackLog: NackLog;
   #closed = false;
   #joined = false;
   #blocked = false;
@@ -46,8 +49,9 @@ export abstract class AdsStream implements AckingStream {
     this.id = ctx.nextStreamId();
     this.connectedSince = ctx.clock.now();
     this.log = ctx.logger.child({ component: "xds", protocol, stream: this.id });
+    this.#nackLog = new NackLog(this.log, ctx.clock, ctx.limits.nackLogIntervalMs);
     ctx.metrics.streams.inc({ protocol });
-    call.on("data", (req: RequestHead) => this.#onData(req));
+    call.on("data", (req: RequestHead | UndecodableMessage) => this.#onData(req));
     call.on("end", () => {
       this.close("client ended the stream");
       call.end();
@@ -83,6 +87,7 @@ export abstract class AdsStream implements AckingStream {
       group: this.group,
       protocol: this.protocol,
       connectedSince: this.connectedSince,
+      waitingForConfig: !this.ctx.hasConfig(this.group),
       types: this.typeStatuses(),
     };
   }
@@ -116,10 +121,24 @@ export abstract class AdsStream implements AckingStream {
     this.call.emit("error", { code, details });
   }
 
+  /**
+   * Ends the stream of a client that names more resources than
+   * `limits.maxSubscribedNames`: an honest gateway never does, and serving
+   * part of what it asked for would leave it silently incomplete.
+   * RESOURCE_EXHAUSTED tells it why; it reconnects with back-off.
+   */
+  protected refuseTooManyNames(typeUrl: TypeUrl, count: number, what: string): void {
+    const limit = this.ctx.limits.maxSubscribedNames;
+    this.ctx.metrics.badRequests.inc({ reason: "too_many_names", protocol: this.protocol });
+    this.log.warn("xds: client asked for more resource names than the limit; ending its stream", { node: this.nodeId, group: this.group, typeUrl, names: count, limit });
+    this.fail(grpc.status.RESOURCE_EXHAUSTED, `too many resource names: ${what} ${count}, the limit is ${limit}`);
+  }
+
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.cancelWatches();
+    this.#nackLog.close();
     this.#dirty.clear();
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
@@ -129,8 +148,13 @@ export abstract class AdsStream implements AckingStream {
     this.log.debug("xds: stream closed", { node: this.nodeId, group: this.group, reason });
   }
 
-  #onData(req: RequestHead): void {
+  #onData(req: RequestHead | UndecodableMessage): void {
     if (this.#closed) return;
+    if (req instanceof UndecodableMessage) {
+      this.ctx.metrics.badRequests.inc({ reason: "undecodable", protocol: this.protocol });
+      this.fail(grpc.status.INVALID_ARGUMENT, `undecodable ${this.protocol === "delta" ? "DeltaDiscoveryRequest" : "DiscoveryRequest"}: ${req.reason}`);
+      return;
+    }
     try {
       this.#onRequest(req);
     } catch (err) {
@@ -141,22 +165,9 @@ export abstract class AdsStream implements AckingStream {
   }
 
   #onRequest(req: RequestHead): void {
-    if (!this.#joined) {
-      if (!req.node) {
-        this.ctx.metrics.badRequests.inc({ reason: "no_node" });
-        this.fail(grpc.status.INVALID_ARGUMENT, "the first request on a stream must carry node");
-        return;
-      }
-      this.nodeId = req.node.id;
-      this.nodeCluster = req.node.cluster;
-      this.group = this.ctx.nodeGroup(req.node);
-      this.#joined = true;
-      this.ctx.register(this);
-      this.ctx.routability.streamJoined(this);
-      this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
-    }
+    if (!this.#joined && !this.#join(req)) return;
     if (!isTypeUrl(req.typeUrl)) {
-      this.ctx.metrics.badRequests.inc({ reason: "unknown_type" });
+      this.ctx.metrics.badRequests.inc({ reason: "unknown_type", protocol: this.protocol });
       this.log.debug("xds: ignoring request for an unknown type", { node: this.nodeId, typeUrl: req.typeUrl });
       return;
     }
@@ -169,21 +180,40 @@ export abstract class AdsStream implements AckingStream {
     this.handle(typeUrl, req, nonceMatched, stale);
   }
 
+  /** The first request: node and group. False (and the stream refused) without a node. */
+  #join(req: RequestHead): boolean {
+    if (!req.node) {
+      this.ctx.metrics.badRequests.inc({ reason: "no_node", protocol: this.protocol });
+      this.fail(grpc.status.INVALID_ARGUMENT, "the first request on a stream must carry node");
+      return false;
+    }
+    this.nodeId = req.node.id;
+    this.nodeCluster = req.node.cluster;
+    this.group = this.ctx.nodeGroup(req.node);
+    this.#joined = true;
+    this.ctx.register(this);
+    this.ctx.routability.streamJoined(this);
+    this.log.info("xds: node connected", { node: this.nodeId, cluster: this.nodeCluster, group: this.group });
+    if (!this.ctx.hasConfig(this.group)) {
+      // Served as soon as a snapshot for the group appears; until then, say why the gateway gets nothing.
+      this.log.warn("xds: no configuration for this gateway's node group; it gets nothing until one is published", {
+        node: this.nodeId,
+        group: this.group,
+        groups: this.ctx.groups(),
+      });
+    }
+    return true;
+  }
+
   #ackOrNack(typeUrl: TypeUrl, state: AckState, req: RequestHead): void {
     const now = this.ctx.clock.now();
     const version = state.lastSentVersion ?? "";
     if (req.errorDetail) {
-      const message = req.errorDetail.message;
+      // The client's message can be megabytes: the counter is exact, the log and the status keep a bounded part.
+      const message = truncateMessage(req.errorDetail.message, this.ctx.limits.nackMessageMaxChars);
       state.nack({ version, nonce: req.responseNonce, message, at: now });
       this.ctx.metrics.nacks.inc({ type_url: typeUrl });
-      this.log.warn("xds: client rejected config (NACK); it keeps its last accepted version", {
-        node: this.nodeId,
-        group: this.group,
-        typeUrl,
-        rejectedVersion: version,
-        acceptedVersion: state.ackedVersion,
-        error: message,
-      });
+      this.#nackLog.nack({ node: this.nodeId, group: this.group, typeUrl, rejectedVersion: version, acceptedVersion: state.ackedVersion, error: message });
       return;
     }
     state.ack(version, now);

@@ -31,6 +31,8 @@ class DeltaTypeState implements DeltaSubscription {
  */
 export class DeltaStream extends AdsStream implements DeltaStreamView {
   readonly #types = new Map<TypeUrl, DeltaTypeState>();
+  /** Explicitly subscribed names, every type together (bounded by limits.maxSubscribedNames). */
+  #subscribedNames = 0;
 
   constructor(ctx: StreamContext, call: DeltaCall) {
     super(ctx, call, "delta");
@@ -53,26 +55,42 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     const existing = this.#types.get(typeUrl);
     const state = existing ?? this.#state(typeUrl);
     let changed = existing === undefined;
-    if (!existing) {
-      for (const [name, version] of Object.entries(req.initialResourceVersions)) state.known.set(name, version);
-      // Legacy wildcard: the first request of LDS/CDS without names.
-      if (WILDCARD_TYPES.has(typeUrl) && req.resourceNamesSubscribe.length === 0) state.wildcard = true;
-    }
+    if (!existing && !this.#initialVersions(typeUrl, state, req)) return;
     for (const name of req.resourceNamesSubscribe) {
       if (name === "*") state.wildcard = true;
-      else state.subscribed.add(this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name);
+      else this.#subscribe(state, this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name);
       changed = true;
     }
     for (const name of req.resourceNamesUnsubscribe) {
       if (name === "*") state.wildcard = false;
       else {
-        state.subscribed.delete(name);
+        if (state.subscribed.delete(name)) this.#subscribedNames -= 1;
         // Forget it, so a later subscribe sends it again.
         if (!state.wildcard) state.known.delete(name);
       }
       changed = true;
     }
-    if (changed) this.refresh(typeUrl);
+    if (this.#subscribedNames > this.ctx.limits.maxSubscribedNames) this.refuseTooManyNames(typeUrl, this.#subscribedNames, "this stream subscribes to");
+    else if (changed) this.refresh(typeUrl);
+  }
+
+  /** The first request of a type: what the client already holds, and the legacy wildcard. False when it lists too many names. */
+  #initialVersions(typeUrl: TypeUrl, state: DeltaTypeState, req: DeltaDiscoveryRequest): boolean {
+    const initial = Object.entries(req.initialResourceVersions);
+    if (initial.length > this.ctx.limits.maxSubscribedNames) {
+      this.refuseTooManyNames(typeUrl, initial.length, "initial_resource_versions lists");
+      return false;
+    }
+    for (const [name, version] of initial) state.known.set(name, version);
+    // Legacy wildcard: the first request of LDS/CDS without names.
+    if (WILDCARD_TYPES.has(typeUrl) && req.resourceNamesSubscribe.length === 0) state.wildcard = true;
+    return true;
+  }
+
+  #subscribe(state: DeltaTypeState, name: string): void {
+    if (state.subscribed.has(name)) return;
+    state.subscribed.add(name);
+    this.#subscribedNames += 1;
   }
 
   protected refresh(typeUrl: TypeUrl): void {

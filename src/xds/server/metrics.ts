@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 export interface XdsMetrics {
   readonly nacks: Counter<"type_url">;
   readonly ackTimeouts: Counter<"group">;
-  readonly badRequests: Counter<"reason">;
+  readonly badRequests: Counter<"reason" | "protocol">;
   readonly responses: Counter<"type_url" | "protocol">;
   readonly responseBytes: Counter<"protocol">;
   readonly streams: Gauge<"protocol">;
@@ -20,7 +20,12 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
       labelNames: ["group"],
       registers,
     }),
-    badRequests: new Counter({ name: "ticketplane_xds_bad_request_total", help: "xDS requests ignored or refused as malformed.", labelNames: ["reason"], registers }),
+    badRequests: new Counter({
+      name: "ticketplane_xds_bad_request_total",
+      help: "xDS requests ignored or refused: malformed, or over a limit (reason: undecodable, no_node, unknown_type, too_many_names).",
+      labelNames: ["reason", "protocol"],
+      registers,
+    }),
     responses: new Counter({ name: "ticketplane_xds_responses_total", help: "xDS responses sent.", labelNames: ["type_url", "protocol"], registers }),
     responseBytes: new Counter({ name: "ticketplane_xds_response_bytes_total", help: "Bytes of xDS responses sent.", labelNames: ["protocol"], registers }),
     streams: new Gauge({ name: "ticketplane_xds_streams", help: "Open ADS streams.", labelNames: ["protocol"], registers }),

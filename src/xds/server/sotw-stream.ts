@@ -44,8 +44,12 @@ export class SotwStream extends AdsStream implements SotwStreamView {
   }
 
   protected handle(typeUrl: TypeUrl, head: RequestHead, _nonceMatched: boolean, stale: boolean): void {
-    if (stale) return;
     const req = head as DiscoveryRequest;
+    if (req.resourceNames.length > this.ctx.limits.maxSubscribedNames) {
+      this.refuseTooManyNames(typeUrl, req.resourceNames.length, "resource_names lists");
+      return;
+    }
+    if (stale) return;
     let state = this.#types.get(typeUrl);
     const fresh = state === undefined;
     if (!state) this.#types.set(typeUrl, (state = new SotwTypeState()));

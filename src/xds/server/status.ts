@@ -24,11 +24,22 @@ export interface StreamStatus {
   readonly group: string;
   readonly protocol: XdsProtocol;
   readonly connectedSince: number;
+  /** The node's group has no snapshot yet: the stream is open and gets nothing until one is published. */
+  readonly waitingForConfig: boolean;
   readonly types: readonly TypeStatus[];
+}
+
+/** A stream whose node group has no configuration. */
+export interface WaitingStream {
+  readonly streamId: number;
+  readonly nodeId: string;
+  readonly group: string;
 }
 
 export interface XdsStatus {
   readonly streams: readonly StreamStatus[];
+  /** The streams whose node group has no snapshot (a misnamed group, or one not configured yet). */
+  readonly waitingForConfig: readonly WaitingStream[];
   /** Per group: the snapshot's version per type, and pods still waiting for ACKs. */
   readonly groups: readonly { readonly group: string; readonly versions: Readonly<Record<string, string>>; readonly pendingPods: readonly string[] }[];
 }

@@ -1,6 +1,7 @@
 import type { Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { ConfigWatcher } from "../cache/watch.js";
+import type { AdsLimits } from "./limits.js";
 import type { XdsMetrics } from "./metrics.js";
 import type { NodeGroupFn } from "./node-group.js";
 import type { RoutabilityTracker } from "./routability.js";
@@ -19,6 +20,11 @@ export interface StreamContext {
   readonly metrics: XdsMetrics;
   readonly nodeGroup: NodeGroupFn;
   readonly routability: RoutabilityTracker;
+  readonly limits: AdsLimits;
+  /** The node groups that have a snapshot. */
+  groups(): readonly string[];
+  /** Whether `group` has a snapshot (a configuration to serve). */
+  hasConfig(group: string): boolean;
   /** A fresh nonce, increasing across the server. */
   nextNonce(): string;
   nextStreamId(): number;

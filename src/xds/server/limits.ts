@@ -1,0 +1,28 @@
+/**
+ * Bounds on what one ADS client can make this process hold or write, so a
+ * broken or hostile gateway costs a bounded amount of memory and log.
+ */
+export interface AdsLimits {
+  /**
+   * Resource names one delta stream may hold subscribed (every type
+   * together; `initial_resource_versions` of one request counts the same way),
+   * and names one state-of-the-world request may list. Over it the stream
+   * ends with RESOURCE_EXHAUSTED.
+   */
+  readonly maxSubscribedNames: number;
+  /** NACK log lines: the first NACK of a stream and type at once, then at most one line per interval with the count of the others. */
+  readonly nackLogIntervalMs: number;
+  /** Characters of a client's NACK message kept for logs and /api/xds; longer ones are cut and say so. */
+  readonly nackMessageMaxChars: number;
+}
+
+/**
+ * A gateway subscribes to one cluster and one ClusterLoadAssignment per pod
+ * (plus a listener and a route table): 8,000 pods, the largest node group
+ * planned for, is about 16,000 names, so 100,000 leaves room.
+ */
+export const ADS_LIMIT_DEFAULTS: AdsLimits = {
+  maxSubscribedNames: 100_000,
+  nackLogIntervalMs: 60_000,
+  nackMessageMaxChars: 512,
+};
