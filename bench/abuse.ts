@@ -87,7 +87,7 @@ async function measure(rate: number): Promise<number> {
   const core = new TicketCore({ clock: systemClock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(5) }] }, routableByDefault: true });
   core.setApps([APP]);
   core.setPods("bench/shiny", [0, 1, 2, 3].map((i) => ({ name: `shiny-${i}`, host: `10.244.0.${i + 1}`, port: 3838, ready: true })));
-  const server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
+  const server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry: new Registry(), metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
   const sweeper = new Sweeper(core, systemClock, silentLogger, SWEEP_MS);
   await server.start();
   await sweeper.start();

@@ -137,7 +137,7 @@ async function baselineServer(): Promise<{ address: string; stop: () => Promise<
 }
 
 async function realServer(core: TicketCore): Promise<{ address: string; stop: () => Promise<void> }> {
-  const server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
+  const server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry: new Registry(), metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
   await server.start();
   return { address: server.addresses.authz, stop: () => server.stop() };
 }

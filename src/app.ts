@@ -86,6 +86,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
     notReady,
+    clock,
+    registry,
   });
   const listening = new Set<string>();
   const readiness = (): Readiness => {

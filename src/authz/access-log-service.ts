@@ -16,15 +16,15 @@ import type { Logger } from "../common/logger.js";
 import type { ActivityRecorder, TicketViews } from "../tickets/ports.js";
 import { classifyEntry } from "./access-log-entry.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
-import { safeDecoder, UndecodableRequest } from "./undecodable.js";
+import { decodeOrUndecodable, UndecodableMessage } from "../common/undecodable.js";
 
-export type IncomingLogs = StreamAccessLogsMessage | UndecodableRequest;
+export type IncomingLogs = StreamAccessLogsMessage | UndecodableMessage;
 
 /** The AccessLogService definition with a deserializer that never throws. */
 export const SafeAccessLogService = {
   streamAccessLogs: {
     ...AccessLogServiceService.streamAccessLogs,
-    requestDeserialize: safeDecoder((bytes) => StreamAccessLogsMessage.decode(bytes)),
+    requestDeserialize: decodeOrUndecodable((bytes) => StreamAccessLogsMessage.decode(bytes)),
   },
 } as const;
 
@@ -84,7 +84,7 @@ export function createAccessLogService(options: AccessLogServiceOptions): Access
     };
     open.set(call, finish);
     call.on("data", (message: IncomingLogs) => {
-      if (message instanceof UndecodableRequest) {
+      if (message instanceof UndecodableMessage) {
         metrics.accessLogIgnored("undecodable");
         logger.debug("access log: undecodable message ignored", { reason: message.reason, peer: call.getPeer() });
         return;

@@ -1,12 +1,17 @@
 /**
- * The Runnable that serves Check and the access-log service over grpc-js.
+ * The Runnable that serves Check and the access-log service over grpc-js,
+ * plaintext (the mesh's mTLS wraps it in Kubernetes).
  * Both share one server when `listen.accessLog` is absent or equal to
  * `listen.authz` (unless that is port 0); otherwise each gets its own server
  * and port. Port 0 binds a
  * free port; `addresses` reports what was bound.
  */
 import * as grpc from "@grpc/grpc-js";
-import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import type { Registry } from "prom-client";
+import type { Clock } from "../common/clock.js";
+import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
+import { listenGrpc, type GrpcListener } from "../common/grpc-listener.js";
+import { formatHostPort, parseHostPort } from "../config/address.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
@@ -26,8 +31,10 @@ export interface AuthzServerOptions {
   readonly notReady?: () => string | undefined;
   /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
   readonly listen: { readonly authz: string; readonly accessLog?: string };
-  /** Defaults to insecure (the mesh's mTLS wraps it in Kubernetes). */
-  readonly credentials?: grpc.ServerCredentials;
+  /** Timers of the listeners (preface wait, shutdown grace). */
+  readonly clock: Clock;
+  /** Where connections that are not HTTP/2 are counted. */
+  readonly registry: Registry;
   /** How long a graceful stop waits for open calls before forcing them (default 2 s). */
   readonly shutdownGraceMs?: number;
   /** grpc-js server options (keepalive, message sizes). */
@@ -44,7 +51,7 @@ export class AuthzServer implements Runnable {
   readonly #options: AuthzServerOptions;
   readonly check: CheckService;
   readonly accessLog: AccessLogService;
-  #servers: grpc.Server[] = [];
+  #listeners: GrpcListener[] = [];
   #addresses: AuthzAddresses | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -70,15 +77,15 @@ export class AuthzServer implements Runnable {
     const { listen } = this.#options;
     // The same HOST:PORT means one server; two "port 0" addresses mean two free ports.
     const shared = listen.accessLog === undefined || (listen.accessLog === listen.authz && !listen.authz.endsWith(":0"));
-    const authzServer = this.#newServer();
+    const authzServer = new grpc.Server(this.#options.serverOptions);
     authzServer.addService(this.check.definition, this.check.implementation);
     if (shared) authzServer.addService(this.accessLog.definition, this.accessLog.implementation);
-    const authz = await this.#bind(authzServer, listen.authz);
+    const authz = await this.#listen(authzServer, listen.authz, shared ? "authz+accesslog" : "authz");
     let accessLog = authz;
     if (!shared && listen.accessLog !== undefined) {
-      const alsServer = this.#newServer();
+      const alsServer = new grpc.Server(this.#options.serverOptions);
       alsServer.addService(this.accessLog.definition, this.accessLog.implementation);
-      accessLog = await this.#bind(alsServer, listen.accessLog);
+      accessLog = await this.#listen(alsServer, listen.accessLog, "accesslog");
     }
     this.#addresses = { authz, accessLog };
     this.#options.logger.info("authz listening", { authz, accessLog });
@@ -93,49 +100,25 @@ export class AuthzServer implements Runnable {
     this.accessLog.closeAll();
     this.check.close();
     const grace = this.#options.shutdownGraceMs ?? 2_000;
-    await Promise.all(this.#servers.map((s) => shutdown(s, grace)));
-    this.#servers = [];
+    await Promise.all(this.#listeners.map((l) => l.shutdown(grace)));
+    this.#listeners = [];
   }
 
-  #newServer(): grpc.Server {
-    const server = new grpc.Server(this.#options.serverOptions);
-    this.#servers.push(server);
-    return server;
-  }
-
-  #bind(server: grpc.Server, hostPort: string): Promise<string> {
-    const credentials = this.#options.credentials ?? grpc.ServerCredentials.createInsecure();
-    return new Promise((resolve, reject) => {
-      server.bindAsync(hostPort, credentials, (err, port) => {
-        if (err !== null) {
-          reject(new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind ${hostPort}: ${err.message}`, { address: hostPort }, { cause: err }));
-          return;
-        }
-        resolve(withPort(hostPort, port));
-      });
-    });
+  /** Serves `server` on `hostPort` through our listener, which counts connections that are not HTTP/2 before grpc-js sees them. */
+  async #listen(server: grpc.Server, hostPort: string, name: string): Promise<string> {
+    const parsed = parseHostPort(hostPort, true);
+    if (!parsed.ok) throw new TicketplaneError(ERROR_CODES.INVALID_ARGUMENT, `cannot bind ${hostPort}: ${parsed.rule}`, { address: hostPort });
+    const { logger, clock, registry } = this.#options;
+    try {
+      const listener = await listenGrpc({ server, host: parsed.value.host, port: parsed.value.port, name, logger, clock, registry });
+      this.#listeners.push(listener);
+      return formatHostPort({ host: parsed.value.host, port: listener.port });
+    } catch (err) {
+      throw new TicketplaneError(ERROR_CODES.UNAVAILABLE, `cannot bind ${hostPort}: ${errorMessage(err)}`, { address: hostPort }, { cause: err });
+    }
   }
 }
 
 export function createAuthzServer(options: AuthzServerOptions): AuthzServer {
   return new AuthzServer(options);
-}
-
-/** `HOST:PORT` with the port replaced by the bound one. */
-function withPort(hostPort: string, port: number): string {
-  const colon = hostPort.lastIndexOf(":");
-  return `${colon < 0 ? hostPort : hostPort.slice(0, colon)}:${String(port)}`;
-}
-
-function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

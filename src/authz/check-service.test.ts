@@ -11,7 +11,7 @@ import type { Allocation, TicketCoreEvent, Verification } from "../tickets/types
 import { FakeClock } from "../../test/support/fake-clock.js";
 import { createCheckService, gatewayGroup, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
 import type { AuthzMetrics, CheckMetricOutcome } from "./metrics.js";
-import { UndecodableRequest } from "./undecodable.js";
+import { UndecodableMessage } from "../common/undecodable.js";
 
 function recorder() {
   const outcomes: CheckMetricOutcome[] = [];
@@ -102,7 +102,7 @@ describe("check service edge", () => {
     const r = recorder();
     const service = createCheckService({ tickets: broken, logger: r.logger, metrics: r.metrics });
     const decoded = SafeAuthorizationService.check.requestDeserialize(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
-    assert.ok(decoded instanceof UndecodableRequest);
+    assert.ok(decoded instanceof UndecodableMessage);
     const res = invoke(service, decoded);
     assert.equal(res.deniedResponse?.status?.code, 400);
     assert.deepEqual(r.outcomes, ["bad_request"]);

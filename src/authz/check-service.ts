@@ -18,9 +18,9 @@ import { internalErrorResponse, toCheckResponse } from "./check-response.js";
 import { clientAddress } from "./client-address.js";
 import { type CheckInput, type CheckLimits, type CheckOutcome, type DecideContext, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
-import { safeDecoder, UndecodableRequest } from "./undecodable.js";
+import { decodeOrUndecodable, UndecodableMessage } from "../common/undecodable.js";
 
-export type IncomingCheck = CheckRequest | UndecodableRequest;
+export type IncomingCheck = CheckRequest | UndecodableMessage;
 
 /**
  * Envoy's Authorization service definition with a deserializer that never
@@ -29,7 +29,7 @@ export type IncomingCheck = CheckRequest | UndecodableRequest;
 export const SafeAuthorizationService = {
   check: {
     ...AuthorizationService.check,
-    requestDeserialize: safeDecoder((bytes) => CheckRequest.decode(bytes)),
+    requestDeserialize: decodeOrUndecodable((bytes) => CheckRequest.decode(bytes)),
   },
 } as const;
 
@@ -84,13 +84,13 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
 
 /** The decision's input, or why the request is unusable. */
 function inputOf(request: IncomingCheck, metadata: Metadata, trustedHops: number): CheckInput | string {
-  if (request instanceof UndecodableRequest) return `undecodable CheckRequest (${request.reason})`;
+  if (request instanceof UndecodableMessage) return `undecodable CheckRequest (${request.reason})`;
   return toCheckInput(request.attributes?.request?.http, gatewayGroup(metadata), request.attributes?.source?.address?.socketAddress?.address, trustedHops);
 }
 
 /** Where a failed Check came from, for the error's context (bounded lengths). */
 function requestContext(request: IncomingCheck): ErrorContext {
-  const http = request instanceof UndecodableRequest ? undefined : request.attributes?.request?.http;
+  const http = request instanceof UndecodableMessage ? undefined : request.attributes?.request?.http;
   return { host: http?.host.slice(0, 200), path: http?.path.slice(0, 200), requestId: http?.id.slice(0, 100) };
 }
 

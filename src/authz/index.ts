@@ -15,6 +15,5 @@ export { classifyEntry } from "./access-log-entry.js";
 export type { LogAction } from "./access-log-entry.js";
 export { createAuthzMetrics, noopAuthzMetrics, METRIC_NAMES } from "./metrics.js";
 export type { AuthzMetrics, CheckMetricOutcome, AccessLogIgnoreReason } from "./metrics.js";
-export { UndecodableRequest, safeDecoder } from "./undecodable.js";
 export { AuthzServer, createAuthzServer } from "./authz-server.js";
 export type { AuthzServerOptions, AuthzAddresses } from "./authz-server.js";

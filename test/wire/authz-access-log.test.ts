@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { createAuthzMetrics, createAuthzServer, type AuthzServer } from "../../src/authz/index.js";
+import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/logger.js";
 import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
 import { TicketCore } from "../../src/tickets/index.js";
@@ -67,6 +68,8 @@ describe("access-log service over the wire", () => {
     server = createAuthzServer({
       tickets: core,
       logger: silentLogger,
+      clock: systemClock,
+      registry,
       metrics: createAuthzMetrics(registry, core),
       listen: { authz: "127.0.0.1:0", accessLog: "127.0.0.1:0" },
     });
@@ -202,7 +205,7 @@ describe("access-log service over the wire", () => {
   it("ends open streams itself when stopping, so shutdown does not hang", async () => {
     const clock2 = new FakeClock();
     const core2 = new TicketCore({ clock: clock2, keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(1) }] } });
-    const s = createAuthzServer({ tickets: core2, logger: silentLogger, listen: { authz: "127.0.0.1:0" }, shutdownGraceMs: 60_000 });
+    const s = createAuthzServer({ tickets: core2, logger: silentLogger, clock: systemClock, registry: new Registry(), listen: { authz: "127.0.0.1:0" }, shutdownGraceMs: 60_000 });
     await s.start();
     assert.equal(s.addresses.accessLog, s.addresses.authz);
     const c = accessLogClient(s.addresses.accessLog);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { createAuthzMetrics, createAuthzServer, type AuthzServer } from "../../src/authz/index.js";
+import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/logger.js";
 import { DEFAULTS, type AppSpec } from "../../src/config/app-spec.js";
 import { TicketCore } from "../../src/tickets/index.js";
@@ -93,7 +94,7 @@ describe("authz Check over the wire", () => {
     core.setPods("ns/other", [{ name: "o-1", host: "10.0.1.1", port: 80, ready: true }]);
     core.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
     core.setPods("ns/teal", [{ name: "t-1", host: "10.0.3.1", port: 80, ready: true }]);
-    server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" } });
+    server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry: new Registry(), metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" } });
     await server.start();
     client = authorizationClient(server.addresses.authz);
   });
@@ -303,7 +304,7 @@ describe("authz Check over the wire: starting, and per-client limits", () => {
   before(async () => {
     core.setApps([{ ...spec("solo", { slots: 5 }), limits: { ticketsPerClient: 1, queuePerClient: 1 } }]);
     core.setPods("ns/solo", [{ name: "s-1", host: "10.0.2.1", port: 80, ready: true }]);
-    server = createAuthzServer({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" }, trustedHops: 1, notReady: () => starting });
+    server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry: new Registry(), metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" }, trustedHops: 1, notReady: () => starting });
     await server.start();
     client = authorizationClient(server.addresses.authz);
   });
