@@ -135,7 +135,7 @@ export function toCheckInput(http: AttributeContext_HttpRequest | undefined, gat
   if (path.length === 0) return "missing path";
   const host = http.host.length > 0 ? http.host : (headers[":authority"] ?? headers["host"] ?? "");
   const client = clientAddress(sourceAddress, headers["x-forwarded-for"], trustedHops);
-  return { gateway, host, path, headers, requestId: http.id, ...(client === undefined ? {} : { client }) };
+  return { gateway, host, path, headers, requestId: http.id, client };
 }
 
 /** `encode_raw_headers` form: repeated keys kept apart; merge them as Envoy's map form would (cookies with "; "). */

@@ -83,7 +83,7 @@ describe("decideCheck", () => {
     );
     const out = decideCheck(input("/shiny/", { cookie: "tp=bad; tpq=q1" }), context(tickets));
     assert.equal(out.kind, "issued");
-    assert.deepEqual(tickets.allocated, [{ queueTokens: ["q1"], rejected: { ok: false, reason: "forged" } }]);
+    assert.deepEqual(tickets.allocated, [{ queueTokens: ["q1"], rejected: { ok: false, reason: "forged" }, client: undefined }]);
   });
 
   it("opens no connection for a WebSocket upgrade: only the access log's report of the 101 does", () => {

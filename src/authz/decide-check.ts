@@ -114,7 +114,7 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const { spec: app, key } = matched;
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
-  const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, ...(input.client === undefined ? {} : { client: input.client }) });
+  const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });
 
   switch (admission.kind) {
     case "valid":

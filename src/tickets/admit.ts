@@ -23,9 +23,5 @@ export function admit(ports: TicketVerifier & TicketAllocator & ActivityRecorder
     // Report the first rejection, but one with claims (an expired ticket) wins: its slot is freed at once.
     if (rejected.reason === "absent" || (verdict.reason !== "absent" && verdict.claims !== undefined && !("claims" in rejected && rejected.claims !== undefined))) rejected = verdict;
   }
-  return ports.allocate(app, {
-    rejected,
-    ...(credentials.queueTokens === undefined ? {} : { queueTokens: credentials.queueTokens }),
-    ...(credentials.client === undefined ? {} : { client: credentials.client }),
-  });
+  return ports.allocate(app, { rejected, queueTokens: credentials.queueTokens, client: credentials.client });
 }
