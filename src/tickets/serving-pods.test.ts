@@ -19,7 +19,7 @@ describe("ServingPods", () => {
       const pods = Array.from({ length: 40 }, (_, i) => new PodRecord({ name: `p${String(i).padStart(2, "0")}`, host: "10.0.0.1", port: 80, ready: true, canary: i % 5 === 0 }, 4, true, 0));
       for (const p of pods) index.update(p);
       for (let step = 0; step < 3000; step++) {
-        const p = pods[Math.floor(r() * pods.length)] as PodRecord;
+        const p = pods[Math.floor(r() * pods.length)];
         const x = r();
         if (x < 0.4 && p.free > 0) p.used++;
         else if (x < 0.7 && p.used > 0) p.used--;

@@ -52,8 +52,8 @@ class PodHeap {
   }
 
   #swap(i: number, j: number): void {
-    const a = this.#items[i] as PodRecord;
-    const b = this.#items[j] as PodRecord;
+    const a = this.#items[i];
+    const b = this.#items[j];
     this.#items[i] = b;
     this.#items[j] = a;
     this.#at.set(b, i);
@@ -63,7 +63,7 @@ class PodHeap {
   #up(i: number): void {
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#before(this.#items[i] as PodRecord, this.#items[parent] as PodRecord)) return;
+      if (!this.#before(this.#items[i], this.#items[parent])) return;
       this.#swap(i, parent);
       i = parent;
     }
@@ -75,8 +75,8 @@ class PodHeap {
       const l = 2 * i + 1;
       const r = l + 1;
       let best = i;
-      if (l < n && this.#before(this.#items[l] as PodRecord, this.#items[best] as PodRecord)) best = l;
-      if (r < n && this.#before(this.#items[r] as PodRecord, this.#items[best] as PodRecord)) best = r;
+      if (l < n && this.#before(this.#items[l], this.#items[best])) best = l;
+      if (r < n && this.#before(this.#items[r], this.#items[best])) best = r;
       if (best === i) return;
       this.#swap(i, best);
       i = best;
