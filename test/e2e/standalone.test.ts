@@ -119,7 +119,9 @@ describe("standalone: Check and xDS follow the config file", () => {
     const bob = await bobB.get("/shiny/");
     assert.equal(bob.kind, "ok");
     // The ledger is saved 500 ms after a change; wait until bob's ticket is on disk.
-    await waitFor(async () => (await readFile(tmp.file("tp.state.json"), "utf8").catch(() => "")).includes(`"${bob.ticket ?? "?"}"`), { timeoutMs: 15_000, what: "state saved" });
+    // The ledger's journal gets each issue within milliseconds (the snapshot follows within 10 s).
+    const stored = async (): Promise<string> => (await readFile(tmp.file("tp.state.json"), "utf8").catch(() => "")) + (await readFile(tmp.file("tp.state.json.journal"), "utf8").catch(() => ""));
+    await waitFor(async () => (await stored()).includes(`"${bob.ticket ?? "?"}"`), { timeoutMs: 15_000, what: "the ticket stored" });
     const jar = new Map(bobB.cookies);
     serve.signal("SIGKILL");
     assert.equal((await serve.waitExit()).signal, "SIGKILL");
