@@ -96,7 +96,7 @@ describe("standalone: Check and xDS follow the config file", () => {
     assert.deepEqual([carol.kind, carol.pod], ["ok", "c"], "the waiting user gets the new pod");
   });
 
-  it("a pod removed loses its route and its tickets; an invalid edit changes nothing", async () => {
+  it("a pod removed loses its cluster and its tickets; an invalid edit changes nothing", async () => {
     const alicePod = (await aliceB.get("/shiny/")).pod as string;
     const left = [a, b].filter((p) => p.name !== alicePod);
     await writeFile(file, configText([...left, c]));
