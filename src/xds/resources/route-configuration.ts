@@ -9,10 +9,10 @@
  *     (`cluster_header`, read when the route is picked). Check sets the
  *     header on every request it allows, replacing the client's, and the
  *     listener's ext_authz filter clears the route cache, so the route is
- *     picked again with Check's header.
- *     A cluster the gateway does not have (yet) answers 503
- *     (cluster_not_found_response_code's default); make before use keeps
- *     tickets off pods whose cluster a gateway has not ACKed.
+ *     picked again with Check's header. A cluster the gateway does not have
+ *     (yet) answers 503 (cluster_not_found_response_code's default); make
+ *     before use keeps tickets off pods whose cluster a gateway has not
+ *     ACKed.
  *  2. `<ns>/<app>:fallback`: the app's prefix without a valid header: a 503
  *     "no valid ticket", or the resolver for an app in proxy mode.
  *
@@ -114,8 +114,8 @@ function routeActionErrors(route: Route, clusters: ReadonlySet<string>, path: st
   const { cluster, clusterHeader } = action;
   if ((cluster === undefined) === (clusterHeader === undefined)) return [`${path}.route: needs exactly one of cluster, cluster_header`];
   if (clusterHeader !== undefined) return clusterHeader === "" ? [`${path}.route.cluster_header: must not be empty`] : clusterHeaderErrors(route, clusterHeader, path);
-  if (cluster === "") return [`${path}.route.cluster: required`];
-  return clusters.has(cluster ?? "") ? [] : [`${path}.route.cluster: "${String(cluster)}" is not a cluster in the set`];
+  if (cluster === undefined || cluster === "") return [`${path}.route.cluster: required`];
+  return clusters.has(cluster) ? [] : [`${path}.route.cluster: "${cluster}" is not a cluster in the set`];
 }
 
 function routeErrors(route: Route, clusters: ReadonlySet<string>, path: string): string[] {
