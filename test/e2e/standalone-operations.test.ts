@@ -59,10 +59,12 @@ describe("standalone operations (real CLI)", () => {
     const alice = browser(first, "alice");
     const ticket = await alice.get("/shiny/");
     assert.equal(ticket.kind, "ok");
+    assert.deepEqual(await alice.get("/shiny/"), ticket, "alice comes back: her ticket is firm (no probation release later)");
     const stateFile = tmp.file("twice.state.json");
     const journal = `${stateFile}.journal`;
-    // Wait for the compaction that follows the issue (within 10 s): after it nothing changes, so any write would be the second instance's.
-    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?"), { timeoutMs: 20_000, what: "the ticket in the snapshot" });
+    // Wait for the compaction that follows the issue (within 10 s) to finish — snapshot written, journal emptied:
+    // after it nothing changes, so any write would be the second instance's.
+    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?") && (await readFile(journal, "utf8").catch(() => "x")) === "", { timeoutMs: 20_000, what: "the ticket in the snapshot, the journal emptied" });
     const files = async (): Promise<unknown> => ({ state: await readFile(stateFile, "utf8"), stateMtime: (await stat(stateFile)).mtimeMs, journal: await readFile(journal, "utf8"), journalMtime: (await stat(journal)).mtimeMs });
     const before = await files();
 
