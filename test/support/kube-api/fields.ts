@@ -160,21 +160,21 @@ export function recordUpdate(before: KObject | undefined, after: KObject, ctx: W
 export function apply(current: KObject | undefined, applied: KObject, ctx: WriteContext & { readonly force: boolean }): KObject {
   const list = owners(current);
   const appliedFields = leafFields(applied, ctx.keys);
-  const conflicts: { manager: string; apiVersion: string; field: Segments }[] = [];
+  const conflicts: { owner: Owner; field: Segments }[] = [];
   for (const o of list) {
     if (o.entry.manager === ctx.manager && o.entry.operation === "Apply") continue;
     for (const s of appliedFields) {
       // Owning a list item (".") or a set member ("v:") conflicts with nobody: only values can differ.
       if (!o.fields.has(id(s)) || s[s.length - 1] === "." || s[s.length - 1]?.startsWith("v:") === true) continue;
-      if (ctx.force) o.fields.delete(id(s));
-      else if (!deepEqual(valueAt(current, s), valueAt(applied, s))) conflicts.push({ manager: o.entry.manager, apiVersion: o.entry.apiVersion, field: s });
+      if (!deepEqual(valueAt(current, s), valueAt(applied, s))) conflicts.push({ owner: o, field: s });
     }
   }
-  if (conflicts.length > 0) {
-    const causes = conflicts.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: dotted(c.field) }));
+  if (conflicts.length > 0 && !ctx.force && !upgradesClientSideApply(current, ctx, conflicts.map((c) => c.field))) {
+    const causes = conflicts.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with "${c.owner.entry.manager}" using ${c.owner.entry.apiVersion}`, field: dotted(c.field) }));
     const lines = causes.map((c) => `${c.message}: ${c.field}`).join("\n- ");
     throw new ApiError(409, "Conflict", `Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"}: ${conflicts.length === 1 ? lines : "\n- " + lines}`, { causes });
   }
+  for (const c of conflicts) c.owner.fields.delete(id(c.field));
   const mine = ownerFor(list, ctx.manager, "Apply", ctx.apiVersion, ctx.subresource);
   const merged = strategicMerge(current === undefined ? {} : clone(current), applied, ctx.keys) as KObject;
   const now = new Set(appliedFields.map(id));
@@ -185,6 +185,24 @@ export function apply(current: KObject | undefined, applied: KObject, ctx: Write
   for (const s of appliedFields) mine.fields.set(id(s), s);
   store(merged, list, ctx.now);
   return merged;
+}
+
+/**
+ * The API server's upgrade path from client-side to server-side apply: an
+ * apply by the manager "kubectl" may take, without conflict, the fields the
+ * object's last-applied-configuration annotation lists.
+ */
+function upgradesClientSideApply(current: KObject | undefined, ctx: WriteContext, fields: readonly Segments[]): boolean {
+  const lastApplied = current?.metadata?.annotations?.["kubectl.kubernetes.io/last-applied-configuration"];
+  if (ctx.manager !== "kubectl" || lastApplied === undefined) return false;
+  let config: unknown;
+  try {
+    config = JSON.parse(lastApplied);
+  } catch {
+    return false;
+  }
+  const allowed = new Set(leafFields(config, ctx.keys).map(id));
+  return fields.every((f) => allowed.has(id(f)));
 }
 
 /** `["f:spec","f:replicas"]` → `.spec.replicas`, as conflict messages name fields. */

@@ -7,8 +7,12 @@
  * PATCH media types (strategic merge for built-in kinds only, as the real
  * server declares). No kind schemas: kubectl then computes strategic merge
  * patches from its compiled-in types, as it does for any server whose
- * OpenAPI lacks them. `/openapi/v2` is protobuf-only in client-go and not
- * served (404), which kubectl tolerates.
+ * OpenAPI lacks them.
+ *
+ * `/openapi/v2` is a minimal valid document (swagger 2.0, info, no paths):
+ * kubectl up to 1.28 downloads it (as protobuf, the only form client-go
+ * reads) before every validated write and fails without it; newer ones
+ * only fall back to it.
  */
 import { createHash } from "node:crypto";
 import { apiVersionOf, groupVersions } from "./kinds.ts";
@@ -81,4 +85,27 @@ export function openApiV3Root(kinds: readonly KindSpec[]): Record<string, unknow
     paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${hash}` };
   }
   return { paths };
+}
+
+/** The media type client-go asks `/openapi/v2` for, and the one answered (Go's mime parser rejects the "@" form in a Content-Type). */
+export const OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+function protoField(field: number, payload: Buffer): Buffer {
+  const length: number[] = [];
+  for (let n = payload.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from([(field << 3) | 2, ...length]), payload]);
+}
+
+/** `/openapi/v2`: `{swagger: "2.0", info: {title, version}}` as JSON, or encoded as gnostic's openapi_v2.Document (swagger = 1, info = 2; Info: title = 1, version = 2). */
+export function openApiV2(version: string, protobuf: boolean): Buffer | Record<string, unknown> {
+  if (!protobuf) return { swagger: "2.0", info: { title: "Kubernetes", version }, paths: {} };
+  const info = Buffer.concat([protoField(1, Buffer.from("Kubernetes")), protoField(2, Buffer.from(version))]);
+  return Buffer.concat([protoField(1, Buffer.from("2.0")), protoField(2, info)]);
 }

@@ -16,7 +16,7 @@ import { aggregatedDiscovery, aggregatedVersionAccepted, apiGroup, apiGroupList,
 import type { ServerVersion } from "./discovery.ts";
 import { apiVersionOf } from "./kinds.ts";
 import type { KindSpec, KObject } from "./kinds.ts";
-import { openApiV3GroupVersion, openApiV3Root } from "./openapi.ts";
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openApiV2, openApiV3GroupVersion, openApiV3Root } from "./openapi.ts";
 import { jsonPatch, mergePatch } from "./patch.ts";
 import { ObjectStore } from "./store.ts";
 import type { DeleteOptions, PatchType, StoreOptions } from "./store.ts";
@@ -252,6 +252,17 @@ export class KubeApiServer {
     res.end(text);
   }
 
+  #sendOpenApiV2(res: ServerResponse, accept: string | undefined): void {
+    const doc = openApiV2(this.#version.gitVersion, accept?.includes(OPENAPI_V2_PROTOBUF) === true);
+    if (!Buffer.isBuffer(doc)) return this.#send(res, 200, doc);
+    res.writeHead(200, { "Content-Type": OPENAPI_V2_PROTOBUF_CONTENT_TYPE, "Content-Length": doc.length });
+    res.end(doc);
+  }
+
+  get #version(): ServerVersion {
+    return this.#options.version ?? { major: "1", minor: "32", gitVersion: "v1.32.0" };
+  }
+
   #sendError(res: ServerResponse, err: ApiError): void {
     if (err.code === 429) res.setHeader("Retry-After", String(err.details?.retryAfterSeconds ?? 1));
     this.#send(res, err.code, err.toStatus());
@@ -263,13 +274,14 @@ export class KubeApiServer {
     const accept = req.headers.accept;
     const path = url.pathname.replace(/\/+$/, "");
     if (req.method === "GET" || req.method === "HEAD") {
-      if (path === "/version") return this.#send(res, 200, versionInfo(this.#options.version ?? { major: "1", minor: "32", gitVersion: "v1.32.0" }));
+      if (path === "/version") return this.#send(res, 200, versionInfo(this.#version));
       if (path === "/healthz" || path === "/readyz" || path === "/livez") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
       if (path === "/api" || path === "/apis") {
         const aggregated = this.#options.aggregatedDiscovery === false ? undefined : aggregatedVersionAccepted(accept);
         if (aggregated !== undefined) return this.#send(res, 200, aggregatedDiscovery(kinds, path === "/api", aggregated.version), aggregated.mediaType);
         return this.#send(res, 200, path === "/api" ? apiVersions(`127.0.0.1:${this.#port}`) : apiGroupList(kinds));
       }
+      if (path === "/openapi/v2") return this.#sendOpenApiV2(res, accept);
       const openapi = path === "/openapi/v3" ? openApiV3Root(kinds) : segs[0] === "openapi" && segs[1] === "v3" ? openApiV3GroupVersion(kinds, segs.slice(2).join("/")) : undefined;
       if (openapi !== undefined) return this.#send(res, 200, openapi);
       if (segs[0] === "apis" && segs.length === 2) {
