@@ -4,107 +4,85 @@
  * forgets the history (410), and a paused server (connection refused).
  */
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
-import { ApiClient } from "./http-client.ts";
-import type { WatchReader } from "./http-client.ts";
+import { describe, it } from "node:test";
+import { useKubeApi } from "./harness.ts";
 import { configMap, CONFIGMAPS } from "./objects.ts";
-import { KubeApiServer } from "./server.ts";
 
-let server: KubeApiServer;
-let api: ApiClient;
-const watches: WatchReader[] = [];
-
-async function watch(path: string): Promise<WatchReader> {
-  const w = await api.watch(path);
-  watches.push(w);
-  return w;
-}
-
-beforeEach(async () => {
-  server = await KubeApiServer.start();
-  api = new ApiClient(server.url);
-});
-
-afterEach(async () => {
-  for (const w of watches.splice(0)) await w.close();
-  await server.close();
-});
+const k = useKubeApi();
 
 describe("kube-api: fault injection", () => {
   it("failNext answers the next N requests to a path with 500, then serves again; other paths are untouched", async () => {
-    server.failNext(2, { status: 500, path: CONFIGMAPS });
-    assert.equal((await api.get("/api/v1/namespaces/default/pods")).status, 200);
+    k.server.failNext(2, { status: 500, path: CONFIGMAPS });
+    assert.equal((await k.api.get("/api/v1/namespaces/default/pods")).status, 200);
     for (let i = 0; i < 2; i++) {
-      const r = await api.get(CONFIGMAPS);
+      const r = await k.api.get(CONFIGMAPS);
       assert.equal(r.status, 500);
       assert.deepEqual({ kind: r.body.kind, reason: r.body.reason, code: r.body.code }, { kind: "Status", reason: "InternalError", code: 500 });
     }
-    assert.equal((await api.get(CONFIGMAPS)).status, 200);
+    assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
   });
 
   it("failNext with 429 sends TooManyRequests with Retry-After, for one method only if asked", async () => {
-    server.failNext(1, { status: 429, method: "POST", retryAfterSeconds: 7 });
-    assert.equal((await api.get(CONFIGMAPS)).status, 200);
-    const r = await api.post(CONFIGMAPS, configMap("a"));
+    k.server.failNext(1, { status: 429, method: "POST", retryAfterSeconds: 7 });
+    assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
+    const r = await k.api.post(CONFIGMAPS, configMap("a"));
     assert.equal(r.status, 429);
     assert.equal(r.headers.get("retry-after"), "7");
     assert.equal(r.body.reason, "TooManyRequests");
     assert.equal((r.body.details as { retryAfterSeconds: number }).retryAfterSeconds, 7);
-    assert.equal((await api.post(CONFIGMAPS, configMap("a"))).status, 201);
+    assert.equal((await k.api.post(CONFIGMAPS, configMap("a"))).status, 201);
   });
 
   it("dropWatches ends every open watch (cleanly, or by resetting the connection when abrupt)", async () => {
-    const rv = server.store.resourceVersion;
-    const clean = await watch(`${CONFIGMAPS}?resourceVersion=${rv}`);
-    assert.equal(server.openWatches, 1);
-    assert.equal(server.dropWatches(), 1);
+    const rv = k.server.store.resourceVersion;
+    const clean = await k.watch(`${CONFIGMAPS}?resourceVersion=${rv}`);
+    assert.equal(k.server.openWatches, 1);
+    assert.equal(k.server.dropWatches(), 1);
     await clean.waitEnded();
     assert.equal(clean.error, undefined);
-    const cut = await watch(`${CONFIGMAPS}?resourceVersion=${rv}`);
-    server.dropWatches({ abrupt: true });
+    const cut = await k.watch(`${CONFIGMAPS}?resourceVersion=${rv}`);
+    k.server.dropWatches({ abrupt: true });
     await cut.waitEnded();
     assert.ok(cut.error !== undefined, "an abrupt drop breaks the response");
-    assert.equal(server.openWatches, 0);
+    assert.equal(k.server.openWatches, 0);
   });
 
   it("stallWatches keeps a watch open but silent (no events, no bookmarks) until it is dropped; new watches are served", async () => {
-    await server.close();
-    server = await KubeApiServer.start({ bookmarkIntervalMs: 20 });
-    api = new ApiClient(server.url);
-    const stalled = await watch(`${CONFIGMAPS}?resourceVersion=${server.store.resourceVersion}&allowWatchBookmarks=true`);
-    server.stallWatches();
-    await api.post(CONFIGMAPS, configMap("a"));
+    await k.restartWith({ bookmarkIntervalMs: 20 });
+    const stalled = await k.watch(`${CONFIGMAPS}?resourceVersion=${k.server.store.resourceVersion}&allowWatchBookmarks=true`);
+    k.server.stallWatches();
+    await k.api.post(CONFIGMAPS, configMap("a"));
     assert.equal(await stalled.nextOrUndefined(200), undefined);
     assert.equal(stalled.ended, false);
-    const fresh = await watch(CONFIGMAPS);
+    const fresh = await k.watch(CONFIGMAPS);
     assert.equal((await fresh.next()).type, "ADDED");
-    server.dropWatches();
+    k.server.dropWatches();
     await stalled.waitEnded();
   });
 
   it("restart cuts the watches and forgets the history: an old resourceVersion is 410, the current one and the objects are fine", async () => {
-    const old = (await api.post(CONFIGMAPS, configMap("a"))).body.metadata?.resourceVersion ?? "";
-    await api.post(CONFIGMAPS, configMap("b"));
-    const open = await watch(`${CONFIGMAPS}?resourceVersion=${old}`);
+    const old = (await k.api.post(CONFIGMAPS, configMap("a"))).body.metadata?.resourceVersion ?? "";
+    await k.api.post(CONFIGMAPS, configMap("b"));
+    const open = await k.watch(`${CONFIGMAPS}?resourceVersion=${old}`);
     assert.equal((await open.next()).type, "ADDED");
-    server.restart();
+    k.server.restart();
     await open.waitEnded();
-    const expired = await watch(`${CONFIGMAPS}?resourceVersion=${old}`);
+    const expired = await k.watch(`${CONFIGMAPS}?resourceVersion=${old}`);
     const e = await expired.next();
     assert.deepEqual([e.type, e.object.code], ["ERROR", 410]);
-    assert.equal((await api.get(`${CONFIGMAPS}?resourceVersion=${old}&resourceVersionMatch=Exact`)).status, 410);
-    const current = await watch(`${CONFIGMAPS}?resourceVersion=${server.store.resourceVersion}`);
-    await api.post(CONFIGMAPS, configMap("c"));
+    assert.equal((await k.api.get(`${CONFIGMAPS}?resourceVersion=${old}&resourceVersionMatch=Exact`)).status, 410);
+    const current = await k.watch(`${CONFIGMAPS}?resourceVersion=${k.server.store.resourceVersion}`);
+    await k.api.post(CONFIGMAPS, configMap("c"));
     assert.equal((await current.next()).type, "ADDED");
-    assert.equal(((await api.get(CONFIGMAPS)).body.items as unknown[]).length, 3);
+    assert.equal(((await k.api.get(CONFIGMAPS)).body.items as unknown[]).length, 3);
   });
 
   it("pause refuses connections until resume, on the same port", async () => {
-    const port = server.port;
-    await server.pause();
-    await assert.rejects(fetch(`${server.url}${CONFIGMAPS}`), (err: Error & { cause?: { code?: string } }) => err.cause?.code === "ECONNREFUSED");
-    await server.resume();
-    assert.equal(server.port, port);
-    assert.equal((await api.get(CONFIGMAPS)).status, 200);
+    const port = k.server.port;
+    await k.server.pause();
+    await assert.rejects(fetch(`${k.server.url}${CONFIGMAPS}`), (err: Error & { cause?: { code?: string } }) => err.cause?.code === "ECONNREFUSED");
+    await k.server.resume();
+    assert.equal(k.server.port, port);
+    assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
   });
 });
