@@ -56,6 +56,17 @@ export interface InjectedFailure {
   readonly retryAfterSeconds?: number;
 }
 
+/** One request to a resource, as the handlers below need it. */
+interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly q: URLSearchParams;
+  readonly method: string;
+  readonly table: string | undefined;
+  readonly write: { readonly manager: string; readonly dryRun: boolean; readonly subresource?: string };
+  readonly answer: (code: number, obj: KObject) => void;
+}
+
 interface Target {
   readonly kind: KindSpec;
   readonly namespace: string;
@@ -252,13 +263,6 @@ export class KubeApiServer {
     res.end(text);
   }
 
-  #sendOpenApiV2(res: ServerResponse, accept: string | undefined): void {
-    const doc = openApiV2(this.#version.gitVersion, accept?.includes(OPENAPI_V2_PROTOBUF) === true);
-    if (!Buffer.isBuffer(doc)) return this.#send(res, 200, doc);
-    res.writeHead(200, { "Content-Type": OPENAPI_V2_PROTOBUF_CONTENT_TYPE, "Content-Length": doc.length });
-    res.end(doc);
-  }
-
   get #version(): ServerVersion {
     return this.#options.version ?? { major: "1", minor: "32", gitVersion: "v1.32.0" };
   }
@@ -269,34 +273,42 @@ export class KubeApiServer {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const segs = url.pathname.split("/").filter((s) => s !== "");
-    const kinds = this.store.kinds;
-    const accept = req.headers.accept;
-    const path = url.pathname.replace(/\/+$/, "");
     if (req.method === "GET" || req.method === "HEAD") {
-      if (path === "/version") return this.#send(res, 200, versionInfo(this.#version));
-      if (path === "/healthz" || path === "/readyz" || path === "/livez") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
-      if (path === "/api" || path === "/apis") {
-        const aggregated = this.#options.aggregatedDiscovery === false ? undefined : aggregatedVersionAccepted(accept);
-        if (aggregated !== undefined) return this.#send(res, 200, aggregatedDiscovery(kinds, path === "/api", aggregated.version), aggregated.mediaType);
-        return this.#send(res, 200, path === "/api" ? apiVersions(`127.0.0.1:${this.#port}`) : apiGroupList(kinds));
-      }
-      if (path === "/openapi/v2") return this.#sendOpenApiV2(res, accept);
-      const openapi = path === "/openapi/v3" ? openApiV3Root(kinds) : segs[0] === "openapi" && segs[1] === "v3" ? openApiV3GroupVersion(kinds, segs.slice(2).join("/")) : undefined;
-      if (openapi !== undefined) return this.#send(res, 200, openapi);
-      if (segs[0] === "apis" && segs.length === 2) {
-        const group = apiGroup(kinds, segs[1] ?? "");
-        if (group !== undefined) return this.#send(res, 200, group);
-      }
-      const gv = segs[0] === "api" ? { group: "", version: segs[1] ?? "", rest: segs.slice(2) } : { group: segs[1] ?? "", version: segs[2] ?? "", rest: segs.slice(3) };
-      if ((segs[0] === "api" || segs[0] === "apis") && gv.rest.length === 0) {
-        const list = resourceList(kinds, gv.group, gv.version);
-        if (list !== undefined) return this.#send(res, 200, list);
-      }
+      const doc = this.#document(url.pathname.replace(/\/+$/, ""), req.headers.accept);
+      if (doc !== undefined) return this.#sendDocument(res, doc);
     }
-    const target = this.#target(segs);
+    const target = this.#target(url.pathname.split("/").filter((s) => s !== ""));
     if (target === undefined) return this.#sendError(res, new ApiError(404, "NotFound", "the server could not find the requested resource", { causes: [{ reason: "UnexpectedServerResponse", message: "404 page not found" }] }));
     await this.#serveResource(req, res, url, target);
+  }
+
+  /** The documents that are not objects: version, health, discovery, OpenAPI. */
+  #document(path: string, accept: string | undefined): { body: unknown; contentType?: string } | undefined {
+    const kinds = this.store.kinds;
+    const segs = path.split("/").filter((s) => s !== "");
+    if (path === "/version") return { body: versionInfo(this.#version) };
+    if (path === "/healthz" || path === "/readyz" || path === "/livez") return { body: "ok", contentType: "text/plain" };
+    if (path === "/api" || path === "/apis") {
+      const aggregated = this.#options.aggregatedDiscovery === false ? undefined : aggregatedVersionAccepted(accept);
+      if (aggregated !== undefined) return { body: aggregatedDiscovery(kinds, path === "/api", aggregated.version), contentType: aggregated.mediaType };
+      return { body: path === "/api" ? apiVersions(`127.0.0.1:${this.#port}`) : apiGroupList(kinds) };
+    }
+    if (path === "/openapi/v2") {
+      const protobuf = accept?.includes(OPENAPI_V2_PROTOBUF) === true;
+      return { body: openApiV2(this.#version.gitVersion, protobuf), ...(protobuf ? { contentType: OPENAPI_V2_PROTOBUF_CONTENT_TYPE } : {}) };
+    }
+    if (segs[0] === "openapi" && segs[1] === "v3") return optionalDoc(segs.length === 2 ? openApiV3Root(kinds) : openApiV3GroupVersion(kinds, segs.slice(2).join("/")));
+    if (segs[0] === "apis" && segs.length === 2) return optionalDoc(apiGroup(kinds, segs[1] ?? ""));
+    if (segs[0] === "api" && segs.length === 2) return optionalDoc(resourceList(kinds, "", segs[1] ?? ""));
+    if (segs[0] === "apis" && segs.length === 3) return optionalDoc(resourceList(kinds, segs[1] ?? "", segs[2] ?? ""));
+    return undefined;
+  }
+
+  #sendDocument(res: ServerResponse, doc: { body: unknown; contentType?: string }): void {
+    if (typeof doc.body === "string" || Buffer.isBuffer(doc.body)) {
+      res.writeHead(200, { "Content-Type": doc.contentType ?? "application/octet-stream", "Content-Length": Buffer.byteLength(doc.body) });
+      res.end(doc.body);
+    } else this.#send(res, 200, doc.body, doc.contentType);
   }
 
   /** `/api/v1/…` or `/apis/<group>/<version>/…` → kind, namespace, name, subresource. */
@@ -319,54 +331,66 @@ export class KubeApiServer {
   }
 
   async #serveResource(req: IncomingMessage, res: ServerResponse, url: URL, t: Target): Promise<void> {
-    const q = url.searchParams;
     const { kind } = t;
     if (t.subresource !== undefined && !((t.subresource === "status" && kind.status === true) || (t.subresource === "scale" && kind.scale !== undefined))) {
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     }
-    const write = { manager: q.get("fieldManager") ?? defaultManager(req.headers["user-agent"]), dryRun: q.get("dryRun") === "All", ...(t.subresource === undefined ? {} : { subresource: t.subresource }) };
-    const method = req.method ?? "GET";
+    const q = url.searchParams;
     const table = wantsTable(req.headers.accept);
-    const answer = (code: number, obj: KObject) => this.#send(res, code, table !== undefined && obj.kind !== "Status" ? toTable(kind, [obj], table, q.get("includeObject")) : obj);
-    if (t.name === undefined) {
-      if (method === "GET" && (t.watchPath || q.get("watch") === "true" || q.get("watch") === "1")) return this.#watch(res, t, q, table);
-      if (method === "GET") return this.#list(res, t, q, table);
-      if (method === "POST") {
-        if (kind.namespaced && t.namespace === "") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
-        return answer(201, this.store.create(kind, t.namespace, await readBody(req, "create"), write));
-      }
-      if (method === "DELETE") {
-        const items = this.store.deleteCollection({ kind, namespace: t.namespace, labelSelector: q.get("labelSelector"), fieldSelector: q.get("fieldSelector") }, deleteOptions(q, await readOptionalBody(req)));
-        return this.#send(res, 200, listOf(kind, items.map((o) => itemFor(kind, o)), this.store.resourceVersion));
-      }
-      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    const call: Call = {
+      req,
+      res,
+      q,
+      method: req.method ?? "GET",
+      table,
+      write: { manager: q.get("fieldManager") ?? defaultManager(req.headers["user-agent"]), dryRun: q.get("dryRun") === "All", ...(t.subresource === undefined ? {} : { subresource: t.subresource }) },
+      answer: (code, obj) => this.#send(res, code, table !== undefined && obj.kind !== "Status" ? toTable(kind, [obj], table, q.get("includeObject")) : obj),
+    };
+    if (t.name === undefined) return this.#collection(call, t);
+    if (t.subresource === "scale") return this.#scale(call, t, t.name);
+    return this.#object(call, t, t.name);
+  }
+
+  async #collection(c: Call, t: Target): Promise<void> {
+    const { kind } = t;
+    if (c.method === "GET") return t.watchPath || c.q.get("watch") === "true" || c.q.get("watch") === "1" ? this.#watch(c.res, t, c.q, c.table) : this.#list(c.res, t, c.q, c.table);
+    if (c.method === "POST") {
+      if (kind.namespaced && t.namespace === "") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
+      return c.answer(201, this.store.create(kind, t.namespace, await readBody(c.req, "create"), c.write));
     }
-    const { namespace, name } = t;
-    if (t.subresource === "scale") {
-      if (method === "GET") return this.#send(res, 200, this.store.getScale(kind, namespace, name));
-      if (method !== "PUT" && method !== "PATCH") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
-      const type = method === "PATCH" ? patchType(req.headers["content-type"]) : undefined;
-      const body = await readBody(req, method === "PUT" ? "update" : "patch");
-      const writeFn = (scale: KObject) => (type === undefined ? body : type === "json" ? jsonPatch(scale, body) : mergePatch(scale, body));
-      return this.#send(res, 200, this.store.writeScale(kind, namespace, name, writeFn, write));
-    }
-    switch (method) {
+    if (c.method !== "DELETE") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
+    const items = this.store.deleteCollection({ kind, namespace: t.namespace, labelSelector: c.q.get("labelSelector"), fieldSelector: c.q.get("fieldSelector") }, deleteOptions(c.q, await readOptionalBody(c.req), c.write.dryRun));
+    this.#send(c.res, 200, listOf(kind, items.map((o) => itemFor(kind, o)), this.store.resourceVersion));
+  }
+
+  async #scale(c: Call, t: Target, name: string): Promise<void> {
+    if (c.method === "GET") return this.#send(c.res, 200, this.store.getScale(t.kind, t.namespace, name));
+    if (c.method !== "PUT" && c.method !== "PATCH") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
+    const type = c.method === "PATCH" ? patchType(c.req.headers["content-type"]) : undefined;
+    const body = await readBody(c.req, c.method === "PUT" ? "update" : "patch");
+    const write = (scale: KObject) => (type === undefined ? body : type === "json" ? jsonPatch(scale, body) : mergePatch(scale, body));
+    this.#send(c.res, 200, this.store.writeScale(t.kind, t.namespace, name, write, c.write));
+  }
+
+  async #object(c: Call, t: Target, name: string): Promise<void> {
+    const { kind, namespace } = t;
+    switch (c.method) {
       case "GET":
-        return answer(200, this.store.get(kind, namespace, name));
+        return c.answer(200, this.store.get(kind, namespace, name));
       case "PUT":
-        return answer(200, this.store.update(kind, namespace, name, await readBody(req, "update"), write));
+        return c.answer(200, this.store.update(kind, namespace, name, await readBody(c.req, "update"), c.write));
       case "PATCH": {
-        const type = patchType(req.headers["content-type"]);
+        const type = patchType(c.req.headers["content-type"]);
         const existed = this.store.find(kind, namespace, name) !== undefined;
         // Apply names its manager itself (400 without one); other writes default to the client's user agent.
-        const manager = type === "apply" ? (q.get("fieldManager") ?? "") : write.manager;
-        const out = this.store.patch(kind, namespace, name, type, await readBody(req, "patch", type === "apply"), { ...write, manager, force: q.get("force") === "true" });
-        return answer(existed ? 200 : 201, out);
+        const manager = type === "apply" ? (c.q.get("fieldManager") ?? "") : c.write.manager;
+        const out = this.store.patch(kind, namespace, name, type, await readBody(c.req, "patch", type === "apply"), { ...c.write, manager, force: c.q.get("force") === "true" });
+        return c.answer(existed ? 200 : 201, out);
       }
       case "DELETE": {
-        const { object, gone } = this.store.delete(kind, namespace, name, deleteOptions(q, await readOptionalBody(req), write.dryRun));
-        if (gone && kind.custom !== true) return this.#send(res, 200, successStatus({ name, group: kind.group, kind: kind.plural, uid: String(object.metadata?.uid ?? "") }));
-        return answer(200, object);
+        const { object, gone } = this.store.delete(kind, namespace, name, deleteOptions(c.q, await readOptionalBody(c.req), c.write.dryRun));
+        if (gone && kind.custom !== true) return this.#send(c.res, 200, successStatus({ name, group: kind.group, kind: kind.plural, uid: object.metadata?.uid ?? "" }));
+        return c.answer(200, object);
       }
       default:
         throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
@@ -403,6 +427,10 @@ export class KubeApiServer {
     );
     stream.start();
   }
+}
+
+function optionalDoc(body: Record<string, unknown> | undefined): { body: unknown } | undefined {
+  return body === undefined ? undefined : { body };
 }
 
 function defaultManager(userAgent: string | undefined): string {
