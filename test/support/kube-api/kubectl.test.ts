@@ -27,7 +27,7 @@ describe("kube-api: the real kubectl", () => {
     server = await KubeApiServer.start();
     api = new ApiClient(server.url);
     controller = new ReplicaController(server.store, { readyAfterMs: 10 }).start();
-    kubectl = await Kubectl.create(await server.writeKubeconfig());
+    kubectl = await Kubectl.create(server);
   });
 
   after(async () => {
@@ -124,7 +124,7 @@ describe("kube-api: kubectl without aggregated discovery", () => {
   it("falls back to the legacy discovery endpoints", async () => {
     kubectlBinary();
     const server = await KubeApiServer.start({ aggregatedDiscovery: false });
-    const kubectl = await Kubectl.create(await server.writeKubeconfig());
+    const kubectl = await Kubectl.create(server);
     try {
       await new ApiClient(server.url).post(PODS, pod("legacy"));
       assert.match(await kubectl.ok(["get", "pods"]), /\nlegacy\s/);

@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../wait-for.ts";
+import type { KubeApiServer } from "./server.ts";
 
 export const KUBECTL = "/usr/bin/kubectl";
 export const VERSIONED_KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
@@ -46,8 +47,10 @@ export class Kubectl {
     readonly home: string,
   ) {}
 
-  static async create(kubeconfig: string): Promise<Kubectl> {
-    return new Kubectl(kubeconfig, await mkdtemp(join(tmpdir(), "kubectl-home-")));
+  /** A HOME directory of its own, holding a kubeconfig that points at `server` (both removed by dispose()). */
+  static async create(server: Pick<KubeApiServer, "writeKubeconfig">): Promise<Kubectl> {
+    const home = await mkdtemp(join(tmpdir(), "kubectl-home-"));
+    return new Kubectl(await server.writeKubeconfig(join(home, "kubeconfig")), home);
   }
 
   #spawn(binary: string, args: readonly string[]): ChildProcess {

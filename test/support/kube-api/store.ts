@@ -374,7 +374,7 @@ export class ObjectStore {
    * DELETE: with finalizers the object only gets its deletionTimestamp (and
    * goes once the last finalizer is removed); otherwise it goes at once, and
    * its dependents (ownerReferences) with it unless the policy is Orphan.
-   * Returns the object still there, or undefined when it is gone.
+   * Returns the object (as it stays, or as it was last) and whether it is gone.
    */
   delete(kind: KindSpec, namespace: string, name: string, options: DeleteOptions = {}): { object: KObject; gone: boolean } {
     const current = this.#require(kind, namespace, name);
