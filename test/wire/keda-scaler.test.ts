@@ -7,6 +7,9 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import * as http2 from "node:http2";
+import { ScaledObjectRef } from "@envoyproxy/protos/externalscaler";
 import { Registry } from "prom-client";
 import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/logger.js";
@@ -175,6 +178,23 @@ describe("KEDA external scaler over the wire", () => {
       releaseAll();
       const gauge = await registry.getSingleMetricAsString(SCALER_METRIC_NAMES.streams);
       assert.match(gauge, / 0$/m);
+    });
+
+    it("forgets a client whose connection drops without a goodbye", async () => {
+      const session = http2.connect(`http://${server.address()}`);
+      session.on("error", () => undefined);
+      const body = ScaledObjectRef.encode({ name: "app", namespace: "ns", scalerMetadata: {} }).finish();
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      Buffer.from(body).copy(frame, 5);
+      const req = session.request({ ":method": "POST", ":path": "/externalscaler.ExternalScaler/StreamIsActive", "content-type": "application/grpc", te: "trailers" });
+      req.on("error", () => undefined);
+      req.end(frame);
+      await once(req, "data");
+      assert.equal(server.service.openStreams, 1);
+      session.destroy(); // the TCP connection goes, no RST_STREAM, no GOAWAY
+      await waitFor(() => server.service.openStreams === 0, { what: "the server to drop the stream of a dropped connection" });
+      issue();
     });
 
     it("reads an app that goes away as inactive, and keeps the stream", async () => {
