@@ -14,7 +14,7 @@ import * as k8s from "@kubernetes/client-node";
 import { ROOT } from "../e2e/serve-process.js";
 import { useKubeApi } from "../support/kube-api/harness.js";
 import { deployment, pod, ticketedApp } from "../support/kube-api/objects.js";
-import { allows, RbacPolicy, RbacRecorder, readRequest, type GrantedRule } from "../support/rbac.js";
+import { allows, RbacPolicy, RbacRecorder, readRequest, shippedRules, TICKETPLANE_SUBJECT, type GrantedRule } from "../support/rbac.js";
 import { waitFor } from "../support/wait-for.js";
 
 const policy = new RbacPolicy(readFileSync(join(ROOT, "deploy/rbac.yaml"), "utf8"));
@@ -48,6 +48,11 @@ describe("deploy/rbac.yaml", () => {
       `${CONTROL} core secrets: get,watch`,
     ]);
     for (const r of policy.rulesFor(SUBJECT)) for (const v of [...r.verbs, ...r.resources, ...r.apiGroups]) assert.notEqual(v, "*", r.from);
+  });
+
+  it("is what shippedRules() gives scenario tests", () => {
+    assert.deepEqual(TICKETPLANE_SUBJECT, SUBJECT);
+    assert.deepEqual(shippedRules(), policy.rulesFor(SUBJECT));
   });
 
   it("binds nothing to a role the manifest lacks", () => {
@@ -158,7 +163,7 @@ describe("the API calls client-node makes, against the RBAC rules", () => {
     recorder.detach();
 
     assert.ok(recorder.requests.length >= 20, `recorded ${recorder.requests.length} requests`);
-    assert.deepEqual(recorder.denied(policy.rulesFor(SUBJECT)), []);
+    assert.deepEqual(recorder.denied(shippedRules()), []);
     // What this run did not exercise (the informer on the keys Secret, single gets of Deployments and pods …) stays for the reconciler's runs to use or drop.
     assert.deepEqual(recorder.unused(policy.rulesFor(SUBJECT)).filter((u) => u.includes("scale") || u.includes("status")), []);
   });

@@ -15,6 +15,9 @@
  * discovery, which every authenticated client may read (system:discovery);
  * they are reported apart and never denied.
  */
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { KubeApiServer, RequestRecord } from "./kube-api/server.ts";
 
@@ -114,6 +117,15 @@ export class RbacPolicy {
     }
     return out;
   }
+}
+
+/** deploy/rbac.yaml as shipped, and the subject it binds (the ServiceAccount ticketplane runs as). */
+export const DEPLOY_RBAC = join(resolve(dirname(fileURLToPath(import.meta.url)), "../.."), "deploy/rbac.yaml");
+export const TICKETPLANE_SUBJECT: Subject = { namespace: "ticketplane-system", name: "ticketplane" };
+
+/** The rules deploy/rbac.yaml grants ticketplane: what a scenario's `recorder.denied(…)` is checked against. */
+export function shippedRules(): GrantedRule[] {
+  return new RbacPolicy(readFileSync(DEPLOY_RBAC, "utf8")).rulesFor(TICKETPLANE_SUBJECT);
 }
 
 /** Whether `rule` allows the request (RBAC's rule matching; "*" matches anything). */
