@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates protos/gen (the @envoyproxy/protos workspace package) from the
-// Envoy API protos that @grpc/grpc-js-xds ships, with buf and ts-proto, both
-// taken from node_modules. Runs as the root `prepare` script, so `npm ci`
+// Envoy API protos that @grpc/grpc-js-xds ships, and from KEDA's external
+// scaler contract kept in this repository (protos/externalscaler.proto), with
+// buf and ts-proto, both taken from node_modules. Runs as the root `prepare` script, so `npm ci`
 // always leaves a fresh copy; nothing under protos/gen is edited by hand.
 //
 // Why a patched copy: the validate.proto bundled with @grpc/grpc-js-xds is
@@ -41,6 +42,9 @@ const ENVOY_PACKAGES = [
   "data/accesslog/v3",
 ];
 const OTHER_FILES = ["googleapis/google/rpc/status.proto"];
+/** Our own protos (a buf module root in the scratch copy), each copied from protos/: KEDA's external scaler. */
+const OWN_ROOT = "own";
+const OWN_FILES = ["externalscaler.proto"];
 
 /** Fields the Envoy protos set on validate rules that the bundled validate.proto may lack. */
 const MISSING_RULE_FIELDS = [{ name: "ignore_empty", type: "bool" }];
@@ -96,12 +100,13 @@ function main() {
       const to = r === "protoc-gen-validate" ? join(work, r, "validate") : join(work, r);
       cpSync(from, to, { recursive: true });
     }
+    for (const f of OWN_FILES) cpSync(join(root, "protos", f), join(work, OWN_ROOT, f));
     const validatePath = join(work, "protoc-gen-validate", "validate", "validate.proto");
     writeFileSync(validatePath, patchValidateProto(readFileSync(validatePath, "utf8")));
 
     writeFileSync(
       join(work, "buf.yaml"),
-      `version: v2\nmodules:\n${roots.map((r) => `  - path: ${r}\n`).join("")}`,
+      `version: v2\nmodules:\n${[...roots, OWN_ROOT].map((r) => `  - path: ${r}\n`).join("")}`,
     );
     const tsProtoOpts = [
       "outputServices=grpc-js",
@@ -126,7 +131,7 @@ function main() {
         "",
       ].join("\n"),
     );
-    const paths = [...ENVOY_PACKAGES.map((p) => `envoy-api/envoy/${p}`), ...OTHER_FILES];
+    const paths = [...ENVOY_PACKAGES.map((p) => `envoy-api/envoy/${p}`), ...OTHER_FILES, ...OWN_FILES.map((f) => `${OWN_ROOT}/${f}`)];
     const args = ["generate", ...paths.flatMap((p) => ["--path", p])];
     const run = spawnSync(bin("buf"), args, { cwd: work, stdio: ["ignore", "inherit", "inherit"] });
     if (run.status !== 0) fail(`buf generate failed (exit ${run.status ?? run.signal})`);

@@ -14,8 +14,10 @@
  *   4. xds        — gateways can connect and ACK pods (pods become routable);
  *   5. authz      — Check and access logs; once bound, xds publishes the
  *                   gateway config that points at them;
- *   6. admin      — health, readiness and the JSON API;
- *   7. sweeper    — leader-only: releases idle and expired tickets.
+ *   6. keda       — only where `listen.keda` is set: KEDA's external scaler,
+ *                   reading the ticket core's views (any replica can answer);
+ *   7. admin      — health, readiness and the JSON API;
+ *   8. sweeper    — leader-only: releases idle and expired tickets.
  * Stopping runs it backwards: no more sweeps, admin gone, in-flight Checks
  * finished, ADS streams closed, and only then the last ledger save, so the
  * store holds every ticket that was ever handed out.
@@ -31,6 +33,7 @@ import { formatHostPort, parseHostPort } from "./config/index.js";
 import type { HostPort } from "./config/index.js";
 import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView } from "./runtime/index.js";
 import type { BoundAddresses, Mode } from "./runtime/index.js";
+import { ScalerServer } from "./scaler/index.js";
 import { TicketCore } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
@@ -44,7 +47,7 @@ export interface TicketplaneDeps {
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
-export type OnListening = (server: "authz" | "accesslog" | "xds" | "admin", address: string) => void;
+export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "admin", address: string) => void;
 
 export interface Ticketplane {
   /** Starts every part in order. On failure it stops what started, then rejects. */
@@ -106,6 +109,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     apps: () => appsView(tickets),
     xds: () => xds.status(),
   });
+  const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
   const addresses = (): BoundAddresses => ({ authz: authz.addresses.authz, accessLog: authz.addresses.accessLog, xds: xds.address(), admin: admin.address() ?? "?" });
 
@@ -126,7 +130,9 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
             onListening("authz", authz.addresses.authz);
             onListening("accesslog", authz.addresses.accessLog);
           }),
-        })
+        });
+      if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
+      manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });
       await manager.start();

@@ -39,7 +39,8 @@ Run "ticketplane COMMAND --help" for a command's options.
   serve: `Usage: ticketplane serve --config FILE [--log-format json|pretty] [--log-level LEVEL]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
-server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds).
+server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
+KEDA's external scaler where the file sets listen.keda.
 Prints one line per server to stdout once it listens, e.g.
   authz listening on 127.0.0.1:9001
 The file is watched; a valid edit is applied, an invalid one is refused and

@@ -86,6 +86,14 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual([r.value.gateway.authzTimeoutMs, r.value.clientAddress.trustedHops], [60_000, 10]);
   });
 
+  it("serves the KEDA scaler only where listen.keda is set", () => {
+    const r = parseConfigFile('listen: { keda: "127.0.0.1:9003" }\napps: []\n', "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.listen.keda, { host: "127.0.0.1", port: 9003 });
+    const none = parseConfigFile("listen: {}\napps: []\n", "c.yaml");
+    assert.ok(none.ok && none.value.listen.keda === undefined, JSON.stringify(none));
+  });
+
   it("an empty clientAddress keeps the default", () => {
     const r = parseConfigFile("clientAddress: {}\napps: []\n", "c.yaml");
     assert.ok(r.ok && r.value.clientAddress.trustedHops === 0, JSON.stringify(r));
@@ -99,6 +107,7 @@ describe("parseConfigFile: the config document", () => {
 
   const bad: [string, string, SpecError[]][] = [
     ["listen address needs a port", 'listen: { authz: "127.0.0.1" }', [{ path: "listen.authz", value: "127.0.0.1", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 0–65535, 0 = any free port' }]],
+    ["listen.keda needs a port", 'listen: { keda: "127.0.0.1" }', [{ path: "listen.keda", value: "127.0.0.1", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 0–65535, 0 = any free port' }]],
     ["unknown listen key", 'listen: { ads: "127.0.0.1:1" }', [{ path: "listen.ads", value: "127.0.0.1:1", rule: 'unknown field (did you mean "xds"?)' }]],
     ["gateway.listenerPort a port", "gateway: { listenerPort: 0 }", [{ path: "gateway.listenerPort", value: 0, rule: "must be an integer 1–65535" }]],
     ["gateway.authzTimeout > 0", "gateway: { authzTimeout: 0s }", [{ path: "gateway.authzTimeout", value: "0s", rule: "must be a duration greater than zero" }]],

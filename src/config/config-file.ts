@@ -30,6 +30,8 @@ export interface ListenConfig {
   readonly xds: HostPort;
   readonly accessLog: HostPort;
   readonly admin: HostPort;
+  /** KEDA's external scaler (src/scaler/); absent: not served. */
+  readonly keda?: HostPort;
 }
 
 /** What the Envoy entry point is told over xDS. */
@@ -73,12 +75,14 @@ export const LISTEN_DEFAULTS = {
   accessLog: "127.0.0.1:9002",
   admin: "127.0.0.1:9090",
 } as const;
+/** The KEDA external scaler's address in the docs' examples; it is served only where `listen.keda` is set. */
+export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
 
 /** Top-level keys of the single-document shape, and of its sections. */
 export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
-  listen: ["authz", "xds", "accessLog", "admin"],
+  listen: ["authz", "xds", "accessLog", "admin", "keda"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
   keys: ["file"],
   state: ["file"],
@@ -105,15 +109,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const sink = new ErrorSink();
   const r = new FieldReader(pathUnder(""), false, sink);
   r.checkUnknown(doc, "", CONFIG_FIELDS);
-  const listenSection = r.section("listen", doc.listen, CONFIG_SECTION_FIELDS.listen) ?? {};
-  const listenAddress = (key: keyof ListenConfig): HostPort => {
-    const value = listenSection[key] ?? LISTEN_DEFAULTS[key];
-    const parsed = parseHostPort(value, true);
-    if (parsed.ok) return parsed.value;
-    r.fail(`listen.${key}`, value, parsed.rule);
-    return { host: "127.0.0.1", port: 0 };
-  };
-  const listen: ListenConfig = { authz: listenAddress("authz"), xds: listenAddress("xds"), accessLog: listenAddress("accessLog"), admin: listenAddress("admin") };
+  const listen = readListen(doc.listen, r);
 
   const g = r.section("gateway", doc.gateway, CONFIG_SECTION_FIELDS.gateway) ?? {};
   const gateway: GatewayConfig = {
@@ -193,12 +189,31 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, clientAddress: CLIENT_ADDRESS_DEFAULTS, apps: placed.map((p) => p.spec), pods: {} } };
 }
 
+/** `listen`: each server's HOST:PORT, at its default when absent; `keda` only when given (no KEDA scaler otherwise). */
+function readListen(value: unknown, r: FieldReader): ListenConfig {
+  const section = r.section("listen", value, CONFIG_SECTION_FIELDS.listen) ?? {};
+  const address = (key: keyof ListenConfig, fallback: string): HostPort => {
+    const given = section[key] ?? fallback;
+    const parsed = parseHostPort(given, true);
+    if (parsed.ok) return parsed.value;
+    r.fail(`listen.${key}`, given, parsed.rule);
+    return { host: "127.0.0.1", port: 0 };
+  };
+  return {
+    authz: address("authz", LISTEN_DEFAULTS.authz),
+    xds: address("xds", LISTEN_DEFAULTS.xds),
+    accessLog: address("accessLog", LISTEN_DEFAULTS.accessLog),
+    admin: address("admin", LISTEN_DEFAULTS.admin),
+    ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
+  };
+}
+
 function readClientAddress(value: unknown, r: FieldReader): ClientAddressConfig {
   const c = r.section("clientAddress", value, CONFIG_SECTION_FIELDS.clientAddress) ?? {};
   return { trustedHops: r.int("clientAddress.trustedHops", c.trustedHops, { min: 0, max: COUNT_BOUNDS["clientAddress.trustedHops"] }) ?? CLIENT_ADDRESS_DEFAULTS.trustedHops };
 }
 
-function defaultListen(key: keyof ListenConfig): HostPort {
+function defaultListen(key: keyof typeof LISTEN_DEFAULTS): HostPort {
   const parsed = parseHostPort(LISTEN_DEFAULTS[key], true);
   if (!parsed.ok) throw new Error(`bug: bad default listen address ${LISTEN_DEFAULTS[key]}`);
   return parsed.value;

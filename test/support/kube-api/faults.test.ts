@@ -85,4 +85,15 @@ describe("kube-api: fault injection", () => {
     assert.equal(k.server.port, port);
     assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
   });
+
+  it("onRequest sees every request as it arrives, failed ones included, until removed; status is set once answered", async () => {
+    const seen: { method: string; path: string; status: () => number }[] = [];
+    const remove = k.server.onRequest((r) => seen.push({ method: r.method, path: r.path, status: () => r.status }));
+    k.server.failNext(1, { status: 500, path: CONFIGMAPS });
+    await k.api.get(CONFIGMAPS);
+    await k.api.post(CONFIGMAPS, configMap("seen"));
+    remove();
+    await k.api.get(CONFIGMAPS);
+    assert.deepEqual(seen.map((r) => [r.method, r.path, r.status()]), [["GET", CONFIGMAPS, 500], ["POST", CONFIGMAPS, 201]]);
+  });
 });

@@ -86,8 +86,9 @@ const MAX_BODY = 3 * 1024 * 1024;
 
 export class KubeApiServer {
   readonly store: ObjectStore;
-  /** Every request answered, in order (method, path, query, headers that matter, status). */
+  /** Every request answered, in order (method, path, query, headers that matter, status); the first 10,000 only. */
   readonly requests: RequestRecord[] = [];
+  readonly #requestListeners = new Set<(record: RequestRecord) => void>();
   readonly #http: Server;
   readonly #options: KubeApiServerOptions;
   readonly #sockets = new Set<Socket>();
@@ -119,6 +120,20 @@ export class KubeApiServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.#port}`;
+  }
+
+  /**
+   * Calls `listener` with every request as it arrives (before it is answered
+   * or failed by injection; `status` is set once the response finishes), with
+   * no cap: for harnesses that watch a long run, such as the RBAC recorder.
+   * Returns the function that removes the listener.
+   */
+  onRequest(listener: (record: RequestRecord) => void): () => void {
+    const own = (r: RequestRecord): void => listener(r);
+    this.#requestListeners.add(own);
+    return () => {
+      this.#requestListeners.delete(own);
+    };
   }
 
   /** Watches still open (stalled ones included). */
@@ -236,6 +251,7 @@ export class KubeApiServer {
     const url = new URL(req.url ?? "/", "http://localhost");
     const record: RequestRecord = { method: req.method ?? "GET", path: url.pathname, query: url.search, contentType: req.headers["content-type"], accept: req.headers.accept, userAgent: req.headers["user-agent"], status: 0 };
     if (this.requests.length < 10_000) this.requests.push(record);
+    for (const listener of this.#requestListeners) listener(record);
     res.on("finish", () => (record.status = res.statusCode));
     const injected = this.#injectedFailure(record);
     if (injected !== undefined) {

@@ -1,0 +1,10 @@
+export { ScalerServer } from "./scaler-server.js";
+export type { ScalerServerOptions } from "./scaler-server.js";
+export { createScalerService, SafeExternalScalerService } from "./scaler-service.js";
+export type { ScalerService, ScalerServiceOptions, ScalerImplementation } from "./scaler-service.js";
+export { demandOf, isActive, metricNameOf } from "./demand.js";
+export type { Demand } from "./demand.js";
+export { resolveApp, APP_METADATA_KEY } from "./scaled-object.js";
+export type { AppRef, ScaledObjectRefInput } from "./scaled-object.js";
+export { createScalerMetrics, SCALER_METRIC_NAMES } from "./metrics.js";
+export type { ScalerMetrics, ScalerMethod, ScalerOutcome } from "./metrics.js";
