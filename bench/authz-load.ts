@@ -1,78 +1,93 @@
 /**
- * Load generator for bench/authz.ts, run in its own process so that client
- * work does not share the server's event loop. Sends one pre-encoded
- * CheckRequest (raw bytes, no (de)serialisation on this side) with
- * `concurrency` calls in flight over `channels` channels, counts completed
- * calls during `durationMs` after `warmupMs`, then prints one JSON line:
- * {"calls":N,"seconds":S,"callsPerSecond":R,"errors":E}.
+ * Open-loop load for bench/authz.ts, in its own process so that client work
+ * does not share the server's event loop: sends pre-encoded CheckRequests
+ * (raw bytes, in turn; no (de)serialisation on this side) at a fixed offered `rate`
+ * per second, whatever the answers, over `channels` channels. After
+ * `warmupMs` it prints {"event":"start"}, measures for `durationMs`, prints
+ * {"event":"end", …counts and latencies}, and waits for the calls still in
+ * flight before it exits.
  *
- * argv[2]: JSON {address, requestBase64, durationMs, warmupMs, concurrency, channels}
+ * stdin: JSON {address, requestsBase64, rate, durationMs, warmupMs, channels}
  */
 import * as grpc from "@grpc/grpc-js";
 
 interface LoadOptions {
   readonly address: string;
-  readonly requestBase64: string;
+  readonly requestsBase64: readonly string[];
+  readonly rate: number;
   readonly durationMs: number;
   readonly warmupMs: number;
-  readonly concurrency: number;
   readonly channels: number;
 }
 
 const METHOD = "/envoy.service.auth.v3.Authorization/Check";
 const identity = (b: Buffer): Buffer => b;
+const MAX_IN_FLIGHT = 20_000;
 
-async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? "{}") as LoadOptions;
-  const request = Buffer.from(options.requestBase64, "base64");
-  const clients = Array.from(
-    { length: options.channels },
-    // A local subchannel pool per client: really separate HTTP/2 connections.
-    () => new grpc.Client(options.address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }),
-  );
-  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())))));
-
-  let measuring = false;
-  let stopped = false;
-  let calls = 0;
-  let errors = 0;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
-
-  const fire = (client: grpc.Client): void => {
-    inFlight++;
-    client.makeUnaryRequest(METHOD, identity, identity, request, (err) => {
-      inFlight--;
-      if (measuring) {
-        if (err === null) calls++;
-        else errors++;
-      }
-      if (!stopped) fire(client);
-      else if (inFlight === 0) drained?.();
-    });
-  };
-  for (let i = 0; i < options.concurrency; i++) fire(clients[i % clients.length]);
-
-  await sleep(options.warmupMs);
-  measuring = true;
-  const started = process.hrtime.bigint();
-  await sleep(options.durationMs);
-  measuring = false;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  stopped = true;
-  await new Promise<void>((resolve) => {
-    drained = resolve;
-    if (inFlight === 0) resolve();
-  });
-  for (const c of clients) c.close();
-  process.stdout.write(JSON.stringify({ calls, seconds, callsPerSecond: calls / seconds, errors }) + "\n");
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+async function main(): Promise<void> {
+  let input = "";
+  for await (const chunk of process.stdin) input += String(chunk);
+  const o = JSON.parse(input) as LoadOptions;
+  const requests = o.requestsBase64.map((r) => Buffer.from(r, "base64"));
+  const clients = Array.from({ length: o.channels }, () => new grpc.Client(o.address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }));
+  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())))));
+
+  let sent = 0;
+  let inFlight = 0;
+  let measuring = false;
+  let completed = 0;
+  let errors = 0;
+  let dropped = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const end = o.warmupMs + o.durationMs;
+  const send = (): void => {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      dropped++;
+      return;
+    }
+    inFlight++;
+    const counted = measuring;
+    const t0 = performance.now();
+    const client = clients[sent % clients.length];
+    client.makeUnaryRequest(METHOD, identity, identity, requests[sent % requests.length] ?? Buffer.alloc(0), (err) => {
+      inFlight--;
+      if (!counted) return;
+      if (err !== null) errors++;
+      else {
+        completed++;
+        latencies.push(performance.now() - t0);
+      }
+    });
+  };
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - started;
+      if (!measuring && elapsed >= o.warmupMs && elapsed < end) {
+        measuring = true;
+        process.stdout.write(JSON.stringify({ event: "start" }) + "\n");
+      }
+      if (elapsed >= end) {
+        clearInterval(timer);
+        measuring = false;
+        resolve();
+        return;
+      }
+      for (const due = Math.floor((elapsed / 1000) * o.rate); sent < due; sent++) send();
+    }, 1);
+  });
+  const sorted = latencies.sort((a, b) => a - b);
+  process.stdout.write(JSON.stringify({ event: "end", completed, errors, dropped, seconds: o.durationMs / 1000, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) }) + "\n");
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+  for (const c of clients) c.close();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`authz-load: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  process.stderr.write(`authz-load: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
 });

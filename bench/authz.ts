@@ -1,13 +1,17 @@
 /**
- * bench:authz — Check throughput for a valid ticket against a no-op grpc-js
- * unary handler returning a constant OK CheckResponse, same run, same machine.
- * The load generator (bench/authz-load.ts) runs in a separate process; the two
- * servers are measured alternately, ROUNDS times each, and the best of each is
- * compared. Also asserts that the valid-ticket path opens no network
- * connection (in-process loop and during the real-server rounds).
+ * bench:authz — server CPU per Check against a floor: a grpc-js server whose
+ * handler answers a pre-encoded CheckResponse of exactly the bytes ours
+ * answers (same shape: routing headers, cookies), without decoding the
+ * request or deciding anything. Load is open loop at fixed offered rates
+ * (1,000 and 5,000 Checks/s) from a separate process; the server runs in
+ * this process, whose CPU time over the measured window, divided by the
+ * calls completed in it, is the figure. Two paths: a valid ticket, and a new
+ * user (no cookie: a ticket is issued — probation and per-client limits on,
+ * clients from 1,000 addresses). Rounds alternate which server goes first.
+ * Also checks that the valid-ticket path makes no network call.
  *
- * Output: human lines, then JSON lines; the last is
- * {"bench":"authz.throughput_ratio","value":…,"goal":">= 0.8","pass":…}.
+ * Goals: CPU per call ≤ 1.2× the floor for a valid ticket, ≤ 1.5× for a new
+ * user. p99 latency ratios and throughput are printed for information.
  */
 import { spawn } from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -15,20 +19,22 @@ import dns from "node:dns";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { AuthorizationService, CheckRequest, CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import { CheckRequest, CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { Registry } from "prom-client";
 import { AppIndex, createAuthzMetrics, createAuthzServer, DEFAULT_CHECK_LIMITS, decideCheck, toCheckResponse } from "../src/authz/index.js";
 import { toCheckInput } from "../src/authz/check-service.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import { DEFAULTS, type AppSpec } from "../src/config/app-spec.js";
 import { TicketCore, admit } from "../src/tickets/index.js";
+import { alternate, figure, info, median, ratios, report } from "./lib/rounds.js";
 
-const ROUNDS = 2;
-const WARMUP_MS = 1_500;
-const DURATION_MS = 5_000;
-const CONCURRENCY = 64;
-const CHANNELS = 2;
-const GOAL = 0.8;
+const RATES = [1_000, 5_000];
+const ROUNDS = 5;
+const WARMUP_MS = 500;
+const DURATION_MS = 2_000;
+const CHANNELS = 4;
+const METHOD = "/envoy.service.auth.v3.Authorization/Check";
+const identity = (b: Buffer): Buffer => b;
 
 const APP: AppSpec = {
   ...DEFAULTS,
@@ -36,48 +42,128 @@ const APP: AppSpec = {
   namespace: "bench",
   name: "shiny",
   pathPrefix: "/shiny/",
-  ticketsPerPod: 1,
+  ticketsPerPod: 1_000,
+  maxPods: 100,
   ticket: { ...DEFAULTS.ticket, idleTimeoutMs: 3_600_000, maxLifetimeMs: 3_600_000 },
 };
+const PODS = Array.from({ length: 100 }, (_, i) => ({ name: `shiny-7d9f-${String(i).padStart(5, "0")}`, host: `10.244.1.${i + 1}`, port: 3838, ready: true }));
 
-/** A ticket core with one app, one pod and one valid ticket; returns the cookie a browser would send. */
-function setUpCore(): { core: TicketCore; cookie: string } {
+function newCore(): TicketCore {
   const core = new TicketCore({ clock: systemClock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] }, routableByDefault: true });
   core.setApps([APP]);
-  core.setPods("bench/shiny", [{ name: "shiny-7d9f-abcde", host: "10.244.1.17", port: 3838, ready: true }]);
-  const admission = admit(core, "bench/shiny", {});
-  if (admission.kind !== "issued") throw new Error(`bench set-up: expected a ticket, got ${admission.kind}`);
-  return { core, cookie: `_ga=GA1.1.123456789.1700000000; ${APP.ticket.cookieName}=${admission.token}; theme=dark` };
+  core.setPods("bench/shiny", PODS);
+  return core;
 }
 
-/** A browser-like Check request, as Envoy would send it. */
-function checkRequest(cookie: string): CheckRequest {
+/** A browser-like Check request, as Envoy sends it, from `source`. */
+function checkRequest(cookie: string | undefined, source: string): CheckRequest {
+  const headers: Record<string, string> = {
+    ":authority": "apps.example.org",
+    ":method": "GET",
+    ":path": "/shiny/session/abc/dataobj/table?w=&nonce=0.123",
+    accept: "application/json, text/javascript, */*; q=0.01",
+    "accept-encoding": "gzip, deflate, br",
+    "accept-language": "en-GB,en;q=0.9",
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+    "x-forwarded-proto": "https",
+    "x-request-id": "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11",
+    ...(cookie === undefined ? {} : { cookie }),
+  };
   return CheckRequest.fromPartial({
     attributes: {
-      request: {
-        http: {
-          id: "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11",
-          method: "GET",
-          host: "apps.example.org",
-          path: "/shiny/session/abc/dataobj/table?w=&nonce=0.123",
-          scheme: "https",
-          protocol: "HTTP/2",
-          headers: {
-            ":authority": "apps.example.org",
-            ":method": "GET",
-            ":path": "/shiny/session/abc/dataobj/table?w=&nonce=0.123",
-            accept: "application/json, text/javascript, */*; q=0.01",
-            "accept-encoding": "gzip, deflate, br",
-            "accept-language": "en-GB,en;q=0.9",
-            cookie,
-            "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
-            "x-forwarded-for": "203.0.113.7",
-            "x-forwarded-proto": "https",
-            "x-request-id": "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11",
-          },
-        },
-      },
+      source: { address: { socketAddress: { address: source, portValue: 51_000 } } },
+      request: { http: { id: "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11", method: "GET", host: "apps.example.org", path: headers[":path"], scheme: "https", protocol: "HTTP/2", headers } },
     },
+  });
+}
+
+interface Path {
+  readonly name: "valid" | "new_user";
+  readonly goal: number;
+  /** The requests the load sends, encoded. */
+  readonly requests: readonly Buffer[];
+  /** A ticket core for one run of our server. */
+  readonly core: () => TicketCore;
+  /** The bytes our server answers on this path (what the floor answers, whatever it is asked). */
+  readonly response: Buffer;
+}
+
+function validPath(): Path {
+  const core = newCore();
+  const issued = admit(core, "bench/shiny", {});
+  if (issued.kind !== "issued") throw new Error(`bench set-up: expected a ticket, got ${issued.kind}`);
+  const request = checkRequest(`_ga=GA1.1.123456789.1700000000; ${APP.ticket.cookieName}=${issued.token}; theme=dark`, "203.0.113.7");
+  return { name: "valid", goal: 1.2, requests: [Buffer.from(CheckRequest.encode(request).finish())], core: () => core, response: answer(core, request, "valid") };
+}
+
+function newUserPath(): Path {
+  const requests = Array.from({ length: 1_000 }, (_, i) => checkRequest(undefined, `198.51.${(i >> 8) & 255}.${i & 255}`));
+  return { name: "new_user", goal: 1.5, requests: requests.map((r) => Buffer.from(CheckRequest.encode(r).finish())), core: newCore, response: answer(newCore(), requests[0], "issued") };
+}
+
+/** Our decision and response for `request`, in-process (the floor's constant answer). */
+function answer(core: TicketCore, request: CheckRequest, kind: string): Buffer {
+  const apps = new AppIndex(core);
+  const input = toCheckInput(request.attributes?.request?.http, "default", "203.0.113.7");
+  if (typeof input === "string") throw new Error(input);
+  const outcome = decideCheck(input, { tickets: core, apps, limits: DEFAULT_CHECK_LIMITS });
+  apps.close();
+  if (outcome.kind !== kind) throw new Error(`bench set-up: expected ${kind}, got ${outcome.kind}`);
+  return Buffer.from(CheckResponse.encode(toCheckResponse(outcome)).finish());
+}
+
+interface Served {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+async function floorServer(response: Buffer): Promise<Served> {
+  const server = new grpc.Server();
+  server.register(METHOD, (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, response), identity, identity, "unary");
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return { address: `127.0.0.1:${String(port)}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
+}
+
+async function ourServer(core: TicketCore): Promise<Served> {
+  const registry = new Registry();
+  const server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry, metrics: createAuthzMetrics(registry, core), listen: { authz: "127.0.0.1:0" } });
+  await server.start();
+  return { address: server.addresses.authz, stop: () => server.stop() };
+}
+
+interface Run {
+  readonly cpuUsPerCall: number;
+  readonly p99Ms: number;
+  readonly callsPerSecond: number;
+}
+
+/** Offers `rate` Checks/s to `served` and measures this process's CPU time per completed call. */
+function run(served: Served, requests: readonly Buffer[], rate: number): Promise<Run> {
+  const script = fileURLToPath(new URL("./authz-load.ts", import.meta.url));
+  const args = JSON.stringify({ address: served.address, requestsBase64: requests.map((r) => r.toString("base64")), rate, durationMs: DURATION_MS, warmupMs: WARMUP_MS, channels: CHANNELS });
+  return new Promise((resolve, reject) => {
+    // The options go through stdin: a thousand encoded requests do not fit in argv.
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["pipe", "pipe", "inherit"] });
+    child.stdin.end(args);
+    let buffer = "";
+    let cpu0: NodeJS.CpuUsage | undefined;
+    let result: Run | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        const line = JSON.parse(buffer.slice(0, nl)) as { event: string; completed?: number; errors?: number; seconds?: number; p99Ms?: number };
+        buffer = buffer.slice(nl + 1);
+        if (line.event === "start") cpu0 = process.cpuUsage();
+        if (line.event === "end" && cpu0 !== undefined) {
+          const used = process.cpuUsage(cpu0);
+          const completed = line.completed ?? 0;
+          if ((line.errors ?? 0) > 0) reject(new Error(`${String(line.errors)} calls failed`));
+          result = { cpuUsPerCall: (used.user + used.system) / Math.max(1, completed), p99Ms: line.p99Ms ?? Number.NaN, callsPerSecond: completed / (line.seconds ?? 1) };
+        }
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 && result !== undefined ? resolve(result) : reject(new Error(`load generator exited with ${String(code)}`))));
   });
 }
 
@@ -102,108 +188,46 @@ function networkWatch(): { count: () => number; active: (on: boolean) => void } 
   return { count: () => n, active: (v) => (on = v) };
 }
 
-interface LoadResult {
-  readonly callsPerSecond: number;
-  readonly errors: number;
-}
-
-function runLoad(address: string, request: Buffer): Promise<LoadResult> {
-  const script = fileURLToPath(new URL("./authz-load.ts", import.meta.url));
-  const args = JSON.stringify({ address, requestBase64: request.toString("base64"), durationMs: DURATION_MS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, channels: CHANNELS });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, args], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${String(code)}`));
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop() ?? "") as LoadResult);
-      } catch (err) {
-        reject(new Error(`load generator printed ${JSON.stringify(out)}`, { cause: err }));
-      }
-    });
-  });
-}
-
-async function baselineServer(): Promise<{ address: string; stop: () => Promise<void> }> {
-  const constant: CheckResponse = CheckResponse.fromPartial({ status: { code: 0 }, okResponse: {} });
-  const server = new grpc.Server();
-  server.addService(AuthorizationService, { check: (_call: unknown, cb: grpc.sendUnaryData<CheckResponse>) => cb(null, constant) });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+async function measure(path: Path, rate: number, watch: ReturnType<typeof networkWatch>): Promise<void> {
+  const floorRuns: Run[] = [];
+  const ourRuns: Run[] = [];
+  const samples = await alternate(
+    ROUNDS,
+    async () => {
+      const served = await floorServer(path.response);
+      const r = await run(served, path.requests, rate);
+      await served.stop();
+      floorRuns.push(r);
+      return r.cpuUsPerCall;
+    },
+    async () => {
+      const served = await ourServer(path.core());
+      watch.active(path.name === "valid");
+      const r = await run(served, path.requests, rate);
+      watch.active(false);
+      await served.stop();
+      ourRuns.push(r);
+      return r.cpuUsPerCall;
+    },
   );
-  return { address: `127.0.0.1:${String(port)}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
-}
-
-async function realServer(core: TicketCore): Promise<{ address: string; stop: () => Promise<void> }> {
-  const server = createAuthzServer({ tickets: core, logger: silentLogger, clock: systemClock, registry: new Registry(), metrics: createAuthzMetrics(new Registry(), core), listen: { authz: "127.0.0.1:0" } });
-  await server.start();
-  return { address: server.addresses.authz, stop: () => server.stop() };
-}
-
-/** One Check through the real server, to be sure the measured path is the valid-ticket path. */
-async function assertValidPath(address: string, request: CheckRequest): Promise<void> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const bytes = await new Promise<Buffer>((resolve, reject) =>
-    client.makeUnaryRequest(
-      "/envoy.service.auth.v3.Authorization/Check",
-      (r: CheckRequest) => Buffer.from(CheckRequest.encode(r).finish()),
-      (b: Buffer) => b,
-      request,
-      (err, v) => (err === null && v !== undefined ? resolve(v) : reject(err ?? new Error("no reply"))),
-    ),
-  );
-  client.close();
-  const res = CheckResponse.decode(bytes);
-  const pod = res.okResponse?.headers.find((h) => h.header?.key === "x-ticketplane-pod")?.header?.value;
-  if (pod !== "shiny-7d9f-abcde" || (res.okResponse?.responseHeadersToAdd.length ?? 1) !== 0) {
-    throw new Error(`bench set-up: the request is not on the valid-ticket path: ${JSON.stringify(CheckResponse.toJSON(res))}`);
-  }
+  const tag = `${path.name}.${String(rate)}_per_s`;
+  console.log(`${tag}: CPU per call floor ${median(samples.a).toFixed(1)} us, ticketplane ${median(samples.b).toFixed(1)} us; p99 floor ${median(floorRuns.map((r) => r.p99Ms)).toFixed(2)} ms, ticketplane ${median(ourRuns.map((r) => r.p99Ms)).toFixed(2)} ms`);
+  report(figure(`authz.cpu_ratio.${tag}`, ratios(samples), { op: "<=", limit: path.goal }));
+  report(info(`authz.p99_latency_ratio.${tag}`, median(ourRuns.map((r, i) => r.p99Ms / (floorRuns[i]?.p99Ms ?? Number.NaN)))));
+  report(info(`authz.cpu_us_per_call.${tag}`, median(samples.b), "us"));
+  report(info(`authz.calls_per_second.${tag}`, median(ourRuns.map((r) => r.callsPerSecond))));
 }
 
 async function main(): Promise<void> {
   const watch = networkWatch();
-  const { core, cookie } = setUpCore();
-  const request = checkRequest(cookie);
-  const encoded = Buffer.from(CheckRequest.encode(request).finish());
-
-  // The decision and response for a valid ticket, in-process: no connection, no lookup.
-  const apps = new AppIndex(core);
+  // The decision and response for a valid ticket, in-process too: no connection, no lookup.
+  const valid = validPath();
   watch.active(true);
-  for (let i = 0; i < 20_000; i++) {
-    const input = toCheckInput(request.attributes?.request?.http, "default");
-    if (typeof input === "string") throw new Error(input);
-    const outcome = decideCheck(input, { tickets: core, apps, limits: DEFAULT_CHECK_LIMITS });
-    if (outcome.kind !== "valid") throw new Error(`expected valid, got ${outcome.kind}`);
-    toCheckResponse(outcome);
-  }
+  for (let i = 0; i < 20_000; i++) answer(valid.core(), CheckRequest.decode(valid.requests[0]), "valid");
   watch.active(false);
-  apps.close();
-
-  const best = { baseline: 0, real: 0 };
-  for (let round = 1; round <= ROUNDS; round++) {
-    const base = await baselineServer();
-    const b = await runLoad(base.address, encoded);
-    await base.stop();
-    const real = await realServer(core);
-    await assertValidPath(real.address, request);
-    watch.active(true);
-    const r = await runLoad(real.address, encoded);
-    watch.active(false);
-    await real.stop();
-    if (b.errors > 0 || r.errors > 0) throw new Error(`calls failed: baseline ${String(b.errors)}, real ${String(r.errors)}`);
-    process.stdout.write(`round ${String(round)}: baseline ${b.callsPerSecond.toFixed(0)} calls/s, ticketplane ${r.callsPerSecond.toFixed(0)} calls/s\n`);
-    best.baseline = Math.max(best.baseline, b.callsPerSecond);
-    best.real = Math.max(best.real, r.callsPerSecond);
-  }
-  const networkCalls = watch.count();
-  const ratio = best.real / best.baseline;
-  process.stdout.write(`no-op grpc-js Check handler (best of ${String(ROUNDS)}): ${best.baseline.toFixed(0)} calls/s\n`);
-  process.stdout.write(`ticketplane Check, valid ticket (best of ${String(ROUNDS)}): ${best.real.toFixed(0)} calls/s\n`);
-  process.stdout.write(`load: ${String(CONCURRENCY)} in flight over ${String(CHANNELS)} channels, ${String(DURATION_MS)} ms after ${String(WARMUP_MS)} ms warm-up, separate process\n`);
-  process.stdout.write(JSON.stringify({ bench: "authz.valid_check_network_calls", value: networkCalls, goal: "== 0", pass: networkCalls === 0 }) + "\n");
-  process.stdout.write(JSON.stringify({ bench: "authz.throughput_ratio", value: Number(ratio.toFixed(3)), goal: `>= ${String(GOAL)}`, pass: ratio >= GOAL }) + "\n");
+  console.log(`load: open loop, ${String(DURATION_MS)} ms after ${String(WARMUP_MS)} ms warm-up per run, ${String(CHANNELS)} channels, separate process; ${String(ROUNDS)} rounds alternating which server goes first`);
+  for (const path of [valid, newUserPath()]) for (const rate of RATES) await measure(path, rate, watch);
+  report({ bench: "authz.valid_check_network_calls", value: watch.count(), goal: "== 0", pass: watch.count() === 0 });
 }
 
 main().catch((err: unknown) => {

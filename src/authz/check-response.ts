@@ -2,7 +2,9 @@
  * CheckOutcome → CheckResponse, built directly as the generated message
  * objects (no fromPartial, no intermediate copies): this runs on every Check.
  *
- * Allowed: routing headers in `OkHttpResponse.headers` with `append: false`
+ * Allowed: routing headers (the pod's cluster, which the gateway routes on,
+ * and the pod, its address, the ticket and the app for the app and the
+ * access log) in `OkHttpResponse.headers` with `append: false`
  * (Envoy ≤ 1.36 reads only that flag; later versions changed the default of
  * `append_action` back and forth), Set-Cookie in `response_headers_to_add`
  * with `append: true` so the app's own cookies survive.
@@ -13,6 +15,7 @@ import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/ext
 import type { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
 import { ROUTING_HEADERS } from "../routing/headers.js";
+import { podClusterNameOf } from "../routing/names.js";
 import { formatSetCookie } from "./cookies.js";
 import type { CheckOutcome } from "./decide-check.js";
 import { renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js";
@@ -89,6 +92,8 @@ function allow(app: string, pod: string, host: string, port: number, ticket: str
     status: OK_STATUS,
     okResponse: {
       headers: [
+        // The one header the gateway routes on: the app's route sends the request to the cluster it names.
+        header(ROUTING_HEADERS.cluster, podClusterNameOf(app, pod), false),
         header(ROUTING_HEADERS.pod, pod, false),
         header(ROUTING_HEADERS.podAddress, formatAddress(host, port), false),
         header(ROUTING_HEADERS.ticket, ticket, false),

@@ -162,6 +162,7 @@ describe("toCheckResponse", () => {
     assert.deepEqual(
       ok.headers.map((h) => [h.header?.key, h.header?.value, h.append]),
       [
+        ["x-ticketplane-cluster", "ns/shiny/pod-a", false],
         ["x-ticketplane-pod", "pod-a", false],
         ["x-ticketplane-pod-address", "10.0.0.7:3838", false],
         ["x-ticketplane-ticket", "t1", false],

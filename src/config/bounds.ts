@@ -22,7 +22,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 const MONTH: Bound = { value: 30 * DAY_MS, why: "30 days; no app needs a longer wait, timeout or window, so more is a typo" };
-const PODS: Bound = { value: 10_000, why: "each pod is a cluster, endpoints and a route pushed to every gateway" };
+const PODS: Bound = { value: 10_000, why: "each pod is a cluster and its endpoints, pushed to every gateway" };
 const PER_CLIENT: Bound = { value: 100_000, why: "0 means no bound; a higher bound bounds nothing" };
 const STEP: Bound = { value: 10_000, why: "a step never exceeds maxPods, itself at most 10000" };
 

@@ -74,7 +74,7 @@ describe("parseTicketedApp", () => {
     assert.deepEqual(
       r.errors.map((e) => [e.path, e.value, e.rule]),
       [
-        ["spec.maxPods", 10_001, "must be ≤ 10000 (each pod is a cluster, endpoints and a route pushed to every gateway)"],
+        ["spec.maxPods", 10_001, "must be ≤ 10000 (each pod is a cluster and its endpoints, pushed to every gateway)"],
         ["spec.ticket.maxLifetime", "80000000h", "must be ≤ 8760h (365 days; a year outlasts any session, and a ticket's expiry must fit its token's 48-bit milliseconds)"],
         ["spec.queue.retryAfter", "2h", "must be ≤ 1h (the waiting room refreshes this often; a user told to come back later has left)"],
       ],

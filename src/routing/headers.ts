@@ -11,7 +11,13 @@
  * names is replaced and a client can never choose its own pod.
  */
 export const ROUTING_HEADERS = {
-  /** Pod name; the gateway's pod routes match on it exactly. */
+  /**
+   * The pod's cluster name (podClusterName, `namespace/app/pod`): the app's
+   * route sends the request to the cluster it names (RouteAction.cluster_header),
+   * and matches only when it names one of that app's clusters.
+   */
+  cluster: "x-ticketplane-cluster",
+  /** Pod name, for the app's own use; the routes do not read it. */
   pod: "x-ticketplane-pod",
   /** The pod's `host:port`. */
   podAddress: "x-ticketplane-pod-address",

@@ -3,10 +3,10 @@
  * the ticket core's apps and pods, the gateway settings in force and the
  * addresses Envoy reaches our Check and access-log servers at. Pure.
  *
- * Every pod the ticket core knows keeps its cluster and route (a pod that
+ * Every pod the ticket core knows keeps its cluster and endpoints (a pod that
  * is not serving keeps its users); whether new tickets may go to a pod is
  * the ticket core's business, not the route table's. A pod the inventory no
- * longer lists is gone from the ticket core, so its route goes.
+ * longer lists is gone from the ticket core, so its cluster goes.
  */
 import { appKey } from "../config/app-spec.js";
 import type { HostPort } from "../config/address.js";

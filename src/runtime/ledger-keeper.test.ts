@@ -6,6 +6,7 @@ import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { AppKey } from "../config/app-spec.js";
 import { TicketCore, admit } from "../tickets/index.js";
+import type { LedgerRecord } from "../tickets/ledger-journal.js";
 import type { LedgerSnapshot } from "../tickets/types.js";
 import { LedgerKeeper } from "./ledger-keeper.js";
 import type { LedgerLoad, LedgerStore } from "./ports.js";
@@ -15,6 +16,7 @@ class MemoryStore implements LedgerStore {
   readonly description = "memory";
   readonly calls: string[] = [];
   saved: { snapshot: LedgerSnapshot; apps: readonly AppKey[] }[] = [];
+  appended: LedgerRecord[][] = [];
   next: LedgerLoad = { kind: "missing" };
   holder: string | undefined;
   acquire(): Promise<void> {
@@ -25,6 +27,11 @@ class MemoryStore implements LedgerStore {
   load(): Promise<LedgerLoad> {
     this.calls.push("load");
     return Promise.resolve(this.next);
+  }
+  append(records: readonly LedgerRecord[]): Promise<void> {
+    this.calls.push("append");
+    this.appended.push([...records]);
+    return Promise.resolve();
   }
   save(snapshot: LedgerSnapshot, apps: readonly AppKey[]): Promise<void> {
     this.calls.push("save");
@@ -44,42 +51,59 @@ function world(): { clock: FakeClock; core: TicketCore; store: MemoryStore; keep
   core.setPods("ns/shiny", [{ name: "a", host: "10.0.0.1", port: 80, ready: true }]);
   const store = new MemoryStore();
   const logger = new RecordingLogger();
-  return { clock, core, store, logger, keeper: new LedgerKeeper({ store, tickets: core, clock, logger, debounceMs: 500 }) };
+  return { clock, core, store, logger, keeper: new LedgerKeeper({ store, tickets: core, clock, logger, appendDelayMs: 20, compactEveryMs: 10_000, compactAfterRecords: 50 }) };
 }
 
 describe("LedgerKeeper", () => {
-  it("claims the store before it reads it, and restores what it loads", async () => {
+  it("claims the store before it reads it, restores what it loads, and starts from a fresh snapshot", async () => {
     const { core, store, keeper } = world();
     const source = world();
     const issued = admit(source.core, "ns/shiny", {});
     assert.equal(issued.kind, "issued");
     store.next = { kind: "loaded", snapshot: JSON.parse(JSON.stringify(source.core.snapshot())) as unknown, savedAt: 1 };
     await keeper.start();
-    assert.deepEqual(store.calls, ["acquire", "load"]);
+    assert.deepEqual(store.calls, ["acquire", "load", "save"]);
     assert.equal(core.tickets("ns/shiny").length, 1);
     assert.equal(keeper.status().restore?.restoredTickets, 1);
     await keeper.stop();
   });
 
-  it("saves once for a burst of changes, after the debounce on the clock, and once more on stop", async () => {
+  it("journals each change as a small record, batched; compacts on a timer and on stop", async () => {
     const { clock, core, store, keeper } = world();
     await keeper.start();
+    const a = admit(core, "ns/shiny", {});
     admit(core, "ns/shiny", {});
-    admit(core, "ns/shiny", {});
-    await clock.advanceAsync(499);
-    assert.equal(store.saved.length, 0, "nothing before the debounce");
+    assert.ok(a.kind === "issued");
+    await clock.advanceAsync(19);
+    assert.equal(store.appended.length, 0, "nothing before the batch delay");
     await clock.advanceAsync(1);
-    assert.equal(store.saved.length, 1, "one save for the burst");
-    assert.equal(store.saved[0]?.snapshot.tickets.length, 2);
-    assert.deepEqual(store.saved[0]?.apps, ["ns/shiny"]);
-    assert.equal(keeper.status().lastSavedAt, clock.now());
+    assert.deepEqual(store.appended.map((b) => b.map((r) => r.op)), [["issue", "issue"]], "one append for the burst, one record per issue");
+    admit(core, "ns/shiny", { ticketTokens: [a.token] });
+    await clock.advanceAsync(20);
+    assert.deepEqual(store.appended.at(-1)?.map((r) => r.op), ["confirm"]);
+    assert.equal(keeper.status().journalRecords, 3);
+    assert.equal(store.saved.length, 1, "only the start's snapshot so far");
+    await clock.advanceAsync(10_000);
+    assert.equal(store.saved.length, 2, "compacted within 10 s of the first change");
+    assert.equal(store.saved[1]?.snapshot.tickets.length, 2);
+    assert.deepEqual(store.saved[1]?.apps, ["ns/shiny"]);
+    assert.equal(keeper.status().journalRecords, 0);
     await keeper.stop();
     await keeper.stop();
-    assert.deepEqual(store.calls.slice(-2), ["save", "release"], "a last save, then the claim is given up");
-    assert.equal(store.saved.length, 2);
+    assert.deepEqual(store.calls.slice(-2), ["save", "release"], "a last snapshot, then the claim is given up");
     admit(core, "ns/shiny", {});
-    await clock.advanceAsync(1_000);
-    assert.equal(store.saved.length, 2, "stopped: no more saves");
+    await clock.advanceAsync(20_000);
+    assert.equal(store.calls.at(-1), "release", "stopped: no more writes");
+  });
+
+  it("compacts early once the journal holds enough records, so loading stays bounded", async () => {
+    const { clock, core, store, keeper } = world();
+    core.setApps([makeSpec({ name: "shiny", ticketsPerPod: 100 })]);
+    await keeper.start();
+    for (let i = 0; i < 60; i++) admit(core, "ns/shiny", {});
+    await clock.advanceAsync(0);
+    assert.ok(store.saved.length >= 2, `a compaction at 50 records (saves: ${store.saved.length})`);
+    await keeper.stop();
   });
 
   it("never saves when another process holds the store (nothing overwritten), and rejects naming the holder", async () => {

@@ -3,18 +3,24 @@
  * ticket and never gives one slot to two users. Leader-only: one writer.
  *
  * start: claim the store (fails fast when another process holds it), load,
- * restore into the ticket core (which checks every entry), then save after
- * each change — debounced on the Clock, serialised (never two writes at
- * once). stop: one last save, then give the claim up. A keeper whose start
- * did not finish never saves: it must not overwrite a ledger it did not read.
+ * restore into the ticket core (which checks every entry). Then every change
+ * the ticket core makes goes to the store's journal as a small record
+ * (issue, confirm, release), batched over `appendDelayMs` — O(1) per issue,
+ * whatever the size of the ledger — and the whole ledger (with the waiting
+ * queue, which is kept by compaction only) is compacted into a snapshot
+ * every `compactEveryMs` while anything changed, or once the journal holds
+ * `compactAfterRecords`. Writes are serialised (never two at once).
+ * stop: one last compaction, then give the claim up. A keeper whose start
+ * did not finish never writes: it must not overwrite a ledger it did not read.
  */
 import type { Clock, Timer } from "../common/clock.js";
 import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import { appKey } from "../config/app-spec.js";
+import { journalRecord, type LedgerRecord } from "../tickets/ledger-journal.js";
 import type { LedgerAccess, TicketViews } from "../tickets/ports.js";
-import type { RestoreReport } from "../tickets/types.js";
+import type { RestoreReport, TicketCoreEvent } from "../tickets/types.js";
 import type { LedgerLoad, LedgerStore } from "./ports.js";
 
 export interface LedgerKeeperOptions {
@@ -22,8 +28,12 @@ export interface LedgerKeeperOptions {
   readonly tickets: LedgerAccess & Pick<TicketViews, "apps" | "subscribe">;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Delay between a change and the save it causes (default 500 ms). */
-  readonly debounceMs?: number;
+  /** Records are batched this long before they are appended (default 20 ms). */
+  readonly appendDelayMs?: number;
+  /** A snapshot is taken this long after the first change since the last one (default 10 s). */
+  readonly compactEveryMs?: number;
+  /** …or as soon as the journal holds this many records (default 10,000). */
+  readonly compactAfterRecords?: number;
 }
 
 /** A LedgerLoad without the snapshot itself. */
@@ -34,25 +44,31 @@ export interface LedgerStatus {
   readonly store: string;
   readonly load?: LedgerLoadSummary;
   readonly restore?: RestoreReport;
+  /** The last compaction (a whole snapshot). */
   readonly lastSavedAt?: number;
+  /** The last journal append. */
+  readonly lastAppendedAt?: number;
+  /** Records in the journal since the last compaction. */
+  readonly journalRecords: number;
   readonly lastError?: string;
 }
 
 export class LedgerKeeper implements Runnable {
   readonly name = "ledger";
   readonly #o: LedgerKeeperOptions;
-  readonly #debounceMs: number;
-  #timer: Timer | undefined;
+  #appendTimer: Timer | undefined;
+  #compactTimer: Timer | undefined;
   #unsubscribe: (() => void) | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #pending: LedgerRecord[] = [];
+  #journalRecords = 0;
   #claimed = false;
   #restored = false;
-  #status: { load?: LedgerLoadSummary; restore?: RestoreReport; lastSavedAt?: number; lastError?: string } = {};
+  #status: { load?: LedgerLoadSummary; restore?: RestoreReport; lastSavedAt?: number; lastAppendedAt?: number; lastError?: string } = {};
   readonly stop: () => Promise<void>;
 
   constructor(options: LedgerKeeperOptions) {
     this.#o = options;
-    this.#debounceMs = options.debounceMs ?? 500;
     this.stop = once(() => this.#stop());
   }
 
@@ -62,7 +78,7 @@ export class LedgerKeeper implements Runnable {
   }
 
   status(): LedgerStatus {
-    return { store: this.#o.store.description, ...this.#status };
+    return { store: this.#o.store.description, journalRecords: this.#journalRecords, ...this.#status };
   }
 
   async start(): Promise<void> {
@@ -81,47 +97,87 @@ export class LedgerKeeper implements Runnable {
       for (const d of report.dropped) logger.warn("saved ticket or queue entry not restored", { id: d.id, reason: d.reason });
     }
     this.#restored = true;
-    this.#unsubscribe = tickets.subscribe(() => this.#schedule());
+    this.#unsubscribe = tickets.subscribe((event) => this.#changed(event));
+    // Start from a compacted store: what was restored (less what was dropped) is the new snapshot.
+    await this.compact();
   }
 
-  /** Writes the current ledger now (after any write in progress). Rejects with TP_IO if the write fails. */
-  save(): Promise<void> {
-    const next = this.#writing.then(() => this.#write());
-    // The chain itself must survive a failed write; the caller still sees the rejection.
+  /** Writes a whole snapshot now (after any write in progress) and empties the journal. Rejects with TP_IO if the write fails. */
+  compact(): Promise<void> {
+    this.#compactTimer?.cancel();
+    this.#compactTimer = undefined;
+    this.#appendTimer?.cancel();
+    this.#appendTimer = undefined;
+    return this.#serial(async () => {
+      const { store, tickets, clock } = this.#o;
+      // Captured when the write starts: records still pending are in it, and later ones follow it in the journal.
+      this.#pending = [];
+      await store.save(tickets.snapshot(), tickets.apps().map((a) => appKey(a.namespace, a.name)));
+      this.#journalRecords = 0;
+      this.#status.lastSavedAt = clock.now();
+    });
+  }
+
+  #changed(event: TicketCoreEvent): void {
+    const { clock } = this.#o;
+    const record = journalRecord(event);
+    if (record !== undefined) {
+      this.#pending.push(record);
+      this.#appendTimer ??= clock.setTimeout(() => {
+        this.#appendTimer = undefined;
+        this.#flush().catch((err: unknown) => this.#failed("journal append failed; the next compaction writes the whole ledger", err));
+      }, this.#o.appendDelayMs ?? 20);
+    }
+    if (this.#journalRecords + this.#pending.length >= (this.#o.compactAfterRecords ?? 10_000)) {
+      this.compact().catch((err: unknown) => this.#failed("ledger compaction failed; trying again at the next change", err));
+      return;
+    }
+    this.#compactTimer ??= clock.setTimeout(() => {
+      this.#compactTimer = undefined;
+      this.compact().catch((err: unknown) => this.#failed("ledger compaction failed; trying again at the next change", err));
+    }, this.#o.compactEveryMs ?? 10_000);
+  }
+
+  #flush(): Promise<void> {
+    return this.#serial(async () => {
+      const records = this.#pending;
+      if (records.length === 0) return;
+      this.#pending = [];
+      await this.#o.store.append(records);
+      this.#journalRecords += records.length;
+      this.#status.lastAppendedAt = this.#o.clock.now();
+    });
+  }
+
+  /** Runs `write` after the writes before it; the chain survives a failure, the caller still sees it. */
+  #serial(write: () => Promise<void>): Promise<void> {
+    const next = this.#writing.then(write).then(
+      () => {
+        this.#status.lastError = undefined;
+      },
+      (err: unknown) => {
+        this.#status.lastError = errorMessage(err);
+        throw err;
+      },
+    );
     this.#writing = next.catch(() => undefined);
     return next;
   }
 
-  async #write(): Promise<void> {
-    const { store, tickets, clock } = this.#o;
-    try {
-      await store.save(tickets.snapshot(), tickets.apps().map((a) => appKey(a.namespace, a.name)));
-      this.#status.lastSavedAt = clock.now();
-      this.#status.lastError = undefined;
-    } catch (err) {
-      this.#status.lastError = errorMessage(err);
-      throw err;
-    }
-  }
-
-  #schedule(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.save().catch((err: unknown) => this.#o.logger.error("ledger save failed; trying again at the next change", { store: this.#o.store.description, error: errorMessage(err) }));
-    }, this.#debounceMs);
+  #failed(what: string, err: unknown): void {
+    this.#o.logger.error(what, { store: this.#o.store.description, error: errorMessage(err) });
   }
 
   async #stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    this.#timer?.cancel();
-    this.#timer = undefined;
     try {
-      if (this.#restored) await this.save();
+      if (this.#restored) await this.compact();
     } catch (err) {
-      this.#o.logger.error("final ledger save failed", { store: this.#o.store.description, error: errorMessage(err) });
+      this.#failed("final ledger save failed", err);
     } finally {
+      this.#appendTimer?.cancel();
+      this.#compactTimer?.cancel();
       if (this.#claimed) await this.#o.store.release();
       this.#claimed = false;
     }

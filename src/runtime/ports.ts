@@ -9,6 +9,7 @@ import type { AppKey } from "../config/app-spec.js";
 import type { GatewayConfig, ListenConfig } from "../config/config-file.js";
 import type { SpecError } from "../config/app-spec.js";
 import type { TicketInventory } from "../tickets/ports.js";
+import type { LedgerRecord } from "../tickets/ledger-journal.js";
 import type { KeyRing, LedgerSnapshot } from "../tickets/types.js";
 
 /** Where apps and their pods come from: the watched config file, Kubernetes informers, local processes. */
@@ -38,7 +39,12 @@ export type LedgerLoad =
   /** The stored ledger is not ours (corrupt, foreign, a future version): kept aside for inspection, never trusted. */
   | { readonly kind: "set-aside"; readonly reason: string; readonly movedTo: string };
 
-/** Where the ledger is stored: a state file, an object in the API server. */
+/**
+ * Where the ledger is stored: a state file, objects in the API server. A
+ * store keeps a snapshot and a journal of what changed since: appending an
+ * issue costs O(1) whatever the size of the ledger, and a compaction (a new
+ * snapshot) now and then bounds the journal.
+ */
 export interface LedgerStore {
   /** What and where, for log lines and /api/config ("state file /var/lib/tp/tp.state.json"). */
   readonly description: string;
@@ -47,9 +53,14 @@ export interface LedgerStore {
    * is read. Rejects (TP_CONFLICT) naming the holder when another process has it.
    */
   acquire(): Promise<void>;
-  /** Reads the stored ledger. Bad content is a returned value; I/O failures reject (TP_IO). */
+  /**
+   * Reads the stored ledger: the snapshot with the journal replayed over it
+   * (replayJournal). Bad content is a returned value; I/O failures reject (TP_IO).
+   */
   load(): Promise<LedgerLoad>;
-  /** Stores the ledger atomically. Rejects (TP_IO) when it cannot. */
+  /** Appends records to the journal, durably. Rejects (TP_IO) when it cannot. */
+  append(records: readonly LedgerRecord[]): Promise<void>;
+  /** Compaction: stores the whole ledger atomically, then empties the journal. Rejects (TP_IO) when it cannot. */
   save(snapshot: LedgerSnapshot, apps: readonly AppKey[]): Promise<void>;
   /** Gives the claim up (after the last save). Idempotent. */
   release(): Promise<void>;

@@ -4,8 +4,8 @@
  * in step with the ticket core. It follows the ticket core's events and the
  * gateway settings itself — nobody has to remember to ask for a publish —
  * and feeds make-before-use back: a pod takes new tickets only once every
- * connected gateway of its group has ACKed its cluster, endpoints and route
- * (or the bounded ACK wait has passed).
+ * connected gateway of its group has ACKed its cluster and endpoints (or
+ * the bounded ACK wait has passed). The route table names no pod.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Registry } from "prom-client";

@@ -15,3 +15,5 @@ export { desiredPods } from "./desired-pods.js";
 export type { DemandInput } from "./desired-pods.js";
 export { CanarySplit } from "./canary-split.js";
 export { randomId } from "./random-id.js";
+export { journalRecord, replayJournal } from "./ledger-journal.js";
+export type { LedgerRecord } from "./ledger-journal.js";

@@ -6,6 +6,7 @@
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { PodRecord } from "./pod-record.js";
+import { ServingPods } from "./serving-pods.js";
 import { TicketRecord } from "./ticket-record.js";
 import type { PodInput, TicketView } from "./types.js";
 
@@ -20,6 +21,10 @@ export class AppLedger {
   readonly pods = new Map<string, PodRecord>();
   readonly tickets = new Map<string, TicketRecord>();
   readonly #perClient = new Map<string, number>();
+  /** Serving pods with free slots, so issuing never scans the fleet. */
+  readonly #serving = new ServingPods();
+  #slots = 0;
+  #onProbation = 0;
   #spec: AppSpec;
 
   constructor(key: AppKey, spec: AppSpec) {
@@ -41,7 +46,9 @@ export class AppLedger {
         this.release(t, now);
         released.push(t);
       }
+      this.#slots += spec.ticketsPerPod - pod.slots;
       pod.resize(spec.ticketsPerPod);
+      this.#serving.update(pod);
     }
     return released;
   }
@@ -60,14 +67,20 @@ export class AppLedger {
         released.push(t);
       }
       this.pods.delete(name);
+      this.#serving.remove(pod);
+      this.#slots -= pod.slots;
       changed = true;
     }
     for (const [name, input] of next) {
       const pod = this.pods.get(name);
       if (pod === undefined) {
-        this.pods.set(name, new PodRecord(input, this.#spec.ticketsPerPod, routableByDefault, now));
+        const added = new PodRecord(input, this.#spec.ticketsPerPod, routableByDefault, now);
+        this.pods.set(name, added);
+        this.#slots += added.slots;
+        this.#serving.update(added);
         changed = true;
       } else if (pod.update(input)) {
+        this.#serving.update(pod);
         changed = true;
       }
     }
@@ -79,21 +92,18 @@ export class AppLedger {
     const pod = this.pods.get(name);
     if (pod === undefined || pod.routable === routable) return false;
     pod.routable = routable;
+    this.#serving.update(pod);
     return true;
   }
 
   /** Slots on every pod, serving or not. */
   capacity(): number {
-    let slots = 0;
-    for (const pod of this.pods.values()) slots += pod.slots;
-    return slots;
+    return this.#slots;
   }
 
-  /** Free slots on serving pods (of one group when `canary` is given). */
+  /** Free slots on serving pods (of one group when `canary` is given). O(1). */
   freeSlots(canary?: boolean): number {
-    let free = 0;
-    for (const pod of this.pods.values()) if (pod.serving && (canary === undefined || pod.canary === canary)) free += pod.free;
-    return free;
+    return this.#serving.free(canary);
   }
 
   /**
@@ -102,12 +112,7 @@ export class AppLedger {
    * name. Packing users this way lets idle pods empty out and be removed.
    */
   choosePod(canary?: boolean): PodRecord | undefined {
-    let best: PodRecord | undefined;
-    for (const pod of this.pods.values()) {
-      if (!pod.serving || pod.free <= 0 || (canary !== undefined && pod.canary !== canary)) continue;
-      if (best === undefined || pod.free < best.free || (pod.free === best.free && pod.name < best.name)) best = pod;
-    }
-    return best;
+    return this.#serving.best(canary);
   }
 
   /** Tickets `client` holds now. */
@@ -129,7 +134,12 @@ export class AppLedger {
   release(t: TicketRecord, now: number): void {
     if (this.tickets.get(t.id) !== t) throw new Error(`ticket ${t.id} is not in ledger ${this.key}`);
     this.tickets.delete(t.id);
-    this.pods.get(t.pod)?.drop(t, now);
+    if (!t.confirmed) this.#onProbation--;
+    const pod = this.pods.get(t.pod);
+    if (pod !== undefined) {
+      pod.drop(t, now);
+      this.#serving.update(pod);
+    }
     if (t.client === undefined) return;
     const left = this.heldBy(t.client) - 1;
     if (left > 0) this.#perClient.set(t.client, left);
@@ -138,15 +148,23 @@ export class AppLedger {
 
   #hold(pod: PodRecord, t: TicketRecord): void {
     pod.hold(t);
+    this.#serving.update(pod);
     this.tickets.set(t.id, t);
+    if (!t.confirmed) this.#onProbation++;
     if (t.client !== undefined) this.#perClient.set(t.client, this.heldBy(t.client) + 1);
   }
 
-  /** Tickets still on probation. */
+  /** Tickets still on probation. O(1). */
   onProbation(): number {
-    let n = 0;
-    for (const t of this.tickets.values()) if (!t.confirmed) n++;
-    return n;
+    return this.#onProbation;
+  }
+
+  /** Activity on `t`: its holder is there. True when this ended its probation. */
+  activate(t: TicketRecord, now: number): boolean {
+    const first = !t.confirmed;
+    if (first) this.#onProbation--;
+    t.active(now);
+    return first;
   }
 
   /** Puts back a ticket from a snapshot; returns why it cannot be, or the record. */

@@ -35,7 +35,9 @@ describe("TicketCore admission", () => {
     const v = admit(core, APP, { ticketTokens: [a.token] });
     assert.equal(v.kind, "valid");
     assert.equal(core.tickets(APP)[0]?.lastActiveAt, clock.now());
-    assert.equal(changes.length, 1, "a valid admission changes nothing observable");
+    assert.deepEqual(changes.map((c) => c.kind), ["issued", "confirmed"], "the first return ends probation (an event a ledger store keeps)");
+    admit(core, APP, { ticketTokens: [a.token] });
+    assert.equal(changes.length, 2, "later valid admissions change nothing observable");
   });
 
   it("answers unknown_app for apps it does not know", () => {

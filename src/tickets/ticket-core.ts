@@ -242,7 +242,14 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   // ── activity ──────────────────────────────────────────────────────────
 
   touch(app: AppKey, ticketId: string): void {
-    this.#apps.get(app)?.ledger.tickets.get(ticketId)?.active(this.#clock.now());
+    const state = this.#apps.get(app);
+    const t = state?.ledger.tickets.get(ticketId);
+    if (state !== undefined && t !== undefined) this.#activate(state, t, this.#clock.now());
+  }
+
+  /** Activity on a ticket; the first one ends its probation, which is an event (a ledger store must know it). */
+  #activate(state: AppState, t: TicketRecord, now: number): void {
+    if (state.ledger.activate(t, now)) this.#emit([{ kind: "confirmed", app: state.ledger.key, ticket: t.view() }]);
   }
 
   openConnection(app: AppKey, ticketId: string, connectionId: string): void {
@@ -251,15 +258,15 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     if (known !== undefined) {
       // Reported again (the gateway logs open connections periodically): still open.
       known.lastSeenAt = now;
-      known.ticket.active(now);
+      this.#activate(known.state, known.ticket, now);
       return;
     }
     const state = this.#apps.get(app);
     const t = state?.ledger.tickets.get(ticketId);
     if (state === undefined || t === undefined) return;
     t.addConnection(connectionId);
-    t.active(now);
     this.#connections.set(connectionId, { state, ticket: t, lastSeenAt: now });
+    this.#activate(state, t, now);
   }
 
   closeConnection(connectionId: string): void {

@@ -138,6 +138,8 @@ export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "ap
 /** What changed in the ticket core; listeners get these synchronously after each change. */
 export type TicketCoreEvent =
   | { readonly kind: "issued"; readonly app: AppKey; readonly ticket: TicketView }
+  /** A ticket's holder came back: its probation is over. */
+  | { readonly kind: "confirmed"; readonly app: AppKey; readonly ticket: TicketView }
   | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: ReleaseReason }
   | { readonly kind: "queue"; readonly app: AppKey }
   | { readonly kind: "pods"; readonly app: AppKey }

@@ -32,8 +32,8 @@ export class RawGateway {
   readonly #node = { id: `e2e-gateway-${process.pid}`, cluster: "default" };
   /** Cluster names last sent. */
   clusters: string[] = [];
-  /** Per app path prefix, the pod names with a route (header match). */
-  routes: { prefix: string; pods: string[] }[] = [];
+  /** Per app path prefix, the cluster names its route may send to (the cluster header's required prefix). */
+  routes: { prefix: string; clusterPrefix: string }[] = [];
   /** Per cluster name, the endpoint addresses last sent (`host:port`). */
   endpoints = new Map<string, string[]>();
   acks = 0;
@@ -56,9 +56,11 @@ export class RawGateway {
 
   lastError: Error | undefined;
 
-  /** Pod names routed for the app under `prefix`. */
+  /** Pod names the gateway can route to for the app under `prefix`: its route's clusters that the gateway holds. */
   podsFor(prefix: string): string[] {
-    return this.routes.find((r) => r.prefix === prefix)?.pods ?? [];
+    const clusterPrefix = this.routes.find((r) => r.prefix === prefix)?.clusterPrefix;
+    if (clusterPrefix === undefined) return [];
+    return this.clusters.filter((c) => c.startsWith(clusterPrefix)).map((c) => c.slice(clusterPrefix.length));
   }
 
   close(): void {
@@ -81,20 +83,16 @@ export class RawGateway {
         this.#send(EDS, eds, "", "");
       }
     } else if (r.type_url === RDS) {
-      this.routes = r.resources.flatMap((a) => {
-        const rc = RouteConfiguration.decode(a.value);
-        const byPrefix = new Map<string, string[]>();
-        for (const vh of rc.virtualHosts) {
-          for (const route of vh.routes) {
-            const prefix = route.match?.prefix ?? "";
-            const pod = route.match?.headers.find((h) => h.name === "x-ticketplane-pod")?.stringMatch?.exact;
-            const list = byPrefix.get(prefix) ?? [];
-            if (pod !== undefined) list.push(pod);
-            byPrefix.set(prefix, list);
-          }
-        }
-        return [...byPrefix.entries()].map(([prefix, pods]) => ({ prefix, pods: pods.sort() }));
-      });
+      this.routes = r.resources.flatMap((a) =>
+        RouteConfiguration.decode(a.value).virtualHosts.flatMap((vh) =>
+          vh.routes.flatMap((route) => {
+            // An app's route to its pods: the cluster named by a header, which must start with the app's cluster prefix.
+            const header = route.route?.clusterHeader;
+            const clusterPrefix = route.match?.headers.find((h) => h.name === header)?.stringMatch?.prefix;
+            return clusterPrefix === undefined ? [] : [{ prefix: route.match?.prefix ?? "", clusterPrefix }];
+          }),
+        ),
+      );
       this.#send(RDS, [ROUTES], r.version_info, r.nonce);
     } else if (r.type_url === EDS) {
       for (const a of r.resources) {

@@ -59,9 +59,14 @@ describe("standalone operations (real CLI)", () => {
     const alice = browser(first, "alice");
     const ticket = await alice.get("/shiny/");
     assert.equal(ticket.kind, "ok");
+    assert.deepEqual(await alice.get("/shiny/"), ticket, "alice comes back: her ticket is firm (no probation release later)");
     const stateFile = tmp.file("twice.state.json");
-    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?"), { what: "the ticket saved" });
-    const before = { text: await readFile(stateFile, "utf8"), mtime: (await stat(stateFile)).mtimeMs };
+    const journal = `${stateFile}.journal`;
+    // Wait for the compaction that follows the issue (within 10 s) to finish — snapshot written, journal emptied:
+    // after it nothing changes, so any write would be the second instance's.
+    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?") && (await readFile(journal, "utf8").catch(() => "x")) === "", { timeoutMs: 20_000, what: "the ticket in the snapshot, the journal emptied" });
+    const files = async (): Promise<unknown> => ({ state: await readFile(stateFile, "utf8"), stateMtime: (await stat(stateFile)).mtimeMs, journal: await readFile(journal, "utf8"), journalMtime: (await stat(journal)).mtimeMs });
+    const before = await files();
 
     const second = new Process(["serve", "--config", file, "--log-format", "json"]);
     running.push(second);
@@ -69,7 +74,7 @@ describe("standalone operations (real CLI)", () => {
     assert.equal(exit.code, 1);
     assert.match(second.stderr, new RegExp(`twice\\.state\\.json is in use by process ${first.child.pid ?? "?"}`));
     assert.deepEqual(second.stdoutLines.filter((l) => l.includes("listening")), [], "it never listened");
-    assert.deepEqual({ text: await readFile(stateFile, "utf8"), mtime: (await stat(stateFile)).mtimeMs }, before, "the first instance's state file is untouched");
+    assert.deepEqual(await files(), before, "the first instance's state file and journal are untouched");
     assert.deepEqual(await alice.get("/shiny/"), ticket, "the first instance still serves its tickets");
     first.signal("SIGTERM");
     assert.equal((await first.waitExit()).code, 0);

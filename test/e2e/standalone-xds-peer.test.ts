@@ -72,13 +72,13 @@ describe("standalone: grpc-js-xds receives clusters and endpoints", () => {
 
     // Pod made not ready: its cluster stays, so the users it holds keep reaching it.
     await writeFile(file, configText([a, { ...b, ready: false }, c]));
-    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b,c", { timeoutMs: 15_000, what: "routes a,b,c" });
+    await waitFor(() => gw.podsFor("/shiny/").join() === "a,b,c", { timeoutMs: 15_000, what: "the gateway routes to a,b,c" });
     assert.equal(p.status("cluster", "default/shiny/b")?.clientStatus, "ACKED");
 
     // Pod removed: its cluster goes away.
     await writeFile(file, configText([{ ...b, ready: false }, c]));
     const gone = await p.until("cluster", "default/shiny/a", (e) => e.type === "does-not-exist", 15_000);
     assert.equal(gone.type, "does-not-exist");
-    await waitFor(() => gw.podsFor("/shiny/").join() === "b,c", { timeoutMs: 15_000, what: "route of a gone" });
+    await waitFor(() => gw.podsFor("/shiny/").join() === "b,c", { timeoutMs: 15_000, what: "the gateway no longer routes to a" });
   });
 });

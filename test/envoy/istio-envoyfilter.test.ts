@@ -43,7 +43,7 @@ describe("istio/ext-authz-envoyfilter.yaml", () => {
     assert.deepEqual(validateEnvoyConfig(HTTP_FILTER, value), []);
     const c = value.typed_config;
     assert.equal(c["@type"], "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz");
-    assert.equal(c.clear_route_cache, true, "without it the pod header never changes the route");
+    assert.equal(c.clear_route_cache, true, "without it the cluster header never changes the route");
     assert.equal(c.failure_mode_allow, false, "fail closed");
     assert.equal(c.transport_api_version, "V3");
     assert.deepEqual(c.status_on_error, { code: "ServiceUnavailable" });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import { VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { selectRoute, selectVirtualHost } from "./envoy-route-match.js";
+import { RouteAction_ClusterNotFoundResponseCode, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import type { StringMatcher } from "@envoyproxy/protos/envoy/type/matcher/v3/string";
+import { type EnvoyTarget, selectRoute, selectTarget, selectVirtualHost } from "./envoy-route-match.js";
 
 const vh = (name: string, domains: string[], prefixes: string[] = ["/"]): VirtualHost =>
   VirtualHost.fromPartial({ name, domains, routes: prefixes.map((prefix) => ({ name: `${name}${prefix}`, match: { prefix }, directResponse: { status: 200 } })) });
@@ -58,5 +59,48 @@ describe("envoy-route-match (the emulator itself)", () => {
     assert.throws(() => selectVirtualHost(config([vh("a", ["*"]), vh("b", ["*"])]), "a.com"), /single wildcard/);
     const regex = config([VirtualHost.fromPartial({ name: "r", domains: ["*"], routes: [{ name: "re", match: { safeRegex: { regex: ".*" } }, directResponse: { status: 200 } }] })]);
     assert.throws(() => selectRoute(regex, { authority: "a", path: "/" }), /does not emulate/);
+    const header = (stringMatch: Partial<StringMatcher>): RouteConfiguration =>
+      config([VirtualHost.fromPartial({ name: "h", domains: ["*"], routes: [{ name: "r", match: { prefix: "/", headers: [{ name: "x", stringMatch }] }, directResponse: { status: 200 } }] })]);
+    for (const unsupported of [{ suffix: "a" }, { prefix: "a", ignoreCase: true }, { exact: "a", prefix: "a" }, {}] satisfies Partial<StringMatcher>[]) {
+      assert.throws(() => selectRoute(header(unsupported), { authority: "a", path: "/", headers: { x: "a" } }), /does not emulate/, JSON.stringify(unsupported));
+    }
+  });
+
+  describe("the router's target", () => {
+    const CLUSTERS = new Set(["ns/a/p1", "ns/a/p2", "ns/ab/p1", "internal"]);
+    const rc = config([
+      VirtualHost.fromPartial({
+        name: "any",
+        domains: ["*"],
+        routes: [
+          { name: "a:pods", match: { prefix: "/a/", headers: [{ name: "X-Cluster", stringMatch: { prefix: "ns/a/" } }] }, route: { clusterHeader: "X-Cluster" } },
+          { name: "a:fallback", match: { prefix: "/a/" }, directResponse: { status: 503 } },
+          { name: "fixed", match: { prefix: "/fixed/" }, route: { cluster: "internal" } },
+          { name: "gone", match: { prefix: "/gone/" }, route: { cluster: "nowhere", clusterNotFoundResponseCode: RouteAction_ClusterNotFoundResponseCode.NOT_FOUND } },
+          { name: "loose", match: { prefix: "/loose/" }, route: { clusterHeader: "x-cluster" } },
+        ],
+      }),
+    ]);
+    const target = (path: string, headers: Record<string, string> = {}): string | undefined => {
+      const t: EnvoyTarget | undefined = selectTarget(rc, { authority: "h", path, headers }, CLUSTERS);
+      return t === undefined ? undefined : `${t.route.name} ${t.kind === "cluster" ? t.cluster : String(t.status)}`;
+    };
+
+    it("reads the cluster from the header cluster_header names, once the route (and its header prefix) matched", () => {
+      assert.equal(target("/a/x", { "x-cluster": "ns/a/p2" }), "a:pods ns/a/p2");
+      assert.equal(target("/a/x", { "x-cluster": "ns/ab/p1" }), "a:fallback 503", "another app's cluster does not match the prefix ns/a/");
+      assert.equal(target("/a/x", { "x-cluster": "internal" }), "a:fallback 503");
+      assert.equal(target("/a/x", { "x-cluster": "NS/a/p1" }), "a:fallback 503", "header values are compared case-sensitively");
+      assert.equal(target("/a/x"), "a:fallback 503");
+    });
+
+    it("answers cluster_not_found_response_code (503 by default) for a cluster the gateway does not have, or a missing header", () => {
+      assert.equal(target("/a/x", { "x-cluster": "ns/a/p3" }), "a:pods 503");
+      assert.equal(target("/gone/"), "gone 404");
+      assert.equal(target("/loose/"), "loose 503");
+      assert.equal(target("/loose/", { "x-cluster": "internal" }), "loose internal", "without a header matcher, any cluster can be named");
+      assert.equal(target("/fixed/x"), "fixed internal");
+      assert.equal(target("/none"), undefined);
+    });
   });
 });

@@ -7,13 +7,21 @@
  *
  * Covers what our RouteConfigurations use: domains (exact, "*suffix",
  * "prefix*", "*"), `ignore_port_in_host_matching`, routes in order, `prefix`
- * path matching (case-sensitive unless told otherwise) and header matchers
- * with an exact string match. Anything else in the configuration throws: the
- * emulator never answers silently for a feature it does not model.
+ * path matching (case-sensitive unless told otherwise), header matchers with
+ * an exact or prefix string match, and what the router does with the route
+ * it took: a direct response, or the cluster named by `cluster` or read from
+ * the request header `cluster_header` names (RouteEntryImplBase::clusterEntry:
+ * the first value, "" when the header is absent), answered with
+ * `cluster_not_found_response_code` (default 503) when the gateway has no
+ * such cluster. Anything else in the configuration throws: the emulator never
+ * answers silently for a feature it does not model.
+ *
+ * A request carries one value per header here; Envoy would match a header
+ * sent several times against its values joined with ",".
  */
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import type { HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { VirtualHost_TlsRequirementType } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { RouteAction_ClusterNotFoundResponseCode, VirtualHost_TlsRequirementType } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 
 export interface EnvoyRequest {
   /** `:authority` as the client sent it. */
@@ -130,6 +138,39 @@ export function selectRoute(rc: RouteConfiguration, request: EnvoyRequest): Rout
   return vh?.routes.find((route) => routeMatches(route, request));
 }
 
+/** Where the router sends a request: upstream to a cluster, or a reply of its own. */
+export type EnvoyTarget = { readonly kind: "cluster"; readonly cluster: string; readonly route: Route } | { readonly kind: "direct"; readonly status: number; readonly route: Route };
+
+/** RouteAction.ClusterNotFoundResponseCode → HTTP status. */
+const CLUSTER_NOT_FOUND_STATUS: Readonly<Record<number, number>> = {
+  [RouteAction_ClusterNotFoundResponseCode.SERVICE_UNAVAILABLE]: 503,
+  [RouteAction_ClusterNotFoundResponseCode.NOT_FOUND]: 404,
+  [RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR]: 500,
+};
+
+/**
+ * What Envoy does with the request, given the names of the clusters it has:
+ * the cluster it forwards to, or the status of its own reply; undefined when
+ * no route matches (404).
+ */
+export function selectTarget(rc: RouteConfiguration, request: EnvoyRequest, clusters: ReadonlySet<string>): EnvoyTarget | undefined {
+  const route = selectRoute(rc, request);
+  if (route === undefined) return undefined;
+  if (route.directResponse !== undefined) return { kind: "direct", status: route.directResponse.status, route };
+  const action = route.route;
+  if (action === undefined) throw new Unsupported(`route ${route.name}: only route and direct_response actions are emulated`);
+  if (action.weightedClusters !== undefined || action.clusterSpecifierPlugin !== undefined || action.inlineClusterSpecifierPlugin !== undefined) {
+    throw new Unsupported(`route ${route.name}: only cluster and cluster_header are emulated`);
+  }
+  // The header is read once the route is chosen; a missing header names the cluster "".
+  const cluster = action.cluster ?? (action.clusterHeader !== undefined ? (request.headers?.[action.clusterHeader.toLowerCase()] ?? "") : undefined);
+  if (cluster === undefined) throw new Unsupported(`route ${route.name} without a cluster specifier`);
+  if (clusters.has(cluster)) return { kind: "cluster", cluster, route };
+  const status = CLUSTER_NOT_FOUND_STATUS[action.clusterNotFoundResponseCode];
+  if (status === undefined) throw new Unsupported(`cluster_not_found_response_code ${action.clusterNotFoundResponseCode}`);
+  return { kind: "direct", status, route };
+}
+
 function checkVirtualHost(vh: VirtualHost): void {
   if (vh.matcher !== undefined) throw new Unsupported(`the matcher tree of virtual host ${vh.name}`);
   if (vh.requireTls !== VirtualHost_TlsRequirementType.NONE) throw new Unsupported(`require_tls on virtual host ${vh.name}`);
@@ -147,14 +188,25 @@ function routeMatches(route: Route, request: EnvoyRequest): boolean {
   return prefixMatches && m.headers.every((h) => headerMatches(h, request.headers ?? {}));
 }
 
-/** HeaderUtility::matchHeaders for a string_match exact matcher: a missing header never matches. */
-function headerMatches(h: HeaderMatcher, headers: Readonly<Record<string, string>>): boolean {
-  const exact = h.stringMatch?.exact;
-  const plain = h.exactMatch === undefined && h.safeRegexMatch === undefined && h.rangeMatch === undefined && h.presentMatch === undefined;
-  const otherKinds = h.prefixMatch !== undefined || h.suffixMatch !== undefined || h.containsMatch !== undefined;
-  if (exact === undefined || !plain || otherKinds || h.invertMatch || h.treatMissingHeaderAsEmpty || h.stringMatch?.ignoreCase === true) {
-    throw new Unsupported(`header matcher on ${h.name}: only string_match.exact is emulated`);
+/** The exact or prefix string matcher of a header matcher; throws for any other kind or option. */
+function stringMatcherOf(h: HeaderMatcher): { readonly exact?: string | undefined; readonly prefix?: string | undefined } {
+  const sm = h.stringMatch;
+  const legacy = [h.exactMatch, h.safeRegexMatch, h.rangeMatch, h.presentMatch, h.prefixMatch, h.suffixMatch, h.containsMatch];
+  const others = sm === undefined ? [] : [sm.suffix, sm.contains, sm.safeRegex, sm.custom];
+  const kinds = sm === undefined ? 0 : [sm.exact, sm.prefix].filter((x) => x !== undefined).length;
+  if (sm === undefined || kinds !== 1 || [...legacy, ...others].some((x) => x !== undefined) || h.invertMatch || h.treatMissingHeaderAsEmpty || sm.ignoreCase) {
+    throw new Unsupported(`header matcher on ${h.name}: only string_match.exact and string_match.prefix are emulated`);
   }
+  return sm;
+}
+
+/**
+ * HeaderUtility::matchHeaders for a string_match exact or prefix matcher
+ * (case-sensitive): a missing header never matches.
+ */
+function headerMatches(h: HeaderMatcher, headers: Readonly<Record<string, string>>): boolean {
+  const sm = stringMatcherOf(h);
   const value = headers[h.name.toLowerCase()];
-  return value !== undefined && value === exact;
+  if (value === undefined) return false;
+  return sm.exact !== undefined ? value === sm.exact : value.startsWith(sm.prefix ?? "");
 }

@@ -105,11 +105,12 @@ describe("authz Check over the wire", () => {
   });
 
   it("issues a ticket: OK, exact cookie attributes, routing headers that replace the client's", async () => {
-    const res = await check(client, get("/shiny/", { "x-ticketplane-pod": "pod-i-want" }));
+    const res = await check(client, get("/shiny/", { "x-ticketplane-pod": "pod-i-want", "x-ticketplane-cluster": "ticketplane-authz" }));
     const headers = okHeaders(res);
     const pod = headers.get("x-ticketplane-pod");
     assert.ok(pod?.header?.value === "pod-a" || pod?.header?.value === "pod-b");
-    for (const key of ["x-ticketplane-pod", "x-ticketplane-pod-address", "x-ticketplane-ticket", "x-ticketplane-app"]) {
+    assert.equal(headers.get("x-ticketplane-cluster")?.header?.value, `ns/shiny/${pod.header.value}`, "the cluster the gateway routes to is the pod's");
+    for (const key of ["x-ticketplane-cluster", "x-ticketplane-pod", "x-ticketplane-pod-address", "x-ticketplane-ticket", "x-ticketplane-app"]) {
       const h = headers.get(key);
       assert.ok(h !== undefined, key);
       // append is a BoolValue: present (explicit) and false, so Envoy replaces the client's header.
@@ -131,9 +132,13 @@ describe("authz Check over the wire", () => {
     const ticket = okHeaders(first).get("x-ticketplane-ticket")?.header?.value;
     const token = tokenOf(cookies(first)[0]);
     for (let i = 0; i < 3; i++) {
-      const again = await check(client, get("/shiny/page?x=1", { cookie: `a=b; ticketplane=${token}`, "x-ticketplane-pod": "evil", "x-ticketplane-ticket": "forged" }));
+      const again = await check(
+        client,
+        get("/shiny/page?x=1", { cookie: `a=b; ticketplane=${token}`, "x-ticketplane-pod": "evil", "x-ticketplane-cluster": "ns/teal/t-1", "x-ticketplane-ticket": "forged" }),
+      );
       const h = okHeaders(again);
       assert.equal(h.get("x-ticketplane-pod")?.header?.value, pod);
+      assert.equal(h.get("x-ticketplane-cluster")?.header?.value, `ns/shiny/${String(pod)}`);
       assert.equal(h.get("x-ticketplane-ticket")?.header?.value, ticket);
       assert.deepEqual(cookies(again), []);
     }

@@ -73,9 +73,14 @@ export function model(apps: readonly AppModel[], group = "default"): GatewayMode
   };
 }
 
-/** `ns/<app>/<pod>`: the pod's cluster, endpoints and route name. */
+/** `ns/<app>/<pod>`: the pod's cluster and endpoints name. */
 export function key(appName: string, podName: string): string {
   return `ns/${appName}/${podName}`;
+}
+
+/** `ns/<app>:pods`: the name of the app's route to its pods. */
+export function podsRoute(appName: string): string {
+  return `ns/${appName}:pods`;
 }
 
 export const ROUTES = "ticketplane-routes";

@@ -10,7 +10,7 @@ import { TYPE_URLS } from "../../src/xds/resources/index.js";
 import type { StreamStatus, TypeStatus } from "../../src/xds/index.js";
 import { closeAll, startPeers, XdsPeer, type XdsValues } from "../support/xds-client.js";
 import { eventually } from "../support/wait-for.js";
-import { app, key, model, pod, ROUTES, startXdsStack, type XdsStack } from "./xds-harness.js";
+import { app, key, model, pod, podsRoute, ROUTES, startXdsStack, type XdsStack } from "./xds-harness.js";
 
 function routeNames(routes: XdsValues["routes"]): string[] {
   return routes.virtual_hosts.flatMap((vh) => vh.routes.map((r) => r.name));
@@ -35,7 +35,7 @@ function typeStatus(stack: XdsStack, nodeId: string, typeUrl: string): TypeStatu
 const twoPods = (): ReturnType<typeof model> => model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")])]);
 
 describe("xDS SotW with grpc-js-xds", () => {
-  it("initial fetch: the pod's cluster and its route arrive and are ACKed", async () => {
+  it("initial fetch: the pod's cluster and the app's route arrive and are ACKed, and gRPC accepts a cluster_header route", async () => {
     const stack = await startXdsStack(twoPods());
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-initial" });
     try {
@@ -44,12 +44,14 @@ describe("xDS SotW with grpc-js-xds", () => {
       const cluster = await peer.untilValue("cluster", key("shiny", "p1"), () => true);
       assert.equal(cluster.type, "EDS");
       const routes = await peer.untilValue("routes", ROUTES, () => true);
-      const route = routes.virtual_hosts.flatMap((vh) => vh.routes).find((r) => r.name === key("shiny", "p1"));
-      assert.equal(route?.route?.cluster, key("shiny", "p1"));
+      assert.deepEqual(routeNames(routes), [podsRoute("shiny"), "ns/shiny:fallback"], "no route names a pod");
+      const route = routes.virtual_hosts.flatMap((vh) => vh.routes).find((r) => r.name === podsRoute("shiny"));
+      assert.equal(route?.route?.cluster_specifier, "cluster_header");
+      assert.equal(route?.route?.cluster_header, "x-ticketplane-cluster");
       assert.equal(route?.match?.prefix, "/shiny/");
       assert.deepEqual(
-        route?.match?.headers.map((h) => [h.name, h.string_match?.exact]),
-        [["x-ticketplane-pod", "p1"]],
+        route?.match?.headers.map((h) => [h.name, h.string_match?.prefix]),
+        [["x-ticketplane-cluster", "ns/shiny/"]],
       );
       assert.equal(peer.status("routes", ROUTES)?.clientStatus, "ACKED");
       // The server saw the ACK of the version it sent.
@@ -78,44 +80,45 @@ describe("xDS SotW with grpc-js-xds", () => {
     }
   });
 
-  it("a pod added shows up, a pod drained keeps its route and cluster, a pod removed disappears", async () => {
+  it("a pod added shows up, a pod drained keeps its cluster, a pod removed disappears, and the route table never changes", async () => {
     const stack = await startXdsStack(twoPods());
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-churn" });
     try {
       peer.watch("routes", ROUTES);
       peer.watchAll("cluster", [key("shiny", "p1"), key("shiny", "p3")]);
-      await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p1")));
+      await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")));
+      await peer.untilValue("cluster", key("shiny", "p1"), () => true);
+      const routesVersion = peer.status("routes", ROUTES)?.version;
 
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
       await peer.untilValue("cluster", key("shiny", "p3"), (c) => c.name === key("shiny", "p3"));
-      await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p3")));
 
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
-      // Draining changes only the endpoints' health: the route and cluster stay for existing tickets.
-      const afterDrain = peer.current("routes", ROUTES);
-      assert.ok(afterDrain && hasRoute(key("shiny", "p1"))(afterDrain));
+      // Draining changes only the endpoints' health: the cluster stays for existing tickets.
       assert.equal(peer.status("cluster", key("shiny", "p1"))?.clientStatus, "ACKED");
 
       stack.setModel(model([app("shiny", [pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
-      await peer.untilValue("routes", ROUTES, (r) => !hasRoute(key("shiny", "p1"))(r) && hasRoute(key("shiny", "p3"))(r));
       await peer.until("cluster", key("shiny", "p1"), (e) => e.type === "does-not-exist");
+      await stack.publisher.idle();
+      assert.equal(peer.status("routes", ROUTES)?.version, routesVersion, "pods came and went; the route table stayed");
+      assert.equal(peer.history("routes", ROUTES).length, 1, "the route table was sent once");
     } finally {
       await peer.close();
       await stack.close();
     }
   });
 
-  it("a pod that stops being healthy keeps its route and HEALTHY endpoints, so its existing tickets still reach it", async () => {
+  it("a pod that stops being healthy keeps its cluster and HEALTHY endpoints, so its existing tickets still reach it", async () => {
     const stack = await startXdsStack(twoPods());
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-drain" });
     try {
       peer.watch("endpoints", key("shiny", "p1"));
-      peer.watch("routes", ROUTES);
+      peer.watchAll("cluster", [key("shiny", "p1"), key("shiny", "p3")]);
       await peer.untilValue("endpoints", key("shiny", "p1"), () => true, 3_000);
       // p1 turns unhealthy; p3 is added in the same edit so we can see the edit has been pushed.
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p3", "10.0.0.3")])]));
-      const routes = await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p3")), 3_000);
-      assert.ok(hasRoute(key("shiny", "p1"))(routes), "p1 keeps its route");
+      await peer.untilValue("cluster", key("shiny", "p3"), () => true, 3_000);
+      assert.equal(peer.status("cluster", key("shiny", "p1"))?.clientStatus, "ACKED", "p1 keeps its cluster");
       // Envoy excludes EDS-DRAINING hosts from load balancing, so health stays HEALTHY.
       assert.equal(peer.current("endpoints", key("shiny", "p1"))?.endpoints[0]?.lb_endpoints[0]?.health_status, "HEALTHY");
     } finally {
@@ -129,7 +132,7 @@ describe("xDS SotW with grpc-js-xds", () => {
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-nack" });
     try {
       peer.watch("routes", ROUTES);
-      const good = await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p1")));
+      const good = await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")));
       const goodVersion = peer.status("routes", ROUTES)?.version;
       // Wait for the server to read the ACK: one that arrives after a newer response is stale and ignored.
       await eventually(() => typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.ackedVersion === goodVersion, { what: "server records the first ACK", timeoutMs: 5_000 });
@@ -151,9 +154,9 @@ describe("xDS SotW with grpc-js-xds", () => {
       assert.equal(typeStatus(stack, "gw-nack", TYPE_URLS.routes)?.lastSentNonce, sentNonce);
       assert.equal(peer.history("routes", ROUTES).filter((e) => e.type === "error").length, 1);
 
-      // Recovery: a fixed model yields a new version, which the client takes.
-      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p4", "10.0.0.4")])]));
-      await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p4")));
+      // Recovery: a fixed model (proxy mode again, and one more app) yields a new version, which the client takes.
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")]), app("lab", [])]));
+      await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("lab")));
       const fixed = await eventually(() => {
         const t = typeStatus(stack, "gw-nack", TYPE_URLS.routes);
         return t?.ackedVersion !== goodVersion && t;
@@ -170,17 +173,17 @@ describe("xDS SotW with grpc-js-xds", () => {
     const first = XdsPeer.start({ address: stack.address, nodeId: "gw-reconnect" });
     try {
       first.watch("routes", ROUTES);
-      await first.untilValue("routes", ROUTES, hasRoute(key("shiny", "p2")));
+      await first.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")));
     } finally {
       await first.close();
     }
     await eventually(() => stack.ads.status().streams.length === 0, { what: "old stream unregistered", timeoutMs: 5_000 });
-    stack.setModel(model([app("shiny", [pod("p2", "10.0.0.2"), pod("p5", "10.0.0.5")])]));
+    stack.setModel(model([app("lab", [pod("l1", "10.0.0.5")])]));
     const second = XdsPeer.start({ address: stack.address, nodeId: "gw-reconnect" });
     try {
       second.watch("routes", ROUTES);
-      const routes = await second.untilValue("routes", ROUTES, hasRoute(key("shiny", "p5")));
-      assert.equal(hasRoute(key("shiny", "p1"))(routes), false);
+      const routes = await second.untilValue("routes", ROUTES, hasRoute(podsRoute("lab")));
+      assert.equal(hasRoute(podsRoute("shiny"))(routes), false);
       assert.equal(stack.ads.status().streams.filter((s) => s.nodeId === "gw-reconnect").length, 1);
     } finally {
       await second.close();
@@ -193,10 +196,10 @@ describe("xDS SotW with grpc-js-xds", () => {
     const peers = startPeers(50, { address: stack.address, nodeIdPrefix: "gw-many" });
     try {
       for (const p of peers) p.watch("routes", ROUTES);
-      await Promise.all(peers.map((p) => p.untilValue("routes", ROUTES, hasRoute(key("shiny", "p2")), 15_000)));
+      await Promise.all(peers.map((p) => p.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")), 15_000)));
       assert.equal(stack.ads.status().streams.length, 50);
-      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2"), pod("p6", "10.0.0.6")])]));
-      await Promise.all(peers.map((p) => p.untilValue("routes", ROUTES, hasRoute(key("shiny", "p6")), 15_000)));
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")]), app("lab", [pod("l1", "10.0.0.6")])]));
+      await Promise.all(peers.map((p) => p.untilValue("routes", ROUTES, hasRoute(podsRoute("lab")), 15_000)));
     } finally {
       await closeAll(peers);
     }
@@ -208,26 +211,27 @@ describe("xDS SotW with grpc-js-xds", () => {
     }
   });
 
-  it("make before use: a new pod is routable only after the client has ACKed its cluster, endpoints and route", async () => {
+  it("make before use: a new pod is routable only after the client has ACKed its cluster and endpoints; the route table does not change", async () => {
     const stack = await startXdsStack(model([app("shiny", [pod("p1", "10.0.0.1")])]));
     const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-mbu" });
     const p2 = key("shiny", "p2");
     const seenAtRoutable: string[][] = [];
     const unsubscribe = stack.ads.onRoutable((group, podKey, routable) => {
       if (group !== "default" || podKey !== p2 || !routable) return;
-      const routes = peer.current("routes", ROUTES);
-      seenAtRoutable.push([peer.status("cluster", p2)?.clientStatus ?? "-", peer.status("endpoints", p2)?.clientStatus ?? "-", String(routes !== undefined && hasRoute(p2)(routes))]);
+      seenAtRoutable.push([peer.status("cluster", p2)?.clientStatus ?? "-", peer.status("endpoints", p2)?.clientStatus ?? "-", String(peer.status("routes", ROUTES)?.version)]);
     });
     try {
       peer.watch("routes", ROUTES);
       peer.watchAll("cluster", [key("shiny", "p1"), p2]);
       peer.watchAll("endpoints", [key("shiny", "p1"), p2]);
-      await peer.untilValue("routes", ROUTES, hasRoute(key("shiny", "p1")));
+      await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")));
+      await peer.untilValue("endpoints", key("shiny", "p1"), () => true);
+      const routesVersion = String(peer.status("routes", ROUTES)?.version);
       stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1"), pod("p2", "10.0.0.2")])]));
       assert.equal(stack.ads.isRoutable("default", p2), false, "not routable before any ACK");
       await eventually(() => stack.ads.isRoutable("default", p2), { what: "p2 routable", timeoutMs: 3_000 });
-      // Client-side state is updated before its ACK leaves, so at the moment the server declares the pod routable the client holds all three.
-      assert.deepEqual(seenAtRoutable[0], ["ACKED", "ACKED", "true"]);
+      // Client-side state is updated before its ACK leaves, so at the moment the server declares the pod routable the client holds both.
+      assert.deepEqual(seenAtRoutable[0], ["ACKED", "ACKED", routesVersion]);
     } finally {
       unsubscribe();
       await peer.close();

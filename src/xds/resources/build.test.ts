@@ -65,13 +65,29 @@ describe("buildGatewayResources", () => {
     }
   });
 
-  it("tags pod clusters, endpoints and the routes with pod keys, shared resources with none", () => {
+  it("tags pod clusters and endpoints with their pod key; the routes and shared resources with none", () => {
     const tags = Object.fromEntries(built.map((r) => [`${r.typeUrl.split(".").at(-1)} ${r.name}`, r.pods]));
     assert.deepEqual(tags["Cluster apps/shiny/shiny-a"], ["apps/shiny/shiny-a"]);
     assert.deepEqual(tags["ClusterLoadAssignment apps/shiny/shiny-b"], ["apps/shiny/shiny-b"]);
-    assert.deepEqual(tags["RouteConfiguration ticketplane-routes"], ["apps/shiny-admin/adm-0", "apps/shiny/shiny-a", "apps/shiny/shiny-b"]);
-    for (const shared of ["Cluster ticketplane-als", "Cluster ticketplane-authz", "Cluster ticketplane-resolver", "Listener ticketplane-http"]) assert.deepEqual(tags[shared], []);
+    for (const shared of ["RouteConfiguration ticketplane-routes", "Cluster ticketplane-als", "Cluster ticketplane-authz", "Cluster ticketplane-resolver", "Listener ticketplane-http"]) {
+      assert.deepEqual(tags[shared], [], shared);
+    }
   });
+
+  for (const n of [500, 8_000]) {
+    it(`a pod added to an app of ${n} changes only its own Cluster and ClusterLoadAssignment: the routes are the same bytes`, () => {
+      const pods = Array.from({ length: n + 1 }, (_, i) => pod(`p${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+      const before = buildGatewayResources(sampleModel({ apps: [app({ name: "big", pods: pods.slice(0, n) })] }));
+      const after = buildGatewayResources(sampleModel({ apps: [app({ name: "big", pods })] }));
+      const bytes = (rs: BuiltResource[]): Map<string, string> => new Map(rs.map((r) => [`${r.typeUrl.split(".").at(-1)} ${r.name}`, Buffer.from(r.encoded).toString("base64")]));
+      const [was, now] = [bytes(before), bytes(after)];
+      const routes = "RouteConfiguration ticketplane-routes";
+      assert.ok(was.has(routes) && was.get(routes) === now.get(routes), "the RouteConfiguration is byte for byte the same");
+      const changed = [...now].filter(([k, v]) => was.get(k) !== v).map(([k]) => k);
+      const gone = [...was.keys()].filter((k) => !now.has(k));
+      assert.deepEqual([changed, gone], [[`Cluster apps/big/p${n}`, `ClusterLoadAssignment apps/big/p${n}`], []]);
+    });
+  }
 
   it("makes pod clusters EDS over ADS, and their endpoints HEALTHY even while the pod is not (Envoy drops EDS-DRAINING hosts)", () => {
     const c = Cluster.decode(find(built, TYPE_URLS.cluster, "apps/shiny/shiny-a").encoded);
@@ -132,7 +148,7 @@ describe("buildGatewayResources", () => {
   it("returns path-prefixed errors for a model that yields broken resources, and throws a TicketplaneError from the strict variant", () => {
     const broken = sampleModel({
       listener: { address: "0.0.0.0", port: 70000 },
-      apps: [app({ name: "a", pods: [pod("p", "10.0.0.1"), pod("p", "10.0.0.2"), pod("q", "", 0)] })],
+      apps: [app({ name: "a", pathPrefix: "a/", pods: [pod("p", "10.0.0.1"), pod("p", "10.0.0.2"), pod("q", "", 0)] })],
     });
     const result = tryBuildGatewayResources(broken);
     assert.equal(result.ok, false);
@@ -142,7 +158,7 @@ describe("buildGatewayResources", () => {
       /^endpoints\[2\]\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address: must not be empty/,
       /^endpoints\[2\]\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.port_value: 0 is not a port/,
       /^listener\.address\.socket_address\.port_value: 70000 is not a port/,
-      /^routes\.virtual_hosts\[0\]\.routes\[1\]\.name: duplicate route name "apps\/a\/p"/,
+      /^routes\.virtual_hosts\[0\]\.routes\[0\]\.match\.prefix: "a\/" must start with "\/"/,
     ]) {
       assert.ok(errors.some((e) => expected.test(e)), `no error matching ${expected}; got:\n${errors.join("\n")}`);
     }

@@ -2,7 +2,8 @@
  * GatewayModel → BuiltResource[]: every Cluster, ClusterLoadAssignment,
  * Listener and RouteConfiguration one node group is configured with, each
  * deterministically encoded (same model, in any order → identical bytes) and
- * tagged with the pod keys it makes routable.
+ * tagged with the pod keys it makes routable: a pod's own Cluster and
+ * ClusterLoadAssignment. The RouteConfiguration names no pod.
  */
 import { Cluster } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
 import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
@@ -14,7 +15,7 @@ import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-l
 import { buildListener, listenerErrors } from "./listener.js";
 import { podClusterName, RESOURCE_NAMES } from "../../routing/index.js";
 import type { BuiltResource, GatewayModel } from "./model.js";
-import { buildRouteConfiguration, routeConfigurationErrors, routedPods } from "./route-configuration.js";
+import { buildRouteConfiguration, routeConfigurationErrors } from "./route-configuration.js";
 import { PUSH_ORDER, TYPE_URLS } from "./type-urls.js";
 
 /** The decoded resources of one model, before encoding. */
@@ -72,13 +73,14 @@ export function tryBuildGatewayResources(model: GatewayModel): BuildResult {
   const messages = buildGatewayMessages(model);
   const errors = gatewayResourcesErrors(messages);
   if (errors.length > 0) return { ok: false, errors };
-  const podKeys = new Set(routedPods(model));
+  const podKeys = new Set(messages.loadAssignments.map((c) => c.clusterName));
   const podsOf = (key: string): string[] => (podKeys.has(key) ? [key] : []);
   const resources: BuiltResource[] = [
     ...messages.clusters.map((c) => ({ typeUrl: TYPE_URLS.cluster, name: c.name, encoded: Cluster.encode(c).finish(), pods: c.edsClusterConfig === undefined ? [] : podsOf(c.name) })),
     ...messages.loadAssignments.map((c) => ({ typeUrl: TYPE_URLS.endpoints, name: c.clusterName, encoded: ClusterLoadAssignment.encode(c).finish(), pods: podsOf(c.clusterName) })),
     { typeUrl: TYPE_URLS.listener, name: messages.listener.name, encoded: Listener.encode(messages.listener).finish(), pods: [] },
-    { typeUrl: TYPE_URLS.routes, name: messages.routes.name, encoded: RouteConfiguration.encode(messages.routes).finish(), pods: routedPods(model) },
+    // Names no pod (each app's route reads its cluster from a header): it changes with the apps, never with their pods.
+    { typeUrl: TYPE_URLS.routes, name: messages.routes.name, encoded: RouteConfiguration.encode(messages.routes).finish(), pods: [] },
   ];
   return { ok: true, resources: resources.sort((a, b) => PUSH_ORDER.indexOf(a.typeUrl) - PUSH_ORDER.indexOf(b.typeUrl) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
 }

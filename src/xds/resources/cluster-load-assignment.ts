@@ -37,7 +37,7 @@ export function buildClusterLoadAssignment(clusterName: string, endpoints: reado
 
 /**
  * A pod's endpoints: its one host:port, always HEALTHY. A pod that is not
- * serving (not ready, draining) keeps its cluster, endpoints and route so
+ * serving (not ready, draining) keeps its cluster and endpoints so
  * existing tickets keep working; keeping new users off it is the ticket
  * core's job (it issues no ticket for such a pod), not Envoy's. We must not
  * send DRAINING here: Envoy excludes EDS-DRAINING hosts from load balancing

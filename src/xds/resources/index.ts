@@ -8,6 +8,6 @@ export { buildPodCluster, buildSharedCluster, CLUSTER_TYPE_URL, clusterErrors, c
 export type { EndpointSpec } from "./cluster-load-assignment.js";
 export { buildClusterLoadAssignment, buildPodLoadAssignment, CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
 export { ACCESS_LOG_NAME, buildHttpConnectionManager, buildListener, listenerErrors, LISTENER_TYPE_URL } from "./listener.js";
-export { buildRouteConfiguration, NO_TICKET_BODY, ROUTE_CONFIGURATION_TYPE_URL, routeConfigurationErrors, routedPods } from "./route-configuration.js";
+export { buildRouteConfiguration, NO_TICKET_BODY, ROUTE_CONFIGURATION_TYPE_URL, routeConfigurationErrors } from "./route-configuration.js";
 export type { BuildResult, GatewayResources } from "./build.js";
 export { buildGatewayMessages, buildGatewayResources, gatewayResourcesErrors, tryBuildGatewayResources } from "./build.js";

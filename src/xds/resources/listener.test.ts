@@ -55,7 +55,7 @@ describe("listener", () => {
       `${p}.rds.route_config_name: must not be empty`,
       `${p}.rds.config_source.ads: required`,
       `${p}.http_filters: the last filter must be envoy.filters.http.router`,
-      `${p}.http_filters[1].typed_config.clear_route_cache: must be true (the route depends on the pod header Check sets)`,
+      `${p}.http_filters[1].typed_config.clear_route_cache: must be true (the route depends on the cluster header Check sets)`,
       `${p}.http_filters[1].typed_config.failure_mode_allow: must be false (fail closed)`,
     ]);
   });

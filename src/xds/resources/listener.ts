@@ -38,7 +38,7 @@ function accessLog(): HttpConnectionManager["accessLog"][number] {
 
 function extAuthzFilter(group: string, timeoutMs: number): HttpConnectionManager["httpFilters"][number] {
   // Fail closed with a 503 (waiting-room friendly) and re-pick the route
-  // after Check has set the pod header (clear_route_cache). The group goes
+  // after Check has set the cluster header (clear_route_cache). The group goes
   // with every Check, so Check matches only the apps this gateway routes.
   const config = ExtAuthz.fromPartial({
     grpcService: {
@@ -95,7 +95,7 @@ export function buildListener(model: GatewayModel): Listener {
 function extAuthzErrors(encoded: Uint8Array | undefined, path: string): string[] {
   const config = ExtAuthz.decode(encoded ?? new Uint8Array());
   const errors: string[] = [];
-  if (!config.clearRouteCache) errors.push(`${path}.clear_route_cache: must be true (the route depends on the pod header Check sets)`);
+  if (!config.clearRouteCache) errors.push(`${path}.clear_route_cache: must be true (the route depends on the cluster header Check sets)`);
   if (config.failureModeAllow) errors.push(`${path}.failure_mode_allow: must be false (fail closed)`);
   if (!config.grpcService?.envoyGrpc?.clusterName) errors.push(`${path}.grpc_service.envoy_grpc.cluster_name: required`);
   const group = config.grpcService?.initialMetadata.find((h) => h.key === GATEWAY_GROUP_HEADER)?.value;

@@ -7,7 +7,7 @@
 import type { HostPort } from "../../config/address.js";
 import type { TypeUrl } from "./type-urls.js";
 
-/** One backend pod that has (or is getting) a route. */
+/** One backend pod that has (or is getting) a cluster and endpoints. */
 export interface PodModel {
   readonly name: string;
   readonly host: string;
@@ -50,10 +50,11 @@ export interface BuiltResource {
   readonly encoded: Uint8Array;
   /**
    * Pod keys (podClusterName) that this resource makes routable: a pod's
-   * Cluster and ClusterLoadAssignment name it, and so does the
-   * RouteConfiguration that holds its route. The xDS server declares a pod
-   * routable for a node group once every connected gateway of the group has
-   * ACKed a version of each of the three that names it.
+   * Cluster and ClusterLoadAssignment name it. The RouteConfiguration names
+   * no pod (an app's route takes the cluster from the header Check sets).
+   * The xDS server declares a pod routable for a node group once every
+   * connected gateway of the group has ACKed a version of each resource that
+   * names it.
    */
   readonly pods: readonly string[];
 }

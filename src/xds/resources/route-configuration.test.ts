@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import type { Route } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { selectRoute } from "../../../test/support/envoy-route-match.js";
+import { HeaderMatcher, type Route } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { selectRoute, selectTarget } from "../../../test/support/envoy-route-match.js";
 import { appKey } from "../../config/app-spec.js";
 import { RouteTable } from "../../routing/route-table.js";
-import { app, pod, sampleModel } from "./model.fixture.js";
+import { app, sampleModel } from "./model.fixture.js";
 import { buildRouteConfiguration, NO_TICKET_BODY, routeConfigurationErrors } from "./route-configuration.js";
 
 /** Envoy's choice (test/support's emulator): the route a request with these headers takes. */
@@ -13,7 +13,14 @@ function match(rc: RouteConfiguration, host: string, path: string, headers: Reco
   return selectRoute(rc, { authority: host, path, headers });
 }
 
-const target = (r: Route | undefined): string | undefined => r?.route?.cluster ?? (r?.directResponse ? `direct:${r.directResponse.status}` : undefined);
+/** The clusters a gateway fed sampleModel() has. */
+const CLUSTERS = new Set(["apps/shiny/shiny-a", "apps/shiny/shiny-b", "apps/shiny-admin/adm-0", "ticketplane-authz", "ticketplane-als", "ticketplane-resolver"]);
+
+/** Where Envoy sends the request: a cluster's name, or `direct:<status>`. */
+function target(rc: RouteConfiguration, host: string, path: string, headers: Record<string, string> = {}): string | undefined {
+  const t = selectTarget(rc, { authority: host, path, headers }, CLUSTERS);
+  return t === undefined ? undefined : t.kind === "cluster" ? t.cluster : `direct:${t.status}`;
+}
 
 describe("route configuration", () => {
   const rc = buildRouteConfiguration(sampleModel());
@@ -37,46 +44,87 @@ describe("route configuration", () => {
     assert.deepEqual(table.virtualHosts.map((v) => v.domain), ["*", "lab.example.com"]);
   });
 
-  it("sends a pod header to that pod's cluster, rewriting the prefix, with no timeout and websockets", () => {
-    const r = match(rc, "x", "/shiny/app.js", { "x-ticketplane-pod": "shiny-b" });
-    assert.equal(r?.name, "apps/shiny/shiny-b");
-    assert.equal(r?.route?.cluster, "apps/shiny/shiny-b");
+  it("sends a request whose cluster header names one of the app's clusters to that cluster, rewriting the prefix, with no timeout and websockets", () => {
+    const r = match(rc, "x", "/shiny/app.js", { "x-ticketplane-cluster": "apps/shiny/shiny-b" });
+    assert.equal(r?.name, "apps/shiny:pods");
+    assert.equal(r?.route?.clusterHeader, "x-ticketplane-cluster");
+    assert.equal(r?.route?.cluster, undefined);
     assert.equal(r?.route?.prefixRewrite, "/");
     assert.deepEqual(r?.route?.timeout, { seconds: 0, nanos: 0 });
     assert.deepEqual(r?.route?.upgradeConfigs.map((u) => [u.upgradeType, u.enabled]), [["websocket", true]]);
+    assert.equal(target(rc, "x", "/shiny/app.js", { "x-ticketplane-cluster": "apps/shiny/shiny-b" }), "apps/shiny/shiny-b");
+    assert.equal(target(rc, "x", "/shiny/admin/x", { "x-ticketplane-cluster": "apps/shiny-admin/adm-0" }), "apps/shiny-admin/adm-0");
+    const admin = match(rc, "x", "/shiny/admin/x", { "x-ticketplane-cluster": "apps/shiny-admin/adm-0" });
+    assert.equal(admin?.route?.prefixRewrite, "/admin/");
   });
 
-  it("orders longer prefixes first, pod routes before their app's fallback", () => {
-    assert.equal(target(match(rc, "x", "/shiny/admin/x", { "x-ticketplane-pod": "adm-0" })), "apps/shiny-admin/adm-0");
-    // A shiny pod header under the admin prefix belongs to the admin app: its fallback, not shiny's pod.
-    assert.equal(target(match(rc, "x", "/shiny/admin/x", { "x-ticketplane-pod": "shiny-a" })), "direct:503");
-    assert.equal(target(match(rc, "x", "/shiny/x", { "x-ticketplane-pod": "adm-0" })), "direct:503");
-    assert.equal(target(match(rc, "x", "/shiny/x")), "direct:503");
-    assert.equal(target(match(rc, "x", "/other")), undefined);
+  it("lists two routes per app and no pod, longer prefixes first, each app's pods route before its fallback", () => {
     const names = rc.virtualHosts[0]?.routes.map((r) => r.name);
-    assert.deepEqual(names, ["apps/shiny-admin/adm-0", "apps/shiny-admin:fallback", "apps/shiny/shiny-a", "apps/shiny/shiny-b", "apps/shiny:fallback"]);
+    assert.deepEqual(names, ["apps/shiny-admin:pods", "apps/shiny-admin:fallback", "apps/shiny:pods", "apps/shiny:fallback"]);
+    assert.deepEqual(
+      rc.virtualHosts[0]?.routes.map((r) => r.match?.headers.map((h) => [h.name, h.stringMatch?.prefix])),
+      [[["x-ticketplane-cluster", "apps/shiny-admin/"]], [], [["x-ticketplane-cluster", "apps/shiny/"]], []],
+    );
+  });
+
+  it("never lets a cluster header reach a cluster of another app, or a shared cluster: the app's fallback answers", () => {
+    // A shiny cluster under the admin prefix belongs to the admin app's routes: its fallback, not shiny's pod.
+    assert.equal(target(rc, "x", "/shiny/admin/x", { "x-ticketplane-cluster": "apps/shiny/shiny-a" }), "direct:503");
+    assert.equal(target(rc, "x", "/shiny/x", { "x-ticketplane-cluster": "apps/shiny-admin/adm-0" }), "direct:503");
+    for (const shared of ["ticketplane-authz", "ticketplane-als", "ticketplane-resolver", "apps/shiny", "apps/shiny-", "", "APPS/shiny/shiny-a"]) {
+      assert.equal(target(rc, "x", "/shiny/x", { "x-ticketplane-cluster": shared }), "direct:503", shared);
+    }
+    assert.equal(target(rc, "x", "/shiny/x", { "x-ticketplane-pod": "shiny-a" }), "direct:503", "the pod header alone routes nowhere");
+    assert.equal(target(rc, "x", "/shiny/x"), "direct:503");
+    assert.equal(target(rc, "x", "/other"), undefined);
+  });
+
+  it("answers 503 for one of the app's clusters the gateway does not have (yet)", () => {
+    assert.equal(match(rc, "x", "/shiny/", { "x-ticketplane-cluster": "apps/shiny/shiny-z" })?.name, "apps/shiny:pods");
+    assert.equal(target(rc, "x", "/shiny/", { "x-ticketplane-cluster": "apps/shiny/shiny-z" }), "direct:503");
   });
 
   it("falls back to the resolver in proxy mode, to a 503 in serve mode or without a resolver", () => {
-    assert.equal(target(match(rc, "lab.example.com", "/notebook")), "ticketplane-resolver");
+    assert.equal(target(rc, "lab.example.com", "/notebook"), "ticketplane-resolver");
     const noResolver = buildRouteConfiguration(sampleModel({ resolver: undefined }));
     const r = match(noResolver, "lab.example.com", "/notebook");
     assert.equal(r?.directResponse?.status, 503);
     assert.equal(r?.directResponse?.body?.inlineString, NO_TICKET_BODY);
   });
 
-  it("matches pod headers exactly (no prefix of a pod name, no missing header)", () => {
-    assert.equal(target(match(rc, "x", "/shiny/", { "x-ticketplane-pod": "shiny-" })), "direct:503");
-    assert.equal(target(match(rc, "x", "/shiny/", { "x-ticketplane-pod": "shiny-a" })), "apps/shiny/shiny-a");
+  it("validator reports routes to unknown clusters, duplicate names and bad prefixes with their path", () => {
+    const lab = rc.virtualHosts.findIndex((v) => v.domains[0] === "lab.example.com");
+    assert.deepEqual(routeConfigurationErrors(rc, new Set()), [`routes.virtual_hosts[${lab}].routes[1].route.cluster: "ticketplane-resolver" is not a cluster in the set`]);
+    const twice = app({ name: "a" });
+    const dup = buildRouteConfiguration(sampleModel({ apps: [twice, twice] }));
+    assert.ok(routeConfigurationErrors(dup, new Set()).some((e) => e.startsWith('routes.virtual_hosts[0].routes[2].name: duplicate route name "apps/a:pods"')));
+    const bad = buildRouteConfiguration(sampleModel({ apps: [app({ name: "a", pathPrefix: "a/" })] }));
+    assert.deepEqual(routeConfigurationErrors(bad, new Set()), [
+      'routes.virtual_hosts[0].routes[0].match.prefix: "a/" must start with "/"',
+      'routes.virtual_hosts[0].routes[1].match.prefix: "a/" must start with "/"',
+    ]);
   });
 
-  it("validator reports routes to unknown clusters and duplicates with their path", () => {
-    const clusters = new Set(["apps/shiny/shiny-a", "apps/shiny-admin/adm-0", "ticketplane-resolver"]);
-    const errors = routeConfigurationErrors(rc, clusters);
-    assert.deepEqual(errors, ['routes.virtual_hosts[0].routes[3].route.cluster: "apps/shiny/shiny-b" is not a cluster in the set']);
-    const dup = buildRouteConfiguration(sampleModel({ apps: [app({ name: "a", pods: [pod("p", "10.0.0.1"), pod("p", "10.0.0.2")] })] }));
-    assert.ok(routeConfigurationErrors(dup, new Set(["apps/a/p"])).some((e) => e.startsWith('routes.virtual_hosts[0].routes[1].name: duplicate route name "apps/a/p"')));
-    const bad = buildRouteConfiguration(sampleModel({ apps: [app({ name: "a", pathPrefix: "a/" })] }));
-    assert.deepEqual(routeConfigurationErrors(bad, new Set()), ['routes.virtual_hosts[0].routes[0].match.prefix: "a/" must start with "/"']);
+  it("validator refuses a cluster_header route that a header could aim at any cluster", () => {
+    /** The app's route, matching these headers by prefix instead. */
+    const withHeaders = (headers: readonly { readonly name: string; readonly prefix: string }[]): RouteConfiguration => {
+      const built = buildRouteConfiguration(sampleModel({ apps: [app({ name: "a" })], resolver: undefined }));
+      const pods = built.virtualHosts[0]?.routes[0];
+      assert.ok(pods?.match);
+      pods.match.headers = headers.map(({ name, prefix }) => HeaderMatcher.fromPartial({ name, stringMatch: { prefix } }));
+      return built;
+    };
+    const header = (prefix: string, name = "x-ticketplane-cluster"): { name: string; prefix: string } => ({ name, prefix });
+    assert.deepEqual(routeConfigurationErrors(withHeaders([header("apps/a/")]), new Set()), []);
+    const refused = 'routes.virtual_hosts[0].routes[0].route.cluster_header: the route must match "x-ticketplane-cluster" with a string_match.prefix ending in "/" that no shared cluster starts with';
+    for (const prefix of ["apps/a", "/", "ticketplane-"]) {
+      assert.deepEqual(routeConfigurationErrors(withHeaders([header(prefix)]), new Set()), [refused], prefix);
+    }
+    assert.deepEqual(routeConfigurationErrors(withHeaders([]), new Set()), [refused]);
+    assert.deepEqual(routeConfigurationErrors(withHeaders([header("apps/a/", "x-other")]), new Set()), [refused]);
+    assert.deepEqual(routeConfigurationErrors(withHeaders([header("")]), new Set()), [
+      "routes.virtual_hosts[0].routes[0].match.headers[0].string_match: needs one non-empty exact or prefix",
+      refused,
+    ]);
   });
 });

@@ -1,38 +1,50 @@
 /**
- * RouteConfiguration (RDS) `ticketplane-routes`: per app, one route per pod
- * that matches the app's prefix and `x-ticketplane-pod: <pod>`, then one
- * fallback for requests without a valid pod header. Virtual hosts and the
- * order of apps come from the group's RouteTable (src/routing), the same
- * table Check matches with, so the two cannot disagree about a request's app.
+ * RouteConfiguration (RDS) `ticketplane-routes`: per app two routes, neither
+ * naming a pod, so a pod that comes or goes changes only its own Cluster and
+ * ClusterLoadAssignment, never this resource:
+ *
+ *  1. `<ns>/<app>:pods`: the app's prefix, and `x-ticketplane-cluster`
+ *     starting with `<ns>/<app>/` (one of this app's clusters: no other
+ *     app's, no shared one); goes to the cluster that header names
+ *     (`cluster_header`, read when the route is picked). Check sets the
+ *     header on every request it allows, replacing the client's, and the
+ *     listener's ext_authz filter clears the route cache, so the route is
+ *     picked again with Check's header. A cluster the gateway does not have
+ *     (yet) answers 503 (cluster_not_found_response_code's default); make
+ *     before use keeps tickets off pods whose cluster a gateway has not
+ *     ACKed.
+ *  2. `<ns>/<app>:fallback`: the app's prefix without a valid header: a 503
+ *     "no valid ticket", or the resolver for an app in proxy mode.
+ *
+ * Virtual hosts and the order of apps come from the group's RouteTable
+ * (src/routing), the same table Check matches with, so the two cannot
+ * disagree about a request's app.
  */
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import { Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { type HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { appKey } from "../../config/app-spec.js";
-import { ANY_HOST, type AppRoute, fallbackRouteName, podClusterName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
+import { ANY_HOST, appClusterPrefix, type AppRoute, fallbackRouteName, podsRouteName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
 import { checkUniqueNames, duration } from "./envoy-values.js";
-import type { AppModel, GatewayModel, PodModel } from "./model.js";
+import type { AppModel, GatewayModel } from "./model.js";
 import { TYPE_URLS } from "./type-urls.js";
 
 export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
 
-/** Body of the 503 a request without a valid pod header gets when no resolver can take it. */
+/** Body of the 503 a request without a valid cluster header gets when no resolver can take it. */
 export const NO_TICKET_BODY = "ticketplane: no valid ticket for this app\n";
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 // Long-lived connections: no route timeout (an explicit 0s), WebSocket upgrades allowed.
 function longLived(): { timeout: ReturnType<typeof duration>; upgradeConfigs: { upgradeType: string; enabled: boolean }[] } {
   return { timeout: duration(0), upgradeConfigs: [{ upgradeType: "websocket", enabled: true }] };
 }
 
-function podRoute(app: AppModel, pod: PodModel): Route {
-  const cluster = podClusterName(app.namespace, app.name, pod.name);
+/** The app's route to its pods: only when the cluster header names one of this app's clusters, then to that cluster. */
+function podsRoute(app: AppModel): Route {
+  const clusterPrefix = appClusterPrefix(appKey(app.namespace, app.name));
   return Route.fromPartial({
-    name: cluster,
-    match: { prefix: app.pathPrefix, headers: [{ name: ROUTING_HEADERS.pod, stringMatch: { exact: pod.name } }] },
-    route: { ...longLived(), cluster, prefixRewrite: app.podPath },
+    name: podsRouteName(app.namespace, app.name),
+    match: { prefix: app.pathPrefix, headers: [{ name: ROUTING_HEADERS.cluster, stringMatch: { prefix: clusterPrefix } }] },
+    route: { ...longLived(), clusterHeader: ROUTING_HEADERS.cluster, prefixRewrite: app.podPath },
   });
 }
 
@@ -48,8 +60,7 @@ function fallbackRoute(app: AppModel, model: GatewayModel): Route {
 }
 
 function appRoutes(app: AppModel, model: GatewayModel): Route[] {
-  const pods = [...app.pods].sort((a, b) => compare(a.name, b.name));
-  return [...pods.map((p) => podRoute(app, p)), fallbackRoute(app, model)];
+  return [podsRoute(app), fallbackRoute(app, model)];
 }
 
 /** The group's apps as the RouteTable sees them, each carrying its model. */
@@ -75,9 +86,36 @@ export function buildRouteConfiguration(model: GatewayModel): RouteConfiguration
   return RouteConfiguration.fromPartial({ name: RESOURCE_NAMES.routes, virtualHosts, ignorePortInHostMatching: true });
 }
 
-/** Every pod key the route configuration routes to, sorted (its `pods` tag). */
-export function routedPods(model: GatewayModel): string[] {
-  return model.apps.flatMap((a) => a.pods.map((p) => podClusterName(a.namespace, a.name, p.name))).sort(compare);
+/** The shared clusters: a cluster header must never be able to name one. */
+const SHARED_CLUSTERS: readonly string[] = [RESOURCE_NAMES.authzCluster, RESOURCE_NAMES.accessLogCluster, RESOURCE_NAMES.resolverCluster];
+
+function headerMatcherErrors(h: HeaderMatcher, path: string): string[] {
+  const errors: string[] = [];
+  if (h.name === "") errors.push(`${path}.name: must not be empty`);
+  const values = [h.stringMatch?.exact, h.stringMatch?.prefix].filter((v) => v !== undefined);
+  if (values.length !== 1 || values[0] === "") errors.push(`${path}.string_match: needs one non-empty exact or prefix`);
+  return errors;
+}
+
+/**
+ * A cluster_header route must only match when its header names clusters of
+ * one app: a string_match.prefix on that header ending in "/" (pod clusters
+ * are `<ns>/<app>/<pod>`), which no shared cluster starts with.
+ */
+function clusterHeaderErrors(route: Route, header: string, path: string): string[] {
+  const prefixes = (route.match?.headers ?? []).filter((h) => h.name === header).map((h) => h.stringMatch?.prefix);
+  const safe = prefixes.some((p) => p !== undefined && p.endsWith("/") && p !== "/" && !SHARED_CLUSTERS.some((c) => c.startsWith(p)));
+  return safe ? [] : [`${path}.route.cluster_header: the route must match "${header}" with a string_match.prefix ending in "/" that no shared cluster starts with`];
+}
+
+function routeActionErrors(route: Route, clusters: ReadonlySet<string>, path: string): string[] {
+  const action = route.route;
+  if (action === undefined) return [];
+  const { cluster, clusterHeader } = action;
+  if ((cluster === undefined) === (clusterHeader === undefined)) return [`${path}.route: needs exactly one of cluster, cluster_header`];
+  if (clusterHeader !== undefined) return clusterHeader === "" ? [`${path}.route.cluster_header: must not be empty`] : clusterHeaderErrors(route, clusterHeader, path);
+  if (cluster === undefined || cluster === "") return [`${path}.route.cluster: required`];
+  return clusters.has(cluster) ? [] : [`${path}.route.cluster: "${cluster}" is not a cluster in the set`];
 }
 
 function routeErrors(route: Route, clusters: ReadonlySet<string>, path: string): string[] {
@@ -86,17 +124,10 @@ function routeErrors(route: Route, clusters: ReadonlySet<string>, path: string):
   const prefix = route.match?.prefix;
   if (prefix === undefined) errors.push(`${path}.match.prefix: required`);
   else if (!prefix.startsWith("/")) errors.push(`${path}.match.prefix: "${prefix}" must start with "/"`);
-  route.match?.headers.forEach((h, i) => {
-    if (h.name === "") errors.push(`${path}.match.headers[${i}].name: must not be empty`);
-    if (h.stringMatch?.exact === undefined || h.stringMatch.exact === "") errors.push(`${path}.match.headers[${i}].string_match.exact: must be a non-empty value`);
-  });
+  route.match?.headers.forEach((h, i) => errors.push(...headerMatcherErrors(h, `${path}.match.headers[${i}]`)));
   const actions = [route.route, route.directResponse, route.redirect].filter((a) => a !== undefined).length;
   if (actions !== 1) errors.push(`${path}: needs exactly one of route, direct_response (has ${actions})`);
-  if (route.route !== undefined) {
-    const cluster = route.route.cluster;
-    if (cluster === undefined || cluster === "") errors.push(`${path}.route.cluster: required`);
-    else if (!clusters.has(cluster)) errors.push(`${path}.route.cluster: "${cluster}" is not a cluster in the set`);
-  }
+  errors.push(...routeActionErrors(route, clusters, path));
   const status = route.directResponse?.status;
   if (status !== undefined && (status < 200 || status > 599)) errors.push(`${path}.direct_response.status: ${status} is not in 200..599`);
   return errors;

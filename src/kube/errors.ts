@@ -1,0 +1,85 @@
+/**
+ * Typed API errors. client-node 2.x throws `ApiException` (with the HTTP
+ * code and the Status body) from its generated clients, plain errors from
+ * fetch (connection refused, DNS, TLS), and its watch reports errors as it
+ * finds them; callers should not have to tell these apart by message. Every
+ * predicate takes anything thrown and never throws.
+ */
+import { ERROR_CODES, TicketplaneError, type ErrorCode, type ErrorContext } from "../common/errors.js";
+
+/** A Kubernetes `Status` body, as far as we read it. */
+export interface KubeStatus {
+  readonly reason?: string;
+  readonly message?: string;
+  readonly code?: number;
+  readonly details?: { readonly retryAfterSeconds?: number; readonly causes?: readonly { readonly field?: string; readonly message?: string }[] };
+}
+
+/** The HTTP status of an API error, or undefined for errors that never got one (network, TLS, parsing). */
+export function statusCode(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as { code?: unknown; statusCode?: unknown; status?: unknown; body?: unknown };
+  for (const value of [e.code, e.statusCode, e.status]) {
+    if (typeof value === "number" && value >= 100 && value < 600) return value;
+  }
+  const status = kubeStatus(error);
+  return typeof status?.code === "number" ? status.code : undefined;
+}
+
+/** The Status body of an API error (client-node keeps it as `body`, parsed or as text). */
+export function kubeStatus(error: unknown): KubeStatus | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  let body = (error as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof body !== "object" || body === null) return undefined;
+  return (body as { kind?: unknown }).kind === "Status" || "reason" in body ? (body) : undefined;
+}
+
+export const isConflict = (error: unknown): boolean => statusCode(error) === 409 && kubeStatus(error)?.reason !== "AlreadyExists";
+export const isAlreadyExists = (error: unknown): boolean => statusCode(error) === 409 && kubeStatus(error)?.reason === "AlreadyExists";
+export const isGone = (error: unknown): boolean => statusCode(error) === 410;
+export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
+export const isTooManyRequests = (error: unknown): boolean => statusCode(error) === 429;
+export const isForbidden = (error: unknown): boolean => statusCode(error) === 403 || statusCode(error) === 401;
+export const isInvalid = (error: unknown): boolean => statusCode(error) === 422;
+/** 5xx, 429 and errors without a status (the server went away): worth retrying with backoff. */
+export const isRetryable = (error: unknown): boolean => {
+  const code = statusCode(error);
+  return code === undefined || code === 429 || code >= 500;
+};
+
+/** The wait the server asked for (Retry-After header or Status details), in ms; undefined when it named none. */
+export function retryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { headers?: Record<string, string> } | null)?.headers;
+  const header = headers?.["retry-after"] ?? headers?.["Retry-After"];
+  const seconds = header !== undefined ? Number(header) : kubeStatus(error)?.details?.retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/** One line for logs: "409 Conflict: the object has been modified…" or the network error's message. */
+export function describeKubeError(error: unknown): string {
+  const code = statusCode(error);
+  const status = kubeStatus(error);
+  const message = status?.message ?? (error instanceof Error ? error.message : String(error));
+  if (code === undefined) return message;
+  return `${code}${status?.reason !== undefined ? ` ${status.reason}` : ""}: ${message}`;
+}
+
+/** Our error family for a failed API call, with the HTTP code mapped to ours and the call's context. */
+export function toKubeError(error: unknown, context: ErrorContext): TicketplaneError {
+  if (error instanceof TicketplaneError) return error;
+  const code = statusCode(error);
+  let ours: ErrorCode = ERROR_CODES.UNAVAILABLE;
+  if (code === 409) ours = ERROR_CODES.CONFLICT;
+  else if (code === 410) ours = ERROR_CODES.GONE;
+  else if (code === 404) ours = ERROR_CODES.NOT_FOUND;
+  else if (code === 400 || code === 422) ours = ERROR_CODES.INVALID_ARGUMENT;
+  else if (code !== undefined && code < 500 && code !== 429) ours = ERROR_CODES.INTERNAL;
+  return new TicketplaneError(ours, describeKubeError(error), { ...context, status: code }, { cause: error });
+}
