@@ -20,6 +20,7 @@ const EMPTY: ReadonlyMap<string, EncodedResource> = new Map();
 export class Snapshot {
   readonly #byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>;
   readonly #typeVersions = new Map<TypeUrl, string>();
+  readonly #lists = new Map<TypeUrl, readonly EncodedResource[]>();
   #podIndex?: PodIndex;
 
   private constructor(byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>) {
@@ -56,6 +57,19 @@ export class Snapshot {
 
   resources(typeUrl: TypeUrl): ReadonlyMap<string, EncodedResource> {
     return this.#byType.get(typeUrl) ?? EMPTY;
+  }
+
+  /**
+   * Every resource of a type as one array, the same array on every call: a
+   * response that carries the whole type shares it, and so its encoding.
+   */
+  list(typeUrl: TypeUrl): readonly EncodedResource[] {
+    let l = this.#lists.get(typeUrl);
+    if (l === undefined) {
+      l = [...this.resources(typeUrl).values()];
+      this.#lists.set(typeUrl, l);
+    }
+    return l;
   }
 
   get(typeUrl: TypeUrl, name: string): EncodedResource | undefined {
