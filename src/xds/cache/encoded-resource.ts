@@ -1,3 +1,4 @@
+import { appClusterPrefixOfPod } from "../../routing/index.js";
 import type { BuiltResource } from "../resources/model.js";
 import type { TypeUrl } from "../resources/type-urls.js";
 import { contentVersion } from "./version.js";
@@ -17,16 +18,20 @@ export class EncodedResource {
   readonly bytes: Uint8Array;
   /** Pod keys this resource makes routable (BuiltResource.pods). */
   readonly pods: readonly string[];
+  /** App cluster prefixes this resource routes to (BuiltResource.apps). */
+  readonly apps: readonly string[];
   #any?: Uint8Array;
   #sotwEntry?: Buffer;
   #deltaEntry?: Buffer;
   #podSet?: ReadonlySet<string>;
+  #appSet?: ReadonlySet<string>;
 
   constructor(built: BuiltResource, version = contentVersion(built.encoded)) {
     this.typeUrl = built.typeUrl;
     this.name = built.name;
     this.bytes = built.encoded;
     this.pods = built.pods;
+    this.apps = built.apps ?? NO_APPS;
     this.version = version;
   }
 
@@ -37,7 +42,8 @@ export class EncodedResource {
       built.typeUrl === this.typeUrl &&
       Buffer.from(built.encoded.buffer, built.encoded.byteOffset, built.encoded.byteLength).equals(this.bytes) &&
       built.pods.length === this.pods.length &&
-      built.pods.every((p, i) => p === this.pods[i])
+      built.pods.every((p, i) => p === this.pods[i]) &&
+      sameList(built.apps ?? NO_APPS, this.apps)
     );
   }
 
@@ -59,4 +65,22 @@ export class EncodedResource {
   get podSet(): ReadonlySet<string> {
     return (this.#podSet ??= new Set(this.pods));
   }
+
+  /**
+   * Whether a gateway holding this version has what the pod needs of this
+   * resource: the pod itself (its Cluster, its ClusterLoadAssignment) or a
+   * route to its app (the RouteConfiguration).
+   */
+  carries(podKey: string): boolean {
+    if (this.podSet.has(podKey)) return true;
+    if (this.apps.length === 0) return false;
+    const app = appClusterPrefixOfPod(podKey);
+    return app !== undefined && (this.#appSet ??= new Set(this.apps)).has(app);
+  }
+}
+
+const NO_APPS: readonly string[] = [];
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
