@@ -33,7 +33,8 @@ const ROUTE_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.listener, TYPE_URLS
  *
  * Back-pressure: a response is written only while the bytes this stream
  * has written and the transport has not yet taken are below
- * `limits.maxBytesInFlight`. Otherwise the watch's response is refused and
+ * `limits.maxBytesInFlight`, and those of every stream together below
+ * `limits.maxBytesInFlightTotal` (WriteBudget). Otherwise the watch's response is refused and
  * the type marked waiting; when the writes drain, each waiting watch is
  * resumed once against the snapshot current then (coalesced: a client that
  * reads slowly gets the latest state, never a queue of stale ones). Types
@@ -107,6 +108,7 @@ export abstract class AdsStream implements AckingStream {
       protocol: this.protocol,
       connectedSince: this.connectedSince,
       waitingForConfig: !this.ctx.hasConfig(this.group),
+      bytesInFlight: this.#inFlight,
       types: this.typeStatuses(),
     };
   }
@@ -120,10 +122,11 @@ export abstract class AdsStream implements AckingStream {
   protected mayWrite(typeUrl: TypeUrl): boolean {
     if (this.#closed) return false;
     const free = this.#inFlight < this.ctx.limits.maxBytesInFlight;
-    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0))) return true;
+    // The server-wide budget last: when it is full this stream is woken once there is room.
+    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake)) return true;
     this.#waiting.add(typeUrl);
     // Nothing in flight to drain (another type waits): resume on the next turn.
-    if (free && this.#resuming === undefined) queueMicrotask(this.#wake);
+    if (free && this.#resuming === undefined && this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit) queueMicrotask(this.#wake);
     return false;
   }
 
@@ -133,15 +136,14 @@ export abstract class AdsStream implements AckingStream {
     this.ctx.metrics.responses.inc({ type_url: typeUrl, protocol: this.protocol });
     this.ctx.metrics.responseBytes.inc({ protocol: this.protocol }, size);
     this.#inFlight += size;
+    this.ctx.writeBudget.take(size);
     this.call.write({ body, nonce }, () => {
+      // After close, everything in flight was given back at once (a cancelled call may never call back).
+      if (this.#closed) return;
       this.#inFlight -= size;
+      this.ctx.writeBudget.release(size);
       this.#resumeWaiting();
     });
-  }
-
-  /** Bytes written that the transport has not taken yet. */
-  protected get bytesInFlight(): number {
-    return this.#inFlight;
   }
 
   /** Ends the stream with a gRPC status (bad input from the client). */
@@ -171,6 +173,10 @@ export abstract class AdsStream implements AckingStream {
     this.#nackLog.close();
     this.#waiting.clear();
     this.#held.clear();
+    this.ctx.writeBudget.forget(this.#wake);
+    const inFlight = this.#inFlight;
+    this.#inFlight = 0;
+    this.ctx.writeBudget.release(inFlight);
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
       this.ctx.unregister(this);
@@ -251,11 +257,11 @@ export abstract class AdsStream implements AckingStream {
     this.ctx.routability.streamAcked(this);
   }
 
-  /** Resumes waiting types, one response at a time, while the writes stay below the limit. */
+  /** Resumes waiting types, one response at a time, while the writes (this stream's, and the server's) stay below their limits. */
   #resumeWaiting(): void {
     while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
       const step = this.#nextToResume();
-      if (!step) return;
+      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake)) return;
       this.#waiting.delete(step.typeUrl);
       this.#held.delete(step.typeUrl);
       this.#resuming = step.typeUrl;

@@ -22,6 +22,13 @@ export interface AdsLimits {
    * snapshot. One response always goes, however large.
    */
   readonly maxBytesInFlight: number;
+  /**
+   * Bytes in flight of every stream of the server together (WriteBudget): a
+   * stream starts a write only while the total is below it, so a first sync
+   * of many gateways goes in waves instead of holding every gateway's first
+   * response in memory at once.
+   */
+  readonly maxBytesInFlightTotal: number;
 }
 
 /**
@@ -34,4 +41,5 @@ export const ADS_LIMIT_DEFAULTS: AdsLimits = {
   nackLogIntervalMs: 60_000,
   nackMessageMaxChars: 512,
   maxBytesInFlight: 64 * 1024,
+  maxBytesInFlightTotal: 16 * 1024 * 1024,
 };
