@@ -210,18 +210,22 @@ function startFloor(server: grpc.Server, protocol: Protocol, pods: number, apps:
     { deltaAggregatedResources: handler, streamAggregatedResources: handler },
   );
 
-  /** What ours sends for a change, in its order: add → CDS, RDS (then EDS when asked); remove → RDS, EDS, CDS. */
+  /**
+   * What ours sends for a change, in its order. The route table has one
+   * route per app and names no pod, so a pod of an existing app never
+   * changes it: add → CDS (then EDS when asked); remove → EDS, CDS (state of
+   * the world: an EDS response without the name, then the cluster list).
+   */
   const pushes = (round: number, to: ChangeKind, next: FloorState): Buffer[] => {
     const pod = changedPod(round);
-    const routes = enc.response(`${next.key} routes all`, TYPE_URLS.routes, all(next, TYPE_URLS.routes));
     if (protocol === "delta") {
-      if (to === "remove") return [routes, enc.response(`eds -${pod}`, TYPE_URLS.endpoints, [], [pod]), enc.response(`cds -${pod}`, TYPE_URLS.cluster, [], [pod])];
+      if (to === "remove") return [enc.response(`eds -${pod}`, TYPE_URLS.endpoints, [], [pod]), enc.response(`cds -${pod}`, TYPE_URLS.cluster, [], [pod])];
       const cluster = next.resources.get(TYPE_URLS.cluster)?.get(pod);
-      return [enc.response(`cds +${pod}`, TYPE_URLS.cluster, cluster ? [cluster] : []), routes];
+      return [enc.response(`cds +${pod}`, TYPE_URLS.cluster, cluster ? [cluster] : [])];
     }
     const clusters = enc.response(`${next.key} ${TYPE_URLS.cluster} all`, TYPE_URLS.cluster, all(next, TYPE_URLS.cluster));
-    if (to === "add") return [clusters, routes];
-    return [routes, enc.response("eds empty", TYPE_URLS.endpoints, []), clusters];
+    if (to === "add") return [clusters];
+    return [enc.response("eds empty", TYPE_URLS.endpoints, []), clusters];
   };
   // Everything encoded before any measurement.
   const prepared = new Map<string, { state: FloorState; responses: Buffer[] }>();

@@ -14,8 +14,8 @@
  * first): each round adds one pod (`app0-new<round>`) and then removes it;
  * the time is from the change until every stream has received and ACKed
  * what it must (add: the pod's Cluster, its ClusterLoadAssignment after
- * the stream asks for it, the routes; remove: the routes, then the
- * removals). At the initial-sync size, rounds of reconnecting every stream
+ * the stream asks for it; remove: the removals; the route table has one
+ * route per app and does not change). At the initial-sync size, rounds of reconnecting every stream
  * measure the initial sync against the floor's.
  *
  * Figures (one JSON line each; bench names end in .<pods>pods_<streams>streams):
@@ -214,14 +214,13 @@ class Side {
   }
 }
 
-/** What every stream must receive (and ACK) for a change. */
+/** What every stream must receive (and ACK) for a change: the pod's own cluster and endpoints (the route table names no pod). */
 function expected(protocol: Protocol, round: number, to: ChangeKind): ExpectedItem[] {
   const pod = changedPod(round);
-  const routes = { typeUrl: TYPE_URLS.routes, name: "ticketplane-routes" };
-  if (to === "add") return [{ typeUrl: TYPE_URLS.cluster, name: pod }, { typeUrl: TYPE_URLS.endpoints, name: pod }, routes];
+  if (to === "add") return [{ typeUrl: TYPE_URLS.cluster, name: pod }, { typeUrl: TYPE_URLS.endpoints, name: pod }];
   // State of the world cannot say that endpoints went away: only the cluster list shows it.
   const removals = protocol === "delta" ? [TYPE_URLS.endpoints, TYPE_URLS.cluster] : [TYPE_URLS.cluster];
-  return [routes, ...removals.map((typeUrl) => ({ typeUrl, name: pod, removed: true }))];
+  return removals.map((typeUrl) => ({ typeUrl, name: pod, removed: true }));
 }
 
 const fmt = (xs: readonly number[]): string => xs.map((x) => x.toFixed(0)).join(", ");
