@@ -54,6 +54,11 @@ describe("shared response bodies", () => {
     const removed = ["x"];
     assert.equal(deltaBody("v1", CDS, [], removed), deltaBody("v1", CDS, [], removed));
     assert.notEqual(deltaBody("v1", CDS, list, []), sotwBody("v1", CDS, list));
+    // One resource, in arrays of their own (streams that each just subscribed to it): one body.
+    const one = list[0];
+    assert.ok(one);
+    assert.equal(deltaBody("v1", CDS, [one], []), deltaBody("v1", CDS, [one], []));
+    assert.notEqual(deltaBody("v1", CDS, [one], []), deltaBody("v1", CDS, [one], ["gone"]));
   });
 
   it("streams in step get the very same body: the whole type at first, then the change", () => {

@@ -20,13 +20,18 @@ interface Entry {
   readonly body: Buffer;
 }
 
-/** Keyed by the resources array (or, when it is empty, the removed names); a few entries each, newest first. */
+/**
+ * Keyed by the resources array, or its one resource when it has one (each
+ * stream that newly subscribes to a name gets an array of its own holding
+ * the same resource), or, when it is empty, the removed names; a few
+ * entries each, newest first.
+ */
 const memo = new WeakMap<object, Entry[]>();
 const MAX_ENTRIES = 4;
 const NONE: readonly string[] = [];
 
 function cached(delta: boolean, version: string, typeUrl: TypeUrl, resources: readonly EncodedResource[], removed: readonly string[], encode: () => Buffer): Buffer {
-  const key: object = resources.length > 0 || removed.length === 0 ? resources : removed;
+  const key: object = resources.length === 1 && resources[0] !== undefined ? resources[0] : resources.length > 0 || removed.length === 0 ? resources : removed;
   let entries = memo.get(key);
   const hit = entries?.find((e) => e.delta === delta && e.version === version && e.typeUrl === typeUrl && same(e.resources, resources) && same(e.removed, removed));
   if (hit) return hit.body;
@@ -37,9 +42,9 @@ function cached(delta: boolean, version: string, typeUrl: TypeUrl, resources: re
   return body;
 }
 
-/** The same array, or both empty. */
+/** The same array, both empty, or both the same one element. */
 function same(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a === b || (a.length === 0 && b.length === 0);
+  return a === b || (a.length === b.length && a.length <= 1 && a[0] === b[0]);
 }
 
 /** A DiscoveryResponse body (version_info, resources, type_url). */
