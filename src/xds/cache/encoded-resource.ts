@@ -20,6 +20,8 @@ export class EncodedResource {
   readonly pods: readonly string[];
   /** App cluster prefixes this resource routes to (BuiltResource.apps). */
   readonly apps: readonly string[];
+  /** What it was made from: a builder that returns the same object again (an unchanged pod) is recognised without comparing bytes. */
+  readonly #source: BuiltResource;
   #any?: Uint8Array;
   #sotwEntry?: Buffer;
   #deltaEntry?: Buffer;
@@ -27,6 +29,7 @@ export class EncodedResource {
   #appSet?: ReadonlySet<string>;
 
   constructor(built: BuiltResource, version = contentVersion(built.encoded)) {
+    this.#source = built;
     this.typeUrl = built.typeUrl;
     this.name = built.name;
     this.bytes = built.encoded;
@@ -37,6 +40,7 @@ export class EncodedResource {
 
   /** True when `built` has exactly this name, type, bytes and pods (so this object can be reused). */
   sameAs(built: BuiltResource): boolean {
+    if (built === this.#source) return true;
     return (
       built.name === this.name &&
       built.typeUrl === this.typeUrl &&
