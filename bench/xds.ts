@@ -24,14 +24,16 @@
  *   xds.sotw.bytes_per_stream.{add,remove}         info: SotW resends the whole cluster list by protocol
  *   xds.{delta,sotw}.all_acked_vs_floor.*          ≤ 1.5 (ours / floor, per round)
  *   xds.{delta,sotw}.server_cpu_ms.*               info: the server process's CPU time per change
- *   xds.sotw_vs_delta_cpu.*                        ≤ 2 (SotW / delta server CPU for the same change)
+ *   xds.sotw_vs_delta_cpu.*                        ≤ 2 (SotW / delta server CPU for the same change), at sizes both run
  *   xds.{delta,sotw}.rss_kb_per_stream             ≤ 300: (RSS after the first sync − RSS before any stream) / streams, after GC
  *   xds.{delta,sotw}.initial_sync_vs_floor         ≤ 2, at the initial-sync size
  *
  * Options (env):
- *   XDS_BENCH_SIZES        pods x streams list (default "500x1000,2000x1000,8000x250": 8,000 pods
+ *   XDS_BENCH_SIZES        delta: pods x streams list (default "500x1000,2000x1000,8000x250": 8,000 pods
  *                          run with 250 streams so that the whole bench stays near ten minutes
  *                          on two cores; 8000x1000 fits in memory and takes about four times longer)
+ *   XDS_BENCH_SOTW_SIZES   the same for state of the world (default "500x1000,2000x250": every
+ *                          change resends the whole cluster list, 200 MB per change at 2000x1000)
  *   XDS_BENCH_PROTOCOLS    "delta,sotw"
  *   XDS_BENCH_ROUNDS       5 (at least 5)
  *   XDS_BENCH_SYNC_PODS    2000: the size whose initial sync is measured in rounds ("0": none)
@@ -51,12 +53,27 @@ interface Size {
   readonly streams: number;
 }
 
-const SIZES: readonly Size[] = (process.env.XDS_BENCH_SIZES ?? "500x1000,2000x1000,8000x250").split(",").map((s) => {
-  const [pods, streams] = s.split("x").map(Number);
-  if (!Number.isInteger(pods) || !Number.isInteger(streams) || !pods || !streams) throw new Error(`XDS_BENCH_SIZES: "${s}" is not <pods>x<streams>`);
-  return { pods, streams };
-});
+function sizes(name: string, fallback: string): Size[] {
+  return (process.env[name] ?? fallback).split(",").map((s) => {
+    const [pods, streams] = s.split("x").map(Number);
+    if (!Number.isInteger(pods) || !Number.isInteger(streams) || !pods || !streams) throw new Error(`${name}: "${s}" is not <pods>x<streams>`);
+    return { pods, streams };
+  });
+}
+
 const PROTOCOLS = (process.env.XDS_BENCH_PROTOCOLS ?? "delta,sotw").split(",").filter((p): p is Protocol => p === "delta" || p === "sotw");
+/**
+ * Sizes per protocol. State of the world resends the whole cluster list to
+ * every stream on every change (about 100 B per pod): at 2,000 pods and
+ * 1,000 streams that is 200 MB per change for each side's load client to
+ * decode, about 20 s a change, so by default it runs there with 250 streams.
+ */
+const SIZES_BY_PROTOCOL: Readonly<Record<Protocol, readonly Size[]>> = {
+  delta: sizes("XDS_BENCH_SIZES", "500x1000,2000x1000,8000x250"),
+  sotw: sizes("XDS_BENCH_SOTW_SIZES", "500x1000,2000x250"),
+};
+/** Every size some protocol runs, in first-seen order. */
+const SIZES: readonly Size[] = PROTOCOLS.flatMap((p) => SIZES_BY_PROTOCOL[p]).filter((s, i, all) => all.findIndex((t) => t.pods === s.pods && t.streams === s.streams) === i);
 const ROUNDS = Math.max(5, intEnv("XDS_BENCH_ROUNDS", 5));
 const SYNC_PODS = intEnv("XDS_BENCH_SYNC_PODS", 2_000, true);
 const CONNECTIONS = intEnv("XDS_BENCH_CONNECTIONS", 20);
@@ -260,11 +277,14 @@ function mb(bytes: number | undefined): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`xds bench: sizes ${SIZES.map((s) => `${s.pods} pods × ${s.streams} streams`).join(", ")}; ${PROTOCOLS.join(" and ")}; ${ROUNDS} rounds of one pod added then removed; ${CONNECTIONS} connections, ${APPS} apps`);
+  const list = (ss: readonly Size[]): string => ss.map((s) => `${s.pods} pods × ${s.streams} streams`).join(", ");
+  console.log(`xds bench: ${PROTOCOLS.map((p) => `${p} at ${list(SIZES_BY_PROTOCOL[p])}`).join("; ")}; ${ROUNDS} rounds of one pod added then removed; ${CONNECTIONS} connections, ${APPS} apps`);
   for (const size of SIZES) {
     if (size.streams < 1000) console.log(`note: ${size.pods} pods runs with ${size.streams} streams, not 1000, to keep the bench within its time budget on this machine`);
     const runs = new Map<Protocol, ProtocolRun>();
-    for (const protocol of PROTOCOLS) runs.set(protocol, await runProtocol(size, protocol));
+    for (const protocol of PROTOCOLS) {
+      if (SIZES_BY_PROTOCOL[protocol].some((s) => s.pods === size.pods && s.streams === size.streams)) runs.set(protocol, await runProtocol(size, protocol));
+    }
     reportSize(size, runs);
   }
 }
