@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { appClusterPrefix, fallbackRouteName, podClusterName, podClusterNameOf, podsRouteName, RESOURCE_NAMES } from "./names.js";
+import { appClusterPrefix, appClusterPrefixOfPod, fallbackRouteName, podClusterName, podClusterNameOf, podsRouteName, RESOURCE_NAMES } from "./names.js";
 
 describe("resource names", () => {
   it("names a pod's cluster namespace/app/pod, the same from the parts or from the app's key", () => {
@@ -15,6 +15,11 @@ describe("resource names", () => {
     assert.ok(!podClusterName("ns", "shiny-admin", "p").startsWith(prefix));
     assert.ok(!podClusterName("ns-b", "shiny", "p").startsWith(prefix));
     for (const shared of Object.values(RESOURCE_NAMES)) assert.ok(!shared.includes("/"), shared);
+  });
+
+  it("finds a pod key's app cluster prefix, and none for a shared cluster", () => {
+    assert.equal(appClusterPrefixOfPod(podClusterName("ns", "shiny", "p-1")), appClusterPrefix("ns/shiny"));
+    assert.equal(appClusterPrefixOfPod(RESOURCE_NAMES.authzCluster), undefined);
   });
 
   it("names an app's two routes apart from each other and from any cluster", () => {

@@ -15,6 +15,16 @@ export function appClusterPrefix(key: AppKey): string {
   return `${key}/`;
 }
 
+/**
+ * The app cluster prefix of a pod key (`<namespace>/<app>/<pod>` →
+ * `<namespace>/<app>/`), or undefined for a name that is no pod's (a shared
+ * cluster). The inverse of podClusterNameOf: pod names have no "/".
+ */
+export function appClusterPrefixOfPod(podKey: string): string | undefined {
+  const cut = podKey.lastIndexOf("/");
+  return cut <= 0 ? undefined : podKey.slice(0, cut + 1);
+}
+
 /** `<namespace>/<app>/<pod>` from the app's key: the pod's cluster and endpoints name, and its key everywhere in xDS. */
 export function podClusterNameOf(key: AppKey, pod: string): string {
   return appClusterPrefix(key) + pod;

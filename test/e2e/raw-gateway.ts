@@ -23,7 +23,8 @@ interface WireResponse {
   version_info: string;
   type_url: string;
   nonce: string;
-  resources: { type_url: string; value: Buffer }[];
+  /** Absent when empty (proto-loader): an EDS response for a name that went away carries none. */
+  resources?: { type_url: string; value: Buffer }[];
 }
 
 export class RawGateway {
@@ -75,7 +76,7 @@ export class RawGateway {
 
   #onResponse(r: WireResponse): void {
     if (r.type_url === CDS) {
-      this.clusters = r.resources.map((a) => Cluster.decode(a.value).name).sort();
+      this.clusters = (r.resources ?? []).map((a) => Cluster.decode(a.value).name).sort();
       this.#send(CDS, [], r.version_info, r.nonce);
       const eds = this.clusters.filter((c) => c.split("/").length === 3);
       if (eds.join() !== this.#edsNames.join()) {
@@ -83,7 +84,7 @@ export class RawGateway {
         this.#send(EDS, eds, "", "");
       }
     } else if (r.type_url === RDS) {
-      this.routes = r.resources.flatMap((a) =>
+      this.routes = (r.resources ?? []).flatMap((a) =>
         RouteConfiguration.decode(a.value).virtualHosts.flatMap((vh) =>
           vh.routes.flatMap((route) => {
             // An app's route to its pods: the cluster named by a header, which must start with the app's cluster prefix.
@@ -95,7 +96,7 @@ export class RawGateway {
       );
       this.#send(RDS, [ROUTES], r.version_info, r.nonce);
     } else if (r.type_url === EDS) {
-      for (const a of r.resources) {
+      for (const a of r.resources ?? []) {
         const cla = ClusterLoadAssignment.decode(a.value);
         const hosts = cla.endpoints.flatMap((l) => l.lbEndpoints.map((e) => `${e.endpoint?.address?.socketAddress?.address ?? "?"}:${String(e.endpoint?.address?.socketAddress?.portValue ?? "?")}`));
         this.endpoints.set(cla.clusterName, hosts);

@@ -46,10 +46,10 @@ describe("Envoy bootstraps", () => {
     });
   }
 
-  it("standalone.yaml: named node, state-of-the-world ADS to 127.0.0.1:18000 over HTTP/2, admin on 127.0.0.1:9901", () => {
+  it("standalone.yaml: named node, delta ADS (the cheaper protocol per change) to 127.0.0.1:18000 over HTTP/2, admin on 127.0.0.1:9901", () => {
     const b = parseEnvoyYaml(read("standalone.yaml")) as Bootstrap;
     assert.deepEqual(b.node, { id: "ticketplane-standalone", cluster: "default" });
-    assert.equal(b.dynamic_resources.ads_config.api_type, "GRPC");
+    assert.equal(b.dynamic_resources.ads_config.api_type, "DELTA_GRPC");
     assert.equal(xdsTarget(b), "STATIC 127.0.0.1:18000");
     assertAdsEverything(b);
     assert.equal(b.admin.address.socket_address.port_value, 9901);

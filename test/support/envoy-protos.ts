@@ -49,7 +49,7 @@ export function accessLogClient(address: string): grpc.Client {
 }
 
 /** An `envoy.service.discovery.v3.AggregatedDiscoveryService` client built from Envoy's .proto files. */
-export function adsClient(address: string): grpc.Client {
+export function adsClient(address: string, options?: grpc.ChannelOptions): grpc.Client {
   const Ctor = lookup(loadEnvoyPackage("envoy/service/discovery/v3/ads.proto"), "envoy.service.discovery.v3.AggregatedDiscoveryService");
-  return new Ctor(address, grpc.credentials.createInsecure());
+  return new Ctor(address, grpc.credentials.createInsecure(), options);
 }

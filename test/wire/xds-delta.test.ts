@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 import { TYPE_URLS } from "../../src/xds/resources/index.js";
 import { adsClient } from "../support/envoy-protos.js";
+import { eventually } from "../support/wait-for.js";
 import { app, key, model, pod, ROUTES, startXdsStack } from "./xds-harness.js";
 
 interface WireResource {
@@ -22,9 +23,11 @@ interface WireResponse {
   removed_resources?: string[];
 }
 
-/** One delta stream that ACKs everything and records what it was sent, per type. */
+/** One delta stream that ACKs everything (except the types it is told to hold) and records what it was sent, per type. */
 class DeltaGateway {
   readonly responses: WireResponse[] = [];
+  /** Types whose responses are not ACKed until released, with the latest such response. */
+  readonly #held = new Map<string, WireResponse | undefined>();
   readonly #client: grpc.Client;
   readonly #call: grpc.ClientDuplexStream<unknown, WireResponse>;
   readonly #ended: Promise<void>;
@@ -38,7 +41,8 @@ class DeltaGateway {
     this.#call.on("error", (err: grpc.ServiceError) => assert.equal(err.code, 1, `delta stream failed: ${err.message}`));
     this.#call.on("data", (res: WireResponse) => {
       this.responses.push(res);
-      this.#call.write({ type_url: res.type_url, response_nonce: res.nonce });
+      if (this.#held.has(res.type_url)) this.#held.set(res.type_url, res);
+      else this.#call.write({ type_url: res.type_url, response_nonce: res.nonce });
       for (const wake of [...this.#waiters]) wake();
     });
     this.node = { id: nodeId, cluster: "default" };
@@ -48,6 +52,18 @@ class DeltaGateway {
 
   subscribe(typeUrl: string, names: string[], initial: Record<string, string> = {}): void {
     this.#call.write({ node: this.node, type_url: typeUrl, resource_names_subscribe: names, initial_resource_versions: initial });
+  }
+
+  /** From now on, responses of `typeUrl` are received but not ACKed (a gateway still applying them). */
+  hold(typeUrl: string): void {
+    this.#held.set(typeUrl, undefined);
+  }
+
+  /** ACKs the latest held response of `typeUrl` and ACKs its responses again from now on. */
+  release(typeUrl: string): void {
+    const res = this.#held.get(typeUrl);
+    this.#held.delete(typeUrl);
+    if (res) this.#call.write({ type_url: res.type_url, response_nonce: res.nonce });
   }
 
   /** name → version of everything received for a type (later responses win, removals delete). */
@@ -171,6 +187,43 @@ describe("xDS delta with an Envoy-proto client", () => {
         [TYPE_URLS.cluster, [key("shiny", "p3")], []],
         [TYPE_URLS.endpoints, [key("shiny", "p3")], []],
       ]);
+    } finally {
+      await gw.close();
+      await stack.close();
+    }
+  });
+
+  it("make before use: a new app's pod stays unroutable while the gateway has not ACKed the route table that routes it, and becomes routable once it has", async () => {
+    const stack = await startXdsStack(model([app("shiny", [p(1)])]));
+    const gw = new DeltaGateway(stack.address, "gw-routes");
+    const shiny = key("shiny", "p1");
+    const lab = key("lab", "l1");
+    try {
+      gw.subscribe(TYPE_URLS.cluster, []);
+      gw.subscribe(TYPE_URLS.endpoints, [shiny]);
+      gw.subscribe(TYPE_URLS.routes, [ROUTES]);
+      await gw.waitFor(() => shiny in gw.known(TYPE_URLS.endpoints) && ROUTES in gw.known(TYPE_URLS.routes), "initial sync");
+      await eventually(() => stack.ads.isRoutable("default", shiny), { what: "shiny/p1 routable" });
+
+      // The gateway takes clusters and endpoints at once but is slow to apply the new route table.
+      gw.hold(TYPE_URLS.routes);
+      const mark = gw.responses.length;
+      stack.setModel(model([app("shiny", [p(1)]), app("lab", [pod("l1", "10.0.1.1")])]));
+      await gw.waitFor(() => lab in gw.known(TYPE_URLS.cluster), "the new app's cluster");
+      gw.subscribe(TYPE_URLS.endpoints, [lab]);
+      await gw.waitFor(() => lab in gw.known(TYPE_URLS.endpoints) && gw.responses.slice(mark).some((r) => r.type_url === TYPE_URLS.routes), "its endpoints and the new route table");
+      const group = (): { versions: Readonly<Record<string, string>> } | undefined => stack.ads.status().groups.find((g) => g.group === "default");
+      const type = (typeUrl: string): { ackedVersion?: string | undefined; ackedResources: number } | undefined =>
+        stack.ads.status().streams.find((s) => s.nodeId === "gw-routes")?.types.find((t) => t.typeUrl === typeUrl);
+      // The server has recorded the ACKs of the new cluster list and of both pods' endpoints.
+      await eventually(() => type(TYPE_URLS.cluster)?.ackedVersion === group()?.versions[TYPE_URLS.cluster] && type(TYPE_URLS.endpoints)?.ackedResources === 2, {
+        what: "CDS and EDS ACKed on the server",
+      });
+      assert.equal(stack.ads.isRoutable("default", lab), false, "no ticket may send a user to lab: the gateway has no route for it yet");
+      assert.equal(stack.ads.isRoutable("default", shiny), true, "shiny's pod is not held back");
+
+      gw.release(TYPE_URLS.routes);
+      await eventually(() => stack.ads.isRoutable("default", lab), { what: "lab/l1 routable after the route table's ACK" });
     } finally {
       await gw.close();
       await stack.close();

@@ -6,7 +6,7 @@
 import { Registry } from "prom-client";
 import { silentLogger, systemClock } from "../../src/common/index.js";
 import { createAdsServer, createPublisher, SnapshotCache, type AdsServer, type Publisher } from "../../src/xds/index.js";
-import { buildGatewayResources, type AppModel, type GatewayModel, type PodModel } from "../../src/xds/resources/index.js";
+import { createGatewayBuilder, type AppModel, type GatewayModel, type PodModel } from "../../src/xds/resources/index.js";
 import { startGrpcServer } from "../support/grpc-harness.js";
 
 export interface XdsStack {
@@ -27,7 +27,7 @@ export async function startXdsStack(initial: GatewayModel, options: { ackTimeout
   const cache = new SnapshotCache();
   const registry = new Registry();
   const ads = createAdsServer({ cache, logger: silentLogger, registry, clock: systemClock, ackTimeoutMs: options.ackTimeoutMs ?? 60_000 });
-  const publisher = createPublisher({ models: () => [current], build: buildGatewayResources, cache, logger: silentLogger, clock: systemClock });
+  const publisher = createPublisher({ models: () => [current], build: createGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   const harness = await startGrpcServer((server) => server.addService(ads.service, ads.implementation));
   return {

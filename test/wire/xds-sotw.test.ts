@@ -238,4 +238,44 @@ describe("xDS SotW with grpc-js-xds", () => {
       await stack.close();
     }
   });
+
+  it("make before use: a new app's pod stays unroutable while gRPC NACKs the route table that routes it, and becomes routable once it accepts one", async () => {
+    const stack = await startXdsStack(model([app("shiny", [pod("p1", "10.0.0.1")])]));
+    const peer = XdsPeer.start({ address: stack.address, nodeId: "gw-new-app" });
+    const lab = key("lab", "l1");
+    try {
+      peer.watch("routes", ROUTES);
+      peer.watchAll("cluster", [key("shiny", "p1"), lab]);
+      peer.watchAll("endpoints", [key("shiny", "p1"), lab]);
+      await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("shiny")));
+      await eventually(() => stack.ads.isRoutable("default", key("shiny", "p1")), { what: "shiny/p1 routable" });
+
+      // A serve-mode app's fallback is a direct_response, which gRPC refuses: it NACKs the whole
+      // route table (keeping the old one), while it takes lab's cluster and endpoints.
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1")]), app("lab", [pod("l1", "10.0.1.1")], "serve")]));
+      await peer.untilValue("endpoints", lab, () => true);
+      await eventually(() => peer.status("routes", ROUTES)?.clientStatus === "NACKED", { what: "gRPC NACKs the route table" });
+      await eventually(
+        () => {
+          const cds = typeStatus(stack, "gw-new-app", TYPE_URLS.cluster);
+          const eds = typeStatus(stack, "gw-new-app", TYPE_URLS.endpoints);
+          const rds = typeStatus(stack, "gw-new-app", TYPE_URLS.routes);
+          // gRPC names the clusters it wants: what it has ACKed is both of them.
+          return cds?.ackedResources === 2 && cds.ackedVersion === cds.lastSentVersion && eds?.ackedResources === 2 && rds?.lastNack !== undefined;
+        },
+        { what: "the server has the ACKs of lab's cluster and endpoints and the NACK of the route table" },
+      );
+      assert.equal(peer.status("cluster", lab)?.clientStatus, "ACKED");
+      assert.equal(peer.status("endpoints", lab)?.clientStatus, "ACKED");
+      assert.equal(stack.ads.isRoutable("default", lab), false, "the gateway has no route to lab: no ticket may send a user there");
+
+      // The app's fallback goes to the resolver instead: a route table gRPC accepts.
+      stack.setModel(model([app("shiny", [pod("p1", "10.0.0.1")]), app("lab", [pod("l1", "10.0.1.1")], "proxy")]));
+      await peer.untilValue("routes", ROUTES, hasRoute(podsRoute("lab")));
+      await eventually(() => stack.ads.isRoutable("default", lab), { what: "lab/l1 routable once the route table is ACKed" });
+    } finally {
+      await peer.close();
+      await stack.close();
+    }
+  });
 });

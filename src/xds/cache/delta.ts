@@ -16,8 +16,32 @@ export interface DeltaResult {
   readonly removed: readonly string[];
 }
 
+const NO_RESOURCES: readonly EncodedResource[] = [];
+const NO_NAMES: readonly string[] = [];
+
 export function isEmptyDelta(d: DeltaResult): boolean {
   return d.changed.length === 0 && d.removed.length === 0;
+}
+
+/**
+ * `xs` itself when every element passes (so streams in step share one array,
+ * and one encoding of it), else the elements that pass.
+ */
+export function keepAll<T>(xs: readonly T[], pass: (x: T) => boolean): readonly T[] {
+  const i = xs.findIndex((x) => !pass(x));
+  if (i < 0) return xs;
+  const kept = xs.slice(0, i);
+  for (let j = i + 1; j < xs.length; j++) {
+    const x = xs[j];
+    if (x !== undefined && pass(x)) kept.push(x);
+  }
+  return kept;
+}
+
+/** `all` (the type's shared list) when `changed` holds every resource of the type; the order of a delta response does not matter. */
+function shared(changed: EncodedResource[], size: number, all: readonly EncodedResource[] | undefined): readonly EncodedResource[] {
+  if (changed.length === 0) return NO_RESOURCES;
+  return all !== undefined && changed.length === size && all.length === size ? all : changed;
 }
 
 /**
@@ -26,34 +50,48 @@ export function isEmptyDelta(d: DeltaResult): boolean {
  * Wildcard: every resource whose version differs, and every known name the
  * type no longer has. Explicit: the same, restricted to subscribed names; a
  * subscribed name that does not exist is reported removed only if the client
- * believes it has it.
+ * believes it has it. `all` is the type's shared list (Snapshot.list), used
+ * when every resource is to be sent.
  */
-export function computeDelta(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>): DeltaResult {
+export function computeDelta(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, all?: readonly EncodedResource[]): DeltaResult {
   const changed: EncodedResource[] = [];
   const removed: string[] = [];
   if (sub.wildcard) {
     for (const r of resources.values()) if (sub.known.get(r.name) !== r.version) changed.push(r);
     for (const name of sub.known.keys()) if (!resources.has(name)) removed.push(name);
-    return { changed, removed };
+    return { changed: shared(changed, resources.size, all), removed };
   }
-  for (const name of sub.subscribed) {
+  return deltaForNames(sub, resources, sub.subscribed, all);
+}
+
+/**
+ * What the client lacks of `names` (newly subscribed names, or every
+ * subscribed name): each that exists in a version the client does not
+ * hold, and each that does not exist but the client believes it holds.
+ */
+export function deltaForNames(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, names: Iterable<string>, all?: readonly EncodedResource[]): DeltaResult {
+  const changed: EncodedResource[] = [];
+  const removed: string[] = [];
+  for (const name of names) {
     const r = resources.get(name);
     if (r) {
       if (sub.known.get(name) !== r.version) changed.push(r);
     } else if (sub.known.has(name)) removed.push(name);
   }
-  return { changed, removed };
+  return { changed: shared(changed, resources.size, all), removed: removed.length === 0 ? NO_NAMES : removed };
 }
 
 /**
  * The fast path: a client in step with the previous snapshot needs exactly
  * the snapshot-to-snapshot change, restricted to what it wants. Equal to
  * computeDelta against the new snapshot under that precondition (tested).
+ * Returns the change's own arrays when nothing is filtered out, so streams
+ * in step share them.
  */
 export function deltaFromChange(sub: DeltaSubscription, change: TypeChange): DeltaResult {
-  if (sub.wildcard) return { changed: change.upserted, removed: change.removed.filter((n) => sub.known.has(n)) };
+  if (sub.wildcard) return { changed: change.upserted, removed: keepAll(change.removed, (n) => sub.known.has(n)) };
   return {
-    changed: change.upserted.filter((r) => sub.subscribed.has(r.name)),
-    removed: change.removed.filter((n) => sub.subscribed.has(n) && sub.known.has(n)),
+    changed: keepAll(change.upserted, (r) => sub.subscribed.has(r.name)),
+    removed: keepAll(change.removed, (n) => sub.subscribed.has(n) && sub.known.has(n)),
   };
 }

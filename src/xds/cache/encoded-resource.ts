@@ -1,3 +1,4 @@
+import { appClusterPrefixOfPod } from "../../routing/index.js";
 import type { BuiltResource } from "../resources/model.js";
 import type { TypeUrl } from "../resources/type-urls.js";
 import { contentVersion } from "./version.js";
@@ -17,27 +18,36 @@ export class EncodedResource {
   readonly bytes: Uint8Array;
   /** Pod keys this resource makes routable (BuiltResource.pods). */
   readonly pods: readonly string[];
+  /** App cluster prefixes this resource routes to (BuiltResource.apps). */
+  readonly apps: readonly string[];
+  /** What it was made from: a builder that returns the same object again (an unchanged pod) is recognised without comparing bytes. */
+  readonly #source: BuiltResource;
   #any?: Uint8Array;
   #sotwEntry?: Buffer;
   #deltaEntry?: Buffer;
   #podSet?: ReadonlySet<string>;
+  #appSet?: ReadonlySet<string>;
 
   constructor(built: BuiltResource, version = contentVersion(built.encoded)) {
+    this.#source = built;
     this.typeUrl = built.typeUrl;
     this.name = built.name;
     this.bytes = built.encoded;
     this.pods = built.pods;
+    this.apps = built.apps ?? NO_APPS;
     this.version = version;
   }
 
   /** True when `built` has exactly this name, type, bytes and pods (so this object can be reused). */
   sameAs(built: BuiltResource): boolean {
+    if (built === this.#source) return true;
     return (
       built.name === this.name &&
       built.typeUrl === this.typeUrl &&
       Buffer.from(built.encoded.buffer, built.encoded.byteOffset, built.encoded.byteLength).equals(this.bytes) &&
       built.pods.length === this.pods.length &&
-      built.pods.every((p, i) => p === this.pods[i])
+      built.pods.every((p, i) => p === this.pods[i]) &&
+      sameList(built.apps ?? NO_APPS, this.apps)
     );
   }
 
@@ -59,4 +69,22 @@ export class EncodedResource {
   get podSet(): ReadonlySet<string> {
     return (this.#podSet ??= new Set(this.pods));
   }
+
+  /**
+   * Whether a gateway holding this version has what the pod needs of this
+   * resource: the pod itself (its Cluster, its ClusterLoadAssignment) or a
+   * route to its app (the RouteConfiguration).
+   */
+  carries(podKey: string): boolean {
+    if (this.podSet.has(podKey)) return true;
+    if (this.apps.length === 0) return false;
+    const app = appClusterPrefixOfPod(podKey);
+    return app !== undefined && (this.#appSet ??= new Set(this.apps)).has(app);
+  }
+}
+
+const NO_APPS: readonly string[] = [];
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

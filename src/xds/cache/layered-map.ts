@@ -59,6 +59,14 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
     this.#limit = MIN_LIMIT;
   }
 
+  /** Makes the contents exactly `base` (projected), shared: O(1), however large `base` is. */
+  resetTo(base: ReadonlyMap<string, B>): void {
+    this.#base = base;
+    this.#overlay = new Map();
+    this.#size = base.size;
+    this.#limit = MIN_LIMIT;
+  }
+
   /**
    * Re-expresses the contents (unchanged) over `next` when the overlay has
    * grown past its limit: as `next` plus the differences when those are

@@ -38,6 +38,34 @@ export function routes(pods: readonly string[], name: string = RESOURCE_NAMES.ro
   return { typeUrl: TYPE_URLS.routes, name, encoded: RouteConfiguration.encode(msg).finish(), pods: [...pods] };
 }
 
+/**
+ * Today's route table: one route per app (`ns/app/`, from the pod keys),
+ * its cluster taken from the cluster header; it names no pod and carries the
+ * apps it routes (BuiltResource.apps).
+ */
+export function appRoutes(pods: readonly string[], name: string = RESOURCE_NAMES.routes): BuiltResource {
+  const apps = [...new Set(pods.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))].sort();
+  const msg = RouteConfiguration.fromPartial({
+    name,
+    virtualHosts: [
+      {
+        name: "all",
+        domains: ["*"],
+        routes: apps.map((app) => ({
+          match: { prefix: `/${app}`, headers: [{ name: ROUTING_HEADERS.cluster, stringMatch: { prefix: app } }] },
+          route: { clusterHeader: ROUTING_HEADERS.cluster },
+        })),
+      },
+    ],
+  });
+  return { typeUrl: TYPE_URLS.routes, name, encoded: RouteConfiguration.encode(msg).finish(), pods: [], apps };
+}
+
+/** A consistent group with today's route table: one cluster + endpoints per pod, one route per app, one listener. */
+export function appGatewayResources(pods: readonly string[]): BuiltResource[] {
+  return [...pods.flatMap((p) => [podCluster(p), podEndpoints(p)]), appRoutes(pods), listener()];
+}
+
 export function listener(routeName: string = RESOURCE_NAMES.routes): BuiltResource {
   const hcm = HttpConnectionManager.fromPartial({ statPrefix: "http", rds: { routeConfigName: routeName, configSource: { ads: {} } } });
   const msg = Listener.fromPartial({

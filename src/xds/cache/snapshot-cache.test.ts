@@ -8,7 +8,7 @@ import { SnapshotCache } from "./snapshot-cache.js";
 import type { DeltaCacheResponse } from "./watch.js";
 
 /** A minimal delta stream that applies what it is sent. */
-function deltaStream(group: string): { view: { group: string; subscription(t: TypeUrl): DeltaSubscription }; got: DeltaCacheResponse[]; respond: (r: DeltaCacheResponse) => void } {
+function deltaStream(group: string): { view: { group: string; subscription(t: TypeUrl): DeltaSubscription }; got: DeltaCacheResponse[]; respond: (r: DeltaCacheResponse) => boolean } {
   const known = new Map<string, string>();
   const got: DeltaCacheResponse[] = [];
   return {
@@ -18,6 +18,7 @@ function deltaStream(group: string): { view: { group: string; subscription(t: Ty
       got.push(r);
       for (const x of r.changed) known.set(x.name, x.version);
       for (const n of r.removed) known.delete(n);
+      return true;
     },
   };
 }
@@ -36,8 +37,8 @@ describe("SnapshotCache", () => {
     assert.equal(a.got.length, 1);
     assert.equal(b.got[0]?.changed.length, 2);
     assert.equal(cache.getSnapshot("a")?.resources(TYPE_URLS.cluster).size, 1);
-    cancelA();
-    cancelB();
+    cancelA.cancel();
+    cancelB.cancel();
     assert.equal(cache.watchCount(), 0);
   });
 
@@ -49,7 +50,7 @@ describe("SnapshotCache", () => {
     assert.equal(s.got.length, 1);
     cache.setSnapshot("g", Snapshot.build(gatewayResources(["ns/x/p1"]), cache.getSnapshot("g")));
     assert.equal(s.got.length, 1);
-    cancel();
+    cancel.cancel();
   });
 
   it("sends cluster removals after the route update that stops using them", () => {
@@ -59,14 +60,15 @@ describe("SnapshotCache", () => {
     const cancels = [TYPE_URLS.cluster, TYPE_URLS.routes].map((typeUrl) => {
       const s = deltaStream("g");
       return cache.createDeltaWatch({ typeUrl }, s.view, (r) => {
-        s.respond(r);
+        const taken = s.respond(r);
         order.push(`${r.typeUrl.split(".").pop()}:${r.removed.join(",")}`);
+        return taken;
       });
     });
     order.length = 0;
     cache.setSnapshot("g", Snapshot.build(gatewayResources(["ns/x/p2", "ns/x/p3"]), cache.getSnapshot("g")));
     assert.deepEqual(order, ["Cluster:", "RouteConfiguration:", "Cluster:ns/x/p1"]);
-    for (const c of cancels) c();
+    for (const c of cancels) c.cancel();
   });
 });
 

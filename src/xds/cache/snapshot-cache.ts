@@ -1,10 +1,9 @@
 import { PUSH_ORDER, REMOVE_ORDER, TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
 import type { EncodedResource } from "./encoded-resource.js";
 import { Snapshot } from "./snapshot.js";
-import { diffType } from "./snapshot-diff.js";
+import { changeBetween, NO_CHANGE } from "./snapshot-diff.js";
 import { DeltaWatch, SotwWatch, type CacheWatch } from "./snapshot-watches.js";
-import type { CancelWatch, ConfigWatcher, DeltaCacheResponse, DeltaStreamView, SotwCacheResponse, SotwStreamView } from "./watch.js";
-import type { SotwSubscription } from "./sotw.js";
+import type { ConfigWatcher, DeltaCacheResponse, DeltaStreamView, Respond, SotwCacheResponse, SotwStreamView, Watch } from "./watch.js";
 
 export type SnapshotListener = (group: string, snapshot: Snapshot) => void;
 
@@ -56,12 +55,14 @@ export class SnapshotCache implements ConfigWatcher {
     return () => this.#listeners.delete(listener);
   }
 
-  createWatch(request: SotwSubscription, stream: SotwStreamView, respond: (r: SotwCacheResponse) => void): CancelWatch {
-    return this.#open(stream.group, new SotwWatch(request, stream, respond));
+  createWatch(request: { readonly typeUrl: TypeUrl }, stream: SotwStreamView, respond: Respond<SotwCacheResponse>): Watch {
+    const group = stream.group;
+    return this.#open(group, new SotwWatch(request.typeUrl, stream, () => this.#snapshots.get(group), respond, (w) => this.#close(group, w)));
   }
 
-  createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: (r: DeltaCacheResponse) => void): CancelWatch {
-    return this.#open(stream.group, new DeltaWatch(request.typeUrl, stream, respond));
+  createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: Respond<DeltaCacheResponse>): Watch {
+    const group = stream.group;
+    return this.#open(group, new DeltaWatch(request.typeUrl, stream, () => this.#snapshots.get(group), respond, (w) => this.#close(group, w)));
   }
 
   canonicalName(group: string, typeUrl: TypeUrl, name: string): string {
@@ -75,19 +76,24 @@ export class SnapshotCache implements ConfigWatcher {
     return n;
   }
 
-  #open(group: string, watch: CacheWatch): CancelWatch {
+  #open(group: string, watch: CacheWatch): Watch {
     let byType = this.#watches.get(group);
     if (!byType) this.#watches.set(group, (byType = new Map<TypeUrl, Set<CacheWatch>>()));
     let set = byType.get(watch.typeUrl);
     if (!set) byType.set(watch.typeUrl, (set = new Set<CacheWatch>()));
     set.add(watch);
     const current = this.#snapshots.get(group);
-    if (current) watch.update(undefined, current, diffType(undefined, current, watch.typeUrl));
-    return () => {
-      set.delete(watch);
-      if (set.size === 0) byType.delete(watch.typeUrl);
-      if (byType.size === 0 && this.#watches.get(group) === byType) this.#watches.delete(group);
-    };
+    if (current) watch.update(undefined, current, NO_CHANGE);
+    return watch;
+  }
+
+  #close(group: string, watch: CacheWatch): void {
+    const byType = this.#watches.get(group);
+    const set = byType?.get(watch.typeUrl);
+    if (!byType || !set) return;
+    set.delete(watch);
+    if (set.size === 0) byType.delete(watch.typeUrl);
+    if (byType.size === 0) this.#watches.delete(group);
   }
 
   #install(group: string, prev: Snapshot | undefined, next: Snapshot, order: readonly TypeUrl[]): void {
@@ -97,7 +103,7 @@ export class SnapshotCache implements ConfigWatcher {
     for (const typeUrl of order) {
       const set = byType.get(typeUrl);
       if (!set || set.size === 0) continue;
-      const change = diffType(prev, next, typeUrl);
+      const change = prev ? changeBetween(prev, next, typeUrl) : NO_CHANGE;
       // Copy: a respond callback may cancel or open watches.
       for (const watch of [...set]) if (set.has(watch)) watch.update(prev, next, change);
     }

@@ -26,6 +26,22 @@ export function diffType(prev: Snapshot | undefined, next: Snapshot, typeUrl: Ty
   return upserted.length === 0 && removed.length === 0 ? NO_CHANGE : { upserted, removed };
 }
 
+/** prev → (the latest next asked for → its changes per type). */
+const memo = new WeakMap<Snapshot, { readonly next: Snapshot; readonly byType: Map<TypeUrl, TypeChange> }>();
+
+/**
+ * diffType, remembered for the latest `next` of each `prev`: the cache's
+ * own update and every stream catching up from the same snapshot share one
+ * computation.
+ */
+export function changeBetween(prev: Snapshot, next: Snapshot, typeUrl: TypeUrl): TypeChange {
+  let m = memo.get(prev);
+  if (m?.next !== next) memo.set(prev, (m = { next, byType: new Map() }));
+  let change = m.byType.get(typeUrl);
+  if (change === undefined) m.byType.set(typeUrl, (change = diffType(prev, next, typeUrl)));
+  return change;
+}
+
 export function isEmptyChange(change: TypeChange): boolean {
   return change.upserted.length === 0 && change.removed.length === 0;
 }

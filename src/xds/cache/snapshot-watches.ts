@@ -1,57 +1,212 @@
 import type { TypeUrl } from "../resources/type-urls.js";
-import { computeDelta, deltaFromChange, isEmptyDelta } from "./delta.js";
+import { computeDelta, deltaForNames, deltaFromChange, isEmptyDelta, type DeltaResult } from "./delta.js";
+import type { EncodedResource } from "./encoded-resource.js";
+import { deltaBody, sotwBody } from "./response-body.js";
 import type { Snapshot } from "./snapshot.js";
-import type { TypeChange } from "./snapshot-diff.js";
-import { changeTouches, isWildcard, sotwResponse, type SotwSubscription } from "./sotw.js";
-import type { DeltaCacheResponse, DeltaStreamView, SotwCacheResponse, SotwStreamView } from "./watch.js";
+import { changeBetween, type TypeChange } from "./snapshot-diff.js";
+import { hasRemovals, sotwForNames, sotwFromChange, sotwResponse, withoutRemovals, type SotwResult } from "./sotw.js";
+import type { DeltaCacheResponse, DeltaStreamView, Respond, SotwCacheResponse, SotwStreamView, Watch } from "./watch.js";
 
-/** One open watch inside the cache. `base` is the snapshot the stream is known to be in step with (for the fast path). */
-export interface CacheWatch {
+/** One open watch as the cache drives it. */
+export interface CacheWatch extends Watch {
   readonly typeUrl: TypeUrl;
   /** Evaluates the watch against `next`; `change` is the shared prev→next diff of its type. */
   update(prev: Snapshot | undefined, next: Snapshot, change: TypeChange): void;
 }
 
-export class SotwWatch implements CacheWatch {
-  readonly typeUrl: TypeUrl;
+/**
+ * What both protocols share: the snapshot the stream is in step with (for
+ * the fast path, from the shared snapshot change), and back-pressure. A
+ * watch whose response the stream could not take is *behind*: it computes
+ * nothing on later updates, and `resume()` answers once against the
+ * snapshot current then (the change from the last snapshot the stream took
+ * to the current one is computed once and shared by every stream catching
+ * up from the same place).
+ */
+abstract class BaseWatch<Result, Response> implements CacheWatch {
+  /** The snapshot whose resources of this type the stream holds (as far as this watch covers them); undefined when unknown. */
   #base: Snapshot | undefined;
-  readonly #wildcard: boolean;
-  readonly #names: ReadonlySet<string>;
-
-  constructor(
-    private readonly request: SotwSubscription,
-    private readonly stream: SotwStreamView,
-    private readonly respond: (r: SotwCacheResponse) => void,
-  ) {
-    this.typeUrl = request.typeUrl;
-    this.#wildcard = isWildcard(request);
-    this.#names = new Set(request.resourceNames);
-  }
-
-  update(prev: Snapshot | undefined, next: Snapshot, change: TypeChange): void {
-    const fast = this.#base !== undefined && this.#base === prev;
-    this.#base = next;
-    if (fast && !changeTouches(this.#wildcard, this.#names, change)) return;
-    const result = sotwResponse(this.request, next, this.stream.sent(this.typeUrl));
-    if (result) this.respond({ typeUrl: this.typeUrl, ...result });
-  }
-}
-
-export class DeltaWatch implements CacheWatch {
-  #base: Snapshot | undefined;
+  #behind = false;
+  #cancelled = false;
+  /** Names asked for while behind. */
+  #pendingNames: Set<string> | undefined;
 
   constructor(
     readonly typeUrl: TypeUrl,
-    private readonly stream: DeltaStreamView,
-    private readonly respond: (r: DeltaCacheResponse) => void,
+    private readonly current: () => Snapshot | undefined,
+    private readonly respond: Respond<Response>,
+    private readonly onCancel: (w: CacheWatch) => void,
   ) {}
 
+  protected abstract full(next: Snapshot): Result | undefined;
+  protected abstract fromChange(next: Snapshot, change: TypeChange): Result | undefined;
+  protected abstract forNames(next: Snapshot, names: Iterable<string>): Result | undefined;
+  protected abstract merge(a: Result, b: Result): Result;
+  protected abstract removes(result: Result): boolean;
+  protected abstract withoutRemovals(result: Result): Result | undefined;
+  protected abstract response(next: Snapshot, result: Result): Response;
+
   update(prev: Snapshot | undefined, next: Snapshot, change: TypeChange): void {
+    if (this.#behind || this.#cancelled) return;
     const fast = this.#base !== undefined && this.#base === prev;
-    this.#base = next;
-    const sub = this.stream.subscription(this.typeUrl);
-    const resources = next.resources(this.typeUrl);
-    const delta = fast ? deltaFromChange(sub, change) : computeDelta(sub, resources);
-    if (!isEmptyDelta(delta)) this.respond({ typeUrl: this.typeUrl, systemVersion: next.typeVersion(this.typeUrl), ...delta, resources });
+    this.#deliver(next, fast ? this.fromChange(next, change) : this.full(next));
   }
+
+  resume(holdRemovals = false): boolean {
+    if (this.#cancelled) return false;
+    this.#behind = false;
+    const next = this.current();
+    if (!next) return false;
+    const base = this.#base;
+    let result = base === next ? undefined : base ? this.fromChange(next, changeBetween(base, next, this.typeUrl)) : this.full(next);
+    const names = this.#pendingNames;
+    this.#pendingNames = undefined;
+    if (names && base) {
+      const more = this.forNames(next, names);
+      if (more) result = result ? this.merge(result, more) : more;
+    }
+    if (holdRemovals && result && this.removes(result)) {
+      const now = this.withoutRemovals(result);
+      // What the client holds is then neither `base` nor `next`: the next evaluation is a full one.
+      if (now && this.#send(next, now)) this.#base = undefined;
+      return true;
+    }
+    this.#deliver(next, result);
+    return false;
+  }
+
+  subscribe(names: readonly string[]): void {
+    if (this.#cancelled || names.length === 0) return;
+    if (this.#behind) {
+      this.#pendingNames ??= new Set();
+      for (const n of names) this.#pendingNames.add(n);
+      return;
+    }
+    const next = this.current();
+    if (!next) return;
+    if (this.#base !== next) {
+      this.#deliver(next, this.full(next));
+      return;
+    }
+    const result = this.forNames(next, names);
+    if (result && !this.#send(next, result)) this.#pendingNames = new Set(names);
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    this.onCancel(this);
+  }
+
+  /** Sends `result` (if any); the stream is then in step with `next`, or behind when it could not take it. */
+  #deliver(next: Snapshot, result: Result | undefined): void {
+    if (result === undefined || this.#send(next, result)) this.#base = next;
+  }
+
+  #send(next: Snapshot, result: Result): boolean {
+    if (this.respond(this.response(next, result))) return true;
+    this.#behind = true;
+    return false;
+  }
+}
+
+export class SotwWatch extends BaseWatch<SotwResult, SotwCacheResponse> {
+  constructor(
+    typeUrl: TypeUrl,
+    private readonly stream: SotwStreamView,
+    current: () => Snapshot | undefined,
+    respond: Respond<SotwCacheResponse>,
+    onCancel: (w: CacheWatch) => void,
+  ) {
+    super(typeUrl, current, respond, onCancel);
+  }
+
+  protected full(next: Snapshot): SotwResult | undefined {
+    return sotwResponse(this.stream.subscription(this.typeUrl), this.typeUrl, next);
+  }
+
+  protected fromChange(next: Snapshot, change: TypeChange): SotwResult | undefined {
+    return sotwFromChange(this.stream.subscription(this.typeUrl), this.typeUrl, next, change);
+  }
+
+  protected forNames(next: Snapshot, names: Iterable<string>): SotwResult | undefined {
+    const sub = this.stream.subscription(this.typeUrl);
+    // Names asked for while behind may have been dropped since.
+    return sub.wildcard ? undefined : sotwForNames(sub, this.typeUrl, next, [...names].filter((n) => sub.names.has(n)));
+  }
+
+  protected merge(a: SotwResult, b: SotwResult): SotwResult {
+    if (a.replace) return a;
+    return { ...a, resources: union(a.resources, b.resources), removed: [...new Set([...a.removed, ...b.removed])] };
+  }
+
+  protected removes(result: SotwResult): boolean {
+    return hasRemovals(result, this.stream.subscription(this.typeUrl));
+  }
+
+  protected withoutRemovals(result: SotwResult): SotwResult | undefined {
+    return withoutRemovals(result, this.stream.subscription(this.typeUrl));
+  }
+
+  protected response(_next: Snapshot, r: SotwResult): SotwCacheResponse {
+    const typeUrl = this.typeUrl;
+    return { typeUrl, ...r, body: () => sotwBody(r.version, typeUrl, r.resources) };
+  }
+}
+
+export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
+  constructor(
+    typeUrl: TypeUrl,
+    private readonly stream: DeltaStreamView,
+    current: () => Snapshot | undefined,
+    respond: Respond<DeltaCacheResponse>,
+    onCancel: (w: CacheWatch) => void,
+  ) {
+    super(typeUrl, current, respond, onCancel);
+  }
+
+  protected full(next: Snapshot): DeltaResult | undefined {
+    return nonEmpty(computeDelta(this.stream.subscription(this.typeUrl), next.resources(this.typeUrl), next.list(this.typeUrl)));
+  }
+
+  protected fromChange(_next: Snapshot, change: TypeChange): DeltaResult | undefined {
+    return nonEmpty(deltaFromChange(this.stream.subscription(this.typeUrl), change));
+  }
+
+  protected forNames(next: Snapshot, names: Iterable<string>): DeltaResult | undefined {
+    const sub = this.stream.subscription(this.typeUrl);
+    // Names subscribed while behind may have been unsubscribed since.
+    const wanted = [...names].filter((n) => sub.wildcard || sub.subscribed.has(n));
+    return nonEmpty(deltaForNames(sub, next.resources(this.typeUrl), wanted, next.list(this.typeUrl)));
+  }
+
+  protected merge(a: DeltaResult, b: DeltaResult): DeltaResult {
+    return { changed: union(a.changed, b.changed), removed: [...new Set([...a.removed, ...b.removed])] };
+  }
+
+  protected removes(result: DeltaResult): boolean {
+    return result.removed.length > 0;
+  }
+
+  protected withoutRemovals(result: DeltaResult): DeltaResult | undefined {
+    return result.changed.length === 0 ? undefined : { changed: result.changed, removed: [] };
+  }
+
+  protected response(next: Snapshot, r: DeltaResult): DeltaCacheResponse {
+    const typeUrl = this.typeUrl;
+    const systemVersion = next.typeVersion(typeUrl);
+    return { typeUrl, systemVersion, changed: r.changed, removed: r.removed, resources: next.resources(typeUrl), body: () => deltaBody(systemVersion, typeUrl, r.changed, r.removed) };
+  }
+}
+
+function nonEmpty(d: DeltaResult): DeltaResult | undefined {
+  return isEmptyDelta(d) ? undefined : d;
+}
+
+/** `a` and the resources of `b` not named in `a`. */
+function union(a: readonly EncodedResource[], b: readonly EncodedResource[]): readonly EncodedResource[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const names = new Set(a.map((r) => r.name));
+  return [...a, ...b.filter((r) => !names.has(r.name))];
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TYPE_URLS } from "../resources/type-urls.js";
-import { gatewayResources, listener, podCluster, podEndpoints, routes } from "./resources.fixture.js";
+import { appGatewayResources, appRoutes, gatewayResources, listener, podCluster, podEndpoints, routes } from "./resources.fixture.js";
 import { Snapshot } from "./snapshot.js";
 import { diffType } from "./snapshot-diff.js";
 
@@ -51,6 +51,25 @@ describe("Snapshot", () => {
     const s = Snapshot.build(gatewayResources(["ns/a/p1", "ns/a/p2"]));
     assert.deepEqual(s.podIndex().get("ns/a/p2")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
     assert.deepEqual(s.podIndex().get("ns/a/p2")?.get(TYPE_URLS.cluster), ["ns/a/p2"]);
+  });
+
+  it("indexes a route table that names no pod under every pod of the apps it routes, and no other pod", () => {
+    const s = Snapshot.build([...appGatewayResources(["ns/a/p1", "ns/b/q1"]).filter((r) => r.typeUrl !== TYPE_URLS.routes), appRoutes(["ns/a/p1"])]);
+    assert.deepEqual(s.podIndex().get("ns/a/p1")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
+    assert.equal(s.podIndex().get("ns/b/q1")?.get(TYPE_URLS.routes), undefined, "app b has no route");
+    const routesResource = s.get(TYPE_URLS.routes, "ticketplane-routes");
+    assert.equal(routesResource?.carries("ns/a/p9"), true, "any pod of a routed app");
+    assert.equal(routesResource?.carries("ns/b/q1"), false);
+    assert.equal(routesResource?.carries("ns/a"), false, "a name that is no pod's");
+    assert.equal(s.get(TYPE_URLS.cluster, "ns/b/q1")?.carries("ns/b/q1"), true);
+  });
+
+  it("does not reuse a previous resource whose routed apps differ, even with the same bytes", () => {
+    const before = Snapshot.build([appRoutes(["ns/a/p1"])]);
+    const same = Snapshot.build([appRoutes(["ns/a/p1"])], before);
+    assert.equal(same.get(TYPE_URLS.routes, "ticketplane-routes"), before.get(TYPE_URLS.routes, "ticketplane-routes"));
+    const relabelled = Snapshot.build([{ ...appRoutes(["ns/a/p1"]), apps: ["ns/a/", "ns/z/"] }], before);
+    assert.notEqual(relabelled.get(TYPE_URLS.routes, "ticketplane-routes"), before.get(TYPE_URLS.routes, "ticketplane-routes"));
   });
 
   it("diffs one type between snapshots", () => {

@@ -7,7 +7,7 @@ import { setVersion } from "./version.js";
 
 export type Consistency = { ok: true } | { ok: false; errors: string[] };
 
-/** pod key → type → names of the resources of that type that carry the pod. */
+/** pod key → type → names of the resources of that type that carry the pod (EncodedResource.carries). */
 export type PodIndex = ReadonlyMap<string, ReadonlyMap<TypeUrl, readonly string[]>>;
 
 const EMPTY: ReadonlyMap<string, EncodedResource> = new Map();
@@ -20,6 +20,7 @@ const EMPTY: ReadonlyMap<string, EncodedResource> = new Map();
 export class Snapshot {
   readonly #byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>;
   readonly #typeVersions = new Map<TypeUrl, string>();
+  readonly #lists = new Map<TypeUrl, readonly EncodedResource[]>();
   #podIndex?: PodIndex;
 
   private constructor(byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>) {
@@ -58,6 +59,19 @@ export class Snapshot {
     return this.#byType.get(typeUrl) ?? EMPTY;
   }
 
+  /**
+   * Every resource of a type as one array, the same array on every call: a
+   * response that carries the whole type shares it, and so its encoding.
+   */
+  list(typeUrl: TypeUrl): readonly EncodedResource[] {
+    let l = this.#lists.get(typeUrl);
+    if (l === undefined) {
+      l = [...this.resources(typeUrl).values()];
+      this.#lists.set(typeUrl, l);
+    }
+    return l;
+  }
+
   get(typeUrl: TypeUrl, name: string): EncodedResource | undefined {
     return this.#byType.get(typeUrl)?.get(name);
   }
@@ -72,19 +86,31 @@ export class Snapshot {
     return v;
   }
 
-  /** Which resources carry each pod (from BuiltResource.pods). */
+  /**
+   * Which resources carry each pod: those that name it (BuiltResource.pods),
+   * and those that route to its app (BuiltResource.apps). The pods are those
+   * some resource names; a route to an app without pods carries none.
+   */
   podIndex(): PodIndex {
     if (this.#podIndex) return this.#podIndex;
     const index = new Map<string, Map<TypeUrl, string[]>>();
+    const add = (pod: string, typeUrl: TypeUrl, name: string): void => {
+      let types = index.get(pod);
+      if (!types) index.set(pod, (types = new Map<TypeUrl, string[]>()));
+      let names = types.get(typeUrl);
+      if (!names) types.set(typeUrl, (names = []));
+      names.push(name);
+    };
+    const routing: EncodedResource[] = [];
     for (const typeUrl of PUSH_ORDER) {
       for (const r of this.resources(typeUrl).values()) {
-        for (const pod of r.pods) {
-          let types = index.get(pod);
-          if (!types) index.set(pod, (types = new Map<TypeUrl, string[]>()));
-          let names = types.get(typeUrl);
-          if (!names) types.set(typeUrl, (names = []));
-          names.push(r.name);
-        }
+        for (const pod of r.pods) add(pod, typeUrl, r.name);
+        if (r.apps.length > 0) routing.push(r);
+      }
+    }
+    if (routing.length > 0) {
+      for (const pod of [...index.keys()]) {
+        for (const r of routing) if (!r.podSet.has(pod) && r.carries(pod)) add(pod, r.typeUrl, r.name);
       }
     }
     return (this.#podIndex = index);

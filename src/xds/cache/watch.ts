@@ -12,14 +12,14 @@ import type { SotwSubscription } from "./sotw.js";
 /** Read-only view of a state-of-the-world stream. */
 export interface SotwStreamView {
   readonly group: string;
-  /** What this stream last sent for the type (name → resource), or undefined before its first send. */
-  sent(typeUrl: TypeUrl): ReadonlyMap<string, EncodedResource> | undefined;
+  /** The live subscription for the type; `sent` must reflect every response `respond` accepted. */
+  subscription(typeUrl: TypeUrl): SotwSubscription;
 }
 
 /** Read-only view of a delta stream. */
 export interface DeltaStreamView {
   readonly group: string;
-  /** The live subscription for the type; `known` must reflect every response already handed to `respond`. */
+  /** The live subscription for the type; `known` must reflect every response `respond` accepted. */
   subscription(typeUrl: TypeUrl): DeltaSubscription;
 }
 
@@ -27,7 +27,18 @@ export interface SotwCacheResponse {
   readonly typeUrl: TypeUrl;
   /** version_info for the response. */
   readonly version: string;
+  /** What the response carries: the whole type (wildcard) or the named resources the client lacks. */
   readonly resources: readonly EncodedResource[];
+  /** Named: asked-for names the type no longer has (not on the wire; the stream forgets them). */
+  readonly removed: readonly string[];
+  /** Wildcard: the response replaces what the client holds. */
+  readonly replace: boolean;
+  /** Set when the response is every resource of the type: the snapshot's map, shared. */
+  readonly whole?: ReadonlyMap<string, EncodedResource>;
+  /** The snapshot's resources of the type the response was computed against (shared, immutable). */
+  readonly base: ReadonlyMap<string, EncodedResource>;
+  /** The encoded response without its nonce; the same buffer for every stream sending the same response. */
+  body(): Buffer;
 }
 
 export interface DeltaCacheResponse {
@@ -42,23 +53,46 @@ export interface DeltaCacheResponse {
    * as, instead of a private copy.
    */
   readonly resources: ReadonlyMap<string, EncodedResource>;
+  /** The encoded response without its nonce; the same buffer for every stream sending the same response. */
+  body(): Buffer;
 }
 
-/** Cancels a watch; idempotent. */
-export type CancelWatch = () => void;
+/**
+ * Takes a response: true when the stream sent it (and its view now reflects
+ * it), false when the stream is busy (writes not drained). After false the
+ * watch sends nothing more until `resume()`, which answers against the
+ * snapshot current then: responses coalesce to the latest snapshot.
+ */
+export type Respond<R> = (response: R) => boolean;
+
+/** One open watch. */
+export interface Watch {
+  /** Stops the watch; idempotent. */
+  cancel(): void;
+  /**
+   * Catches up after `respond` returned false: responds now with what the
+   * client lacks of the current snapshot. `holdRemovals` keeps back what it
+   * would remove (the stream has routes to send first); returns true when
+   * something was kept back, so the stream resumes the watch again later.
+   */
+  resume(holdRemovals?: boolean): boolean;
+  /** The stream now also asks for `names`: responds with what the client lacks of them. */
+  subscribe(names: readonly string[]): void;
+}
 
 /**
  * A watch stays open until cancelled. `respond` is called synchronously: at
  * once when the client is behind the current snapshot, then on every
- * snapshot update that changes what the watch covers. Responses of one
- * update reach one stream in push order (CDS, EDS, LDS, RDS), and removals of
- * clusters and endpoints come after the route update that stops using them.
- * To change what a watch covers (names, subscriptions), cancel it and create
- * a new one.
+ * snapshot update that changes what the watch covers, and on `subscribe` and
+ * `resume`. Responses of one update reach one stream in push order (CDS,
+ * EDS, LDS, RDS), and removals of clusters and endpoints come after the
+ * route update that stops using them. Names a stream stops asking for it
+ * drops from its own view; to switch between wildcard and names, cancel
+ * the watch and create a new one.
  */
 export interface ConfigWatcher {
-  createWatch(request: SotwSubscription, stream: SotwStreamView, respond: (response: SotwCacheResponse) => void): CancelWatch;
-  createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: (response: DeltaCacheResponse) => void): CancelWatch;
+  createWatch(request: { readonly typeUrl: TypeUrl }, stream: SotwStreamView, respond: Respond<SotwCacheResponse>): Watch;
+  createDeltaWatch(request: { readonly typeUrl: TypeUrl }, stream: DeltaStreamView, respond: Respond<DeltaCacheResponse>): Watch;
   /**
    * The group's own string for a resource name, when its snapshot has that
    * resource (else `name`): streams keep subscribed names as this shared

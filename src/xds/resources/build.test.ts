@@ -74,6 +74,13 @@ describe("buildGatewayResources", () => {
     }
   });
 
+  it("tags the routes with the cluster prefix of every app they route to, read from the routes themselves", () => {
+    const apps = Object.fromEntries(built.map((r) => [`${r.typeUrl.split(".").at(-1)} ${r.name}`, r.apps ?? []]));
+    // sampleModel: shiny, shiny-admin and lab (proxy mode, no pods: its pods' route is there all the same).
+    assert.deepEqual(apps["RouteConfiguration ticketplane-routes"], ["apps/lab/", "apps/shiny-admin/", "apps/shiny/"]);
+    for (const [name, a] of Object.entries(apps)) if (!name.startsWith("RouteConfiguration")) assert.deepEqual(a, [], name);
+  });
+
   for (const n of [500, 8_000]) {
     it(`a pod added to an app of ${n} changes only its own Cluster and ClusterLoadAssignment: the routes are the same bytes`, () => {
       const pods = Array.from({ length: n + 1 }, (_, i) => pod(`p${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));

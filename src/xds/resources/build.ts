@@ -2,8 +2,9 @@
  * GatewayModel → BuiltResource[]: every Cluster, ClusterLoadAssignment,
  * Listener and RouteConfiguration one node group is configured with, each
  * deterministically encoded (same model, in any order → identical bytes) and
- * tagged with the pod keys it makes routable: a pod's own Cluster and
- * ClusterLoadAssignment. The RouteConfiguration names no pod.
+ * tagged with what it makes routable: a pod's own Cluster and
+ * ClusterLoadAssignment carry the pod's key, the RouteConfiguration the
+ * cluster prefix of every app it routes (it names no pod).
  */
 import { Cluster } from "@envoyproxy/protos/envoy/config/cluster/v3/cluster";
 import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
@@ -13,7 +14,7 @@ import { ERROR_CODES, TicketplaneError } from "../../common/errors.js";
 import { buildPodCluster, buildSharedCluster, clustersErrors } from "./cluster.js";
 import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
 import { buildListener, listenerErrors } from "./listener.js";
-import { podClusterName, RESOURCE_NAMES } from "../../routing/index.js";
+import { podClusterName, RESOURCE_NAMES, ROUTING_HEADERS } from "../../routing/index.js";
 import type { BuiltResource, GatewayModel } from "./model.js";
 import { buildRouteConfiguration, routeConfigurationErrors } from "./route-configuration.js";
 import { PUSH_ORDER, TYPE_URLS } from "./type-urls.js";
@@ -68,6 +69,24 @@ export function gatewayResourcesErrors(resources: GatewayResources): string[] {
   return errors;
 }
 
+/**
+ * The app cluster prefixes the RouteConfiguration routes to, read from the
+ * routes themselves (each app's route to its pods matches the cluster header
+ * by the app's prefix and takes its cluster from it), sorted: what a
+ * gateway holding this version can reach, whatever the model said.
+ */
+function routedApps(routes: RouteConfiguration): string[] {
+  const prefixes = new Set<string>();
+  for (const vh of routes.virtualHosts) {
+    for (const route of vh.routes) {
+      if (route.route?.clusterHeader !== ROUTING_HEADERS.cluster) continue;
+      const prefix = route.match?.headers.find((h) => h.name === ROUTING_HEADERS.cluster)?.stringMatch?.prefix;
+      if (prefix) prefixes.add(prefix);
+    }
+  }
+  return [...prefixes].sort();
+}
+
 /** Builds, checks and encodes; a model that yields invalid resources (e.g. two pods with one name) is an error value. */
 export function tryBuildGatewayResources(model: GatewayModel): BuildResult {
   const messages = buildGatewayMessages(model);
@@ -80,7 +99,7 @@ export function tryBuildGatewayResources(model: GatewayModel): BuildResult {
     ...messages.loadAssignments.map((c) => ({ typeUrl: TYPE_URLS.endpoints, name: c.clusterName, encoded: ClusterLoadAssignment.encode(c).finish(), pods: podsOf(c.clusterName) })),
     { typeUrl: TYPE_URLS.listener, name: messages.listener.name, encoded: Listener.encode(messages.listener).finish(), pods: [] },
     // Names no pod (each app's route reads its cluster from a header): it changes with the apps, never with their pods.
-    { typeUrl: TYPE_URLS.routes, name: messages.routes.name, encoded: RouteConfiguration.encode(messages.routes).finish(), pods: [] },
+    { typeUrl: TYPE_URLS.routes, name: messages.routes.name, encoded: RouteConfiguration.encode(messages.routes).finish(), pods: [], apps: routedApps(messages.routes) },
   ];
   return { ok: true, resources: resources.sort((a, b) => PUSH_ORDER.indexOf(a.typeUrl) - PUSH_ORDER.indexOf(b.typeUrl) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
 }

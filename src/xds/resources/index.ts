@@ -11,3 +11,5 @@ export { ACCESS_LOG_NAME, buildHttpConnectionManager, buildListener, listenerErr
 export { buildRouteConfiguration, NO_TICKET_BODY, ROUTE_CONFIGURATION_TYPE_URL, routeConfigurationErrors } from "./route-configuration.js";
 export type { BuildResult, GatewayResources } from "./build.js";
 export { buildGatewayMessages, buildGatewayResources, gatewayResourcesErrors, tryBuildGatewayResources } from "./build.js";
+export type { GatewayBuilder } from "./gateway-builder.js";
+export { createGatewayBuilder } from "./gateway-builder.js";

@@ -52,9 +52,18 @@ export interface BuiltResource {
    * Pod keys (podClusterName) that this resource makes routable: a pod's
    * Cluster and ClusterLoadAssignment name it. The RouteConfiguration names
    * no pod (an app's route takes the cluster from the header Check sets).
-   * The xDS server declares a pod routable for a node group once every
-   * connected gateway of the group has ACKed a version of each resource that
-   * names it.
    */
   readonly pods: readonly string[];
+  /**
+   * App cluster prefixes (appClusterPrefix, `<ns>/<app>/`) this resource
+   * routes to: the RouteConfiguration has a route to the pods of each, so it
+   * carries every pod of those apps. Absent: none.
+   *
+   * Make before use: the xDS server declares a pod routable for a node group
+   * once every connected gateway of the group has ACKed a version of each
+   * resource that carries it — its Cluster and ClusterLoadAssignment (by
+   * `pods`) and the route of its app (by `apps`), so a ticket never sends a
+   * user to an app the gateway has no route for yet.
+   */
+  readonly apps?: readonly string[];
 }

@@ -9,6 +9,18 @@ export interface NackRecord {
   readonly at: number;
 }
 
+/** What one response changes in what the client holds. */
+export interface SentChange {
+  readonly upserted: readonly EncodedResource[];
+  readonly removed: readonly string[];
+  /** State of the world: the response replaces what the client holds. */
+  readonly replace: boolean;
+  /** After this response the client holds exactly this map (shared): holding it costs a pointer. */
+  readonly whole?: ReadonlyMap<string, EncodedResource>;
+  /** The snapshot's map of the type the response was computed against: the base the ACKed state is re-expressed over. */
+  readonly base?: ReadonlyMap<string, EncodedResource>;
+}
+
 /**
  * Per stream and type: what was sent and not yet confirmed, what the client
  * ACKed, and its last NACK. Responses sent before the latest one are folded
@@ -18,7 +30,7 @@ export interface NackRecord {
  * Memory: what was ACKed is kept as the snapshot map the stream is in step
  * with plus its differences (LayeredMap), and pending responses as the
  * shared arrays they were sent from, so a thousand streams in step share
- * one copy.
+ * one copy; a response that is a whole snapshot type is taken in O(1).
  */
 export class AckState {
   lastNonce: string | undefined;
@@ -33,28 +45,19 @@ export class AckState {
   );
   #pending: Pending | undefined;
 
-  /**
-   * Records a response. `replace` (state of the world): the response is the
-   * whole of what the client should hold; otherwise (delta) it applies
-   * `upserted` and `removed` on top of what it holds. `from` is the
-   * snapshot's map of the type the response was computed against, if any:
-   * the base the ACKed state is re-expressed over.
-   */
-  sent(
-    nonce: string,
-    version: string,
-    at: number,
-    upserted: readonly EncodedResource[],
-    removed: readonly string[],
-    replace: boolean,
-    from?: ReadonlyMap<string, EncodedResource>,
-  ): void {
+  /** Records a response (see SentChange). */
+  sent(nonce: string, version: string, at: number, change: SentChange): void {
     this.lastNonce = nonce;
     this.lastSentVersion = version;
     this.lastSentAt = at;
-    if (replace || !this.#pending) this.#pending = { replace, parts: [], from };
-    this.#pending.parts.push({ upserted, removed });
-    this.#pending.from = from;
+    if (change.whole) {
+      // Whatever was pending, the client holds exactly this once it accepts it.
+      this.#pending = { whole: change.whole, clear: false, parts: [], from: change.base };
+      return;
+    }
+    if (change.replace || !this.#pending) this.#pending = { whole: undefined, clear: change.replace, parts: [], from: change.base };
+    this.#pending.parts.push({ upserted: change.upserted, removed: change.removed });
+    this.#pending.from = change.base;
   }
 
   /** The client accepted the latest response: it now holds what was pending. */
@@ -64,7 +67,8 @@ export class AckState {
     this.ackedVersion = version;
     this.ackedAt = at;
     if (!p) return;
-    if (p.replace) this.#acked.clear();
+    if (p.whole) this.#acked.resetTo(p.whole);
+    else if (p.clear) this.#acked.clear();
     // In send order: a name is upserted or removed within one response, never both.
     for (const part of p.parts) {
       for (const name of part.removed) this.#acked.delete(name);
@@ -79,6 +83,12 @@ export class AckState {
     this.lastNack = record;
   }
 
+  /** The client no longer asks for `name` (it dropped it): neither ACKed nor pending any more. */
+  forget(name: string): void {
+    this.#acked.delete(name);
+    if (this.#pending) this.#pending.parts.push({ upserted: [], removed: [name] });
+  }
+
   /** The version of `name` this client has ACKed, if any. */
   acked(name: string): EncodedResource | undefined {
     return this.#acked.get(name);
@@ -91,7 +101,10 @@ export class AckState {
 
 /** Responses sent since the last ACK/NACK, as the (shared) arrays they were sent from. */
 interface Pending {
-  readonly replace: boolean;
+  /** The client holds exactly this map, then `parts`. */
+  readonly whole: ReadonlyMap<string, EncodedResource> | undefined;
+  /** The client holds nothing but `parts` (a SotW replace that is not a whole map). */
+  readonly clear: boolean;
   readonly parts: { readonly upserted: readonly EncodedResource[]; readonly removed: readonly string[] }[];
   from: ReadonlyMap<string, EncodedResource> | undefined;
 }

@@ -75,6 +75,16 @@ export class TestAdsStream<Res> {
   cancel(): void {
     this.#call.cancel();
   }
+
+  /** Stops reading: what the server sends stays in the transport (HTTP/2 flow control then stops it), as a gateway that does not read. */
+  pause(): void {
+    this.#call.pause();
+  }
+
+  /** Reads again. */
+  resume(): void {
+    this.#call.resume();
+  }
 }
 
 type AdsMethods = {
@@ -82,12 +92,13 @@ type AdsMethods = {
   DeltaAggregatedResources(): Duplex;
 };
 
-export function connectAds(address: string): {
+/** An ADS client; `options` that differ give it a connection of its own (grpc-js shares one between clients with equal options). */
+export function connectAds(address: string, options?: grpc.ChannelOptions): {
   client: grpc.Client;
   sotw(): TestAdsStream<SotwWireResponse>;
   delta(): TestAdsStream<DeltaWireResponse>;
 } {
-  const client = adsClient(address);
+  const client = adsClient(address, options);
   const methods = client as unknown as AdsMethods;
   return {
     client,

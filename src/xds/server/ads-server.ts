@@ -13,6 +13,7 @@ import { RoutabilityTracker, type RoutableListener } from "./routability.js";
 import { SotwStream } from "./sotw-stream.js";
 import type { XdsStatus } from "./status.js";
 import type { RegisteredStream, StreamContext } from "./stream-context.js";
+import { WriteBudget } from "./write-budget.js";
 
 export interface AdsServerOptions {
   /** The snapshot cache: watches through its ConfigWatcher side, routability through onSnapshot. */
@@ -56,6 +57,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const streams = new Set<RegisteredStream>();
   let nonce = 0;
   let streamId = 0;
+  const limits = { ...ADS_LIMIT_DEFAULTS, ...options.limits };
   const ctx: StreamContext = {
     cache: options.cache,
     logger,
@@ -63,7 +65,8 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     metrics,
     nodeGroup: options.nodeGroup ?? defaultNodeGroup,
     routability,
-    limits: { ...ADS_LIMIT_DEFAULTS, ...options.limits },
+    limits,
+    writeBudget: new WriteBudget(limits.maxBytesInFlightTotal),
     groups: () => options.cache.groups(),
     hasConfig: (group) => options.cache.getSnapshot(group) !== undefined,
     nextNonce: () => String(++nonce),
@@ -89,6 +92,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       const streamStatuses = [...streams].map((s) => s.status());
       return {
         streams: streamStatuses,
+        writes: { bytesInFlight: ctx.writeBudget.inFlight, limit: ctx.writeBudget.limit, streamsWaiting: ctx.writeBudget.waiting },
         waitingForConfig: streamStatuses.filter((s) => s.waitingForConfig).map(({ streamId, nodeId, group }) => ({ streamId, nodeId, group })),
         groups: groupStatuses(options.cache, routability),
       };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/v3/endpoint";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { node, type SotwWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
@@ -12,6 +13,11 @@ const RDS = TYPE_URLS.routes;
 
 function ack(s: TestAdsStream<SotwWireResponse>, r: SotwWireResponse, names: string[] = []): void {
   s.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: names });
+}
+
+/** The cluster_name of each ClusterLoadAssignment in a response, sorted. */
+function endpointNames(r: SotwWireResponse): string[] {
+  return (r.resources ?? []).map((a) => ClusterLoadAssignment.decode(a.value).clusterName).sort();
 }
 
 /** Sends an ACK and waits until the server has recorded it (so a following push is not racing it). */
@@ -93,11 +99,37 @@ describe("ADS state of the world", () => {
     s.send({ type_url: LDS });
     assert.equal((await s.next()).type_url, LDS);
     assert.equal(s.queued.length, 0);
-    // The same change with the latest nonce is answered.
+    // The same change with the latest nonce is answered, with what the list newly names (p1 is held at its current version).
     ack(s, r2, ["ns/app/p1", "ns/app/p2"]);
     const r3 = await s.next();
     assert.equal(r3.type_url, EDS);
-    assert.equal(r3.resources?.length, 2);
+    assert.deepEqual(endpointNames(r3), ["ns/app/p2"]);
+    await s.close();
+  });
+
+  it("EDS and RDS are named subscriptions: a change sends only the named resources that changed, a longer list only what it adds", async () => {
+    env.setPods(["ns/app/p1", "ns/app/p2", "ns/app/p3"]);
+    const s = env.peer.sotw();
+    s.send({ node: node("gw-1"), type_url: EDS, resource_names: ["ns/app/p1", "ns/app/p2"] });
+    const r1 = await s.next();
+    assert.deepEqual(endpointNames(r1), ["ns/app/p1", "ns/app/p2"]);
+    await acked(env, s, r1, ["ns/app/p1", "ns/app/p2"]);
+    env.setPods(["ns/app/p1", "ns/app/p2", "ns/app/p3"], { "ns/app/p2": "10.2.2.2" });
+    const r2 = await s.next();
+    assert.deepEqual(endpointNames(r2), ["ns/app/p2"]);
+    await acked(env, s, r2, ["ns/app/p1", "ns/app/p2"]);
+    s.send({ type_url: EDS, version_info: r2.version_info, response_nonce: r2.nonce, resource_names: ["ns/app/p1", "ns/app/p2", "ns/app/p3"] });
+    const r3 = await s.next();
+    assert.deepEqual(endpointNames(r3), ["ns/app/p3"]);
+    // What the client holds, for make before use, is every name it was sent (r3 has r2's version: one snapshot).
+    ack(s, r3, ["ns/app/p1", "ns/app/p2", "ns/app/p3"]);
+    await waitFor(() => env.ads.status().streams[0]?.types.find((t) => t.typeUrl === EDS)?.ackedResources === 3);
+    // A change to a name the client dropped is not sent; one it still lists is.
+    s.send({ type_url: EDS, version_info: r3.version_info, response_nonce: r3.nonce, resource_names: ["ns/app/p1", "ns/app/p3"] });
+    await waitFor(() => env.ads.status().streams[0]?.types.find((t) => t.typeUrl === EDS)?.subscription === 2);
+    env.setPods(["ns/app/p1", "ns/app/p2", "ns/app/p3"], { "ns/app/p2": "10.2.2.3", "ns/app/p3": "10.3.3.3" });
+    const r4 = await s.next();
+    assert.deepEqual(endpointNames(r4), ["ns/app/p3"]);
     await s.close();
   });
 

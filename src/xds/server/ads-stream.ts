@@ -5,8 +5,9 @@ import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
 import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
-import { PUSH_ORDER, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
+import { TYPE_URLS, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
+import type { OutgoingResponse } from "./response-encoding.js";
 import { NackLog, truncateMessage } from "./nack-log.js";
 import type { AckingStream } from "./routability.js";
 import type { StreamContext } from "./stream-context.js";
@@ -20,13 +21,26 @@ export interface RequestHead {
   readonly errorDetail?: Status | undefined;
 }
 
-type Call = grpc.ServerDuplexStream<RequestHead | UndecodableMessage, Buffer>;
+type Call = grpc.ServerDuplexStream<RequestHead | UndecodableMessage, OutgoingResponse>;
+
+const ROUTE_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.listener, TYPE_URLS.routes]);
 
 /**
  * Lifecycle shared by the SotW and delta streams: node and group from the
  * first request, type URL checks, ACK/NACK bookkeeping, back-pressure, and
  * one idempotent cleanup on end, cancel, error or close that cancels every
  * watch. Stream errors are mapped here, once, and logged at debug.
+ *
+ * Back-pressure: a response is written only while the bytes this stream
+ * has written and the transport has not yet taken are below
+ * `limits.maxBytesInFlight`, and those of every stream together below
+ * `limits.maxBytesInFlightTotal` (WriteBudget). Otherwise the watch's response is refused and
+ * the type marked waiting; when the writes drain, each waiting watch is
+ * resumed once against the snapshot current then (coalesced: a client that
+ * reads slowly gets the latest state, never a queue of stale ones). Types
+ * resume in the order they started waiting; a cluster or endpoint removal
+ * waits until the listener and routes waiting with it have been sent, so
+ * no route ever points at a cluster the gateway was told to drop.
  */
 export abstract class AdsStream implements AckingStream {
   readonly id: number;
@@ -38,8 +52,15 @@ export abstract class AdsStream implements AckingStream {
   readonly #nackLog: NackLog;
   #closed = false;
   #joined = false;
-  #blocked = false;
-  readonly #dirty = new Set<TypeUrl>();
+  /** Bytes written and not yet taken by the transport. */
+  #inFlight = 0;
+  /** Types whose watch had a response refused, in the order they were refused. */
+  readonly #waiting = new Set<TypeUrl>();
+  /** Cluster/endpoint types whose removals were kept back until the routes went. */
+  readonly #held = new Set<TypeUrl>();
+  /** The type being resumed (its watch may write while others wait). */
+  #resuming: TypeUrl | undefined;
+  readonly #wake = (): void => this.#resumeWaiting();
 
   protected constructor(
     protected readonly ctx: StreamContext,
@@ -62,7 +83,6 @@ export abstract class AdsStream implements AckingStream {
       this.close("error");
     });
     call.on("close", () => this.close("closed"));
-    call.on("drain", () => this.#onDrain());
   }
 
   get closed(): boolean {
@@ -74,8 +94,8 @@ export abstract class AdsStream implements AckingStream {
   protected abstract handle(typeUrl: TypeUrl, req: RequestHead, nonceMatched: boolean, stale: boolean): void;
   /** The ACK state of a type, if the stream has seen it. */
   protected abstract ackState(typeUrl: TypeUrl): AckState | undefined;
-  /** Re-evaluates a type's watch from scratch (after a stall). */
-  protected abstract refresh(typeUrl: TypeUrl): void;
+  /** Resumes a type's watch after its response was refused (see Watch.resume); true when it kept removals back. */
+  protected abstract resume(typeUrl: TypeUrl, holdRemovals: boolean): boolean;
   protected abstract typeStatuses(): TypeStatus[];
   protected abstract cancelWatches(): void;
 
@@ -88,30 +108,42 @@ export abstract class AdsStream implements AckingStream {
       protocol: this.protocol,
       connectedSince: this.connectedSince,
       waitingForConfig: !this.ctx.hasConfig(this.group),
+      bytesInFlight: this.#inFlight,
       types: this.typeStatuses(),
     };
   }
 
-  /** Writes an encoded response unless the stream is stalled; returns false (and remembers the type) when it is. */
-  protected send(typeUrl: TypeUrl, bytes: Buffer): boolean {
+  /**
+   * Whether a response of this type may be written now: the stream is open,
+   * its writes are below the limit, and no other type is waiting to go
+   * first. When not, the type is marked waiting (the caller refuses the
+   * watch's response; the watch is resumed when the writes drain).
+   */
+  protected mayWrite(typeUrl: TypeUrl): boolean {
     if (this.#closed) return false;
-    if (this.#blocked) {
-      this.#dirty.add(typeUrl);
-      return false;
-    }
+    const free = this.#inFlight < this.ctx.limits.maxBytesInFlight;
+    // The server-wide budget last: when it is full this stream is woken once there is room.
+    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake)) return true;
+    this.#waiting.add(typeUrl);
+    // Nothing in flight to drain (another type waits): resume on the next turn.
+    if (free && this.#resuming === undefined && this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit) queueMicrotask(this.#wake);
+    return false;
+  }
+
+  /** Writes a response (after mayWrite): the shared body with this stream's nonce, serialised when grpc-js sends it. */
+  protected send(typeUrl: TypeUrl, body: Buffer, nonce: string): void {
+    const size = body.byteLength;
     this.ctx.metrics.responses.inc({ type_url: typeUrl, protocol: this.protocol });
-    this.ctx.metrics.responseBytes.inc({ protocol: this.protocol }, bytes.byteLength);
-    if (!this.call.write(bytes)) this.#blocked = true;
-    return true;
-  }
-
-  /** True while writes are being held back (the client is not reading). */
-  protected get blocked(): boolean {
-    return this.#blocked;
-  }
-
-  protected markDirty(typeUrl: TypeUrl): void {
-    this.#dirty.add(typeUrl);
+    this.ctx.metrics.responseBytes.inc({ protocol: this.protocol }, size);
+    this.#inFlight += size;
+    this.ctx.writeBudget.take(size);
+    this.call.write({ body, nonce }, () => {
+      // After close, everything in flight was given back at once (a cancelled call may never call back).
+      if (this.#closed) return;
+      this.#inFlight -= size;
+      this.ctx.writeBudget.release(size);
+      this.#resumeWaiting();
+    });
   }
 
   /** Ends the stream with a gRPC status (bad input from the client). */
@@ -139,7 +171,12 @@ export abstract class AdsStream implements AckingStream {
     this.#closed = true;
     this.cancelWatches();
     this.#nackLog.close();
-    this.#dirty.clear();
+    this.#waiting.clear();
+    this.#held.clear();
+    this.ctx.writeBudget.forget(this.#wake);
+    const inFlight = this.#inFlight;
+    this.#inFlight = 0;
+    this.ctx.writeBudget.release(inFlight);
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
       this.ctx.unregister(this);
@@ -220,11 +257,28 @@ export abstract class AdsStream implements AckingStream {
     this.ctx.routability.streamAcked(this);
   }
 
-  #onDrain(): void {
-    this.#blocked = false;
-    const dirty = PUSH_ORDER.filter((t) => this.#dirty.has(t));
-    this.#dirty.clear();
-    for (const typeUrl of dirty) if (!this.#closed && !this.#blocked) this.refresh(typeUrl);
-    for (const typeUrl of dirty) if (this.#blocked) this.#dirty.add(typeUrl);
+  /** Resumes waiting types, one response at a time, while the writes (this stream's, and the server's) stay below their limits. */
+  #resumeWaiting(): void {
+    while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
+      const step = this.#nextToResume();
+      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake)) return;
+      this.#waiting.delete(step.typeUrl);
+      this.#held.delete(step.typeUrl);
+      this.#resuming = step.typeUrl;
+      try {
+        if (this.resume(step.typeUrl, step.holdRemovals)) this.#held.add(step.typeUrl);
+      } finally {
+        this.#resuming = undefined;
+      }
+    }
+  }
+
+  /** Waiting types in the order they started waiting (clusters and endpoints keep removals back while routes wait); then the held removals, endpoints before clusters. */
+  #nextToResume(): { typeUrl: TypeUrl; holdRemovals: boolean } | undefined {
+    const routesWaiting = [...ROUTE_TYPES].some((t) => this.#waiting.has(t));
+    for (const typeUrl of this.#waiting) return { typeUrl, holdRemovals: routesWaiting && !ROUTE_TYPES.has(typeUrl) };
+    if (this.#held.has(TYPE_URLS.endpoints)) return { typeUrl: TYPE_URLS.endpoints, holdRemovals: false };
+    for (const typeUrl of this.#held) return { typeUrl, holdRemovals: false };
+    return undefined;
   }
 }

@@ -2,12 +2,11 @@ import type { DeltaDiscoveryRequest } from "@envoyproxy/protos/envoy/service/dis
 import type { DeltaSubscription } from "../cache/delta.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { LayeredMap } from "../cache/layered-map.js";
-import type { CancelWatch, DeltaCacheResponse, DeltaStreamView } from "../cache/watch.js";
+import type { DeltaCacheResponse, DeltaStreamView, Watch } from "../cache/watch.js";
 import { WILDCARD_TYPES, type TypeUrl } from "../resources/type-urls.js";
 import { AckState } from "./ack-state.js";
 import type { DeltaCall } from "./ads-service.js";
 import { AdsStream, type RequestHead } from "./ads-stream.js";
-import { encodeDeltaResponse } from "./response-encoding.js";
 import type { TypeStatus } from "./status.js";
 import type { StreamContext } from "./stream-context.js";
 
@@ -20,14 +19,16 @@ class DeltaTypeState implements DeltaSubscription {
     (v, r) => v === r.version,
   );
   readonly ack = new AckState();
-  cancel: CancelWatch | undefined;
+  watch: Watch | undefined;
 }
 
 /**
  * One incremental ADS stream (DeltaAggregatedResources). Subscriptions
  * change on every request, whatever its nonce; ACK/NACK counts only for the
  * latest nonce of the type. `known` is updated when a response is written,
- * so a NACKed version is not re-sent until the snapshot changes.
+ * so a NACKed version is not re-sent until the snapshot changes. Newly
+ * subscribed names are answered on their own; the watch is re-opened only
+ * when the wildcard changes.
  */
 export class DeltaStream extends AdsStream implements DeltaStreamView {
   readonly #types = new Map<TypeUrl, DeltaTypeState>();
@@ -54,24 +55,41 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     const req = head as DeltaDiscoveryRequest;
     const existing = this.#types.get(typeUrl);
     const state = existing ?? this.#state(typeUrl);
-    let changed = existing === undefined;
     if (!existing && !this.#initialVersions(typeUrl, state, req)) return;
-    for (const name of req.resourceNamesSubscribe) {
-      if (name === "*") state.wildcard = true;
-      else this.#subscribe(state, this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name);
-      changed = true;
-    }
-    for (const name of req.resourceNamesUnsubscribe) {
-      if (name === "*") state.wildcard = false;
-      else {
-        if (state.subscribed.delete(name)) this.#subscribedNames -= 1;
-        // Forget it, so a later subscribe sends it again.
-        if (!state.wildcard) state.known.delete(name);
-      }
-      changed = true;
-    }
+    const wildcard = state.wildcard;
+    const added = this.#subscribeAll(typeUrl, state, req.resourceNamesSubscribe);
+    this.#unsubscribeAll(state, req.resourceNamesUnsubscribe);
     if (this.#subscribedNames > this.ctx.limits.maxSubscribedNames) this.refuseTooManyNames(typeUrl, this.#subscribedNames, "this stream subscribes to");
-    else if (changed) this.refresh(typeUrl);
+    else if (!existing || wildcard !== state.wildcard) this.#open(typeUrl, state);
+    else if (added.length > 0) state.watch?.subscribe(added);
+  }
+
+  /** Applies resource_names_subscribe; returns the names newly subscribed. */
+  #subscribeAll(typeUrl: TypeUrl, state: DeltaTypeState, names: readonly string[]): string[] {
+    const added: string[] = [];
+    for (const name of names) {
+      if (name === "*") state.wildcard = true;
+      else {
+        const own = this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name;
+        if (this.#subscribe(state, own)) added.push(own);
+      }
+    }
+    return added;
+  }
+
+  #unsubscribeAll(state: DeltaTypeState, names: readonly string[]): void {
+    for (const name of names) {
+      if (name === "*") {
+        state.wildcard = false;
+        continue;
+      }
+      if (state.subscribed.delete(name)) this.#subscribedNames -= 1;
+      // Forget it, so a later subscribe sends it again.
+      if (!state.wildcard) {
+        state.known.delete(name);
+        state.ack.forget(name);
+      }
+    }
   }
 
   /** The first request of a type: what the client already holds, and the legacy wildcard. False when it lists too many names. */
@@ -87,24 +105,29 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     return true;
   }
 
-  #subscribe(state: DeltaTypeState, name: string): void {
-    if (state.subscribed.has(name)) return;
+  /** True when `name` is newly subscribed. */
+  #subscribe(state: DeltaTypeState, name: string): boolean {
+    if (state.subscribed.has(name)) return false;
     state.subscribed.add(name);
     this.#subscribedNames += 1;
+    return true;
   }
 
-  protected refresh(typeUrl: TypeUrl): void {
-    const state = this.#state(typeUrl);
-    state.cancel?.();
-    state.cancel = undefined;
+  #open(typeUrl: TypeUrl, state: DeltaTypeState): void {
+    state.watch?.cancel();
+    state.watch = undefined;
     if (this.closed) return;
-    state.cancel = this.ctx.cache.createDeltaWatch({ typeUrl }, this, (r) => this.#respond(state, r));
+    state.watch = this.ctx.cache.createDeltaWatch({ typeUrl }, this, (r) => this.#respond(state, r));
+  }
+
+  protected resume(typeUrl: TypeUrl, holdRemovals: boolean): boolean {
+    return this.#types.get(typeUrl)?.watch?.resume(holdRemovals) ?? false;
   }
 
   protected cancelWatches(): void {
     for (const state of this.#types.values()) {
-      state.cancel?.();
-      state.cancel = undefined;
+      state.watch?.cancel();
+      state.watch = undefined;
     }
   }
 
@@ -128,16 +151,19 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
     return state;
   }
 
-  #respond(state: DeltaTypeState, r: DeltaCacheResponse): void {
-    if (this.blocked) {
-      this.markDirty(r.typeUrl);
-      return;
-    }
+  #respond(state: DeltaTypeState, r: DeltaCacheResponse): boolean {
+    if (!this.mayWrite(r.typeUrl)) return false;
     const nonce = this.ctx.nextNonce();
-    if (!this.send(r.typeUrl, encodeDeltaResponse(r.systemVersion, r.typeUrl, nonce, r.changed, r.removed))) return;
-    for (const res of r.changed) state.known.set(res.name, res.version);
-    for (const name of r.removed) state.known.delete(name);
-    state.known.rebase(r.resources);
-    state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), r.changed, r.removed, false, r.resources);
+    this.send(r.typeUrl, r.body(), nonce);
+    // Every resource of the type, to a client that knew nothing of it: it now knows the snapshot's map.
+    const whole = state.known.size === 0 && r.removed.length === 0 && r.changed.length === r.resources.size ? r.resources : undefined;
+    if (whole) state.known.resetTo(whole);
+    else {
+      for (const res of r.changed) state.known.set(res.name, res.version);
+      for (const name of r.removed) state.known.delete(name);
+      state.known.rebase(r.resources);
+    }
+    state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), { upserted: r.changed, removed: r.removed, replace: false, whole, base: r.resources });
+    return true;
   }
 }

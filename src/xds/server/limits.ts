@@ -14,6 +14,21 @@ export interface AdsLimits {
   readonly nackLogIntervalMs: number;
   /** Characters of a client's NACK message kept for logs and /api/xds; longer ones are cut and say so. */
   readonly nackMessageMaxChars: number;
+  /**
+   * Bytes of responses one stream may have written that the transport has
+   * not taken yet (the client reads them at its pace). A response is
+   * written only below it; above it the stream waits for its writes to
+   * drain, and what changed meanwhile is sent then, coalesced to the latest
+   * snapshot. One response always goes, however large.
+   */
+  readonly maxBytesInFlight: number;
+  /**
+   * Bytes in flight of every stream of the server together (WriteBudget): a
+   * stream starts a write only while the total is below it, so a first sync
+   * of many gateways goes in waves instead of holding every gateway's first
+   * response in memory at once.
+   */
+  readonly maxBytesInFlightTotal: number;
 }
 
 /**
@@ -25,4 +40,6 @@ export const ADS_LIMIT_DEFAULTS: AdsLimits = {
   maxSubscribedNames: 100_000,
   nackLogIntervalMs: 60_000,
   nackMessageMaxChars: 512,
+  maxBytesInFlight: 64 * 1024,
+  maxBytesInFlightTotal: 16 * 1024 * 1024,
 };

@@ -1,37 +1,19 @@
 /**
- * Assembles DiscoveryResponse / DeltaDiscoveryResponse bytes from the
- * per-resource entries the cache encoded once. Only the few header fields
- * (version, type URL, nonce, removed names) are written per stream.
+ * What a stream writes: a response body encoded once by the cache and
+ * shared by every stream sending the same response (see
+ * cache/response-body.ts), and this stream's nonce. The ADS service's
+ * serializer turns it into bytes only when grpc-js writes it, so a response
+ * waiting in a stream's queue holds no bytes of its own.
  */
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { EncodedResource } from "../cache/encoded-resource.js";
+import { withNonce } from "../cache/wire.js";
 
-function concat(header: Uint8Array, entries: readonly Buffer[]): Buffer {
-  const head = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
-  return entries.length === 0 ? head : Buffer.concat([head, ...entries]);
+export interface OutgoingResponse {
+  /** DiscoveryResponse / DeltaDiscoveryResponse without its nonce (shared). */
+  readonly body: Buffer;
+  readonly nonce: string;
 }
 
-/** `DiscoveryResponse { version_info = 1; resources = 2; type_url = 4; nonce = 5; }` */
-export function encodeSotwResponse(versionInfo: string, typeUrl: string, nonce: string, resources: readonly EncodedResource[]): Buffer {
-  const header = new BinaryWriter().uint32(10).string(versionInfo).uint32(34).string(typeUrl).uint32(42).string(nonce).finish();
-  return concat(
-    header,
-    resources.map((r) => r.sotwEntry),
-  );
-}
-
-/** `DeltaDiscoveryResponse { system_version_info = 1; resources = 2; type_url = 4; nonce = 5; removed_resources = 6; }` */
-export function encodeDeltaResponse(
-  systemVersion: string,
-  typeUrl: string,
-  nonce: string,
-  changed: readonly EncodedResource[],
-  removed: readonly string[],
-): Buffer {
-  const w = new BinaryWriter().uint32(10).string(systemVersion).uint32(34).string(typeUrl).uint32(42).string(nonce);
-  for (const name of removed) w.uint32(50).string(name);
-  return concat(
-    w.finish(),
-    changed.map((r) => r.deltaEntry),
-  );
+/** The message bytes: the shared body, then this stream's `nonce = 5` field (a new buffer). */
+export function serializeResponse(response: OutgoingResponse): Buffer {
+  return withNonce(response.body, response.nonce);
 }

@@ -43,8 +43,12 @@ export interface RoutabilityOptions {
  * Make before use. A pod (key `<ns>/<app>/<pod>`) is routable for a node
  * group once every stream of the group connected while it waited has ACKed,
  * for each of Cluster, ClusterLoadAssignment and RouteConfiguration, a
- * version of every resource of that type that carries the pod (by
- * BuiltResource.pods). With no stream connected it is routable at once.
+ * version of every resource of that type that carries the pod
+ * (EncodedResource.carries: its own Cluster and ClusterLoadAssignment by
+ * BuiltResource.pods, the RouteConfiguration by the app prefixes it routes,
+ * BuiltResource.apps). So a pod of a new app waits for the route table
+ * that routes its app, not only for its cluster and endpoints. With no
+ * stream connected it is routable at once.
  * After `ackTimeoutMs` it is declared routable anyway, with a warning and
  * `ticketplane_xds_ack_timeout_total{group}`. Groups are independent.
  * A pod dropped from the snapshot is reported not routable.
@@ -197,7 +201,7 @@ function satisfied(stream: AckingStream, pod: string, snapshot: Snapshot): boole
   if (!byType) return true;
   for (const typeUrl of GATING_TYPES) {
     for (const name of byType.get(typeUrl) ?? []) {
-      if (!stream.acked(typeUrl, name)?.podSet.has(pod)) return false;
+      if (!stream.acked(typeUrl, name)?.carries(pod)) return false;
     }
   }
   return true;

@@ -1,28 +1,41 @@
-import type { DiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import type { EncodedResource } from "../cache/encoded-resource.js";
-import { isWildcard } from "../cache/sotw.js";
-import type { CancelWatch, SotwCacheResponse, SotwStreamView } from "../cache/watch.js";
-import type { TypeUrl } from "../resources/type-urls.js";
+import { LayeredMap } from "../cache/layered-map.js";
+import type { DiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
+import type { SotwSubscription } from "../cache/sotw.js";
+import type { SotwCacheResponse, SotwStreamView, Watch } from "../cache/watch.js";
+import { WILDCARD_TYPES, type TypeUrl } from "../resources/type-urls.js";
 import { AckState } from "./ack-state.js";
 import type { SotwCall } from "./ads-service.js";
 import { AdsStream, type RequestHead } from "./ads-stream.js";
-import { encodeSotwResponse } from "./response-encoding.js";
 import type { TypeStatus } from "./status.js";
 import type { StreamContext } from "./stream-context.js";
 
-class SotwTypeState {
-  names: readonly string[] = [];
+class SotwTypeState implements SotwSubscription {
+  wildcard = false;
+  /** Asked-for names, as the snapshot's own strings where it has them. */
+  readonly names = new Set<string>();
   versionInfo = "";
-  sent: Map<string, EncodedResource> | undefined;
+  /** What was sent (name → resource): the snapshot map last sent from, shared, plus differences. */
+  readonly held = new LayeredMap<EncodedResource, EncodedResource>(
+    (r) => r,
+    (a, b) => a === b,
+  );
+  sentAny = false;
   readonly ack = new AckState();
-  cancel: CancelWatch | undefined;
+  watch: Watch | undefined;
+
+  get sent(): ReadonlyMap<string, EncodedResource> | undefined {
+    return this.sentAny ? this.held : undefined;
+  }
 }
 
 /**
  * One state-of-the-world ADS stream (StreamAggregatedResources). A request
  * whose nonce is not the latest sent for its type is stale and ignored
- * entirely. The watch is re-opened only when the requested names change,
- * so a NACK (same names) never triggers a re-send of the rejected version.
+ * entirely. LDS/CDS (wildcard) get the whole type whenever it changes, as
+ * the protocol requires; EDS/RDS are named subscriptions and get only the
+ * named resources that changed (or that the list newly names). A NACK
+ * (same names) never triggers a re-send of the rejected version.
  */
 export class SotwStream extends AdsStream implements SotwStreamView {
   readonly #types = new Map<TypeUrl, SotwTypeState>();
@@ -31,8 +44,8 @@ export class SotwStream extends AdsStream implements SotwStreamView {
     super(ctx, call, "sotw");
   }
 
-  sent(typeUrl: TypeUrl): ReadonlyMap<string, EncodedResource> | undefined {
-    return this.#types.get(typeUrl)?.sent;
+  subscription(typeUrl: TypeUrl): SotwSubscription {
+    return this.#types.get(typeUrl) ?? { wildcard: false, names: new Set(), versionInfo: "", sent: undefined };
   }
 
   acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined {
@@ -50,36 +63,69 @@ export class SotwStream extends AdsStream implements SotwStreamView {
       return;
     }
     if (stale) return;
+    const wildcard = WILDCARD_TYPES.has(typeUrl) && (req.resourceNames.length === 0 || req.resourceNames.includes("*"));
     let state = this.#types.get(typeUrl);
-    const fresh = state === undefined;
+    if (state && state.wildcard === wildcard) {
+      if (!wildcard) this.#rename(typeUrl, state, req.resourceNames);
+      return;
+    }
     if (!state) this.#types.set(typeUrl, (state = new SotwTypeState()));
-    if (!fresh && sameNames(state.names, req.resourceNames)) return;
-    state.names = [...req.resourceNames];
+    state.wildcard = wildcard;
+    state.names.clear();
+    if (!wildcard) for (const name of req.resourceNames) state.names.add(this.#canonical(typeUrl, name));
     state.versionInfo = req.versionInfo;
-    this.refresh(typeUrl);
+    this.#open(typeUrl, state);
   }
 
-  protected refresh(typeUrl: TypeUrl): void {
-    const state = this.#types.get(typeUrl);
-    if (!state) return;
-    state.cancel?.();
-    state.cancel = undefined;
+  /** The list of names changed (or is the same: an ACK): forget the dropped ones, ask the watch for the new ones. */
+  #rename(typeUrl: TypeUrl, state: SotwTypeState, list: readonly string[]): void {
+    let added: string[] = [];
+    for (const name of list) if (!state.names.has(name)) added.push(name);
+    if (added.length > 1) added = [...new Set(added)];
+    if (added.length === 0 && list.length === state.names.size) return;
+    if (state.names.size + added.length !== list.length) {
+      // Something was dropped (or the list repeats a name).
+      const now = new Set(list);
+      for (const name of state.names) {
+        if (now.has(name)) continue;
+        state.names.delete(name);
+        state.held.delete(name);
+        state.ack.forget(name);
+      }
+    }
+    const canonical = added.map((n) => this.#canonical(typeUrl, n));
+    for (const name of canonical) state.names.add(name);
+    // Named LDS/CDS (gRPC clients): every response carries the whole named set, so evaluate it afresh.
+    if (WILDCARD_TYPES.has(typeUrl)) this.#open(typeUrl, state);
+    else if (canonical.length > 0) state.watch?.subscribe(canonical);
+  }
+
+  #canonical(typeUrl: TypeUrl, name: string): string {
+    return this.ctx.cache.canonicalName?.(this.group, typeUrl, name) ?? name;
+  }
+
+  #open(typeUrl: TypeUrl, state: SotwTypeState): void {
+    state.watch?.cancel();
+    state.watch = undefined;
     if (this.closed) return;
-    const request = { typeUrl, resourceNames: state.names, versionInfo: state.versionInfo };
-    state.cancel = this.ctx.cache.createWatch(request, this, (r) => this.#respond(state, r));
+    state.watch = this.ctx.cache.createWatch({ typeUrl }, this, (r) => this.#respond(state, r));
+  }
+
+  protected resume(typeUrl: TypeUrl, holdRemovals: boolean): boolean {
+    return this.#types.get(typeUrl)?.watch?.resume(holdRemovals) ?? false;
   }
 
   protected cancelWatches(): void {
     for (const state of this.#types.values()) {
-      state.cancel?.();
-      state.cancel = undefined;
+      state.watch?.cancel();
+      state.watch = undefined;
     }
   }
 
   protected typeStatuses(): TypeStatus[] {
     return [...this.#types].map(([typeUrl, s]) => ({
       typeUrl,
-      subscription: isWildcard({ typeUrl, resourceNames: s.names, versionInfo: "" }) ? "*" : s.names.length,
+      subscription: s.wildcard ? "*" : s.names.size,
       ackedVersion: s.ack.ackedVersion,
       ackedAt: s.ack.ackedAt,
       ackedResources: s.ack.ackedCount,
@@ -90,20 +136,22 @@ export class SotwStream extends AdsStream implements SotwStreamView {
     }));
   }
 
-  #respond(state: SotwTypeState, r: SotwCacheResponse): void {
-    if (this.blocked) {
-      this.markDirty(r.typeUrl);
-      return;
-    }
+  #respond(state: SotwTypeState, r: SotwCacheResponse): boolean {
+    if (!this.mayWrite(r.typeUrl)) return false;
     const nonce = this.ctx.nextNonce();
-    if (!this.send(r.typeUrl, encodeSotwResponse(r.version, r.typeUrl, nonce, r.resources))) return;
-    state.sent = new Map(r.resources.map((res) => [res.name, res]));
-    state.ack.sent(nonce, r.version, this.ctx.clock.now(), r.resources, [], true);
+    this.send(r.typeUrl, r.body(), nonce);
+    const held = state.held;
+    // Every resource of the type, to a client that held nothing of it: it now holds the snapshot's map.
+    const whole = r.whole ?? (held.size === 0 && r.removed.length === 0 && r.resources.length === r.base.size ? r.base : undefined);
+    if (whole) held.resetTo(whole);
+    else {
+      if (r.replace) held.clear();
+      for (const name of r.removed) held.delete(name);
+      for (const res of r.resources) held.set(res.name, res);
+      held.rebase(r.base);
+    }
+    state.sentAny = true;
+    state.ack.sent(nonce, r.version, this.ctx.clock.now(), { upserted: r.resources, removed: r.removed, replace: r.replace, whole, base: r.base });
+    return true;
   }
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((n) => set.has(n));
 }

@@ -26,6 +26,8 @@ export interface StreamStatus {
   readonly connectedSince: number;
   /** The node's group has no snapshot yet: the stream is open and gets nothing until one is published. */
   readonly waitingForConfig: boolean;
+  /** Bytes of responses written to this stream that the transport has not taken yet (the gateway reads slowly, or not at all). */
+  readonly bytesInFlight: number;
   readonly types: readonly TypeStatus[];
 }
 
@@ -38,6 +40,8 @@ export interface WaitingStream {
 
 export interface XdsStatus {
   readonly streams: readonly StreamStatus[];
+  /** Bytes in flight of every stream together, and how many streams wait for room under limits.maxBytesInFlightTotal. */
+  readonly writes: { readonly bytesInFlight: number; readonly limit: number; readonly streamsWaiting: number };
   /** The streams whose node group has no snapshot (a misnamed group, or one not configured yet). */
   readonly waitingForConfig: readonly WaitingStream[];
   /** Per group: the snapshot's version per type, and pods still waiting for ACKs. */

@@ -6,6 +6,7 @@ import type { XdsMetrics } from "./metrics.js";
 import type { NodeGroupFn } from "./node-group.js";
 import type { RoutabilityTracker } from "./routability.js";
 import type { StreamStatus } from "./status.js";
+import type { WriteBudget } from "./write-budget.js";
 
 /** A live stream as the server's registry sees it. */
 export interface RegisteredStream {
@@ -21,6 +22,8 @@ export interface StreamContext {
   readonly nodeGroup: NodeGroupFn;
   readonly routability: RoutabilityTracker;
   readonly limits: AdsLimits;
+  /** Bytes in flight of every stream together (limits.maxBytesInFlightTotal). */
+  readonly writeBudget: WriteBudget;
   /** The node groups that have a snapshot. */
   groups(): readonly string[];
   /** Whether `group` has a snapshot (a configuration to serve). */

@@ -1,0 +1,293 @@
+/**
+ * The xDS bench's server process, run by bench/xds.ts (`node --import tsx
+ * --expose-gc bench/xds-server.ts`, with an IPC channel), so that its CPU
+ * time and memory are its own. It is one of:
+ *
+ * - ours: SnapshotCache + ADS server + publisher (default debounce) over the
+ *   bench's gateway model, built with buildGatewayResources: the code the
+ *   runtime runs.
+ * - floor: a minimal grpc-js ADS server that answers from responses encoded
+ *   before the measurement (one encoding per distinct response, shared by
+ *   every stream), in the order ours sends them: the first request of a type
+ *   gets the whole type; an EDS request gets the endpoints it newly names
+ *   (state of the world: the names its list gained); a change is pushed as
+ *   the responses ours sends for it. It reads ACKs and drops them.
+ *
+ * The gateway model: PODS pods spread over APPS apps; change `round` adds the
+ * pod `app0-new<round>` (add) or takes it away again (remove).
+ *
+ * IPC, parent → child: {type:"init", kind, protocol, pods, apps, rounds},
+ *   {type:"change", round, to:"add"|"remove"}, {type:"cpu"}, {type:"memory"},
+ *   {type:"stop"}.
+ * child → parent: {type:"ready", port}, {type:"cpu", ms} (CPU time since the
+ *   last change), {type:"memory", rss, heapUsed} (after a full GC).
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Registry } from "prom-client";
+import {
+  DeltaDiscoveryRequest,
+  DeltaDiscoveryResponse,
+  DiscoveryRequest,
+  DiscoveryResponse,
+} from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
+import { silentLogger, systemClock } from "../src/common/index.js";
+import { createAdsServer, createPublisher, SnapshotCache } from "../src/xds/index.js";
+import { buildGatewayResources, createGatewayBuilder, TYPE_URLS, type AppModel, type BuiltResource, type GatewayModel } from "../src/xds/resources/index.js";
+import type { Protocol } from "./xds-load-client.js";
+
+export type ServerKind = "ours" | "floor";
+export type ChangeKind = "add" | "remove";
+
+type ParentMessage =
+  | { type: "init"; kind: ServerKind; protocol: Protocol; pods: number; apps: number; rounds: number }
+  | { type: "change"; round: number; to: ChangeKind }
+  | { type: "cpu" }
+  | { type: "memory" }
+  | { type: "stop" };
+
+const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
+
+/** The bench's gateway: `pods` pods in `apps` apps, plus `app0-new<extra>` when `extra` is given. */
+export function gatewayModel(pods: number, apps: number, extra?: number): GatewayModel {
+  const perApp = Math.ceil(pods / apps);
+  const list: AppModel[] = [];
+  let n = 0;
+  for (let a = 0; a < apps; a++) {
+    const appPods = [];
+    for (let p = 0; p < perApp && n < pods; p++, n++) appPods.push({ name: `app${a}-pod${p}`, host: `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 3838 });
+    if (a === 0 && extra !== undefined) appPods.push({ name: `app0-new${extra}`, host: `10.200.${extra >> 8}.${(extra & 255) + 1}`, port: 3838 });
+    list.push({ namespace: "bench", name: `app${a}`, pathPrefix: `/app${a}/`, podPath: "/", mode: "serve", pods: appPods });
+  }
+  return {
+    group: "default",
+    listener: { address: "0.0.0.0", port: 8080 },
+    extAuthz: { cluster: { host: "127.0.0.1", port: 9001 }, timeoutMs: 500 },
+    accessLog: { cluster: { host: "127.0.0.1", port: 9002 }, flushIntervalMs: 1_000 },
+    apps: list,
+  };
+}
+
+/** The pod a change adds and removes. */
+export function changedPod(round: number): string {
+  return `bench/app0/app0-new${round}`;
+}
+
+// ---- ours ----------------------------------------------------------------
+
+function startOurs(server: grpc.Server, pods: number, apps: number): (round: number, to: ChangeKind) => void {
+  let current = gatewayModel(pods, apps);
+  const cache = new SnapshotCache();
+  const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock });
+  const publisher = createPublisher({ models: () => [current], build: createGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
+  publisher.publishNow();
+  server.addService(ads.service, ads.implementation);
+  return (round, to) => {
+    current = gatewayModel(pods, apps, to === "add" ? round : undefined);
+    publisher.schedule();
+  };
+}
+
+// ---- floor ---------------------------------------------------------------
+
+type Resources = ReadonlyMap<string, ReadonlyMap<string, BuiltResource>>;
+
+function byType(built: readonly BuiltResource[]): Resources {
+  const m = new Map<string, Map<string, BuiltResource>>();
+  for (const r of built) {
+    let names = m.get(r.typeUrl);
+    if (!names) m.set(r.typeUrl, (names = new Map<string, BuiltResource>()));
+    names.set(r.name, r);
+  }
+  return m;
+}
+
+/** Encodes the floor's responses (once each, memoised) for one protocol. */
+class FloorEncoder {
+  readonly #memo = new Map<string, Buffer>();
+  #n = 0;
+
+  constructor(readonly protocol: Protocol) {}
+
+  /** A response with `resources` (and, for delta, `removed`); `key` names it for the memo. */
+  response(key: string, typeUrl: string, resources: readonly BuiltResource[], removed: readonly string[] = []): Buffer {
+    let b = this.#memo.get(key);
+    if (b) return b;
+    const tag = `floor-${++this.#n}`;
+    if (this.protocol === "delta") {
+      const msg = DeltaDiscoveryResponse.fromPartial({
+        systemVersionInfo: tag,
+        typeUrl,
+        nonce: tag,
+        resources: resources.map((r) => ({ name: r.name, version: tag, resource: { typeUrl, value: Buffer.from(r.encoded) } })),
+        removedResources: [...removed],
+      });
+      b = Buffer.from(DeltaDiscoveryResponse.encode(msg).finish());
+    } else {
+      const msg = DiscoveryResponse.fromPartial({ versionInfo: tag, typeUrl, nonce: tag, resources: resources.map((r) => ({ typeUrl, value: Buffer.from(r.encoded) })) });
+      b = Buffer.from(DiscoveryResponse.encode(msg).finish());
+    }
+    this.#memo.set(key, b);
+    return b;
+  }
+}
+
+interface FloorCall {
+  write(b: Buffer): boolean;
+}
+
+interface FloorState {
+  readonly key: string;
+  readonly resources: Resources;
+}
+
+function startFloor(server: grpc.Server, protocol: Protocol, pods: number, apps: number, rounds: number): (round: number, to: ChangeKind) => void {
+  const enc = new FloorEncoder(protocol);
+  const base: FloorState = { key: "base", resources: byType(buildGatewayResources(gatewayModel(pods, apps))) };
+  const all = (s: FloorState, typeUrl: string): BuiltResource[] => [...(s.resources.get(typeUrl)?.values() ?? [])];
+  let state = base;
+  const calls = new Set<FloorCall>();
+
+  /** The endpoints a request newly names (memo key: a fingerprint of the names, enough for this bench's scripted lists). */
+  const endpoints = (s: FloorState, names: readonly string[]): Buffer | undefined => {
+    const eds = s.resources.get(TYPE_URLS.endpoints);
+    const found = names.flatMap((n) => eds?.get(n) ?? []);
+    if (found.length === 0) return undefined;
+    return enc.response(`${s.key} eds ${names.length} ${names[0]} ${names.at(-1)}`, TYPE_URLS.endpoints, found);
+  };
+
+  const onRequest = (call: FloorCall, seen: Set<string>, eds: { names: ReadonlySet<string> }, req: DeltaDiscoveryRequest | DiscoveryRequest): void => {
+    const typeUrl = req.typeUrl;
+    if (typeUrl !== TYPE_URLS.endpoints) {
+      if (seen.has(typeUrl)) return; // an ACK
+      seen.add(typeUrl);
+      call.write(enc.response(`${state.key} ${typeUrl} all`, typeUrl, all(state, typeUrl)));
+      return;
+    }
+    let names: readonly string[];
+    if ("resourceNamesSubscribe" in req) names = req.resourceNamesSubscribe;
+    else {
+      const list = req.resourceNames;
+      if (list.length === eds.names.size && list.every((n) => eds.names.has(n))) return; // an ACK
+      names = list.filter((n) => !eds.names.has(n));
+      eds.names = new Set(list);
+    }
+    const b = endpoints(state, names);
+    if (b) call.write(b);
+  };
+
+  const handler = (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest | DiscoveryRequest, Buffer>): void => {
+    calls.add(call);
+    const seen = new Set<string>();
+    const eds = { names: new Set<string>() as ReadonlySet<string> };
+    call.on("data", (req: DeltaDiscoveryRequest | DiscoveryRequest) => onRequest(call, seen, eds, req));
+    call.on("error", () => calls.delete(call));
+    call.on("cancelled", () => calls.delete(call));
+    call.on("close", () => calls.delete(call));
+  };
+
+  const passThrough = (b: Buffer): Buffer => b;
+  server.addService(
+    {
+      deltaAggregatedResources: {
+        path: `${SERVICE}DeltaAggregatedResources`,
+        requestStream: true,
+        responseStream: true,
+        requestDeserialize: (b: Buffer) => DeltaDiscoveryRequest.decode(b),
+        requestSerialize: (r: DeltaDiscoveryRequest) => Buffer.from(DeltaDiscoveryRequest.encode(r).finish()),
+        responseSerialize: passThrough,
+        responseDeserialize: passThrough,
+      },
+      streamAggregatedResources: {
+        path: `${SERVICE}StreamAggregatedResources`,
+        requestStream: true,
+        responseStream: true,
+        requestDeserialize: (b: Buffer) => DiscoveryRequest.decode(b),
+        requestSerialize: (r: DiscoveryRequest) => Buffer.from(DiscoveryRequest.encode(r).finish()),
+        responseSerialize: passThrough,
+        responseDeserialize: passThrough,
+      },
+    },
+    { deltaAggregatedResources: handler, streamAggregatedResources: handler },
+  );
+
+  /**
+   * What ours sends for a change, in its order. The route table has one
+   * route per app and names no pod, so a pod of an existing app never
+   * changes it: add → CDS (then EDS when asked); remove → EDS, CDS (state of
+   * the world: an EDS response without the name, then the cluster list).
+   */
+  const pushes = (round: number, to: ChangeKind, next: FloorState): Buffer[] => {
+    const pod = changedPod(round);
+    if (protocol === "delta") {
+      if (to === "remove") return [enc.response(`eds -${pod}`, TYPE_URLS.endpoints, [], [pod]), enc.response(`cds -${pod}`, TYPE_URLS.cluster, [], [pod])];
+      const cluster = next.resources.get(TYPE_URLS.cluster)?.get(pod);
+      return [enc.response(`cds +${pod}`, TYPE_URLS.cluster, cluster ? [cluster] : [])];
+    }
+    const clusters = enc.response(`${next.key} ${TYPE_URLS.cluster} all`, TYPE_URLS.cluster, all(next, TYPE_URLS.cluster));
+    if (to === "add") return [clusters];
+    return [enc.response("eds empty", TYPE_URLS.endpoints, []), clusters];
+  };
+  // Everything encoded before any measurement.
+  const prepared = new Map<string, { state: FloorState; responses: Buffer[] }>();
+  for (let round = 0; round < rounds; round++) {
+    const added: FloorState = { key: `add${round}`, resources: byType(buildGatewayResources(gatewayModel(pods, apps, round))) };
+    prepared.set(`${round} add`, { state: added, responses: pushes(round, "add", added) });
+    endpoints(added, [changedPod(round)]);
+    prepared.set(`${round} remove`, { state: base, responses: pushes(round, "remove", base) });
+  }
+  return (round, to) => {
+    const p = prepared.get(`${round} ${to}`);
+    if (!p) throw new Error(`floor: change ${round} ${to} was not prepared`);
+    state = p.state;
+    for (const call of calls) for (const b of p.responses) call.write(b);
+  };
+}
+
+// ---- process -------------------------------------------------------------
+
+let server: grpc.Server | undefined;
+let change: ((round: number, to: ChangeKind) => void) | undefined;
+let cpuAtChange = process.cpuUsage();
+
+function send(message: object): void {
+  process.send?.(message);
+}
+
+async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> {
+  const s = new grpc.Server();
+  server = s;
+  change = m.kind === "ours" ? startOurs(s, m.pods, m.apps) : startFloor(s, m.protocol, m.pods, m.apps, m.rounds);
+  const port = await new Promise<number>((resolve, reject) =>
+    s.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  send({ type: "ready", port });
+}
+
+function memory(): void {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+  const m = process.memoryUsage();
+  send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed });
+}
+
+function stop(): void {
+  server?.forceShutdown();
+  if (process.connected) process.disconnect();
+  setTimeout(() => process.exit(0), 100).unref();
+}
+
+process.on("message", (m: ParentMessage) => {
+  if (m.type === "init") {
+    init(m).catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+  } else if (m.type === "change") {
+    cpuAtChange = process.cpuUsage();
+    change?.(m.round, m.to);
+  } else if (m.type === "cpu") {
+    const d = process.cpuUsage(cpuAtChange);
+    send({ type: "cpu", ms: (d.user + d.system) / 1000 });
+  } else if (m.type === "memory") memory();
+  else stop();
+});
+process.on("disconnect", () => stop());

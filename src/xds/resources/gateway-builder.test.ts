@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { prng } from "../../../test/support/prng.js";
+import { buildGatewayResources } from "./build.js";
+import { createGatewayBuilder } from "./gateway-builder.js";
+import type { BuiltResource, GatewayModel } from "./model.js";
+import { app, pod, sampleModel } from "./model.fixture.js";
+import { TYPE_URLS } from "./type-urls.js";
+
+/** Everything a consumer sees of a build: the resources in order, or the error it throws. */
+function outcome(build: () => BuiltResource[]): unknown {
+  try {
+    return build().map((r) => [r.typeUrl, r.name, Buffer.from(r.encoded).toString("base64"), r.pods, r.apps ?? []]);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** A random model: a few apps (some added, some gone), pods that come, go, move, repeat a name or carry a bad address. */
+function randomModel(rand: () => number, group: string): GatewayModel {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const apps = ["shiny", "lab", "notebook", "admin"].filter(() => rand() < 0.8);
+  return sampleModel({
+    group,
+    apps: apps.map((name, i) =>
+      app({
+        name,
+        pathPrefix: `/${name}/`,
+        mode: rand() < 0.5 ? "serve" : "proxy",
+        pods: Array.from({ length: Math.floor(rand() * 6) }, () => {
+          const n = Math.floor(rand() * 8);
+          // Rarely: an address EDS cannot take, or a port that is none.
+          const host = rand() < 0.04 ? "not-an-ip" : pick([`10.0.${i}.${n}`, `10.9.${i}.${n}`]);
+          return pod(`p${n}`, host, rand() < 0.03 ? 0 : 8080);
+        }),
+      }),
+    ),
+  });
+}
+
+describe("createGatewayBuilder", () => {
+  it("gives, over any sequence of models, exactly what buildGatewayResources gives (resources, order, tags, or the error)", () => {
+    let errors = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const rand = prng(seed);
+      const build = createGatewayBuilder();
+      for (let step = 0; step < 25; step++) {
+        const model = randomModel(rand, rand() < 0.8 ? "default" : "other");
+        const want = outcome(() => buildGatewayResources(model));
+        if (!Array.isArray(want)) errors++;
+        assert.deepEqual(outcome(() => build(model)), want, `seed ${seed} step ${step}`);
+      }
+    }
+    // The cases include invalid models (a repeated pod, a bad address), so the error path is compared too.
+    assert.ok(errors > 20, `only ${errors} invalid models`);
+  });
+
+  it("hands back the very same objects for the pods that did not change, and new ones only for the pod that did", () => {
+    const build = createGatewayBuilder();
+    const pods = [pod("a", "10.0.0.1"), pod("b", "10.0.0.2"), pod("c", "10.0.0.3")];
+    const before = build(sampleModel({ apps: [app({ name: "big", pods })] }));
+    const after = build(sampleModel({ apps: [app({ name: "big", pods: [pods[0], pod("b", "10.0.9.9"), pods[2]].flatMap((p) => (p ? [p] : [])) })] }));
+    const find = (rs: BuiltResource[], typeUrl: string, name: string): BuiltResource | undefined => rs.find((r) => r.typeUrl === typeUrl && r.name === name);
+    for (const typeUrl of [TYPE_URLS.cluster, TYPE_URLS.endpoints]) {
+      assert.equal(find(after, typeUrl, "apps/big/a"), find(before, typeUrl, "apps/big/a"));
+      assert.equal(find(after, typeUrl, "apps/big/c"), find(before, typeUrl, "apps/big/c"));
+    }
+    assert.notEqual(find(after, TYPE_URLS.endpoints, "apps/big/b"), find(before, TYPE_URLS.endpoints, "apps/big/b"));
+  });
+
+  it("keeps node groups apart: the same pod key in another group is built for that group", () => {
+    const build = createGatewayBuilder();
+    const one = build(sampleModel({ group: "g1", apps: [app({ name: "x", pods: [pod("p", "10.0.0.1")] })] }));
+    const two = build(sampleModel({ group: "g2", apps: [app({ name: "x", pods: [pod("p", "10.0.0.2")] })] }));
+    const cla = (rs: BuiltResource[]): string => Buffer.from(rs.find((r) => r.typeUrl === TYPE_URLS.endpoints && r.name === "apps/x/p")?.encoded ?? []).toString("hex");
+    assert.notEqual(cla(one), cla(two));
+    assert.deepEqual(outcome(() => build(sampleModel({ group: "g1", apps: [app({ name: "x", pods: [pod("p", "10.0.0.1")] })] }))), outcome(() => one));
+  });
+});
