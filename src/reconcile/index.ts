@@ -1,0 +1,18 @@
+export { Reconciler } from "./reconciler.js";
+export type { ReconcilerOptions } from "./reconciler.js";
+export { plan, afterScale, SETTLE_MS } from "./plan.js";
+export type { Action, Plan } from "./plan.js";
+export { applyPlan, SCALE_ATTEMPTS } from "./apply.js";
+export type { ApplyContext, ApplyResult } from "./apply.js";
+export { WorkQueue } from "./work-queue.js";
+export type { WorkQueueOptions, WorkResult } from "./work-queue.js";
+export { PodDrainRequests } from "./pod-drainer.js";
+export type { DrainOutcome } from "./pod-drainer.js";
+export { EMPTY_MEMORY } from "./observed.js";
+export type { AppMemory, Observed, ObservedPod, ObservedWorkload, Role, WorkloadMemory } from "./observed.js";
+export { EVENT_REASONS } from "./ports.js";
+export type { AppEvent, DrainMark, DrainedBy, Draining, EventReason, EventSink, MetricSource, PodCosts, ReconcilePorts, ReplicaOwner, ScaleReading, ScaleTarget, StatusSink, WorkloadRef } from "./ports.js";
+export { carryTransitions } from "./status.js";
+export type { AppStatus, Condition, ConditionStatus, ConditionType, ScaleDecision } from "./status.js";
+export { reconcileMetrics } from "./metrics.js";
+export type { ReconcileMetrics, ReconcileResult } from "./metrics.js";
