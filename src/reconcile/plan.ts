@@ -198,6 +198,12 @@ function withoutDrain(p: ObservedPod): ObservedPod {
 function scaleIn(c: StepContext): StepResult {
   const { o } = c;
   const choice = chooseVictims({ pods: c.pods, count: c.current - c.target, now: o.now, podCooldownMs: o.spec.podCooldownMs, drainTimeoutMs: o.spec.drainTimeoutMs, allowBusy: o.spec.scaling.policy !== "tickets" });
+  if (choice.blockedBy !== undefined) {
+    // Nothing may go: keep every pod taking tickets rather than drain pods that cannot be removed.
+    const steady = scaleOutOrSteady({ ...c, target: c.current });
+    const warning: Warning = { key: `ScaleInBlocked/${c.w.ref.deployment}/${choice.blockedBy}`, event: { type: "Warning", reason: "ScaleInBlocked", message: `scale-in of ${c.w.ref.deployment} waits: ${choice.blockedBy}` } };
+    return { ...steady, warnings: [warning], waiting: choice.blockedBy };
+  }
   const victims = new Set(choice.victims);
   for (const p of c.pods) if (p.drainedBy === "reconciler" && !victims.has(p.name)) c.actions.push({ kind: "undrain", pod: p.name });
   for (const p of c.pods) {
@@ -209,10 +215,6 @@ function scaleIn(c: StepContext): StepResult {
   if (choice.recheckAt !== undefined) c.times.push(choice.recheckAt);
   const costs = deletionCosts(c.pods.map((p) => (p.drainedBy === "reconciler" && !victims.has(p.name) ? withoutDrain(p) : p)), choice.victims, choice.removable);
   const warnings: Warning[] = [];
-  if (choice.blockedBy !== undefined) {
-    warnings.push({ key: `ScaleInBlocked/${c.w.ref.deployment}/${choice.blockedBy}`, event: { type: "Warning", reason: "ScaleInBlocked", message: `scale-in of ${c.w.ref.deployment} waits: ${choice.blockedBy}` } });
-    return { costs, warnings, waiting: choice.blockedBy };
-  }
   if (choice.removable.length === 0) return { costs, warnings, waiting: choice.victims.length === 0 ? "no pod may go yet (busy, or within podCooldown)" : "the chosen pods are draining" };
   const inPlace = c.pods.every((p) => p.cost === costs.get(p.name));
   if (!inPlace) return { costs, warnings, waiting: "deletion costs are being set" };
