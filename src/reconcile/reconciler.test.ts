@@ -62,6 +62,8 @@ async function world(spec: AppSpec = SPEC, replicas: Record<string, number> = { 
   await reconciler.start(new AbortController().signal);
   await reconciler.idle();
   const users = new Map<string, string>();
+  /** Open WebSockets (connection id → ticket id), reported every second as a gateway's access log does. */
+  const sockets = new Map<string, string>();
   const w = {
     clock,
     core,
@@ -82,6 +84,13 @@ async function world(spec: AppSpec = SPEC, replicas: Record<string, number> = { 
     leave(name: string): void {
       users.delete(name);
     },
+    /** The user's WebSocket opens and stays open (its requests stop when the user is removed from `users`). */
+    openWebSocket(name: string): void {
+      const v = core.verify(APP, users.get(name));
+      if (!v.ok) throw new Error(`${name} holds no ticket`);
+      sockets.set(`ws-${name}`, v.ticket.id);
+      core.openConnection(APP, v.ticket.id, `ws-${name}`);
+    },
     podOf(name: string): string | undefined {
       const v = core.verify(APP, users.get(name));
       return v.ok ? v.pod.name : undefined;
@@ -91,6 +100,7 @@ async function world(spec: AppSpec = SPEC, replicas: Record<string, number> = { 
       for (let t = 0; t < ms; t += S) {
         await clock.advanceAsync(S);
         for (const token of users.values()) admit(core, APP, { ticketTokens: [token] });
+        for (const [conn, ticket] of sockets) core.openConnection(APP, ticket, conn);
         core.sweep();
         await reconciler.idle();
       }
@@ -161,15 +171,14 @@ describe("Reconciler (fake clock, in-memory cluster)", () => {
       w.arrive("ws");
       w.arrive("web1");
       const wsPod = w.podOf("ws");
-      const ticket = w.core.tickets(APP).find((t) => t.pod === wsPod);
-      assert.ok(ticket !== undefined);
-      w.core.openConnection(APP, ticket.id, "conn-1");
+      w.openWebSocket("ws");
       w.leave("ws"); // no more requests: only the open WebSocket keeps the ticket active
       w.leave("web1");
       await w.pass(200 * S);
       // 1 ticket (the WebSocket's) + 0 spare at 1 per pod → 1 pod: the WebSocket's.
       assert.deepEqual(w.cluster.podsOf("web").map((p) => p.name), [wsPod]);
       assert.equal(w.cluster.deleted.length, 2);
+      assert.equal(w.core.tickets(APP).length, 1, "the WebSocket's ticket is still held");
     } finally {
       await w.stop();
     }
