@@ -17,7 +17,7 @@
 import { canaryTicketsPods, chooseVictims, deletionCosts, EMPTY_HISTORY, limitScale, recommend, splitByWeight } from "../tickets/index.js";
 import type { Recommendation } from "../tickets/index.js";
 import type { AppMemory, Observed, ObservedPod, ObservedWorkload, Role, WorkloadMemory } from "./observed.js";
-import type { AppEvent, WorkloadRef } from "./ports.js";
+import type { AppEvent, ReplicaOwner, WorkloadRef } from "./ports.js";
 import type { AppStatus, Condition, ScaleDecision } from "./status.js";
 import { carryTransitions } from "./status.js";
 
@@ -129,15 +129,8 @@ function planWorkload(o: Observed, w: ObservedWorkload, previous: WorkloadMemory
     return { ...out, warnings: [{ key: `DeploymentMissing/${deployment}`, event: { type: "Warning", reason: "DeploymentMissing", message } }], active: { ok: false, reason: "DeploymentMissing", message } };
   }
   const current = w.scale.replicas;
-  let memory: WorkloadMemory = out.memory;
   const actions: Action[] = [];
-  if (memory.baseline === undefined) memory = { ...memory, baseline: current };
-  else if (memory.baseline !== current) {
-    const holdUntil = o.now + Math.max(o.spec.scaleUp.periodMs, o.spec.scaleDown.periodMs);
-    const message = `replicas of ${deployment} changed from ${memory.baseline} to ${current} by someone else; adopting ${current}, no change before ${new Date(holdUntil).toISOString()}`;
-    actions.push({ kind: "event", event: { type: "Normal", reason: "ReplicasChangedExternally", message } });
-    memory = { ...memory, baseline: current, holdUntil };
-  }
+  let memory = noticeOutsideChange(o, w, out.memory, current, actions);
   if (rec === undefined || !rec.ok) {
     const message = rec?.reason ?? "no recommendation";
     return { ...out, actions, memory, warnings: [{ key: `MetricUnavailable/${deployment}`, event: { type: "Warning", reason: "MetricUnavailable", message } }], active: { ok: false, reason: "MetricUnavailable", message } };
@@ -153,10 +146,27 @@ function planWorkload(o: Observed, w: ObservedWorkload, previous: WorkloadMemory
   const target = owned ? lim.desired : rec.desired;
   const ctx: StepContext = { o, w, pods, current, target, owned, held, reason: rec.reason, actions, times };
   const step = target < current ? scaleIn(ctx) : scaleOutOrSteady(ctx);
-  const active = owned
-    ? { ok: true, reason: "Ticketplane", message: `ticketplane sets the replicas of ${deployment}: ${rec.reason}` }
-    : { ok: true, reason: w.scale.owner === "hpa" ? "HorizontalPodAutoscaler" : "KedaScaledObject", message: `${w.scale.owner === "hpa" ? "an HPA" : "a KEDA ScaledObject"} sets the replicas of ${deployment}; ticketplane sets deletion costs and drains` };
-  return { actions, memory, times, costs: step.costs, warnings: step.warnings, limitedBy: held ? "replicas changed by someone else" : lim.limitedBy || step.waiting, active };
+  return { actions, memory, times, costs: step.costs, warnings: step.warnings, limitedBy: held ? "replicas changed by someone else" : lim.limitedBy || step.waiting, active: activeOf(w.scale.owner, deployment, rec.reason) };
+}
+
+/**
+ * Replicas that differ from the last ones known to be ours were changed by
+ * someone else: one Event, their value adopted, no write for one period.
+ * The first run adopts what it finds, silently.
+ */
+function noticeOutsideChange(o: Observed, w: ObservedWorkload, memory: WorkloadMemory, current: number, actions: Action[]): WorkloadMemory {
+  if (memory.baseline === undefined) return { ...memory, baseline: current };
+  if (memory.baseline === current) return memory;
+  const holdUntil = o.now + Math.max(o.spec.scaleUp.periodMs, o.spec.scaleDown.periodMs);
+  const message = `replicas of ${w.ref.deployment} changed from ${memory.baseline} to ${current} by someone else; adopting ${current}, no change before ${new Date(holdUntil).toISOString()}`;
+  actions.push({ kind: "event", event: { type: "Normal", reason: "ReplicasChangedExternally", message } });
+  return { ...memory, baseline: current, holdUntil };
+}
+
+function activeOf(owner: ReplicaOwner, deployment: string, reason: string): NonNullable<WorkloadPlan["active"]> {
+  if (owner === "ticketplane") return { ok: true, reason: "Ticketplane", message: `ticketplane sets the replicas of ${deployment}: ${reason}` };
+  const who = owner === "hpa" ? { reason: "HorizontalPodAutoscaler", name: "an HPA" } : { reason: "KedaScaledObject", name: "a KEDA ScaledObject" };
+  return { ok: true, reason: who.reason, message: `${who.name} sets the replicas of ${deployment}; ticketplane sets deletion costs and drains` };
 }
 
 interface StepContext {
@@ -206,12 +216,7 @@ function scaleIn(c: StepContext): StepResult {
   }
   const victims = new Set(choice.victims);
   for (const p of c.pods) if (p.drainedBy === "reconciler" && !victims.has(p.name)) c.actions.push({ kind: "undrain", pod: p.name });
-  for (const p of c.pods) {
-    if (victims.has(p.name) && p.drainSince === undefined && p.ready) {
-      c.actions.push({ kind: "drain", pod: p.name, since: o.now });
-      c.actions.push({ kind: "event", event: { type: "Normal", reason: "Draining", message: `pod ${p.name} drains before scale-in of ${c.w.ref.deployment} (no new tickets; ${p.tickets} held)` } });
-    }
-  }
+  markDraining(c, victims);
   if (choice.recheckAt !== undefined) c.times.push(choice.recheckAt);
   const costs = deletionCosts(c.pods.map((p) => (p.drainedBy === "reconciler" && !victims.has(p.name) ? withoutDrain(p) : p)), choice.victims, choice.removable);
   const warnings: Warning[] = [];
@@ -223,6 +228,15 @@ function scaleIn(c: StepContext): StepResult {
     c.actions.push({ kind: "scale", role: c.w.role, ref: c.w.ref, from: c.current, to, resourceVersion: c.w.scale.resourceVersion, reason: `${c.reason}; removing ${choice.removable.join(", ")}`, removing: choice.removable });
   }
   return { costs, warnings, waiting: "" };
+}
+
+/** Marks the chosen pods that are not marked yet (a not-ready pod takes no tickets and needs none). */
+function markDraining(c: StepContext, victims: ReadonlySet<string>): void {
+  for (const p of c.pods) {
+    if (!victims.has(p.name) || p.drainSince !== undefined || !p.ready) continue;
+    c.actions.push({ kind: "drain", pod: p.name, since: c.o.now });
+    c.actions.push({ kind: "event", event: { type: "Normal", reason: "Draining", message: `pod ${p.name} drains before scale-in of ${c.w.ref.deployment} (no new tickets; ${p.tickets} held)` } });
+  }
 }
 
 /** The costs that differ from what the pods carry now. */
@@ -254,15 +268,7 @@ function statusOf(o: Observed, memory: AppMemory, parts: readonly WorkloadPlan[]
     const r = recs[w.role];
     return n + (r?.ok === true ? r.desired : (w.scale?.replicas ?? 0));
   }, 0);
-  const nowIso = new Date(o.now).toISOString();
-  const inactive = parts.find((p) => p.active?.ok === false)?.active;
-  const active = inactive ?? parts[0]?.active ?? { ok: false, reason: "NoDeployment", message: "the app names no Deployment" };
-  const limited = parts.map((p) => p.limitedBy).filter((l) => l !== "");
-  const conditions: Condition[] = [
-    readyPods > 0 ? cond("Ready", "True", "PodsServing", `${readyPods} pod(s) ready`, nowIso) : cond("Ready", "False", "NoReadyPod", "no pod is ready", nowIso),
-    cond("ScalingActive", active.ok ? "True" : "False", active.reason, active.message, nowIso),
-    limited.length > 0 ? cond("ScalingLimited", "True", "Limited", limited.join("; "), nowIso) : cond("ScalingLimited", "False", "DesiredWithinRange", "replicas follow the policy", nowIso),
-  ];
+  const conditions = conditionsOf(readyPods, parts, new Date(o.now).toISOString());
   return {
     pods: o.pods.length,
     readyPods,
@@ -276,6 +282,17 @@ function statusOf(o: Observed, memory: AppMemory, parts: readonly WorkloadPlan[]
     ...(lastScale !== undefined ? { lastScale } : {}),
     conditions: carryTransitions(memory.status?.conditions, conditions),
   };
+}
+
+function conditionsOf(readyPods: number, parts: readonly WorkloadPlan[], nowIso: string): Condition[] {
+  const inactive = parts.find((p) => p.active?.ok === false)?.active;
+  const active = inactive ?? parts[0]?.active ?? { ok: false, reason: "NoDeployment", message: "the app names no Deployment" };
+  const limited = parts.map((p) => p.limitedBy).filter((l) => l !== "");
+  return [
+    readyPods > 0 ? cond("Ready", "True", "PodsServing", `${readyPods} pod(s) ready`, nowIso) : cond("Ready", "False", "NoReadyPod", "no pod is ready", nowIso),
+    cond("ScalingActive", active.ok ? "True" : "False", active.reason, active.message, nowIso),
+    limited.length > 0 ? cond("ScalingLimited", "True", "Limited", limited.join("; "), nowIso) : cond("ScalingLimited", "False", "DesiredWithinRange", "replicas follow the policy", nowIso),
+  ];
 }
 
 function cond(type: Condition["type"], status: Condition["status"], reason: string, message: string, at: string): Condition {
