@@ -16,3 +16,4 @@ export { carryTransitions } from "./status.js";
 export type { AppStatus, Condition, ConditionStatus, ConditionType, ScaleDecision } from "./status.js";
 export { reconcileMetrics } from "./metrics.js";
 export type { ReconcileMetrics, ReconcileResult } from "./metrics.js";
+export { ticketMetrics } from "./metric-source.js";

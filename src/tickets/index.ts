@@ -21,3 +21,4 @@ export { CanarySplit } from "./canary-split.js";
 export { randomId } from "./random-id.js";
 export { journalRecord, replayJournal } from "./ledger-journal.js";
 export type { LedgerRecord } from "./ledger-journal.js";
+export { RequestRate } from "./request-rate.js";
