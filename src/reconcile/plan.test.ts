@@ -63,7 +63,7 @@ describe("plan: scaling up", () => {
 
   it("a raise takes back the pods we were draining first (they are capacity)", () => {
     const { p } = step(observed({ pods: [pod("a", 2), pod("b", 0, { drainSince: NOW - S, drainedBy: "reconciler", draining: true, cost: DELETION_COST.victim })], workloads: [workload(2)], queued: 2 }));
-    assert.deepEqual(kinds(p.actions), ["undrain:b", "costs", "scale:2->3", "event:ScaledUp", "status"]);
+    assert.deepEqual(kinds(p.actions), ["undrain:b", "scale:2->3", "costs", "event:ScaledUp", "status"]);
   });
 
   it("scaleUp.pods limits the step and says when to look again", () => {

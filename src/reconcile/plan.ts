@@ -31,7 +31,7 @@ export type Action =
   | { readonly kind: "status"; readonly status: AppStatus };
 
 export interface Plan {
-  /** In the order they must be applied: undrain, drain, costs, scale, events, status. */
+  /** In the order they must be applied: undrain, drain, scale, costs, events, status. */
   readonly actions: readonly Action[];
   /** The memory to keep once the actions are applied (apply's scale step adds its own change, see afterScale). */
   readonly memory: AppMemory;
@@ -63,10 +63,12 @@ export function plan(o: Observed, memory: AppMemory): Plan {
   const parts = o.workloads.map((w) => planWorkload(o, w, memory.workloads[w.role], recs[w.role]));
   const actions: Action[] = [];
   for (const kind of ["undrain", "drain"] as const) for (const p of parts) actions.push(...p.actions.filter((a) => a.kind === kind));
-  const costs = changedCosts(o.pods, parts);
-  if (costs.size > 0) actions.push({ kind: "costs", costs });
+  // The scale write goes before the costs: a raise is latency-critical, and a
+  // lowering is planned only once the costs it needs are seen in place.
   const scales = parts.flatMap((p) => p.actions.filter((a) => a.kind === "scale"));
   actions.push(...scales);
+  const costs = changedCosts(o.pods, parts);
+  if (costs.size > 0) actions.push({ kind: "costs", costs });
   for (const a of scales) if (a.kind === "scale") actions.push({ kind: "event", event: scaleEvent(a) });
   const warnings = parts.flatMap((p) => p.warnings);
   const warned = warnings.map((w) => w.key);

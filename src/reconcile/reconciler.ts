@@ -163,14 +163,11 @@ export class Reconciler implements Runnable {
 
   async #observe(app: AppKey, spec: AppSpec): Promise<Observed> {
     const { views, ports, clock } = this.#o;
-    const workloads: ObservedWorkload[] = [];
     const deployments = [{ role: "stable" as const, deployment: spec.deployment }, ...(spec.canary !== undefined ? [{ role: "canary" as const, deployment: spec.canary.deployment }] : [])];
-    for (const d of deployments) {
-      if (d.deployment === undefined) continue;
-      const ref = { namespace: spec.namespace, deployment: d.deployment };
-      workloads.push({ role: d.role, ref, scale: await ports.scale.read(ref) });
-    }
-    const [costs, marks] = await Promise.all([ports.costs.read(app), ports.draining.read(app)]);
+    // Independent reads, in parallel: one round trip, not four.
+    const reads = deployments.flatMap((d) => (d.deployment === undefined ? [] : [{ role: d.role, ref: { namespace: spec.namespace, deployment: d.deployment } }]));
+    const [scales, costs, marks] = await Promise.all([Promise.all(reads.map((r) => ports.scale.read(r.ref))), ports.costs.read(app), ports.draining.read(app)]);
+    const workloads: ObservedWorkload[] = reads.map((r, i) => ({ ...r, scale: scales[i] }));
     const connections = new Map<string, number>();
     for (const t of views.tickets(app)) connections.set(t.pod, (connections.get(t.pod) ?? 0) + t.openConnections);
     const pods: ObservedPod[] = views.pods(app).map((p) => {

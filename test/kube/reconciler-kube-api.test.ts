@@ -3,8 +3,8 @@
  * resourceVersion and 409 semantics) and its simulated ReplicaSet
  * controller, which removes pods in Kubernetes' documented order (not
  * ready first, then lower pod-deletion-cost). The ports are implemented by
- * a thin adapter over plain HTTP here — the real adapters live in
- * src/kube/ — and the ticket core learns pods from the API server as an
+ * a thin adapter over plain HTTP (test/support/http-reconcile-ports.ts) —
+ * the real adapters live in src/kube/ — and the ticket core learns pods from the API server as an
  * inventory would (Running, Ready, not terminating; the drain annotation
  * as `draining`). The reconciler's timers run on a fake clock; HTTP and the
  * controller are real.
@@ -12,22 +12,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { ERROR_CODES, TicketplaneError } from "../../src/common/errors.js";
 import { appKey, type AppSpec } from "../../src/config/app-spec.js";
-import { DRAINING_ANNOTATION, formatDrainMark, parseDeletionCost, parseDrainMark, POD_DELETION_COST_ANNOTATION } from "../../src/config/pod-annotations.js";
-import type { DrainMark } from "../../src/config/pod-annotations.js";
+import { DRAINING_ANNOTATION } from "../../src/config/pod-annotations.js";
 import { Reconciler } from "../../src/reconcile/reconciler.js";
-import type { AppEvent, AppStatus, ReconcilePorts, ReplicaOwner, ScaleReading, WorkloadRef } from "../../src/reconcile/index.js";
+import type { AppStatus } from "../../src/reconcile/index.js";
 import { soleReplica } from "../../src/runtime/ports.js";
 import { admit } from "../../src/tickets/admit.js";
 import { TicketCore } from "../../src/tickets/ticket-core.js";
 import { keyRing, sequentialIds } from "../../src/tickets/tickets.fixture.js";
 import { makeSpec } from "../support/app-spec.js";
 import { FakeClock } from "../support/fake-clock.js";
-import type { ApiClient} from "../support/kube-api/http-client.js";
-import { type Reply } from "../support/kube-api/http-client.js";
+import { annotations, check, HttpPorts, isReady } from "../support/http-reconcile-ports.js";
 import type { KObject } from "../support/kube-api/kinds.js";
-import { deployment, DEPLOYMENTS, PODS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
+import { deployment, DEPLOYMENTS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
 import { useKubeApi } from "../support/kube-api/harness.js";
 import { RecordingLogger } from "../support/recording-logger.js";
@@ -48,78 +45,6 @@ const SPEC: AppSpec = makeSpec({
   scaleDown: { pods: 1, periodMs: 15 * S, stabilizationMs: 30 * S },
 });
 const APP = appKey(SPEC.namespace, SPEC.name);
-
-/** Maps a non-2xx reply to our error family as the real adapters do (409 → TP_CONFLICT, 429 → retryAfterMs). */
-function check(r: Reply, what: string): Reply {
-  if (r.status < 300) return r;
-  const code = r.status === 409 ? ERROR_CODES.CONFLICT : r.status === 404 ? ERROR_CODES.NOT_FOUND : ERROR_CODES.UNAVAILABLE;
-  const retryAfter = Number(r.headers.get("retry-after"));
-  throw new TicketplaneError(code, `${what}: ${r.status} ${typeof r.body.message === "string" ? r.body.message : ""}`, { status: r.status, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
-}
-
-const annotations = (o: KObject): Record<string, string> => (o.metadata?.annotations ?? {});
-const isReady = (p: KObject) => ((p.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-
-/** The thin adapter: the reconciler's ports over the API, for one app whose pods carry `app=web`. */
-class HttpPorts {
-  owner: ReplicaOwner = "ticketplane";
-  /** Called once before the next scale write (a concurrent writer). */
-  beforeWrite: (() => Promise<void>) | undefined;
-  readonly events: AppEvent[] = [];
-  constructor(readonly api: ApiClient) {}
-
-  async pods(): Promise<KObject[]> {
-    return (check(await this.api.get(`${PODS}?labelSelector=app%3Dweb`), "list pods").body.items ?? []) as KObject[];
-  }
-
-  async patchPod(name: string, annotationsPatch: Record<string, string | null>): Promise<boolean> {
-    const r = await this.api.patch(`${PODS}/${name}`, { metadata: { annotations: annotationsPatch } }, "application/merge-patch+json");
-    if (r.status === 404) return false;
-    check(r, `patch pod ${name}`);
-    return true;
-  }
-
-  get ports(): ReconcilePorts {
-    return {
-      scale: {
-        read: async (ref: WorkloadRef): Promise<ScaleReading | undefined> => {
-          const r = await this.api.get(`/apis/apps/v1/namespaces/${ref.namespace}/deployments/${ref.deployment}/scale`);
-          if (r.status === 404) return undefined;
-          check(r, "read scale");
-          return { replicas: Number((r.body.spec as { replicas?: number }).replicas ?? 0), resourceVersion: String(r.body.metadata?.resourceVersion), owner: this.owner };
-        },
-        write: async (ref, replicas, resourceVersion) => {
-          const hook = this.beforeWrite;
-          this.beforeWrite = undefined;
-          await hook?.();
-          const body = { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: ref.deployment, namespace: ref.namespace, resourceVersion }, spec: { replicas } };
-          check(await this.api.put(`/apis/apps/v1/namespaces/${ref.namespace}/deployments/${ref.deployment}/scale`, body), "write scale");
-        },
-      },
-      costs: {
-        read: async () => new Map((await this.pods()).flatMap((p) => { const c = parseDeletionCost(annotations(p)[POD_DELETION_COST_ANNOTATION]); return c === undefined ? [] : [[p.metadata?.name ?? "", c] as const]; })),
-        set: async (_app, costs) => {
-          for (const [pod, cost] of costs) await this.patchPod(pod, { [POD_DELETION_COST_ANNOTATION]: String(cost) });
-        },
-      },
-      draining: {
-        read: async () => new Map((await this.pods()).flatMap((p) => { const m = parseDrainMark(annotations(p)[DRAINING_ANNOTATION]); return m === undefined ? [] : [[p.metadata?.name ?? "", m] as const]; })),
-        mark: async (_app, pod, mark: DrainMark) => this.patchPod(pod, { [DRAINING_ANNOTATION]: formatDrainMark(mark) }),
-        unmark: async (_app, pod) => void (await this.patchPod(pod, { [DRAINING_ANNOTATION]: null })),
-      },
-      status: {
-        write: async (_app, status: AppStatus) => void check(await this.api.patch(`${TICKETED_APPS}/web/status`, { status }, "application/merge-patch+json"), "write status"),
-      },
-      events: {
-        record: async (_app, event) => {
-          this.events.push(event);
-          const body = { apiVersion: "v1", kind: "Event", metadata: { generateName: "web." }, involvedObject: { apiVersion: "ticketplane.dev/v1alpha1", kind: "TicketedApp", namespace: "default", name: "web" }, type: event.type, reason: event.reason, message: event.message, source: { component: "ticketplane" } };
-          check(await this.api.post("/api/v1/namespaces/default/events", body), "record event");
-        },
-      },
-    };
-  }
-}
 
 const kube = useKubeApi();
 
