@@ -20,6 +20,8 @@ export interface ApplyResult {
   readonly superseded: boolean;
   /** 409s met and retried. */
   readonly conflicts: number;
+  /** The failure that stopped the apply, after the actions before it (see `scaled`) took effect. */
+  readonly error?: unknown;
 }
 
 export interface ApplyContext {
@@ -30,21 +32,27 @@ export interface ApplyContext {
 }
 
 /**
- * Applies `actions` in order. Rejects (TicketplaneError) on the first
- * failure, having applied what came before; the caller retries the whole
- * reconcile, which re-plans from what it then observes.
+ * Applies `actions` in order and stops at the first failure, returning it
+ * with what took effect before it (a scale written before a failed Event
+ * is still ours: the caller must remember it, or take it for someone
+ * else's). Never rejects. The caller retries the whole reconcile, which
+ * re-plans from what it then observes.
  */
 export async function applyPlan(ctx: ApplyContext, actions: readonly Action[]): Promise<ApplyResult> {
   const scaled: Extract<Action, { kind: "scale" }>[] = [];
   let conflicts = 0;
-  for (const a of actions) {
-    if (!ctx.isLeader()) throw new TicketplaneError(ERROR_CODES.UNAVAILABLE, "not the leader: stopped acting", { app: ctx.app });
-    if (a.kind === "scale") {
-      const r = await writeScale(ctx, a);
-      conflicts += r.conflicts;
-      if (!r.written) return { scaled, superseded: true, conflicts };
-      scaled.push(a);
-    } else await applyOne(ctx, a);
+  try {
+    for (const a of actions) {
+      if (!ctx.isLeader()) throw new TicketplaneError(ERROR_CODES.UNAVAILABLE, "not the leader: stopped acting", { app: ctx.app });
+      if (a.kind === "scale") {
+        const r = await writeScale(ctx, a);
+        conflicts += r.conflicts;
+        if (!r.written) return { scaled, superseded: true, conflicts };
+        scaled.push(a);
+      } else await applyOne(ctx, a);
+    }
+  } catch (error) {
+    return { scaled, superseded: false, conflicts, error };
   }
   return { scaled, superseded: false, conflicts };
 }
@@ -66,6 +74,7 @@ async function applyOne(ctx: ApplyContext, a: Exclude<Action, { kind: "scale" }>
   }
 }
 
+/** Rejects on a failure other than a 409 that a re-read explains. */
 async function writeScale(ctx: ApplyContext, a: Extract<Action, { kind: "scale" }>): Promise<{ written: boolean; conflicts: number }> {
   let resourceVersion = a.resourceVersion;
   for (let attempt = 1; ; attempt++) {

@@ -88,12 +88,12 @@ export function plan(o: Observed, memory: AppMemory): Plan {
   return { actions, memory: next, ...(times.length > 0 ? { requeueAfterMs: Math.min(...times) - o.now } : {}) };
 }
 
-/** The memory after a scale action was applied: its replicas are ours, its change counts against the rate, its pods are on their way out. */
+/** The memory after a scale action was applied: its replicas are ours, its change counts against the rate, its pods are on their way out, it is the last decision. */
 export function afterScale(memory: AppMemory, action: Extract<Action, { kind: "scale" }>, at: number): AppMemory {
   const w = memory.workloads[action.role] ?? { history: EMPTY_HISTORY, removing: [] };
   const history = { recommendations: w.history.recommendations, changes: [...w.history.changes, { at, from: action.from, to: action.to }] };
   const next: WorkloadMemory = { ...w, history, baseline: action.to, removing: [...w.removing, ...action.removing] };
-  return { ...memory, workloads: { ...memory.workloads, [action.role]: next } };
+  return { ...memory, workloads: { ...memory.workloads, [action.role]: next }, lastScale: decisionOf(action, at) ?? memory.lastScale };
 }
 
 type Recs = Partial<Record<Role, Recommendation>>;
@@ -260,6 +260,7 @@ function scaleEvent(a: Extract<Action, { kind: "scale" }>): AppEvent {
 
 function decisionOf(a: Action | undefined, now: number): ScaleDecision | undefined {
   if (a?.kind !== "scale") return undefined;
+  // Same time and text whether the plan assumes the write or apply records it.
   return { time: new Date(now).toISOString(), deployment: a.ref.deployment, from: a.from, to: a.to, reason: a.reason };
 }
 

@@ -227,6 +227,20 @@ describe("Reconciler (fake clock, in-memory cluster)", () => {
     }
   });
 
+  it("a failure after a scale write (the Event) keeps the write as ours: no 'changed by someone else', no second write", async () => {
+    const w = await world();
+    try {
+      w.cluster.failNext("events.record", 1);
+      w.arrive("a");
+      await w.pass(5 * S);
+      assert.deepEqual(w.cluster.writes.map((x) => [x.from, x.to]), [[1, 2]]);
+      assert.deepEqual(w.cluster.reasons().filter((r) => r === "ReplicasChangedExternally"), []);
+      assert.equal(w.cluster.statuses.at(-1)?.lastScale?.to, 2, "the status names the decision once the retry went through");
+    } finally {
+      await w.stop();
+    }
+  });
+
   it("API failures back off exponentially (no tight loop) and the reconcile converges afterwards", async () => {
     const w = await world();
     try {

@@ -12,7 +12,7 @@
  * queue at once and every write in flight checks again before the next one.
  */
 import type { Clock, Timer } from "../common/clock.js";
-import { errorMessage } from "../common/errors.js";
+import { ERROR_CODES, errorMessage, toTicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
 import { once } from "../common/runnable.js";
@@ -24,7 +24,7 @@ import type { Registry } from "prom-client";
 import { applyPlan } from "./apply.js";
 import { reconcileMetrics, type ReconcileMetrics } from "./metrics.js";
 import { EMPTY_MEMORY, type AppMemory, type Observed, type ObservedPod, type ObservedWorkload } from "./observed.js";
-import { afterScale, plan } from "./plan.js";
+import { afterScale, plan, type Action } from "./plan.js";
 import type { MetricSource, ReconcilePorts } from "./ports.js";
 import { WorkQueue, type WorkResult } from "./work-queue.js";
 
@@ -143,11 +143,13 @@ export class Reconciler implements Runnable {
     for (const a of p.actions) if (a.kind === "scale") log.info("scaling", { deployment: a.ref.deployment, from: a.from, to: a.to, reason: a.reason });
     const result = await applyPlan({ app, ports: this.#o.ports, isLeader: () => this.#o.leadership.isLeader() }, p.actions);
     if (result.conflicts > 0) this.#metrics.conflicts.inc(result.conflicts);
-    memory = p.memory;
-    for (const a of result.scaled) {
-      memory = afterScale(memory, a, observed.now);
-      this.#metrics.scaleWrites.inc({ direction: a.to > a.from ? "up" : "down" });
+    if (result.error !== undefined) {
+      // What was written stays remembered (a raise that went through is ours); the rest is planned again.
+      const before = this.#memory.get(app) ?? EMPTY_MEMORY;
+      this.#memory.set(app, this.#withScales({ ...before, workloads: p.memory.workloads }, result.scaled, observed.now));
+      throw toTicketplaneError(result.error, ERROR_CODES.UNAVAILABLE, { app });
     }
+    memory = this.#withScales(p.memory, result.scaled, observed.now);
     if (result.superseded) {
       // Replicas moved under the write. The plan's history stands; what it
       // assumed would be written (decision, Events, status) was not.
@@ -159,6 +161,16 @@ export class Reconciler implements Runnable {
     }
     this.#memory.set(app, memory);
     return { work: p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {}, superseded: false };
+  }
+
+  /** `memory` after the scale writes that went through (their changes, baselines and decisions). */
+  #withScales(memory: AppMemory, scaled: readonly Extract<Action, { kind: "scale" }>[], now: number): AppMemory {
+    let m = memory;
+    for (const a of scaled) {
+      m = afterScale(m, a, now);
+      this.#metrics.scaleWrites.inc({ direction: a.to > a.from ? "up" : "down" });
+    }
+    return m;
   }
 
   async #observe(app: AppKey, spec: AppSpec): Promise<Observed> {
