@@ -104,3 +104,31 @@ describe("canary: canaryTicketsPods (each Deployment from its share)", () => {
     }
   });
 });
+
+describe("every policy, over a grid of small figures", () => {
+  const scaling = (policy: ScalingSettings["policy"]): ScalingSettings => ({ ...DEFAULTS.scaling, policy, target: 3 });
+  const grid = function* () {
+    for (const policy of ["tickets", "formula", "hpa"] as const) for (let used = 0; used <= 12; used++) for (let queued = 0; queued <= 3; queued++) for (let current = 0; current <= 6; current++) for (const [minPods, maxPods] of [[0, 4], [1, 6], [2, 2], [3, 1]] as const) {
+      yield { scaling: scaling(policy), ticketsPerPod: 3, spareTickets: 1, minPods, maxPods, used, queued, current, metric: used + queued };
+    }
+  };
+  it("stays within [minPods, maxPods] (maxPods winning) and never falls as demand grows", () => {
+    for (const input of grid()) {
+      const r = recommend(input);
+      assert.ok(r.ok);
+      assert.ok(r.desired <= input.maxPods && r.desired >= Math.min(input.minPods, input.maxPods), JSON.stringify({ input, r }));
+      if (input.scaling.policy !== "hpa") {
+        const more = recommend({ ...input, used: input.used + 1, metric: input.metric + 1 });
+        assert.ok(more.ok && more.desired >= r.desired, JSON.stringify({ input, r, more }));
+      }
+    }
+  });
+  it("tickets: the recommended pods hold every ticket, every waiting user and the spare slots, unless capped", () => {
+    for (const input of grid()) {
+      if (input.scaling.policy !== "tickets") continue;
+      const r = recommend(input);
+      assert.ok(r.ok);
+      if (r.desired < input.maxPods) assert.ok(r.desired * input.ticketsPerPod >= input.used + input.queued + input.spareTickets, JSON.stringify({ input, r }));
+    }
+  });
+});
