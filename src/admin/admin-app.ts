@@ -10,6 +10,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
 import { adminClientErrors, countClientError } from "./metrics.js";
+import { drainHandler, type PodDrainer } from "./drain-route.js";
 
 /** Why the process is (not) ready. `reasons` is empty exactly when `ready` is true. */
 export interface Readiness {
@@ -31,6 +32,8 @@ export interface AdminDeps {
   /** `GET /api/xds`: the xDS server's status view. */
   readonly xds: JsonProvider;
   readonly logger: Logger;
+  /** `POST /drain/<namespace>/<pod>` (for preStop hooks); absent where pods cannot be drained (the route is then 404). */
+  readonly drain?: PodDrainer;
   /** Add prom-client's default process metrics (default true). */
   readonly defaultMetrics?: boolean;
 }
@@ -67,6 +70,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.get("/api/config", json(deps.config));
   app.get("/api/apps", json(deps.apps));
   app.get("/api/xds", json(deps.xds));
+  if (deps.drain !== undefined) app.post("/drain/:namespace/:pod", drainHandler(deps.drain, deps.logger));
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });

@@ -47,6 +47,7 @@ describe("readAppFields: defaults", () => {
       drainTimeoutMs: DEFAULTS.drainTimeoutMs,
       scaleUp: DEFAULTS.scaleUp,
       scaleDown: DEFAULTS.scaleDown,
+      scaling: { policy: "tickets", metric: "requestsPerSecond", target: 100, increaseCooldownMs: 0, decreaseCooldownMs: 0, tolerance: 0.1 },
       resolverHoldTimeoutMs: DEFAULTS.resolverHoldTimeoutMs,
     });
   });
@@ -80,6 +81,7 @@ describe("readAppFields: defaults", () => {
       drainTimeout: "10m",
       scaleUp: { pods: 2, period: "30s", stabilizationWindow: "0s" },
       scaleDown: { pods: 1, period: "1m", stabilizationWindow: "5m" },
+      scaling: { policy: "hpa", metric: "connections", target: 2.5, increaseCooldown: "1m", decreaseCooldown: "2m", tolerance: 0.2 },
       canary: { deployment: "shiny-v2", weight: 10 },
       resolver: { holdTimeout: "45s" },
       pods: [
@@ -108,6 +110,7 @@ describe("readAppFields: defaults", () => {
       queue: { maxLength: 0, retryAfterMs: 3000, reservationMs: 0 },
       limits: { ticketsPerClient: 3, queuePerClient: 0 },
       drainTimeoutMs: 600_000,
+      scaling: { policy: "hpa", metric: "connections", target: 2.5, increaseCooldownMs: 60_000, decreaseCooldownMs: 120_000, tolerance: 0.2 },
       scaleUp: { pods: 2, periodMs: 30_000, stabilizationMs: 0 },
       scaleDown: { pods: 1, periodMs: 60_000, stabilizationMs: 300_000 },
       canary: { deployment: "shiny-v2", weight: 10 },
@@ -199,6 +202,16 @@ describe("readAppFields: rules (path, value, rule)", () => {
     ["unknown field, case only", { ticketsperpod: 3 }, { path: "apps[1].ticketsperpod", value: 3, rule: 'unknown field (did you mean "ticketsPerPod"?)' }],
     ["unknown field, no close name", { frobnicate: 1 }, { path: "apps[1].frobnicate", value: 1, rule: "unknown field" }],
     ["unknown nested field", { queue: { maxLen: 3 } }, { path: "apps[1].queue.maxLen", value: 3, rule: 'unknown field (did you mean "maxLength"?)' }],
+    ["scaling.policy one of three", { scaling: { policy: "kapacitor" } }, { path: "apps[1].scaling.policy", value: "kapacitor", rule: 'must be one of "tickets", "formula", "hpa"' }],
+    ["scaling.metric one of three", { scaling: { policy: "formula", metric: "cpu" } }, { path: "apps[1].scaling.metric", value: "cpu", rule: 'must be one of "requestsPerSecond", "tickets", "connections"' }],
+    ["scaling.target > 0", { scaling: { policy: "formula", target: 0 } }, { path: "apps[1].scaling.target", value: 0, rule: "must be a number > 0" }],
+    ["scaling.target a number", { scaling: { policy: "formula", target: "100" } }, { path: "apps[1].scaling.target", value: "100", rule: "must be a number" }],
+    ["scaling.tolerance ≥ 0", { scaling: { policy: "hpa", tolerance: -0.1 } }, { path: "apps[1].scaling.tolerance", value: -0.1, rule: "must be a number ≥ 0" }],
+    ["scaling.tolerance ≤ 1", { scaling: { policy: "hpa", tolerance: 1.5 } }, { path: "apps[1].scaling.tolerance", value: 1.5, rule: "must be ≤ 1 (a ratio: 1 would ignore every change up to doubling)" }],
+    ["scaling.target means nothing to the tickets policy", { scaling: { target: 5 } }, { path: "apps[1].scaling.target", value: 5, rule: 'only the formula and hpa policies use it (scaling.policy is "tickets")' }],
+    ["scaling.tolerance means nothing to the formula policy", { scaling: { policy: "formula", tolerance: 0.2 } }, { path: "apps[1].scaling.tolerance", value: 0.2, rule: 'only the hpa policy uses it (scaling.policy is "formula")' }],
+    ["scaling.decreaseCooldown a duration", { scaling: { decreaseCooldown: "soon" } }, { path: "apps[1].scaling.decreaseCooldown", value: "soon", rule: 'must be a duration such as "250ms", "10s", "5m", "1h30m", or a number of seconds' }],
+    ["unknown scaling field", { scaling: { cooldwn: "1m" } }, { path: "apps[1].scaling.cooldwn", value: "1m", rule: "unknown field" }],
     ["unknown pod field", { pods: [{ name: "a", address: "10.0.0.1:1", weight: 2 }] }, { path: "apps[1].pods[0].weight", value: 2, rule: "unknown field" }],
   ];
   for (const [title, fields, expected] of cases) {
@@ -280,6 +293,8 @@ describe("readAppFields: upper bounds (the bound accepted, just over it refused 
     ["scaleUp.stabilizationWindow", "720h", "720h1ms", {}],
     ["scaleDown.period", "720h", "720h1ms", {}],
     ["scaleDown.stabilizationWindow", "720h", "720h1ms", {}],
+    ["scaling.increaseCooldown", "720h", "720h1ms", {}],
+    ["scaling.decreaseCooldown", "720h", "720h1ms", {}],
     ["resolver.holdTimeout", "60m", "60m1ms", {}],
   ];
   for (const [field, bound, over, beside] of durations) {

@@ -6,10 +6,10 @@
  * own path for the field.
  */
 import { isIPv4 } from "node:net";
-import type { AppSource, AppSpec, CanarySpec, ClientLimits, ParseResult, PodEntry, RateSettings, TicketSettings } from "./app-spec.js";
+import type { AppSource, AppSpec, CanarySpec, ClientLimits, ParseResult, PodEntry, RateSettings, ScalingMetric, ScalingPolicy, ScalingSettings, TicketSettings } from "./app-spec.js";
 import { DEFAULTS } from "./app-spec.js";
 import { parsePodAddress } from "./address.js";
-import { CONNECTION_TIMEOUT_FLOOR, COUNT_BOUNDS, DURATION_BOUNDS } from "./bounds.js";
+import { CONNECTION_TIMEOUT_FLOOR, COUNT_BOUNDS, DURATION_BOUNDS, NUMBER_BOUNDS } from "./bounds.js";
 import { formatDuration } from "./duration.js";
 import type { FieldReader } from "./field-reader.js";
 import { checkCookieName, checkDnsLabel, checkDnsSubdomain, checkHostName, checkPath, checkPathPrefix } from "./names.js";
@@ -37,6 +37,7 @@ export const APP_FIELDS = [
   "drainTimeout",
   "scaleUp",
   "scaleDown",
+  "scaling",
   "canary",
   "resolver",
   "pods",
@@ -49,6 +50,7 @@ export const SECTION_FIELDS = {
   limits: ["ticketsPerClient", "queuePerClient"],
   scaleUp: ["pods", "period", "stabilizationWindow"],
   scaleDown: ["pods", "period", "stabilizationWindow"],
+  scaling: ["policy", "metric", "target", "increaseCooldown", "decreaseCooldown", "tolerance"],
   canary: ["deployment", "weight"],
   resolver: ["holdTimeout"],
   pods: ["name", "address", "ready"],
@@ -96,6 +98,7 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
     drainTimeoutMs: r.duration("drainTimeout", fields.drainTimeout, { max: DURATION_BOUNDS.drainTimeout }) ?? DEFAULTS.drainTimeoutMs,
     scaleUp: readRate("scaleUp", fields.scaleUp, r, DEFAULTS.scaleUp),
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
+    scaling: readScaling(fields.scaling, r),
     ...optional("canary", readCanary(fields.canary, r, id.deployment)),
     resolverHoldTimeoutMs: readResolver(fields.resolver, r),
   };
@@ -212,6 +215,40 @@ function readRate(field: "scaleUp" | "scaleDown", value: unknown, r: FieldReader
     periodMs: r.duration(`${field}.period`, s.period, { positive: true, max: DURATION_BOUNDS[`${field}.period`] }) ?? D.periodMs,
     stabilizationMs: r.duration(`${field}.stabilizationWindow`, s.stabilizationWindow, { max: DURATION_BOUNDS[`${field}.stabilizationWindow`] }) ?? D.stabilizationMs,
   };
+}
+
+export const SCALING_POLICIES: readonly ScalingPolicy[] = ["tickets", "formula", "hpa"];
+export const SCALING_METRICS: readonly ScalingMetric[] = ["requestsPerSecond", "tickets", "connections"];
+
+/**
+ * `scaling`: the policy and its parameters. `metric`, `target` and
+ * `tolerance` mean nothing to the tickets policy, so giving them there is
+ * an error rather than a setting silently ignored.
+ */
+function readScaling(value: unknown, r: FieldReader): ScalingSettings {
+  const s = r.section("scaling", value, SECTION_FIELDS.scaling) ?? {};
+  const D = DEFAULTS.scaling;
+  const policy = r.string("scaling.policy", s.policy, oneOf(SCALING_POLICIES)) as ScalingPolicy | undefined;
+  const settings: ScalingSettings = {
+    policy: policy ?? D.policy,
+    metric: (r.string("scaling.metric", s.metric, oneOf(SCALING_METRICS)) as ScalingMetric | undefined) ?? D.metric,
+    target: r.number("scaling.target", s.target, { above: 0, max: NUMBER_BOUNDS["scaling.target"] }) ?? D.target,
+    increaseCooldownMs: r.duration("scaling.increaseCooldown", s.increaseCooldown, { max: DURATION_BOUNDS["scaling.increaseCooldown"] }) ?? D.increaseCooldownMs,
+    decreaseCooldownMs: r.duration("scaling.decreaseCooldown", s.decreaseCooldown, { max: DURATION_BOUNDS["scaling.decreaseCooldown"] }) ?? D.decreaseCooldownMs,
+    tolerance: r.number("scaling.tolerance", s.tolerance, { atLeast: 0, max: NUMBER_BOUNDS["scaling.tolerance"] }) ?? D.tolerance,
+  };
+  if (settings.policy === "tickets") {
+    for (const f of ["metric", "target", "tolerance"] as const) {
+      if (s[f] !== undefined && s[f] !== null) r.fail(`scaling.${f}`, s[f], 'only the formula and hpa policies use it (scaling.policy is "tickets")');
+    }
+  } else if (settings.policy === "formula" && s.tolerance !== undefined && s.tolerance !== null) {
+    r.fail("scaling.tolerance", s.tolerance, 'only the hpa policy uses it (scaling.policy is "formula")');
+  }
+  return settings;
+}
+
+function oneOf(values: readonly string[]): (s: string) => string | undefined {
+  return (s) => (values.includes(s) ? undefined : `must be one of ${values.map((v) => `"${v}"`).join(", ")}`);
 }
 
 function readCanary(value: unknown, r: FieldReader, deployment: string | undefined): CanarySpec | undefined {

@@ -55,6 +55,8 @@ export interface AppSpec {
   readonly drainTimeoutMs: number;
   readonly scaleUp: RateSettings;
   readonly scaleDown: RateSettings;
+  /** How the desired pod count is computed (the scaling policy and its parameters). */
+  readonly scaling: ScalingSettings;
   readonly canary?: CanarySpec;
   readonly resolverHoldTimeoutMs: number;
   /**
@@ -115,6 +117,34 @@ export interface RateSettings {
   readonly stabilizationMs: number;
 }
 
+/**
+ * The scaling policies (src/tickets/scaling.ts):
+ * - tickets  k8sTicket's: `ceil((used + queued + spareTickets) / ticketsPerPod)`;
+ * - formula  Kapacitor's K8sAutoscale node: `ceil(metric / target)`;
+ * - hpa      the HorizontalPodAutoscaler's: `ceil(current × (metric / current) / target)`, within `tolerance`.
+ */
+export type ScalingPolicy = "tickets" | "formula" | "hpa";
+
+/**
+ * What `formula` and `hpa` measure, an app-wide total: Check requests per
+ * second, tickets held, or open WebSockets. `target` is its value per pod.
+ */
+export type ScalingMetric = "requestsPerSecond" | "tickets" | "connections";
+
+export interface ScalingSettings {
+  readonly policy: ScalingPolicy;
+  /** formula and hpa only. */
+  readonly metric: ScalingMetric;
+  /** formula and hpa only: the metric's wanted value per pod (> 0). */
+  readonly target: number;
+  /** After an increase, no further increase for this long (Kapacitor's increaseCooldown). */
+  readonly increaseCooldownMs: number;
+  /** After a decrease, no further decrease for this long (Kapacitor's decreaseCooldown). */
+  readonly decreaseCooldownMs: number;
+  /** hpa only: a metric/target ratio within 1 ± tolerance changes nothing (the HPA's 10 %). */
+  readonly tolerance: number;
+}
+
 export interface CanarySpec {
   readonly deployment: string;
   /** Percentage of new tickets that go to canary pods, 0–100. */
@@ -159,5 +189,6 @@ export const DEFAULTS = {
   drainTimeoutMs: 300_000,
   scaleUp: { pods: 4, periodMs: 15_000, stabilizationMs: 0 },
   scaleDown: { pods: 1, periodMs: 15_000, stabilizationMs: 30_000 },
+  scaling: { policy: "tickets", metric: "requestsPerSecond", target: 100, increaseCooldownMs: 0, decreaseCooldownMs: 0, tolerance: 0.1 },
   resolverHoldTimeoutMs: 120_000,
 } as const;

@@ -54,8 +54,16 @@ export const DURATION_BOUNDS = {
   "scaleUp.stabilizationWindow": MONTH,
   "scaleDown.period": MONTH,
   "scaleDown.stabilizationWindow": MONTH,
+  "scaling.increaseCooldown": MONTH,
+  "scaling.decreaseCooldown": MONTH,
   "resolver.holdTimeout": { value: HOUR_MS, why: "a request held longer has been given up by its client" },
   "gateway.authzTimeout": { value: 60_000, why: "Envoy holds each request this long when Check does not answer; Check answers in milliseconds" },
+} as const satisfies Readonly<Record<string, Bound>>;
+
+/** Numbers that may have a fraction. */
+export const NUMBER_BOUNDS = {
+  "scaling.target": { value: 1e9, why: "a per-pod target beyond a billion is a unit mistake" },
+  "scaling.tolerance": { value: 1, why: "a ratio: 1 would ignore every change up to doubling" },
 } as const satisfies Readonly<Record<string, Bound>>;
 
 /** `ticket.connectionTimeout`'s lower bound. */
@@ -66,6 +74,11 @@ export const CONNECTION_TIMEOUT_FLOOR: Bound = {
 
 /** The rule text of a count's upper bound: `≤ 1000 (why)`. */
 export function countBoundText(b: Bound): string {
+  return `≤ ${b.value} (${b.why})`;
+}
+
+/** The rule text of a number's upper bound: `≤ 1 (why)`. */
+export function numberBoundText(b: Bound): string {
   return `≤ ${b.value} (${b.why})`;
 }
 

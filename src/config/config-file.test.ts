@@ -146,6 +146,13 @@ describe("parseConfigFile: the config document", () => {
   ];
   for (const [title, text, expected] of bad) it(title, () => assert.deepEqual(errorsOf(text), expected));
 
+  it("reads an app's scaling section; a bad policy names the app's path", () => {
+    const r = parseConfigFile("apps:\n  - name: a\n    scaling: { policy: hpa, metric: tickets, target: 3, tolerance: 0.05 }\n", "/etc/tp/config.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.apps[0]?.scaling, { policy: "hpa", metric: "tickets", target: 3, increaseCooldownMs: 0, decreaseCooldownMs: 0, tolerance: 0.05 });
+    assert.deepEqual(errorsOf("apps:\n  - name: a\n    scaling: { policy: HPA }\n").map((e) => [e.path, e.value]), [["apps[0].scaling.policy", "HPA"]]);
+  });
+
   it("any error makes the whole file invalid (a bad edit changes nothing)", () => {
     const r = parseConfigFile("apps:\n  - { name: good }\n  - { name: bad, maxPods: 0 }\n", "c.yaml");
     assert.equal(r.ok, false);

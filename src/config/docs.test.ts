@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { APP_FIELDS, SECTION_FIELDS } from "./app-fields.js";
 import { DEFAULTS } from "./app-spec.js";
-import { COUNT_BOUNDS, DURATION_BOUNDS, countBoundText, durationBoundText } from "./bounds.js";
+import { COUNT_BOUNDS, DURATION_BOUNDS, NUMBER_BOUNDS, countBoundText, durationBoundText, numberBoundText } from "./bounds.js";
 import { formatDuration } from "./duration.js";
 import { CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS } from "./config-file.js";
 import { K8STICKET_DEPLOYMENT_ANNOTATIONS, K8STICKET_POD_PATH, K8STICKET_POD_PORT } from "./k8sticket.js";
@@ -46,6 +46,9 @@ describe("docs/config.md", () => {
     assertDocumented(DEFAULTS.ticket.cookieName);
     assertDocumented(DEFAULTS.ticket.queueCookieName);
     for (const n of [DEFAULTS.queue.maxLength, DEFAULTS.scaleUp.pods, DEFAULTS.ticketsPerPod, DEFAULTS.podPort]) assertDocumented(String(n));
+    for (const [field, v] of Object.entries({ policy: DEFAULTS.scaling.policy, metric: DEFAULTS.scaling.metric, target: DEFAULTS.scaling.target, tolerance: DEFAULTS.scaling.tolerance })) {
+      assert.ok(rowOf(`scaling.${field}`)?.includes(`| \`${v}\` |`), `docs/config.md: row of scaling.${field} should state its default ${v}`);
+    }
     for (const [field, n] of Object.entries(DEFAULTS.limits)) assert.ok(rowOf(`limits.${field}`)?.includes(`\`${n}\``), `docs/config.md: row of limits.${field} should state ${n}`);
   });
 
@@ -63,6 +66,8 @@ describe("docs/config.md", () => {
       ["scaleUp.stabilizationWindow", DEFAULTS.scaleUp.stabilizationMs],
       ["scaleDown.period", DEFAULTS.scaleDown.periodMs],
       ["scaleDown.stabilizationWindow", DEFAULTS.scaleDown.stabilizationMs],
+      ["scaling.increaseCooldown", DEFAULTS.scaling.increaseCooldownMs],
+      ["scaling.decreaseCooldown", DEFAULTS.scaling.decreaseCooldownMs],
       ["resolver.holdTimeout", DEFAULTS.resolverHoldTimeoutMs],
       ["gateway.authzTimeout", GATEWAY_DEFAULTS.authzTimeoutMs],
     ];
@@ -74,6 +79,7 @@ describe("docs/config.md", () => {
 
   it("states each upper bound and its reason in its field's row", () => {
     for (const [field, bound] of Object.entries(COUNT_BOUNDS)) assert.ok(rowOf(field)?.includes(countBoundText(bound)), `docs/config.md: row of ${field} should state ${countBoundText(bound)}`);
+    for (const [field, bound] of Object.entries(NUMBER_BOUNDS)) assert.ok(rowOf(field)?.includes(numberBoundText(bound)), `docs/config.md: row of ${field} should state ${numberBoundText(bound)}`);
     for (const [field, bound] of Object.entries(DURATION_BOUNDS)) assert.ok(rowOf(field)?.includes(durationBoundText(bound)), `docs/config.md: row of ${field} should state ${durationBoundText(bound)}`);
   });
 });

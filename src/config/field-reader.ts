@@ -6,7 +6,7 @@
  */
 import type { SpecError } from "./app-spec.js";
 import type { Bound } from "./bounds.js";
-import { countBoundText, durationBoundText } from "./bounds.js";
+import { countBoundText, durationBoundText, numberBoundText } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { ErrorSink, isRecord, joinPath, typeName } from "./spec-errors.js";
 import { unknownFieldRule } from "./suggest.js";
@@ -27,6 +27,13 @@ export interface IntRule {
    * `min` the rule is "must be an integer ≥ 1", above the bound "must be ≤ 1000 (why)".
    */
   readonly max: number | Bound;
+}
+
+/** A number that may have a fraction: above (exclusive) or at least (inclusive) a floor, at most a bound. */
+export interface NumberRule {
+  readonly above?: number;
+  readonly atLeast?: number;
+  readonly max: Bound;
 }
 
 export interface DurationRule {
@@ -89,6 +96,18 @@ export class FieldReader {
     }
     if (n === undefined || n < rule.min) return this.fail(field, value, `must be an integer ≥ ${rule.min}`);
     return n <= rule.max.value ? n : this.fail(field, value, `must be ${countBoundText(rule.max)}`);
+  }
+
+  /** A finite number (YAML number; in annotations a decimal string too), within the rule's bounds. */
+  number(field: string, value: unknown, rule: NumberRule): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    let n: number | undefined;
+    if (typeof value === "number") n = value;
+    else if (this.numbersFromStrings && typeof value === "string" && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim())) n = Number(value.trim());
+    if (n === undefined || !Number.isFinite(n)) return this.fail(field, value, "must be a number");
+    if (rule.above !== undefined && n <= rule.above) return this.fail(field, value, `must be a number > ${rule.above}`);
+    if (rule.atLeast !== undefined && n < rule.atLeast) return this.fail(field, value, `must be a number ≥ ${rule.atLeast}`);
+    return n <= rule.max.value ? n : this.fail(field, value, `must be ${numberBoundText(rule.max)}`);
   }
 
   /** A duration in ms, within the rule's bounds. */

@@ -24,6 +24,14 @@ describe("parseTicketedApp", () => {
     assert.deepEqual([r.value.ticket.probationMs, r.value.ticket.connectionTimeoutMs, r.value.limits], [3000, 120_000, { ticketsPerClient: 2, queuePerClient: 1 }]);
   });
 
+  it("reads the scaling policy from spec.scaling; a bad one is reported at its spec path", () => {
+    const r = parseTicketedApp({ ...base, spec: { scaling: { policy: "formula", metric: "requestsPerSecond", target: 50, increaseCooldown: "1m" } } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.scaling, { ...DEFAULTS.scaling, policy: "formula", target: 50, increaseCooldownMs: 60_000 });
+    const bad = parseTicketedApp({ ...base, spec: { scaling: { policy: "hpa", target: -1 } } });
+    assert.deepEqual(bad.ok ? [] : bad.errors, [{ path: "spec.scaling.target", value: -1, rule: "must be a number > 0" }]);
+  });
+
   it("without them, their defaults (queue.reservation 10s)", () => {
     const r = parseTicketedApp({ ...base, spec: {} });
     assert.ok(r.ok);

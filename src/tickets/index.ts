@@ -11,9 +11,14 @@ export type { TicketClaims, TicketTokenCheck, TicketTokenRejection } from "./tic
 export { signQueueToken, verifyQueueToken } from "./queue-token.js";
 export type { QueueClaims, QueueTokenCheck } from "./queue-token.js";
 export { MAX_TOKEN_LENGTH } from "./token-envelope.js";
-export { desiredPods } from "./desired-pods.js";
-export type { DemandInput } from "./desired-pods.js";
+export { canaryTicketsPods, clampPods, formulaPods, hpaPods, recommend, splitByWeight, ticketsDemandPods } from "./scaling.js";
+export type { CanaryDemand, PolicyInput, Recommendation, Shares } from "./scaling.js";
+export { limitScale, recordScale, EMPTY_HISTORY } from "./scale-limits.js";
+export type { LimitInput, Limited, ScaleHistory } from "./scale-limits.js";
+export { chooseVictims, deletionCosts, isBusy, DELETION_COST } from "./scale-in.js";
+export type { PodLoad, VictimChoice, VictimInput } from "./scale-in.js";
 export { CanarySplit } from "./canary-split.js";
 export { randomId } from "./random-id.js";
 export { journalRecord, replayJournal } from "./ledger-journal.js";
 export type { LedgerRecord } from "./ledger-journal.js";
+export { RequestRate } from "./request-rate.js";

@@ -13,7 +13,7 @@ import type { Clock } from "../common/clock.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import { CanarySplit } from "./canary-split.js";
-import { desiredPods } from "./desired-pods.js";
+import { clampPods, ticketsDemandPods } from "./scaling.js";
 import { AppLedger } from "./ledger.js";
 import type { PodRecord } from "./pod-record.js";
 import type { ActivityRecorder, KeyHolder, LedgerAccess, TicketAllocator, TicketInventory, TicketVerifier, TicketViews } from "./ports.js";
@@ -317,13 +317,8 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
       free: ledger.freeSlots(),
       queued: queue.length,
       // Waiting users are demand too: without them a full app would never grow.
-      desiredPods: desiredPods({
-        active: used + queue.length,
-        spare: spec.spareTickets,
-        ticketsPerPod: spec.ticketsPerPod,
-        minPods: spec.minPods,
-        maxPods: spec.maxPods,
-      }),
+      // The tickets policy's figure (src/tickets/scaling.ts), whatever policy scales the app.
+      desiredPods: clampPods(ticketsDemandPods(used, queue.length, spec.spareTickets, spec.ticketsPerPod), spec.minPods, spec.maxPods),
       issuedTotal: state.issuedTotal,
     };
   }

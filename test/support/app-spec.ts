@@ -29,6 +29,7 @@ export function makeSpec(o: SpecOverrides = {}): AppSpec {
     drainTimeoutMs: DEFAULTS.drainTimeoutMs,
     scaleUp: DEFAULTS.scaleUp,
     scaleDown: DEFAULTS.scaleDown,
+    scaling: DEFAULTS.scaling,
     resolverHoldTimeoutMs: DEFAULTS.resolverHoldTimeoutMs,
     ...o,
     ticket: { ...DEFAULTS.ticket, ...o.ticket },
