@@ -133,6 +133,11 @@ export class Informer<T> implements Runnable {
     return first.finally(() => signal.removeEventListener("abort", onAbort));
   }
 
+  /** Lists again now (SIGHUP), whatever the watch says. Never throws: failures retry as usual. */
+  relist(): void {
+    if (!this.#stopped && this.#firstList !== undefined) void this.#list("relist requested");
+  }
+
   /** True once a list has succeeded. */
   synced(): boolean {
     return this.#synced;
