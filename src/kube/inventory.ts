@@ -23,8 +23,6 @@ import { once } from "../common/runnable.js";
 import { formatSpecError } from "../config/app-spec.js";
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { Inventory } from "../runtime/ports.js";
-import type { TicketInventory } from "../tickets/ports.js";
-import type { PodInput } from "../tickets/types.js";
 import { readClusterApps } from "./app-sources.js";
 import type { ClusterApp, InvalidApp } from "./app-sources.js";
 import { Informer } from "./informer.js";
@@ -35,7 +33,10 @@ import type { KubeApis, Scope } from "./resources.js";
 import { sameStripped, stripDeployment, stripPod, stripTicketedApp } from "./strip.js";
 import type { CachedDeployment, CachedPod, CachedTicketedApp } from "./strip.js";
 
-type Target = Pick<TicketInventory, "setApps" | "setPods">;
+/** Where apps and pods go (the ticket core), as the runtime's Inventory port names it. */
+type Target = Parameters<Inventory["feed"]>[0];
+/** A pod as the ticket core takes it (the runtime's port, not the core's internals). */
+export type PodInput = Parameters<Target["setPods"]>[1][number];
 
 /** Informer settings the inventory passes through (timeouts, backoff; tests shorten them). */
 export type InformerTuning = Partial<Pick<InformerOptions<unknown>, "backoff" | "watchTimeoutSeconds" | "stallGraceMs" | "relistIntervalMs" | "pageSize" | "minWatchMs">>;
