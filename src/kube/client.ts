@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
-import { kubeStatus, statusCode } from "./errors.js";
+import { kubeStatus, networkCause, statusCode } from "./errors.js";
 import type { KubeStatus } from "./errors.js";
 
 /** Where the service account's files are mounted in a pod. */
@@ -168,23 +168,6 @@ export async function checkServer(connection: KubeConnection, timeoutMs = 10_000
   }
 }
 
-/** The network or TLS error codes fetch buries in `cause`, in words. */
-const NETWORK_CAUSES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused (is the server running, and is this its address?)",
-  ENOTFOUND: "the host name does not resolve",
-  EAI_AGAIN: "the host name does not resolve (DNS not answering)",
-  ETIMEDOUT: "the connection timed out",
-  ECONNRESET: "the connection was reset",
-  EHOSTUNREACH: "the host is unreachable",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS: the server's certificate is self-signed and not trusted (certificate-authority in the kubeconfig?)",
-  SELF_SIGNED_CERT_IN_CHAIN: "TLS: a self-signed certificate in the server's chain is not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS: the server's certificate cannot be verified against the trusted authorities",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "TLS: the issuer of the server's certificate is not trusted",
-  CERT_HAS_EXPIRED: "TLS: the server's certificate has expired",
-  ERR_TLS_CERT_ALTNAME_INVALID: "TLS: the server's certificate is not for this host name",
-  EPROTO: "TLS: protocol error (is the server plain HTTP?)",
-};
-
 /** One phrase for why a call to the server failed: the HTTP status and reason, or the network/TLS cause. */
 export function describeConnectionFailure(err: unknown): string {
   const code = statusCode(err);
@@ -195,13 +178,4 @@ function httpCause(code: number, status: KubeStatus | undefined, err: unknown): 
   if (code === 401) return "401 Unauthorized: the server does not accept these credentials (token or client certificate)";
   if (code === 403) return `403 Forbidden: the credentials are valid but may not do this${status?.message === undefined ? "" : ` (${status.message})`}`;
   return `${code}${status?.reason === undefined ? "" : ` ${status.reason}`}: ${status?.message ?? errorMessage(err)}`;
-}
-
-/** fetch says "fetch failed"; the reason is a code somewhere down its `cause` chain. */
-function networkCause(err: unknown): string {
-  for (let e: unknown = err, depth = 0; typeof e === "object" && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const c = (e as { code?: unknown }).code;
-    if (typeof c === "string") return NETWORK_CAUSES[c] ?? `${c}: ${errorMessage(e)}`;
-  }
-  return errorMessage(err);
 }
