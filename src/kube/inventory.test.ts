@@ -147,6 +147,38 @@ describe("KubeInventory", () => {
     assert.equal(core.allocate("default/legacy", { rejected: { ok: false, reason: "absent" }, queueTokens: [waiting.kind === "queued" ? waiting.queueToken : ""] }).kind, "issued");
   });
 
+  it("a k8sTicket Deployment already switched off when the process starts is known (its pods drain) rather than forgotten", async () => {
+    await post(DEPLOYMENTS, k8sTicketDeployment("legacy-deploy", "no"));
+    await waitFor(() => controller.podsOf("default", "legacy-deploy").length === 1, { what: "pod" });
+    markAllReady("default", "legacy-deploy");
+    await start();
+    assert.equal(appKeys(), "default/legacy");
+    await waitFor(() => pods("default/legacy").endsWith(":draining"), { what: () => `draining pod (have ${pods("default/legacy")})` });
+    assert.deepEqual(inventory?.apps().map((a) => a.disabled), [true]);
+  });
+
+  it("reload relists every collection; a start refused for good (a kind not served) stops the informers that did list", async () => {
+    await start(["default"]);
+    const lists = (): number => kube.server.requests.filter((r) => r.method === "GET" && !r.query.includes("watch=true") && r.path.startsWith("/ap")).length;
+    const before = lists();
+    await inventory?.reload();
+    await waitFor(() => lists() === before + 3, { what: "three relists" });
+
+    await waitFor(() => kube.server.openWatches === 3, { what: () => `the relisted informers' three watches (open: ${kube.server.openWatches})` });
+
+    // RBAC refusing one kind is a refusal for good: the start fails naming it, and the informers that listed stop watching.
+    const connection = loadConnection({ kubeconfig: await kube.server.writeKubeconfig(), env: {} });
+    // Refused only once the pods and Deployments informers of this inventory are watching, so stopping them is what closes their watches.
+    const refuseOnceOthersWatch = async (): Promise<never> => {
+      await waitFor(() => kube.server.openWatches === 5, { what: "the other informers watching" });
+      throw Object.assign(new Error("HTTP-Code: 403"), { code: 403, body: { kind: "Status", code: 403, reason: "Forbidden", message: "ticketedapps is forbidden" } });
+    };
+    const forbidden = new KubeInventory({ apis: { ...kubeApis(connection.kubeConfig), custom: { listNamespacedCustomObject: refuseOnceOthersWatch } as never }, watch: new Watch(connection.kubeConfig), namespaces: ["default"], clock, logger });
+    forbidden.feed(core);
+    await assert.rejects(forbidden.start(new AbortController().signal), /cannot list TicketedApps in namespace default: 403 Forbidden: ticketedapps is forbidden/);
+    await waitFor(() => kube.server.openWatches === 3, { what: () => `only the first inventory's three watches left open (open: ${kube.server.openWatches})` });
+  });
+
   it("setDraining from outside is merged into the pods; a terminating pod drains; a deleted pod is gone", async () => {
     await post(DEPLOYMENTS, deployment("shiny", 2));
     await post(TICKETED_APPS, ticketedApp("shiny", { deployment: "shiny", port: 8080, maxPods: 4 }));

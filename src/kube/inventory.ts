@@ -103,7 +103,13 @@ export class KubeInventory implements Inventory {
   /** Lists everything, then hands the ticket core its apps and pods; resolves once they are in. Rejects when a first list is refused for good (401/403, a kind not served). */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#target === undefined) throw new Error("KubeInventory started before feed()");
-    await Promise.all(this.#all().map((i) => i.start(signal)));
+    try {
+      await Promise.all(this.#all().map((i) => i.start(signal)));
+    } catch (err) {
+      // The manager stops only the parts that started: the informers that did list must not keep watching.
+      await this.stop();
+      throw err;
+    }
     this.#live = true;
     this.#appsChanged();
   }

@@ -103,7 +103,7 @@ describe("Kubernetes mode: ticketplane serve --kubernetes against the sandbox", 
   });
 });
 
-describe("Kubernetes mode: no API server at start", () => {
+describe("Kubernetes mode: refusing to start", () => {
   it("exits 1 naming the server, the context and the cause", async () => {
     const tmp = await tempDir();
     try {
@@ -116,4 +116,21 @@ describe("Kubernetes mode: no API server at start", () => {
       await tmp.remove();
     }
   });
+
+  const refused = (name: string, args: (dir: string) => string[], code: number, message: RegExp): void => {
+    it(name, async () => {
+      const tmp = await tempDir();
+      try {
+        const run = await runCli(args(tmp.dir));
+        assert.equal(run.code, code, run.stderr);
+        assert.match(run.stderr, message);
+      } finally {
+        await tmp.remove();
+      }
+    });
+  };
+  refused("usage: --namespace with --all-namespaces", (dir) => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces", "--state-file", `${dir}/s.json`], 2, /--namespace and --all-namespaces exclude each other/);
+  refused("usage: a Kubernetes flag without --kubernetes", () => ["serve", "--config", "examples/standalone.yaml", "--namespace", "a"], 2, /--namespace needs --kubernetes/);
+  refused("usage: no state file (until the API-server ledger store lands)", () => ["serve", "--kubernetes"], 2, /pass --state-file FILE \(or --config FILE with state\.file\)/);
+  refused("apps in --config: they come from the cluster", () => ["serve", "--kubernetes", "--config", "examples/standalone.yaml"], 1, /standalone\.yaml: apps: in Kubernetes mode apps come from the cluster/);
 });
