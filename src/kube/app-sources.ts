@@ -5,15 +5,17 @@
  *
  * - A TicketedApp must name its Deployment in Kubernetes mode.
  * - A k8sTicket Deployment whose label is anything but "true" is **disabled**:
- *   it keeps serving the tickets it has and takes no new users. Its spec is
- *   read as if the label were "true", so the app is known even when the
- *   process started after the label changed.
+ *   it keeps serving the tickets it has and takes no new users (its pods
+ *   drain and its waiting line is closed: newcomers are refused, not
+ *   queued). Its spec is read as if the label were "true", so the app is
+ *   known even when the process started after the label changed.
  * - When a TicketedApp and a k8sTicket Deployment define the same app
  *   (namespace/name), the TicketedApp wins and the Deployment is reported.
  */
 import { appKey } from "../config/app-spec.js";
 import type { AppKey, AppSpec, SpecError } from "../config/app-spec.js";
-import { K8STICKET_LABEL, parseK8sTicketDeployment } from "../config/k8sticket.js";
+import { K8STICKET_APP_KEY, K8STICKET_LABEL, parseK8sTicketDeployment } from "../config/k8sticket.js";
+import { joinPath } from "../config/spec-errors.js";
 import { parseTicketedApp } from "../config/ticketed-app.js";
 import type { CachedDeployment, CachedTicketedApp } from "./strip.js";
 
@@ -74,7 +76,7 @@ export function readClusterApps(ticketedApps: Iterable<CachedTicketedApp>, deplo
     }
     const other = apps.get(found.key);
     if (other !== undefined) {
-      invalid.push({ object: found.definedBy, errors: [{ path: "metadata.annotations[ipb-halle.de/k8sticket.deployment.app]", value: found.spec.name, rule: `names the app ${found.key}, which ${other.definedBy.kind} ${other.definedBy.name} already defines` }] });
+      invalid.push({ object: found.definedBy, errors: [{ path: joinPath("metadata.annotations", K8STICKET_APP_KEY), value: found.spec.name, rule: `names the app ${found.key}, which ${other.definedBy.kind} ${other.definedBy.name} already defines` }] });
       continue;
     }
     apps.set(found.key, found);
@@ -91,8 +93,10 @@ function readK8sTicketApp(d: CachedDeployment): ClusterApp | InvalidApp | undefi
   const parsed = parseK8sTicketDeployment(asManifest(d, label === "true" ? d.labels : { ...d.labels, [K8STICKET_LABEL]: "true" }));
   if (!parsed.ok) return label === "true" ? { object, errors: parsed.errors } : undefined;
   if (parsed.value === null) return undefined;
-  const spec = parsed.value;
-  return { key: appKey(spec.namespace, spec.name), spec, deployment: d.name, disabled: label !== "true", definedBy: object };
+  const disabled = label !== "true";
+  // Accepting no new users: no waiting line either (a queue for an app that is off would never move).
+  const spec = disabled ? { ...parsed.value, queue: { ...parsed.value.queue, maxLength: 0 } } : parsed.value;
+  return { key: appKey(spec.namespace, spec.name), spec, deployment: d.name, disabled, definedBy: object };
 }
 
 function asManifest(d: CachedDeployment, labels: Readonly<Record<string, string>>): unknown {

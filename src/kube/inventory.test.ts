@@ -139,12 +139,12 @@ describe("KubeInventory", () => {
     await waitFor(() => pods("default/legacy").endsWith(":draining"), { what: () => `pods draining (have ${pods("default/legacy")})` });
     assert.equal(appKeys(), "default/legacy", "the app stays while it has users");
     assert.equal(core.verify("default/legacy", token).ok, true, "the existing ticket is still served");
-    const waiting = core.allocate("default/legacy", { rejected: { ok: false, reason: "absent" } });
-    assert.equal(waiting.kind, "queued", "no new tickets");
+    const newcomer = core.allocate("default/legacy", { rejected: { ok: false, reason: "absent" } });
+    assert.deepEqual([newcomer.kind, newcomer.kind === "refused" ? newcomer.reason : undefined], ["refused", "queue_full"], "no new tickets, and no line to wait in");
 
     await kube.api.patch(`${DEPLOYMENTS}/legacy-deploy`, { metadata: { labels: { k8sTicket: "true" } } }, "application/merge-patch+json");
     await waitFor(() => !pods("default/legacy").includes(":draining"), { what: "serving again" });
-    assert.equal(core.allocate("default/legacy", { rejected: { ok: false, reason: "absent" }, queueTokens: [waiting.kind === "queued" ? waiting.queueToken : ""] }).kind, "issued");
+    assert.equal(allocate("default/legacy"), "issued");
   });
 
   it("a k8sTicket Deployment already switched off when the process starts is known (its pods drain) rather than forgotten", async () => {
