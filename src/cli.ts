@@ -21,7 +21,6 @@ import type { HostPort, LocalConfig } from "./config/index.js";
 import { parseKeyFile } from "./config/key-file.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
-import { checkServer, createKubernetesMode, describeNamespaces, loadConnection } from "./kube/index.js";
 import type { KubeConnection } from "./kube/index.js";
 import { soleReplica } from "./runtime/index.js";
 import type { Mode } from "./runtime/index.js";
@@ -279,6 +278,8 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
  * one replica, always the leader, until the Lease does.
  */
 async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
+  // Loaded only here: @kubernetes/client-node is large, and version, validate and standalone serve never need it.
+  const { checkServer, createKubernetesMode, describeNamespaces, loadConnection } = await import("./kube/index.js");
   const logger = createLogger({ format: opts.format, level: opts.level });
   const settings = await processSettings(opts);
   if (typeof settings === "string") {
