@@ -3,6 +3,7 @@
  * environment, sets up logging and signal handling, and exits the process.
  *
  *   ticketplane serve --config FILE   standalone control plane from a config file
+ *   ticketplane serve --kubernetes    apps and pods from a Kubernetes cluster
  *   ticketplane dev                   serve examples/standalone.yaml (laptop mode comes later)
  *   ticketplane validate FILE…        print every config error; exit 1 on any
  *   ticketplane version
@@ -15,10 +16,15 @@ import { systemClock } from "./common/clock.js";
 import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
-import { formatFileErrors, parseConfigFile } from "./config/index.js";
+import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatFileErrors, parseConfigFile, parseHostPort } from "./config/index.js";
+import type { HostPort, LocalConfig } from "./config/index.js";
+import { parseKeyFile } from "./config/key-file.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
-import { createStandaloneMode } from "./standalone/index.js";
+import type { KubeConnection } from "./kube/index.js";
+import { soleReplica } from "./runtime/index.js";
+import type { Mode } from "./runtime/index.js";
+import { FileKeyProvider, StateFileStore, createStandaloneMode, generatedKeyFile } from "./standalone/index.js";
 import { validateFiles } from "./validate-command.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
@@ -30,6 +36,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   ticketplane serve --config FILE   run the control plane from a config file (no Kubernetes)
+  ticketplane serve --kubernetes    run it with apps and pods from a Kubernetes cluster
   ticketplane dev                   run with examples/standalone.yaml (laptop mode comes later)
   ticketplane validate FILE...      check config files; print every error; exit 1 on any
   ticketplane version               print the version
@@ -37,6 +44,9 @@ Usage:
 Run "ticketplane COMMAND --help" for a command's options.
 `,
   serve: `Usage: ticketplane serve --config FILE [--log-format json|pretty] [--log-level LEVEL]
+       ticketplane serve --kubernetes [--namespace NS]... | --all-namespaces
+                         [--kubeconfig FILE] [--context NAME] [--config FILE]
+                         [--state-file FILE] [--keys-file FILE]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
@@ -47,8 +57,25 @@ The file is watched; a valid edit is applied, an invalid one is refused and
 reported (the last good config stays). SIGHUP reloads at once; SIGTERM or
 SIGINT shuts down gracefully and saves the ledger.
 
+Kubernetes mode (--kubernetes) takes apps from TicketedApps and k8sTicket
+Deployments and pods from their Deployments, in the namespaces named (or all).
+It connects in-cluster in a pod, else through --kubeconfig, KUBECONFIG or
+~/.kube/config (--context picks a context); it checks the API server answers
+before anything else and exits 1 naming the server and the cause if not.
+--config then gives only the process settings (listen, gateway, keys, state,
+clientAddress): apps come from the cluster. For now the ledger is kept in a
+state file (--state-file, or state.file in --config) and the signing keys in
+a keys file (--keys-file, keys.file, or a key generated beside the state file).
+
 Options:
-  -c, --config FILE      the config file (required)
+  -c, --config FILE      the config file (required without --kubernetes)
+      --kubernetes       apps and pods from a Kubernetes cluster
+  -n, --namespace NS     watch this namespace (repeat for more)
+  -A, --all-namespaces   watch every namespace (the default without --namespace)
+      --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, then ~/.kube/config)
+      --context NAME     a context of the kubeconfig other than its current one
+      --state-file FILE  where the ledger is kept (Kubernetes mode)
+      --keys-file FILE   the signing keys file (Kubernetes mode)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -143,36 +170,86 @@ interface ServeArgs {
   readonly level: LogLevel;
 }
 
-function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixedConfig: string | undefined): ServeArgs | number {
+interface KubeServeArgs {
+  readonly kubernetes: true;
+  readonly config?: string;
+  readonly format: LogFormat;
+  readonly level: LogLevel;
+  readonly namespaces: readonly string[];
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly stateFile?: string;
+  readonly keysFile?: string;
+}
+
+const SERVE_OPTIONS = {
+  config: { type: "string", short: "c" },
+  kubernetes: { type: "boolean" },
+  namespace: { type: "string", short: "n", multiple: true },
+  "all-namespaces": { type: "boolean", short: "A" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  "state-file": { type: "string" },
+  "keys-file": { type: "string" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "state-file", "keys-file"] as const;
+
+type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+
+function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixedConfig: string | undefined): ServeArgs | KubeServeArgs | number {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: "string", short: "c" },
-        "log-format": { type: "string" },
-        "log-level": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseArgs({ args: [...args], options: SERVE_OPTIONS });
   } catch (err) {
     return usageError(command, err);
   }
   const v = parsed.values;
   if (v.help === true) return help(command);
+  const log = logOptions(v);
+  if (typeof log === "string") return usageError(command, log);
+  if (v.kubernetes === true) {
+    if (fixedConfig !== undefined) return usageError(command, "dev takes no --kubernetes (use serve)");
+    return kubeArgs(v, log) ?? usageError(command, "--namespace and --all-namespaces exclude each other");
+  }
+  const stray = KUBE_ONLY.find((k) => v[k] !== undefined);
+  if (stray !== undefined) return usageError(command, `--${stray} needs --kubernetes`);
   const config = fixedConfig ?? v.config;
-  if (config === undefined) return usageError(command, "--config FILE is required");
+  if (config === undefined) return usageError(command, "--config FILE is required (or --kubernetes)");
   if (fixedConfig !== undefined && v.config !== undefined) return usageError(command, "dev takes no --config (use serve)");
+  return { config, ...log };
+}
+
+function logOptions(v: ServeValues): { format: LogFormat; level: LogLevel } | string {
   const format = v["log-format"] ?? (process.stderr.isTTY ? "pretty" : "json");
-  if (format !== "json" && format !== "pretty") return usageError(command, `--log-format must be json or pretty, not "${format}"`);
+  if (format !== "json" && format !== "pretty") return `--log-format must be json or pretty, not "${format}"`;
   const level = v["log-level"] ?? "info";
-  if (!["error", "warn", "info", "debug"].includes(level)) return usageError(command, `--log-level must be error, warn, info or debug, not "${level}"`);
-  return { config, format, level: level as LogLevel };
+  if (!["error", "warn", "info", "debug"].includes(level)) return `--log-level must be error, warn, info or debug, not "${level}"`;
+  return { format, level: level as LogLevel };
+}
+
+function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }): KubeServeArgs | undefined {
+  if (v.namespace !== undefined && v["all-namespaces"] === true) return undefined;
+  return {
+    kubernetes: true,
+    ...log,
+    namespaces: [...new Set(v.namespace ?? [])],
+    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, stateFile: v["state-file"], keysFile: v["keys-file"] }),
+  };
+}
+
+/** The entries whose value is defined (for exactOptionalPropertyTypes). */
+function defined<T extends Record<string, string | undefined>>(values: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: string };
 }
 
 async function serve(args: readonly string[], fixedConfig: string | undefined): Promise<number> {
   const opts = parseServeArgs(fixedConfig === undefined ? "serve" : "dev", args, fixedConfig);
   if (typeof opts === "number") return opts;
+  if ("kubernetes" in opts) return serveKubernetes(opts);
   const logger = createLogger({ format: opts.format, level: opts.level });
   if (fixedConfig !== undefined) logger.info("dev: serving examples/standalone.yaml; the laptop mode (local app processes and a dev gateway) comes later", { config: opts.config });
 
@@ -191,6 +268,87 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
   }
 
   const mode = createStandaloneMode({ configFile: opts.config, configText: text, config: parsed.value, clock: systemClock, logger });
+  return build(mode, logger);
+}
+
+/**
+ * Kubernetes mode: the connection first (a clear error and exit 1 when the
+ * API server cannot be used), then the process settings, then the mode.
+ * The ledger store and key provider are standalone's state file and keys
+ * file until the API-server ledger store and the Secret key provider land;
+ * one replica, always the leader, until the Lease does.
+ */
+async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
+  // Loaded only here: @kubernetes/client-node is large, and version, validate and standalone serve never need it.
+  const { checkServer, createKubernetesMode, describeNamespaces, loadConnection } = await import("./kube/index.js");
+  const logger = createLogger({ format: opts.format, level: opts.level });
+  const settings = await processSettings(opts);
+  if (typeof settings === "string") {
+    io.err(`ticketplane serve --kubernetes: ${settings}`);
+    return settings.startsWith("usage: ") ? 2 : 1;
+  }
+  let connection: KubeConnection;
+  try {
+    connection = loadConnection({ env: process.env, ...defined({ kubeconfig: opts.kubeconfig, context: opts.context }) });
+    const version = await checkServer(connection);
+    logger.info("Kubernetes API server answers", { server: connection.server, context: connection.context, source: connection.source, version: version.gitVersion });
+  } catch (err) {
+    logger.error("cannot use the Kubernetes API server; not starting", { error: errorMessage(err) });
+    io.err(`ticketplane: ${errorMessage(err)}`);
+    return 1;
+  }
+  io.err(`ticketplane: Kubernetes mode, cluster ${connection.server} (context ${connection.context}, from ${connection.source}), watching ${describeNamespaces(opts.namespaces)}`);
+  logger.info("Kubernetes mode", { server: connection.server, context: connection.context, namespaces: opts.namespaces.length === 0 ? "all" : opts.namespaces.join(","), stateFile: settings.state.file });
+  const mode = createKubernetesMode({
+    connection,
+    namespaces: opts.namespaces,
+    listen: settings.listen,
+    gateway: settings.gateway,
+    trustedHops: settings.clientAddress.trustedHops,
+    // Temporary, until the API-server ledger store, the Secret key provider and the Lease are merged: standalone's state file and keys file, one replica.
+    ledgerStore: new StateFileStore({ file: settings.state.file, clock: systemClock, logger }),
+    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(settings.state.file), parseKeyFile, logger, ...(settings.keys === undefined ? {} : { keysFile: settings.keys.file }) }),
+    leadership: soleReplica(),
+    clock: systemClock,
+    logger,
+  });
+  return build(mode, logger);
+}
+
+/** Kubernetes mode's process settings: --config's (apps refused: they come from the cluster), the flags over them, defaults otherwise. A string is the error. */
+async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "state" | "keys"> | string> {
+  let base: Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "state" | "keys"> = {
+    listen: { authz: hostPort(LISTEN_DEFAULTS.authz), xds: hostPort(LISTEN_DEFAULTS.xds), accessLog: hostPort(LISTEN_DEFAULTS.accessLog), admin: hostPort(LISTEN_DEFAULTS.admin) },
+    gateway: { ...GATEWAY_DEFAULTS },
+    clientAddress: { ...CLIENT_ADDRESS_DEFAULTS },
+    state: { file: "" },
+  };
+  if (opts.config !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.config, "utf8");
+    } catch (err) {
+      return `${opts.config}: cannot read: ${errorMessage(err)}`;
+    }
+    const parsed = parseConfigFile(text, opts.config);
+    if (!parsed.ok) return formatFileErrors(opts.config, parsed.errors).join("\n");
+    if (parsed.value.apps.length > 0) return `${opts.config}: apps: in Kubernetes mode apps come from the cluster (TicketedApps, k8sTicket Deployments); remove them from the file`;
+    base = parsed.value;
+  }
+  const stateFile = opts.stateFile ?? (opts.config === undefined ? undefined : base.state.file);
+  if (stateFile === undefined) return "usage: the ledger is kept in a state file for now: pass --state-file FILE (or --config FILE with state.file)";
+  const keysFile = opts.keysFile ?? base.keys?.file;
+  return { ...base, state: { file: stateFile }, ...(keysFile === undefined ? {} : { keys: { file: keysFile } }) };
+}
+
+function hostPort(text: string): HostPort {
+  const parsed = parseHostPort(text, true);
+  if (!parsed.ok) throw new Error(`default address ${text} does not parse`);
+  return parsed.value;
+}
+
+/** Builds ticketplane for a mode and runs it until a signal. */
+async function build(mode: Mode, logger: Logger): Promise<number> {
   let app: Ticketplane;
   let leadershipLost!: () => void;
   const lost = new Promise<"leadership-lost">((resolve) => (leadershipLost = () => resolve("leadership-lost")));

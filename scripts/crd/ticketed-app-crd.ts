@@ -14,8 +14,8 @@
  * Deployment has, and is scaled through its own `scale` subresource).
  */
 import { DEFAULTS } from "../../src/config/app-spec.js";
-import { SECTION_FIELDS } from "../../src/config/app-fields.js";
-import { CONNECTION_TIMEOUT_FLOOR, COUNT_BOUNDS, DURATION_BOUNDS, type Bound } from "../../src/config/bounds.js";
+import { SCALING_METRICS, SCALING_POLICIES, SECTION_FIELDS } from "../../src/config/app-fields.js";
+import { CONNECTION_TIMEOUT_FLOOR, COUNT_BOUNDS, DURATION_BOUNDS, NUMBER_BOUNDS, type Bound } from "../../src/config/bounds.js";
 import { formatDuration } from "../../src/config/duration.js";
 import { TICKETED_APP_KIND, TICKETED_APP_SPEC_FIELDS } from "../../src/config/ticketed-app.js";
 
@@ -42,7 +42,10 @@ type FieldType =
   | { readonly kind: "range"; readonly min: number; readonly max: number }
   | { readonly kind: "duration"; readonly bound: keyof typeof DURATION_BOUNDS; readonly positive?: boolean; readonly atLeast?: Bound }
   | { readonly kind: "string"; readonly pattern: string; readonly maxLength?: number }
-  | { readonly kind: "bool" };
+  | { readonly kind: "bool" }
+  | { readonly kind: "enum"; readonly values: readonly string[] }
+  /** A number that may have a fraction: `> 0` when exclusive, else `≥ min`. */
+  | { readonly kind: "number"; readonly min: number; readonly exclusive: boolean; readonly bound: keyof typeof NUMBER_BOUNDS };
 
 const dnsLabel: FieldType = { kind: "string", pattern: DNS_LABEL, maxLength: 63 };
 const dnsSubdomain: FieldType = { kind: "string", pattern: DNS_SUBDOMAIN, maxLength: 253 };
@@ -85,6 +88,12 @@ export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   "canary.deployment": dnsSubdomain,
   "canary.weight": { kind: "range", min: 0, max: 100 },
   "resolver.holdTimeout": { kind: "duration", bound: "resolver.holdTimeout", positive: true },
+  "scaling.policy": { kind: "enum", values: SCALING_POLICIES },
+  "scaling.metric": { kind: "enum", values: SCALING_METRICS },
+  "scaling.target": { kind: "number", min: 0, exclusive: true, bound: "scaling.target" },
+  "scaling.increaseCooldown": { kind: "duration", bound: "scaling.increaseCooldown" },
+  "scaling.decreaseCooldown": { kind: "duration", bound: "scaling.decreaseCooldown" },
+  "scaling.tolerance": { kind: "number", min: 0, exclusive: false, bound: "scaling.tolerance" },
 };
 
 /** Sections whose fields are all required when the section is given (no default object). */
@@ -126,6 +135,10 @@ export function defaultOf(field: string): unknown {
     "scaleDown.period": formatDuration(D.scaleDown.periodMs),
     "scaleDown.stabilizationWindow": formatDuration(D.scaleDown.stabilizationMs),
     "resolver.holdTimeout": formatDuration(D.resolverHoldTimeoutMs),
+    // Not metric, target, tolerance: the reader refuses them under the default policy (tickets).
+    "scaling.policy": D.scaling.policy,
+    "scaling.increaseCooldown": formatDuration(D.scaling.increaseCooldownMs),
+    "scaling.decreaseCooldown": formatDuration(D.scaling.decreaseCooldownMs),
   };
   return table[field];
 }
@@ -163,6 +176,10 @@ function typeSchema(t: FieldType): Schema {
       return { type: "integer", minimum: t.min, maximum: t.max };
     case "bool":
       return { type: "boolean" };
+    case "enum":
+      return { type: "string", enum: [...t.values] };
+    case "number":
+      return { type: "number", minimum: t.min, ...(t.exclusive ? { exclusiveMinimum: true } : {}), maximum: NUMBER_BOUNDS[t.bound].value };
     case "string":
       return { type: "string", pattern: t.pattern, ...(t.maxLength === undefined ? {} : { maxLength: t.maxLength }) };
     case "duration": {
@@ -203,6 +220,7 @@ const SECTION_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ticket: "Ticket lifetime and cookies.",
   queue: "The waiting queue for users who find no free slot.",
   limits: "Per-client bounds (a client is an address); 0 means no bound.",
+  scaling: "How the desired pod count is computed: the policy (tickets, formula, hpa) and its parameters.",
   scaleUp: "Scale-up rate limit and stabilization.",
   scaleDown: "Scale-down rate limit and stabilization.",
   canary: "A second Deployment that gets a share of new tickets.",
@@ -216,23 +234,27 @@ const SECTION_DESCRIPTIONS: Readonly<Record<string, string>> = {
  */
 export function statusSchema(): Schema {
   const count = (description: string): Schema => ({ type: "integer", minimum: 0, description });
+  // Follows AppStatus (src/reconcile/status.ts), which the Kubernetes adapter writes; test/deploy/crd.test.ts checks one against the other.
   return {
     type: "object",
     description: "What ticketplane observes and decides for the app.",
-    "x-kubernetes-preserve-unknown-fields": true,
     properties: {
       observedGeneration: { type: "integer", format: "int64", minimum: 0, description: "The spec generation this status was computed from." },
-      pods: count("Pods of the app."),
-      used: count("Slots held by tickets."),
-      free: count("Free slots on pods that take new tickets."),
-      queued: count("Users waiting in the queue."),
-      desiredPods: count("Pods the app needs for its users and spare slots."),
-      mode: { type: "string", description: "Serve (requests go to the pods) or Proxy (the app is at zero; the resolver holds requests)." },
+      pods: count("Pods of the app (both Deployments of a canary)."),
+      readyPods: count("Pods that are Ready."),
+      usedSlots: count("Slots held by tickets."),
+      freeSlots: count("Free slots on pods that take new tickets."),
+      queueLength: count("Users waiting in the queue."),
+      desiredPods: count("Pods the scaling policy recommends."),
+      mode: { type: "string", enum: ["Serve", "Proxy"], description: "Serve (requests go to the pods) or Proxy (the app is at zero; the resolver holds requests)." },
+      policy: { type: "string", enum: [...SCALING_POLICIES], description: "The scaling policy in force." },
+      replicasOwner: { type: "string", enum: ["ticketplane", "hpa", "keda"], description: "Who sets the Deployment's replicas: ticketplane, or an HPA / KEDA ScaledObject (then ticketplane only sets deletion costs and drains)." },
       lastScale: {
         type: "object",
-        description: "The last scale decision.",
+        description: "The last replica change ticketplane made, and why.",
         properties: {
           time: { type: "string", format: "date-time" },
+          deployment: { type: "string" },
           from: { type: "integer", minimum: 0 },
           to: { type: "integer", minimum: 0 },
           reason: { type: "string" },
@@ -240,7 +262,7 @@ export function statusSchema(): Schema {
       },
       conditions: {
         type: "array",
-        description: "Standard conditions (Ready, ConfigValid, Scaling, …).",
+        description: "Standard conditions: Ready, ScalingActive, ScalingLimited.",
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["type"],
         items: {
@@ -279,9 +301,9 @@ export function buildTicketedAppCrd(configMd: string): Schema {
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: "Pods", type: "integer", jsonPath: ".status.pods" },
-            { name: "Used", type: "integer", jsonPath: ".status.used" },
-            { name: "Free", type: "integer", jsonPath: ".status.free" },
-            { name: "Queue", type: "integer", jsonPath: ".status.queued" },
+            { name: "Used", type: "integer", jsonPath: ".status.usedSlots" },
+            { name: "Free", type: "integer", jsonPath: ".status.freeSlots" },
+            { name: "Queue", type: "integer", jsonPath: ".status.queueLength" },
             { name: "Mode", type: "string", jsonPath: ".status.mode" },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],

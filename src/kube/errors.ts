@@ -66,8 +66,8 @@ export function retryAfterMs(error: unknown): number | undefined {
 export function describeKubeError(error: unknown): string {
   const code = statusCode(error);
   const status = kubeStatus(error);
+  if (code === undefined) return networkCause(error);
   const message = status?.message ?? (error instanceof Error ? error.message : String(error));
-  if (code === undefined) return message;
   return `${code}${status?.reason !== undefined ? ` ${status.reason}` : ""}: ${message}`;
 }
 
@@ -82,4 +82,34 @@ export function toKubeError(error: unknown, context: ErrorContext): TicketplaneE
   else if (code === 400 || code === 422) ours = ERROR_CODES.INVALID_ARGUMENT;
   else if (code !== undefined && code < 500 && code !== 429) ours = ERROR_CODES.INTERNAL;
   return new TicketplaneError(ours, describeKubeError(error), { ...context, status: code }, { cause: error });
+}
+
+/** The network or TLS error codes fetch buries in `cause`, in words. */
+const NETWORK_CAUSES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused (is the server running, and is this its address?)",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name does not resolve (DNS not answering)",
+  ETIMEDOUT: "the connection timed out",
+  ECONNRESET: "the connection was reset",
+  EHOSTUNREACH: "the host is unreachable",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS: the server's certificate is self-signed and not trusted (certificate-authority in the kubeconfig?)",
+  SELF_SIGNED_CERT_IN_CHAIN: "TLS: a self-signed certificate in the server's chain is not trusted",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS: the server's certificate cannot be verified against the trusted authorities",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "TLS: the issuer of the server's certificate is not trusted",
+  CERT_HAS_EXPIRED: "TLS: the server's certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS: the server's certificate is not for this host name",
+  EPROTO: "TLS: protocol error (is the server plain HTTP?)",
+};
+
+/** fetch says "fetch failed"; the reason is a code somewhere down its `cause` chain. */
+export function networkCause(err: unknown): string {
+  for (let e: unknown = err, depth = 0; typeof e === "object" && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === "string") return NETWORK_CAUSES[c] ?? `${c}: ${messageOf(e)}`;
+  }
+  return messageOf(err);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { desiredPods } from "../tickets/desired-pods.js";
+import { clampPods, ticketsDemandPods } from "../tickets/scaling.js";
 import { demandOf, isActive, metricNameOf } from "./demand.js";
 
 describe("demandOf", () => {
@@ -26,7 +26,7 @@ describe("demandOf", () => {
       for (const queued of [0, 1, 7]) {
         for (const s of [spec, { ...spec, minPods: 1 }, { ticketsPerPod: 1, spareTickets: 0, minPods: 0, maxPods: 3 }, { ticketsPerPod: 3, spareTickets: 5, minPods: 2, maxPods: 10 }]) {
           const d = demandOf({ used, queued }, s);
-          const want = desiredPods({ active: used + queued, spare: s.spareTickets, ticketsPerPod: s.ticketsPerPod, minPods: s.minPods, maxPods: s.maxPods });
+          const want = clampPods(ticketsDemandPods(used, queued, s.spareTickets, s.ticketsPerPod), s.minPods, s.maxPods);
           assert.equal(Math.ceil(d.metric / d.target), want, JSON.stringify({ used, queued, s }));
         }
       }

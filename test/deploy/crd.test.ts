@@ -5,6 +5,7 @@
  * or a sample object is accepted by one and refused by the other. The checks
  * read the reader's tables directly, not through the generator.
  */
+import type { AppStatus } from "../../src/reconcile/status.js";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -62,10 +63,10 @@ describe("deploy/crds/ticketedapp.yaml", () => {
   });
 
   it("a field the reader gains fails the CRD's build, naming it", () => {
-    // A `scaling` section added to the reader (and documented) without a type here stops the generator.
-    const rules = new Map(docRules(CONFIG_MD)).set("scaling.policy", "tickets, formula or hpa");
-    assert.equal(FIELD_TYPES["scaling.policy"], undefined);
-    assert.throws(() => fieldSchema("scaling.policy", rules), /no schema for spec\.scaling\.policy: the field reader has it; add it to FIELD_TYPES/);
+    // A field added to the reader (and documented) without a type here stops the generator.
+    const rules = new Map(docRules(CONFIG_MD)).set("scaling.window", "a field the reader might gain");
+    assert.equal(FIELD_TYPES["scaling.window"], undefined);
+    assert.throws(() => fieldSchema("scaling.window", rules), /no schema for spec\.scaling\.window: the field reader has it; add it to FIELD_TYPES/);
     const missingRow = CONFIG_MD.replace(/^\| `spareTickets` .*\n/m, "");
     assert.throws(() => buildTicketedAppCrd(missingRow), /docs\/config\.md's App fields table has no row for spareTickets/);
   });
@@ -109,13 +110,15 @@ describe("deploy/crds/ticketedapp.yaml", () => {
   });
 
   it("accepts a status as the reconciler writes it, and refuses a mistyped one", () => {
-    const status = {
-      observedGeneration: 3, pods: 2, used: 3, free: 1, queued: 0, mode: "Serve",
-      lastScale: { time: "2026-12-01T17:00:00Z", from: 1, to: 2, reason: "free slots 0 < spareTickets 1" },
-      conditions: [{ type: "Ready", status: "True", reason: "Serving", message: "", lastTransitionTime: "2026-12-01T17:00:00Z", observedGeneration: 3 }],
-      somethingNewer: { kept: true },
+    // Every field of AppStatus, typed by the compiler: a field the reconciler gains fails here until the CRD has it.
+    const written: Required<AppStatus> = {
+      pods: 2, readyPods: 2, usedSlots: 3, freeSlots: 1, queueLength: 0, mode: "Serve", policy: "tickets", desiredPods: 2, replicasOwner: "ticketplane",
+      lastScale: { time: "2026-12-01T17:00:00Z", deployment: "nb", from: 1, to: 2, reason: "free slots 0 < spareTickets 1" },
+      conditions: [{ type: "Ready", status: "True", reason: "Serving", message: "", lastTransitionTime: "2026-12-01T17:00:00Z" }],
     };
+    const status = { ...written, observedGeneration: 3 };
     assert.deepEqual(validate(root, { ...object({}), status }), []);
+    assert.deepEqual(validate(root, { ...object({}), status: { ...written, somethingElse: 1 } }).map((e) => e.path), ["status.somethingElse"]);
     assert.deepEqual(validate(root, { ...object({}), status: { pods: "2", conditions: [{ type: "Ready", status: "Yes" }] } }).map((e) => e.path), ["status.pods", "status.conditions[0].status"]);
   });
 });
@@ -138,6 +141,8 @@ describe("the CRD and parseTicketedApp agree on sample objects", () => {
     ["durations as whole seconds and as strings", { podCooldown: 45, drainTimeout: "1h30m", ticket: { idleTimeout: "1.5h", probation: "250ms" } }],
     ["a wildcard host, an IPv4 host, the root prefix", { host: "*.apps.example.org", pathPrefix: "/" }],
     ["an IPv4 host", { host: "10.1.2.3" }],
+    ["the formula policy with a fractional target", { scaling: { policy: "formula", metric: "requestsPerSecond", target: 2.5, increaseCooldown: "1m", decreaseCooldown: 300 } }],
+    ["the hpa policy with its tolerance", { scaling: { policy: "hpa", metric: "connections", target: 4, tolerance: 0.2 } }],
     ["the largest bounds", { ticketsPerPod: 1000, maxPods: 10000, minPods: 10000, podCooldown: 2592000, ticket: { maxLifetime: "8760h" } }],
   ];
   for (const [what, s] of both) {
@@ -174,6 +179,10 @@ describe("the CRD and parseTicketedApp agree on sample objects", () => {
     ["a canary weight over 100", { canary: { deployment: "nb-next", weight: 101 } }],
     ["a host with a space", { host: "nb example.com" }],
     ["a gateway with an upper-case letter", { gateway: "Edge" }],
+    ["an unknown scaling policy", { scaling: { policy: "random" } }],
+    ["an unknown metric", { scaling: { policy: "formula", metric: "cpu" } }],
+    ["a zero target", { scaling: { policy: "formula", target: 0 } }],
+    ["a tolerance over 1", { scaling: { policy: "hpa", tolerance: 1.5 } }],
   ];
   for (const [what, s] of refused) {
     it(`both refuse ${what}`, () => {
@@ -194,6 +203,8 @@ describe("the CRD and parseTicketedApp agree on sample objects", () => {
     ["a duration string below its floor", { ticket: { connectionTimeout: "4s" } }],
     ["a Deployment label longer than 63 characters", { deployment: `${"a".repeat(64)}.b` }],
     ["a host whose last label is all digits", { host: "300.1.1.1" }],
+    ["a target under the tickets policy (across fields)", { scaling: { target: 5 } }],
+    ["a tolerance under the formula policy (across fields)", { scaling: { policy: "formula", tolerance: 0.1 } }],
   ];
   for (const [what, s] of readerOnly) {
     it(`the reader alone refuses ${what}`, () => {

@@ -64,7 +64,15 @@ describe("standalone operations (real CLI)", () => {
     const journal = `${stateFile}.journal`;
     // Wait for the compaction that follows the issue (within 10 s) to finish — snapshot written, journal emptied:
     // after it nothing changes, so any write would be the second instance's.
-    await waitFor(async () => (await readFile(stateFile, "utf8").catch(() => "")).includes(ticket.ticket ?? "?") && (await readFile(journal, "utf8").catch(() => "x")) === "", { timeoutMs: 20_000, what: "the ticket in the snapshot, the journal emptied" });
+    // A compaction writes the snapshot, then empties the journal: it has finished once the journal is no older than the snapshot
+    // (an already-empty journal seen between the two writes would otherwise pass, and its emptying would look like a write).
+    const compacted = async (): Promise<boolean> => {
+      const [state, log] = await Promise.all([readFile(stateFile, "utf8").catch(() => ""), readFile(journal, "utf8").catch(() => "x")]);
+      if (!state.includes(ticket.ticket ?? "?") || log !== "") return false;
+      const [s, j] = await Promise.all([stat(stateFile), stat(journal)]);
+      return j.mtimeMs >= s.mtimeMs;
+    };
+    await waitFor(compacted, { timeoutMs: 20_000, what: "the ticket in the snapshot, the journal emptied after it" });
     const files = async (): Promise<unknown> => ({ state: await readFile(stateFile, "utf8"), stateMtime: (await stat(stateFile)).mtimeMs, journal: await readFile(journal, "utf8"), journalMtime: (await stat(journal)).mtimeMs });
     const before = await files();
 

@@ -3,7 +3,7 @@
  * API server applies them: defaulting, then validation with strict field
  * validation (an unknown field is an error, as `kubectl apply
  * --validate=strict` makes it). It knows the keywords our CRDs use — type,
- * properties, required, items, minimum, maximum, pattern, maxLength, enum,
+ * properties, required, items, minimum, exclusiveMinimum (OpenAPI v3.0's boolean form), maximum, pattern, maxLength, enum,
  * default, x-kubernetes-int-or-string, x-kubernetes-preserve-unknown-fields —
  * and refuses a schema that uses any other (so it never passes what it did not
  * check). `structuralProblems` lists what makes a schema non-structural.
@@ -11,7 +11,7 @@
 export type Schema = Readonly<Record<string, unknown>>;
 
 const KNOWN = new Set([
-  "type", "description", "properties", "required", "items", "minimum", "maximum", "pattern", "maxLength", "enum", "default", "format",
+  "type", "description", "properties", "required", "items", "minimum", "exclusiveMinimum", "maximum", "pattern", "maxLength", "enum", "default", "format",
   "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
 ]);
 const TYPES = new Set(["object", "array", "string", "integer", "number", "boolean"]);
@@ -77,7 +77,8 @@ function checkType(schema: Schema, value: unknown): string | undefined {
 function valueProblems(schema: Schema, value: unknown): string[] {
   const out: string[] = [];
   if (typeof value === "number") {
-    if (typeof schema.minimum === "number" && value < schema.minimum) out.push(`must be ≥ ${schema.minimum}`);
+    const exclusive = schema.exclusiveMinimum === true;
+    if (typeof schema.minimum === "number" && (exclusive ? value <= schema.minimum : value < schema.minimum)) out.push(`must be ${exclusive ? ">" : "≥"} ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) out.push(`must be ≤ ${schema.maximum}`);
   }
   if (typeof value === "string") {

@@ -1,0 +1,18 @@
+export { checkServer, describeConnectionFailure, loadConnection, SERVICE_ACCOUNT_DIR } from "./client.js";
+export type { ConnectionOptions, KubeConnection, ServerVersion } from "./client.js";
+export * from "./errors.js";
+export { Backoff } from "./backoff.js";
+export type { BackoffOptions } from "./backoff.js";
+export { Informer } from "./informer.js";
+export type { Change, InformerOptions, ListPage, ResourceSource, WatchPort } from "./informer.js";
+export { KubeInventory, podInput } from "./inventory.js";
+export type { InformerTuning, KubeInventoryOptions } from "./inventory.js";
+export { readClusterApps } from "./app-sources.js";
+export type { ClusterApp, ClusterApps, InvalidApp, ObjectRef } from "./app-sources.js";
+export { matchesSelector } from "./label-selector.js";
+export { deploymentsIn, kubeApis, podsIn, ticketedAppsIn } from "./resources.js";
+export type { KubeApis, Scope } from "./resources.js";
+export { POD_DELETION_COST, sameStripped, stripDeployment, stripPod, stripTicketedApp } from "./strip.js";
+export type { CachedDeployment, CachedPod, CachedTicketedApp, LabelSelector, OwnerRef } from "./strip.js";
+export { createKubernetesMode, describeNamespaces } from "./mode.js";
+export type { KubernetesModeOptions } from "./mode.js";
