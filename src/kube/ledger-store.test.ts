@@ -21,6 +21,7 @@ import { TicketCore, admit, type LedgerRecord, type LedgerSnapshot, type TicketV
 import { apiClients } from "./kube-api.fixture.js";
 import { LEDGER_LABEL, SNAPSHOT_KEY, encodeAppPart } from "./ledger-object.js";
 import { ApiLedgerStore, type ApiLedgerStoreOptions, type LedgerClaim } from "./ledger-store.js";
+import { LeaseLeadership } from "./lease-leadership.js";
 
 const k = useKubeApi();
 const CONFIGMAPS = "/api/v1/namespaces/default/configmaps";
@@ -306,5 +307,45 @@ describe("ApiLedgerStore", () => {
     assert.ok(size <= 6000, `object holds ${size} bytes`);
     assert.ok(Object.keys(object?.data ?? {}).length < 60, "the journal was folded at least once");
     assert.equal(loadedTickets(await store().store.load()).length, 1 + 60 - 20);
+  });
+
+  it("with the leader Lease as the claim: the leader writes; once it stepped down it writes nothing; its successor (next term) loads every ticket", async () => {
+    const clock = new FakeClock();
+    const { coordination } = apiClients(k.server);
+    const elect = (identity: string) => new LeaseLeadership({ coordination, namespace: "default", lease: "ticketplane", identity, clock, logger: new RecordingLogger(), registry: new Registry(), random: () => 0 });
+    const [a, b] = [elect("replica-a"), elect("replica-b")];
+    const step = async (ms: number) => {
+      for (let left = ms; left > 0; left -= 250) {
+        await clock.advanceAsync(250);
+        await Promise.all([a.settled(), b.settled()]);
+        assert.ok(!(a.isLeader() && b.isLeader()), "never two leaders");
+      }
+    };
+    await a.start();
+    await a.settled();
+    await b.start();
+    await step(500);
+    assert.ok(a.isLeader() && !b.isLeader());
+    const storeA = store({ claim: a, clock }).store;
+    await storeA.acquire();
+    const now = clock.now();
+    const kept = [ticket("ns/a", 1, now), ticket("ns/b", 2, now)];
+    await storeA.save(snapshotOf(kept, now), ["ns/a", "ns/b"]);
+    await storeA.append([{ op: "issue", ticket: ticket("ns/a", 3, now) }]);
+    await assert.rejects(store({ claim: b, clock }).store.acquire(), /held by replica-a/);
+
+    k.server.failNext(1000, { status: 500, method: "PUT", path: "/apis/coordination.k8s.io/v1/namespaces/default/leases/ticketplane" });
+    await step(12_000);
+    assert.equal(a.isLeader(), false, "stepped down");
+    await assert.rejects(storeA.append([{ op: "issue", ticket: ticket("ns/a", 4, now) }]), (e: unknown) => e instanceof TicketplaneError && e.code === ERROR_CODES.CONFLICT);
+    k.server.clearFailures();
+    await step(16_000);
+    assert.equal(b.isLeader(), true);
+    assert.equal(b.term(), 1);
+    const storeB = store({ claim: b, clock }).store;
+    await storeB.acquire();
+    assert.equal(loadedTickets(await storeB.load()).length, 3, "every ticket the old leader stored");
+    await a.stop();
+    await b.stop();
   });
 });
