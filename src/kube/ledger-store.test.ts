@@ -170,6 +170,17 @@ describe("ApiLedgerStore", () => {
     assert.equal(loaded.length, 2, "ticket 1 and 3; 2 was released");
   });
 
+  it("an app object deleted by someone is written whole again at the next append, not as a bare journal", async () => {
+    const { store: s } = store();
+    const now = Date.UTC(2026, 0, 1);
+    const kept = ticket("ns/a", 1, now);
+    await s.save(snapshotOf([kept], now), ["ns/a"]);
+    await k.api.delete(`${CONFIGMAPS}/${s.objectName("ns/a")}`);
+    const next = ticket("ns/a", 2, now);
+    await s.append([{ op: "issue", ticket: next }]);
+    assert.deepEqual(loadedTickets(await store().store.load()).map((t) => t.id).sort(), [kept.id, next.id].sort());
+  });
+
   it("a newer owner's write (a higher term) is never overwritten: the stale owner's write is refused", async () => {
     const old = new TestClaim("replica-old", 1);
     const { store: stale } = store({ claim: old });

@@ -214,8 +214,10 @@ export class ApiLedgerStore implements LedgerStore {
     await this.#withRetries(app, "append", async (st) => {
       const key = journalKey(st.nextSeq);
       const journal = new Map(st.journal).set(key, text);
-      if (this.#bytesOf(journal, st.snapshotGz) > this.#max) {
-        // The journal would push the object over the bound: fold it into the snapshot (this app only).
+      // Fold the journal into the snapshot (this app only) when it would push the object over the bound, or
+      // when the object is gone although we stored state in it (deleted by someone): a journal alone would lose that state.
+      const lostObject = st.rv === undefined && (st.base !== undefined || st.records.length > 0);
+      if (lostObject || this.#bytesOf(journal, st.snapshotGz) > this.#max) {
         const folded = replayJournal(st.base ?? emptyBase(app), [...st.records, ...recs]);
         await this.#replace(app, st, partOf(folded, app), this.#o.clock.now());
         return;
