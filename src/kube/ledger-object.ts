@@ -126,12 +126,14 @@ export function decodeLedgerObject(cm: V1ConfigMap, prefix: string): DecodeResul
   const journal = readJournal(cm.data ?? {}, app);
   if (!journal.ok) return journal;
   const { entries, records, skipped } = journal;
-  const term = Number(meta.annotations?.[TERM_ANNOTATION] ?? "0");
-  const savedAt = Date.parse(meta.annotations?.[SAVED_AT_ANNOTATION] ?? "");
-  return {
-    ok: true,
-    value: { app, snapshot: snap.snapshot, snapshotGz: snap.gz, savedAt: Number.isFinite(savedAt) ? savedAt : 0, journal: entries, records, skipped, term: Number.isSafeInteger(term) ? term : 0, writer: meta.annotations?.[WRITER_ANNOTATION] },
-  };
+  return { ok: true, value: { app, snapshot: snap.snapshot, snapshotGz: snap.gz, journal: entries, records, skipped, ...writtenBy(meta.annotations ?? {}) } };
+}
+
+/** Who wrote the object and when, from its annotations (absent or malformed: 0 / undefined). */
+function writtenBy(ann: Readonly<Record<string, string>>): Pick<DecodedLedger, "term" | "writer" | "savedAt"> {
+  const term = Number(ann[TERM_ANNOTATION] ?? "0");
+  const savedAt = Date.parse(ann[SAVED_AT_ANNOTATION] ?? "");
+  return { term: Number.isSafeInteger(term) ? term : 0, writer: ann[WRITER_ANNOTATION], savedAt: Number.isFinite(savedAt) ? savedAt : 0 };
 }
 
 type JournalRead = { readonly ok: true; readonly entries: Map<string, string>; readonly records: unknown[]; readonly skipped: number } | { readonly ok: false; readonly reason: string };

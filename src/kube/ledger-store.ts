@@ -319,16 +319,7 @@ export class ApiLedgerStore implements LedgerStore {
       return gone;
     }
     const ann = cm.metadata?.annotations ?? {};
-    const theirTerm = Number(ann[TERM_ANNOTATION] ?? "0");
-    const ours = this.#o.claim.term() ?? 0;
-    if (theirTerm > ours) {
-      throw new TicketplaneError(ERROR_CODES.CONFLICT, `the ledger of app ${app} was written by ${ann[WRITER_ANNOTATION] ?? "another owner"} (term ${theirTerm}), newer than this replica (${this.#o.claim.identity}, term ${ours}); not overwriting it`, {
-        app,
-        object: this.objectName(app),
-        writer: ann[WRITER_ANNOTATION],
-        term: theirTerm,
-      });
-    }
+    this.#refuseNewer(app, ann);
     const journal = new Map(Object.entries(cm.data ?? {}).filter(([k]) => journalSeq(k) !== undefined));
     const unknown = [...journal.keys()].filter((k) => journal.get(k) !== known.journal.get(k));
     if (unknown.length > 0 && ann[WRITER_ANNOTATION] !== this.#o.claim.identity) {
@@ -338,6 +329,15 @@ export class ApiLedgerStore implements LedgerStore {
     const next: Stored = { ...known, rv: cm.metadata?.resourceVersion, snapshotGz: gz === undefined ? undefined : Buffer.from(gz, "base64"), journal, nextSeq: Math.max(0, ...[...journal.keys()].map((k) => journalSeq(k) ?? 0)) + 1 };
     this.#apps.set(app, next);
     return next;
+  }
+
+  /** Throws TP_CONFLICT when the object was written with a higher term than ours: a newer owner has it. */
+  #refuseNewer(app: AppKey, ann: Readonly<Record<string, string>>): void {
+    const theirTerm = Number(ann[TERM_ANNOTATION] ?? "0");
+    const ours = this.#o.claim.term() ?? 0;
+    if (!(theirTerm > ours)) return;
+    const writer = ann[WRITER_ANNOTATION] ?? "another owner";
+    throw new TicketplaneError(ERROR_CODES.CONFLICT, `the ledger of app ${app} was written by ${writer} (term ${theirTerm}), newer than this replica (${this.#o.claim.identity}, term ${ours}); not overwriting it`, { app, object: this.objectName(app), writer, term: theirTerm });
   }
 
   // ---- load helpers ------------------------------------------------------
