@@ -208,7 +208,7 @@ describe("ApiLedgerStore", () => {
     assert.equal(k.server.requests.length, before, "not a single request");
   });
 
-  it("a 500 rejects the write (no crash, nothing half-written); the next write goes through and a compaction restores the whole ledger", async () => {
+  it("a 500 or 429 rejects the write (no crash, nothing half-written); the next write goes through and a compaction restores the whole ledger", async () => {
     const { store: s } = store();
     const now = Date.UTC(2026, 0, 1);
     const base = ticket("ns/a", 1, now);
@@ -221,6 +221,11 @@ describe("ApiLedgerStore", () => {
     assert.deepEqual(loadedTickets(await store().store.load()).map((t) => t.id).sort(), [base.id, next.id].sort());
     await s.save(snapshotOf([base, lost, next], now), ["ns/a"]);
     assert.deepEqual(loadedTickets(await store().store.load()).length, 3);
+    k.server.failNext(1, { status: 429, method: "PUT", retryAfterSeconds: 2 });
+    const later = ticket("ns/a", 4, now);
+    await assert.rejects(s.save(snapshotOf([base, lost, next, later], now), ["ns/a"]), (e: unknown) => e instanceof TicketplaneError && e.code === ERROR_CODES.UNAVAILABLE && e.context["status"] === 429);
+    await s.save(snapshotOf([base, lost, next, later], now), ["ns/a"]);
+    assert.deepEqual(loadedTickets(await store().store.load()).length, 4, "a 429 (too many requests) only delays the compaction");
   });
 
   it("a 410 between list pages (the continue token expired) restarts the list; every app loads", async () => {
