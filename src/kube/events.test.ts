@@ -125,6 +125,21 @@ describe("EventRecorder", () => {
     assert.ok(reasons.includes("AfterRefill") && !reasons.includes("StillLimited"));
   });
 
+  it("buckets of objects that come and go are pruned past 4,096, and pruning never resets a bucket still in use", async () => {
+    await withShop();
+    const { recorder: r, clock, registry } = recorder({ burst: 2, refillEveryMs: 60_000, seriesWindowMs: 1 });
+    for (let i = 0; i < 3; i++) r.record(scaled("x", `Busy${i}`, "busy"));
+    for (let i = 0; i < 5000; i++) {
+      r.record(scaled("x", "Once", `pod-${i}`));
+      clock.advance(1);
+    }
+    r.record(scaled("x", "BusyAgain", "busy"));
+    await r.flush();
+    const busy = (await events()).filter((e) => e.regarding.name === "busy").map((e) => e.reason);
+    assert.deepEqual(busy.sort(), ["Busy0", "Busy1"], "the busy object's empty bucket survived pruning: still limited");
+    assert.match(await registry.metrics(), /ticketplane_kube_events_total\{outcome="rate_limited"\} 2/);
+  });
+
   it("a 500 is retried after a backoff; a server that is away costs the caller nothing (record returns, failures are logged and counted)", async () => {
     await withShop();
     const { recorder: r, clock, registry, logger } = recorder();

@@ -185,9 +185,15 @@ export class EventRecorder implements Runnable {
     }
     if (b.tokens >= this.#o.burst) b.at = now;
     this.#buckets.set(key, b);
+    if (this.#buckets.size > MAX_SERIES) this.#pruneBuckets(now);
     if (b.tokens <= 0) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /** Forgets buckets that have refilled completely (pods come and go; an untouched object's bucket is as good as new). */
+  #pruneBuckets(now: number): void {
+    for (const [k, b] of this.#buckets) if (b.tokens + Math.floor((now - b.at) / this.#o.refillEveryMs) >= this.#o.burst) this.#buckets.delete(k);
   }
 
   #remember(key: string, series: Series): void {
