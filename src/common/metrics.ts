@@ -1,4 +1,4 @@
-import { Counter, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 
 export interface CounterConfig<T extends string> {
   readonly name: string;
@@ -15,4 +15,11 @@ export function sharedCounter<T extends string>(registry: Registry, config: Coun
   const existing = registry.getSingleMetric(config.name);
   if (existing instanceof Counter) return existing;
   return new Counter({ name: config.name, help: config.help, labelNames: config.labelNames, registers: [registry] });
+}
+
+/** The gauge `name` of `registry`, registered by the first caller (see sharedCounter). */
+export function sharedGauge<T extends string>(registry: Registry, config: CounterConfig<T>): Gauge<T> {
+  const existing = registry.getSingleMetric(config.name);
+  if (existing instanceof Gauge) return existing;
+  return new Gauge({ name: config.name, help: config.help, labelNames: config.labelNames, registers: [registry] });
 }

@@ -22,6 +22,13 @@ describe("kube-api: fault injection", () => {
     assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
   });
 
+  it("clearFailures forgets the failures not yet served", async () => {
+    k.server.failNext(5, { status: 500, path: CONFIGMAPS });
+    assert.equal((await k.api.get(CONFIGMAPS)).status, 500);
+    k.server.clearFailures();
+    assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
+  });
+
   it("failNext with 429 sends TooManyRequests with Retry-After, for one method only if asked", async () => {
     k.server.failNext(1, { status: 429, method: "POST", retryAfterSeconds: 7 });
     assert.equal((await k.api.get(CONFIGMAPS)).status, 200);

@@ -123,6 +123,21 @@ function secretStringData(obj: KObject): void {
   obj.type ??= "Opaque";
 }
 
+/**
+ * The size rule of ConfigMaps and Secrets (the API server's
+ * ValidateConfigMap/ValidateSecret): keys plus values (binaryData and Secret
+ * data counted as decoded bytes) at most 1 MiB, else 422 "Too long".
+ */
+export const MAX_DATA_BYTES = 1024 * 1024;
+function dataSize(encodedData: boolean) {
+  return (obj: KObject): StatusCause[] => {
+    let total = 0;
+    for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) total += k.length + (encodedData ? Buffer.from(String(v), "base64").length : Buffer.byteLength(String(v)));
+    for (const [k, v] of Object.entries((obj.binaryData ?? {}) as Record<string, string>)) total += k.length + Buffer.from(String(v), "base64").length;
+    return total > MAX_DATA_BYTES ? [{ reason: "FieldValueTooLong", field: "", message: `Too long: must have at most ${MAX_DATA_BYTES} bytes` }] : [];
+  };
+}
+
 type Obj = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === "number" ? v : 0);
 const at = (o: KObject, path: string) => getPath(o, path);
@@ -164,8 +179,8 @@ export const KINDS: readonly KindSpec[] = [
     { name: "Port(s)", type: "string", value: (o) => ((at(o, "spec.ports") ?? []) as Obj[]).map((p) => `${String(p.port)}/${text(p.protocol, "TCP")}`).join(",") || "<none>" },
   ] },
   { group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true, shortNames: ["ev"], selectableFields: ["involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "reason", "type"] },
-  { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", singular: "configmap", namespaced: true, shortNames: ["cm"], columns: [{ name: "Data", type: "integer", value: dataCount }] },
-  { group: "", version: "v1", kind: "Secret", plural: "secrets", singular: "secret", namespaced: true, selectableFields: ["type"], normalize: secretStringData, columns: [{ name: "Type", type: "string", value: (o) => text(o.type, "Opaque") }, { name: "Data", type: "integer", value: dataCount }] },
+  { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", singular: "configmap", namespaced: true, shortNames: ["cm"], validate: dataSize(false), columns: [{ name: "Data", type: "integer", value: dataCount }] },
+  { group: "", version: "v1", kind: "Secret", plural: "secrets", singular: "secret", namespaced: true, selectableFields: ["type"], normalize: secretStringData, validate: dataSize(true), columns: [{ name: "Type", type: "string", value: (o) => text(o.type, "Opaque") }, { name: "Data", type: "integer", value: dataCount }] },
   { group: "", version: "v1", kind: "Namespace", plural: "namespaces", singular: "namespace", namespaced: false, shortNames: ["ns"], status: true, selectableFields: ["status.phase"], mergeKeys: { "status.conditions": "type" }, normalize: namespaceDefaults, columns: [{ name: "Status", type: "string", value: (o) => text(at(o, "status.phase"), "") }] },
   { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", singular: "deployment", namespaced: true, shortNames: ["deploy"], categories: ["all"], status: true, scale: replicasScale, generation: true, mergeKeys: { ...podSpecLists("spec.template.spec."), "status.conditions": "type" }, normalize: defaultReplicas, validate: selectorMatchesTemplate, columns: DEPLOYMENT_COLUMNS },
   { group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", namespaced: true, shortNames: ["rs"], categories: ["all"], status: true, scale: replicasScale, generation: true, mergeKeys: { ...podSpecLists("spec.template.spec."), "status.conditions": "type" }, normalize: defaultReplicas, validate: selectorMatchesTemplate, columns: REPLICASET_COLUMNS },

@@ -63,6 +63,20 @@ describe("kube-api: objects", () => {
     assert.equal(noNs.body.message, 'namespaces "ghost" not found');
   });
 
+  it("a ConfigMap or Secret over 1 MiB of data (binaryData and Secret data as decoded bytes) is 422 Too long, as the real API server says", async () => {
+    const half = "x".repeat(600 * 1024);
+    assert.equal((await k.api.post(CONFIGMAPS, configMap("fits", { a: half }))).status, 201);
+    const big = await k.api.post(CONFIGMAPS, configMap("big", { a: half, b: half }));
+    assert.equal(big.status, 422);
+    assert.match(String(big.body.message), /must have at most 1048576 bytes/);
+    const binary = { ...configMap("bin"), binaryData: { a: Buffer.alloc(700 * 1024).toString("base64") } };
+    assert.equal((await k.api.post(CONFIGMAPS, binary)).status, 201, "binaryData counts its decoded bytes (base64 would be 933 KiB + 1 KiB over)");
+    const grow = await k.api.patch(`${CONFIGMAPS}/fits`, { data: { b: half } }, "application/merge-patch+json");
+    assert.equal(grow.status, 422, "a patch that grows it past the limit is refused too");
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { a: Buffer.alloc(1024 * 1024 + 1).toString("base64") } };
+    assert.equal((await k.api.post("/api/v1/namespaces/default/secrets", secret)).status, 422);
+  });
+
   it("delete: finalizers hold the object with a deletionTimestamp until the last one is removed; dependents go with their owner", async () => {
     const cm = (await k.api.post(CONFIGMAPS, { ...configMap("held"), metadata: { name: "held", finalizers: ["test/hold"] } })).body;
     const first = await k.api.delete(`${CONFIGMAPS}/held`);

@@ -192,6 +192,11 @@ export class KubeApiServer {
     this.#failures.push({ spec: failure, left: count });
   }
 
+  /** Forgets every failure failNext queued that has not happened yet. */
+  clearFailures(): void {
+    this.#failures = [];
+  }
+
   /**
    * What an API server restart looks like to clients: every open watch and
    * connection is cut and the history is gone, so a watch or an exact list
