@@ -21,6 +21,8 @@ interface Lineage {
   readonly changes: ReadonlyMap<TypeUrl, TypeChange>;
   /** Pods whose carrying resources changed; undefined when a resource that routes apps changed (every pod may be touched). */
   readonly touched: ReadonlySet<string> | undefined;
+  /** When the predecessor was found consistent: its cross references (what an incremental check needs). */
+  readonly prevChecked?: readonly EncodedResource[];
 }
 
 interface Derived {
@@ -56,6 +58,9 @@ export class Snapshot {
   readonly #irregular: readonly EncodedResource[];
   /** At most two: from the snapshot it was built from, and from the cache's intermediate snapshot of a removal. */
   readonly #lineage: Lineage[] = [];
+  #consistency?: Consistency;
+  /** Clusters and listeners that name something other than their own name: few; known once `consistent()` ran. */
+  #crossRefs?: readonly EncodedResource[];
 
   private constructor(byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>, derived: Derived) {
     this.#byType = byType;
@@ -91,6 +96,47 @@ export class Snapshot {
       list.push(r);
     }
     return new Snapshot(byType, previous ? Snapshot.#derive(previous, byType, replaced) : fromScratch(byType));
+  }
+
+  /**
+   * The snapshot `previous` becomes with `upserts` (added or replaced
+   * resources; one equal to `previous`'s is kept as it was) and `removals`
+   * (names absent from `previous` are ignored; a name also upserted is
+   * not removed): what a builder that knows its change hands in, so that
+   * nothing is done per resource that did not change. Each type that
+   * changes gets its own map (a copy of the previous one: a native copy,
+   * the one cost left that grows with the fleet). Throws (a builder bug)
+   * when two upserts share a type and name.
+   */
+  static apply(previous: Snapshot, upserts: Iterable<BuiltResource>, removals: Iterable<{ readonly typeUrl: TypeUrl; readonly name: string }>): Snapshot {
+    const byType = new Map(previous.#byType);
+    const own = new Map<TypeUrl, Map<string, EncodedResource>>();
+    const mapOf = (typeUrl: TypeUrl): Map<string, EncodedResource> => {
+      let m = own.get(typeUrl);
+      if (!m) {
+        own.set(typeUrl, (m = new Map(previous.resources(typeUrl))));
+        byType.set(typeUrl, m);
+      }
+      return m;
+    };
+    const upserted = new Set<string>();
+    const replaced = new Map<TypeUrl, EncodedResource[]>();
+    for (const built of upserts) {
+      const key = `${built.typeUrl} ${built.name}`;
+      if (upserted.has(key)) throw new TicketplaneError(ERROR_CODES.INVALID_ARGUMENT, "duplicate resource in snapshot", { type: built.typeUrl, name: built.name });
+      upserted.add(key);
+      if (previous.get(built.typeUrl, built.name)?.sameAs(built)) continue;
+      const r = new EncodedResource(built);
+      mapOf(built.typeUrl).set(built.name, r);
+      pushTo(replaced, built.typeUrl, r);
+    }
+    const removed = new Map<TypeUrl, string[]>();
+    for (const { typeUrl, name } of removals) {
+      if (upserted.has(`${typeUrl} ${name}`) || !previous.resources(typeUrl).has(name)) continue;
+      mapOf(typeUrl).delete(name);
+      pushTo(removed, typeUrl, name);
+    }
+    return new Snapshot(byType, Snapshot.#derive(previous, byType, replaced, removed));
   }
 
   /** A snapshot from already encoded resources, everything derived from scratch. */
@@ -144,7 +190,12 @@ export class Snapshot {
    * names `prev` had and `next` lacks are looked for only when the sizes say
    * some were dropped.
    */
-  static #derive(prev: Snapshot, next: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>, replaced: ReadonlyMap<TypeUrl, readonly EncodedResource[]>): Derived {
+  static #derive(
+    prev: Snapshot,
+    next: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>,
+    replaced: ReadonlyMap<TypeUrl, readonly EncodedResource[]>,
+    knownRemovals?: ReadonlyMap<TypeUrl, readonly string[]>,
+  ): Derived {
     const digests = new Map<TypeUrl, SetDigest>();
     const changes = new Map<TypeUrl, TypeChange>();
     let touched: Set<string> | undefined = new Set<string>();
@@ -169,20 +220,21 @@ export class Snapshot {
         touched = touch(touched, r, old);
       }
       const removed: string[] = [];
-      if (before.size > after.size - newNames) {
-        for (const [name, old] of before) {
-          if (after.has(name)) continue;
-          removed.push(name);
-          digest.remove(old.digest);
-          gone.add(old);
-          touched = touch(touched, old, undefined);
-        }
+      // The names dropped: as the caller knows them, else looked for only when the sizes say some were.
+      const candidates = knownRemovals ? (knownRemovals.get(typeUrl) ?? NO_NAMES).map((n) => [n, before.get(n)] as const) : before.size > after.size - newNames ? before : [];
+      for (const [name, old] of candidates) {
+        if (old === undefined || after.has(name)) continue;
+        removed.push(name);
+        digest.remove(old.digest);
+        gone.add(old);
+        touched = touch(touched, old, undefined);
       }
       digests.set(typeUrl, digest);
       if (upserted.length > 0 || removed.length > 0) changes.set(typeUrl, { upserted, removed });
     }
     const irregular = [...prev.#irregular.filter((r) => !gone.has(r)), ...added.filter((r) => !r.regular)];
-    return { digests, irregular, lineage: { from: prev.#id, changes, touched } };
+    const prevChecked = prev.#consistency?.ok === true && prev.#crossRefs !== undefined ? prev.#crossRefs : undefined;
+    return { digests, irregular, lineage: { from: prev.#id, changes, touched, prevChecked } };
   }
 
   resources(typeUrl: TypeUrl): ReadonlyMap<string, EncodedResource> {
@@ -276,7 +328,12 @@ export class Snapshot {
    * Consistent). Returns every problem found, never throws.
    */
   consistent(): Consistency {
+    if (this.#consistency) return this.#consistency;
+    const lineage = this.#lineage[0];
+    const incremental = lineage?.prevChecked ? this.#consistentSince(lineage.changes, lineage.prevChecked) : undefined;
+    if (incremental) return incremental;
     const errors: string[] = [];
+    const crossRefs: EncodedResource[] = [];
     const check = (from: TypeUrl, to: TypeUrl, what: string): void => {
       for (const r of this.resources(from).values()) {
         const refs = referencesOf(r);
@@ -284,12 +341,42 @@ export class Snapshot {
           errors.push(refs.error);
           continue;
         }
+        if (refs.names.some((n) => n !== r.name)) crossRefs.push(r);
         for (const name of refs.names) if (!this.get(to, name)) errors.push(`${r.name}: names ${what} "${name}", which the snapshot lacks`);
       }
     };
     check(TYPE_URLS.cluster, TYPE_URLS.endpoints, "ClusterLoadAssignment");
     check(TYPE_URLS.listener, TYPE_URLS.routes, "RouteConfiguration");
-    return errors.length === 0 ? { ok: true } : { ok: false, errors };
+    this.#crossRefs = crossRefs;
+    return (this.#consistency = errors.length === 0 ? { ok: true } : { ok: false, errors });
+  }
+
+  /**
+   * The consistency check of a snapshot derived from a consistent one, per
+   * changed resource: each upserted cluster or listener names what exists,
+   * and no remaining one names a dropped ClusterLoadAssignment or route
+   * table (a resource names its own name, or is one of the few cross
+   * references). Undefined when it finds a problem: the full check then
+   * reports every problem, as from scratch.
+   */
+  #consistentSince(changes: ReadonlyMap<TypeUrl, TypeChange>, prevCrossRefs: readonly EncodedResource[]): Consistency | undefined {
+    const crossRefs = prevCrossRefs.filter((r) => this.get(r.typeUrl, r.name) === r);
+    for (const [from, to] of REFERENCES) {
+      for (const r of changes.get(from)?.upserted ?? NO_RESOURCES) {
+        const refs = referencesOf(r);
+        if (!refs.ok || refs.names.some((n) => !this.get(to, n))) return undefined;
+        if (refs.names.some((n) => n !== r.name)) crossRefs.push(r);
+      }
+    }
+    for (const [from, to] of REFERENCES) {
+      for (const name of changes.get(to)?.removed ?? NO_NAMES) {
+        const same = this.get(from, name);
+        if (same && names(same, name)) return undefined;
+        if (crossRefs.some((r) => r.typeUrl === from && names(r, name))) return undefined;
+      }
+    }
+    this.#crossRefs = crossRefs;
+    return (this.#consistency = { ok: true });
   }
 }
 
@@ -314,4 +401,21 @@ function touch(touched: Set<string> | undefined, r: EncodedResource, old: Encode
   for (const p of r.pods) touched.add(p);
   if (old) for (const p of old.pods) touched.add(p);
   return touched;
+}
+
+/** Which type names which: a cluster its ClusterLoadAssignment, a listener its route table. */
+const REFERENCES: readonly (readonly [TypeUrl, TypeUrl])[] = [
+  [TYPE_URLS.cluster, TYPE_URLS.endpoints],
+  [TYPE_URLS.listener, TYPE_URLS.routes],
+];
+
+function names(r: EncodedResource, name: string): boolean {
+  const refs = referencesOf(r);
+  return !refs.ok || refs.names.includes(name);
+}
+
+function pushTo<T>(m: Map<TypeUrl, T[]>, typeUrl: TypeUrl, x: T): void {
+  const list = m.get(typeUrl);
+  if (list) list.push(x);
+  else m.set(typeUrl, [x]);
 }
