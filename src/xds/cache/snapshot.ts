@@ -198,43 +198,17 @@ export class Snapshot {
   ): Derived {
     const digests = new Map<TypeUrl, SetDigest>();
     const changes = new Map<TypeUrl, TypeChange>();
-    let touched: Set<string> | undefined = new Set<string>();
-    const gone = new Set<EncodedResource>();
-    const added: EncodedResource[] = [];
+    const acc: Accumulated = { touched: new Set<string>(), gone: new Set<EncodedResource>(), added: [] };
     for (const typeUrl of PUSH_ORDER) {
       const before = prev.resources(typeUrl);
-      const after = next.get(typeUrl) ?? EMPTY;
-      const fresh = replaced.get(typeUrl) ?? NO_RESOURCES;
       const digest = prev.#digests.get(typeUrl)?.copy() ?? new SetDigest();
-      const upserted: EncodedResource[] = [];
-      let newNames = 0;
-      for (const r of fresh) {
-        const old = before.get(r.name);
-        if (old) {
-          digest.remove(old.digest);
-          gone.add(old);
-        } else newNames++;
-        digest.add(r.digest);
-        added.push(r);
-        if (old?.version !== r.version) upserted.push(r);
-        touched = touch(touched, r, old);
-      }
-      const removed: string[] = [];
-      // The names dropped: as the caller knows them, else looked for only when the sizes say some were.
-      const candidates = knownRemovals ? (knownRemovals.get(typeUrl) ?? NO_NAMES).map((n) => [n, before.get(n)] as const) : before.size > after.size - newNames ? before : [];
-      for (const [name, old] of candidates) {
-        if (old === undefined || after.has(name)) continue;
-        removed.push(name);
-        digest.remove(old.digest);
-        gone.add(old);
-        touched = touch(touched, old, undefined);
-      }
+      const change = deriveType(before, next.get(typeUrl) ?? EMPTY, replaced.get(typeUrl) ?? NO_RESOURCES, knownRemovals?.get(typeUrl), digest, acc);
       digests.set(typeUrl, digest);
-      if (upserted.length > 0 || removed.length > 0) changes.set(typeUrl, { upserted, removed });
+      if (change.upserted.length > 0 || change.removed.length > 0) changes.set(typeUrl, change);
     }
-    const irregular = [...prev.#irregular.filter((r) => !gone.has(r)), ...added.filter((r) => !r.regular)];
+    const irregular = [...prev.#irregular.filter((r) => !acc.gone.has(r)), ...acc.added.filter((r) => !r.regular)];
     const prevChecked = prev.#consistency?.ok === true && prev.#crossRefs !== undefined ? prev.#crossRefs : undefined;
-    return { digests, irregular, lineage: { from: prev.#id, changes, touched, prevChecked } };
+    return { digests, irregular, lineage: { from: prev.#id, changes, touched: acc.touched, prevChecked } };
   }
 
   resources(typeUrl: TypeUrl): ReadonlyMap<string, EncodedResource> {
@@ -392,6 +366,56 @@ function fromScratch(byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedRes
     for (const r of names.values()) if (!r.regular) irregular.push(r);
   }
   return { digests, irregular, lineage: undefined };
+}
+
+/** What the derivation of every type gathers. */
+interface Accumulated {
+  /** Undefined once a resource that routes apps changed. */
+  touched: Set<string> | undefined;
+  /** Resources of the previous snapshot replaced or dropped. */
+  readonly gone: Set<EncodedResource>;
+  /** Resources new in this snapshot. */
+  readonly added: EncodedResource[];
+}
+
+/**
+ * One type's change from `before` to `after`, given the resources of
+ * `after` that are new objects (`fresh`) and, when the caller knows them,
+ * the names dropped; updates `digest` and `acc` per changed resource.
+ * Without `knownRemovals`, dropped names are looked for only when the
+ * sizes say some were.
+ */
+function deriveType(
+  before: ReadonlyMap<string, EncodedResource>,
+  after: ReadonlyMap<string, EncodedResource>,
+  fresh: readonly EncodedResource[],
+  knownRemovals: readonly string[] | undefined,
+  digest: SetDigest,
+  acc: Accumulated,
+): TypeChange {
+  const upserted: EncodedResource[] = [];
+  let newNames = 0;
+  for (const r of fresh) {
+    const old = before.get(r.name);
+    if (old) {
+      digest.remove(old.digest);
+      acc.gone.add(old);
+    } else newNames++;
+    digest.add(r.digest);
+    acc.added.push(r);
+    if (old?.version !== r.version) upserted.push(r);
+    acc.touched = touch(acc.touched, r, old);
+  }
+  const removed: string[] = [];
+  const candidates = knownRemovals ? knownRemovals.map((n) => [n, before.get(n)] as const) : before.size > after.size - newNames ? before : [];
+  for (const [name, old] of candidates) {
+    if (old === undefined || after.has(name)) continue;
+    removed.push(name);
+    digest.remove(old.digest);
+    acc.gone.add(old);
+    acc.touched = touch(acc.touched, old, undefined);
+  }
+  return { upserted, removed };
 }
 
 /** Adds the pods of a changed resource (and of its previous version); a resource that routes apps touches every pod. */
