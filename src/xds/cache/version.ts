@@ -36,6 +36,7 @@ export function entryDigest(entry: VersionedEntry): Uint32Array {
 export class SetDigest {
   readonly #sum = new Uint32Array(LANES);
   #count = 0;
+  #version: string | undefined;
 
   static of(entries: Iterable<VersionedEntry>): SetDigest {
     const d = new SetDigest();
@@ -53,17 +54,24 @@ export class SetDigest {
   add(digest: Uint32Array): void {
     for (let i = 0; i < LANES; i++) this.#sum[i] = ((this.#sum[i] ?? 0) + (digest[i] ?? 0)) >>> 0;
     this.#count++;
+    this.#version = undefined;
   }
 
   remove(digest: Uint32Array): void {
     for (let i = 0; i < LANES; i++) this.#sum[i] = ((this.#sum[i] ?? 0) - (digest[i] ?? 0)) >>> 0;
     this.#count--;
+    this.#version = undefined;
   }
 
+  /** The sum and count, hashed to the length of a resource's version (it goes on the wire with every response). */
   get version(): string {
-    let hex = "";
-    for (const lane of this.#sum) hex += lane.toString(16).padStart(8, "0");
-    return `${this.#count.toString(36)}-${hex}`;
+    if (this.#version === undefined) {
+      const bytes = Buffer.alloc(4 * LANES + 4);
+      this.#sum.forEach((lane, i) => bytes.writeUInt32BE(lane, 4 * i));
+      bytes.writeUInt32BE(this.#count >>> 0, 4 * LANES);
+      this.#version = contentVersion(bytes);
+    }
+    return this.#version;
   }
 }
 
