@@ -15,7 +15,7 @@
  * Pods, costs and drain marks come from the informers' caches: the one
  * round trip before the write is the scale read.
  */
-import { EventsV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
+import { AppsV1Api, EventsV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import { Registry } from "prom-client";
 import { systemClock } from "../src/common/clock.js";
@@ -57,6 +57,7 @@ async function roundTripMs(api: ApiClient): Promise<number> {
 
 /** Kubernetes mode's watching and acting side, with a hook on scale writes. */
 interface Actors {
+  readonly kubeConfig: KubeConfig;
   readonly core: TicketCore;
   readonly reconciler: Reconciler;
   /** When the scale write of a Deployment was sent (performance.now()), by name. */
@@ -91,7 +92,7 @@ async function startActors(server: KubeApiServer): Promise<Actors> {
   const reconciler = new Reconciler({ clock: systemClock, logger: silentLogger, registry, leadership: soleReplica(), views: core, ports });
   await reconciler.start(signal);
   return {
-    core, reconciler, writesSentAt,
+    kubeConfig, core, reconciler, writesSentAt,
     async stop() {
       await reconciler.stop();
       await kubePorts.stop();
@@ -99,6 +100,17 @@ async function startActors(server: KubeApiServer): Promise<Actors> {
       await inventory.stop();
     },
   };
+}
+
+/** The same GET through client-node, which the adapters use (informational: its own overhead). */
+async function clientRoundTripMs(apps: AppsV1Api): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    await apps.readNamespacedDeploymentScale({ name: "web", namespace: "default" });
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -149,6 +161,7 @@ async function main(): Promise<void> {
     const s = await alternate(ROUNDS, () => roundTripMs(api), crossings);
     report(info("scale_latency.round_trip_ms", median(s.a), "ms"));
     report(info("scale_latency.crossing_to_write_ms", median(s.b), "ms"));
+    report(info("scale_latency.client_node_round_trip_ms", await clientRoundTripMs(actors.kubeConfig.makeApiClient(AppsV1Api)), "ms"));
     report(figure("scale_latency.ratio_to_round_trip", ratios(s), { op: "<=", limit: 3 }));
   } finally {
     await actors.stop();
