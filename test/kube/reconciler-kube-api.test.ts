@@ -20,7 +20,7 @@ import { soleReplica } from "../../src/runtime/ports.js";
 import { admit } from "../../src/tickets/admit.js";
 import type { KObject } from "../support/kube-api/kinds.js";
 import { Kubectl } from "../support/kube-api/kubectl.js";
-import { deployment, DEPLOYMENTS, hpa, HPAS, PODS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
+import { deployment, DEPLOYMENTS, hpa, HPAS, PODS, scaledObject, SCALED_OBJECTS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
 import { useKubeApi } from "../support/kube-api/harness.js";
 import { RbacRecorder, shippedRules } from "../support/rbac.js";
@@ -51,11 +51,18 @@ const ok = (r: { status: number; body: KObject }, what: string): KObject => {
   return r.body;
 };
 
-async function world(options: { replicas?: number; spec?: Record<string, unknown>; hpa?: boolean } = {}) {
+/** An object that owns the Deployment's replicas: an HPA, or a KEDA ScaledObject. */
+type Owner = { readonly path: string; readonly object: KObject; readonly owner: "hpa" | "keda" };
+const OWNERS: readonly Owner[] = [
+  { path: HPAS, object: hpa("web", "web"), owner: "hpa" },
+  { path: SCALED_OBJECTS, object: scaledObject("web-so", "web"), owner: "keda" },
+];
+
+async function world(options: { replicas?: number; spec?: Record<string, unknown>; owner?: Owner } = {}) {
   const replicasAtStart = options.replicas ?? 1;
   ok(await kube.api.post(DEPLOYMENTS, deployment("web", replicasAtStart)), "create deployment");
   ok(await kube.api.post(TICKETED_APPS, ticketedApp("web", { ...SPEC, ...options.spec })), "create ticketed app");
-  if (options.hpa === true) ok(await kube.api.post(HPAS, hpa("web", "web")), "create hpa");
+  if (options.owner !== undefined) ok(await kube.api.post(options.owner.path, options.owner.object), `create ${options.owner.owner} owner`);
   const controller = new ReplicaController(kube.server.store, { readyAfterMs: 1 }).start();
   const rbac = new RbacRecorder(kube.server, { ignoreTestClient: true });
   const actors = await startKubeActors(kube.server);
@@ -188,8 +195,8 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
     }
   });
 
-  it("with an HPA owning replicas only the costs are set: when the HPA lowers replicas the idle pod goes, never the busy or the WebSocket one", async () => {
-    const w = await world({ replicas: 3, hpa: true, spec: { ticketsPerPod: 1, spareTickets: 0, minPods: 1 } });
+  for (const owner of OWNERS) it(`with ${owner.owner === "hpa" ? "an HPA" : "a KEDA ScaledObject"} owning replicas only the costs are set: when it lowers replicas the idle pod goes, never the busy or the WebSocket one`, async () => {
+    const w = await world({ replicas: 3, owner, spec: { ticketsPerPod: 1, spareTickets: 0, minPods: 1 } });
     try {
       assert.notEqual(w.arrive("busy"), "queued");
       assert.notEqual(w.arrive("socket"), "queued");
@@ -207,14 +214,14 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
       const pods = ok(await kube.api.get(PODS), "pods").items as KObject[];
       const annotated = pods.map((p) => p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION]);
       assert.ok(annotated.every((c) => c !== undefined), "every pod carries a cost");
-      // The HPA lowers replicas (no HPA controller runs here: the test does what it would).
-      ok(await kube.api.patch(`${DEPLOYMENTS}/web/scale`, { spec: { replicas: 2 } }, "application/merge-patch+json"), "the HPA scales down");
+      // The owner lowers replicas (no HPA controller runs here: the test does what it would).
+      ok(await kube.api.patch(`${DEPLOYMENTS}/web/scale`, { spec: { replicas: 2 } }, "application/merge-patch+json"), "the owner scales down");
       await w.pass(3 * S);
       assert.deepEqual(w.deletedPods, idle, "the idle pod went");
       for (const b of busy) assert.ok(w.core.pods(APP).some((p) => p.name === b), `${String(b)} stays`);
       assert.equal(w.core.verify(APP, w.users.get("busy")).ok, true);
-      assert.equal(scaleWrites().length, 0, "ticketplane never wrote replicas an HPA owns");
-      assert.equal((ok(await kube.api.get(`${TICKETED_APPS}/web`), "app").status as AppStatus).replicasOwner, "hpa");
+      assert.equal(scaleWrites().length, 0, "ticketplane never wrote replicas another controller owns");
+      assert.equal((ok(await kube.api.get(`${TICKETED_APPS}/web`), "app").status as AppStatus).replicasOwner, owner.owner);
     } finally {
       await w.stop();
     }
