@@ -16,3 +16,7 @@ export { POD_DELETION_COST, sameStripped, stripDeployment, stripPod, stripTicket
 export type { CachedDeployment, CachedPod, CachedTicketedApp, LabelSelector, OwnerRef } from "./strip.js";
 export { createKubernetesMode, describeNamespaces } from "./mode.js";
 export type { KubernetesModeOptions } from "./mode.js";
+export { createKubeReconcilePorts, DEFAULT_CALL_TIMEOUT_MS } from "./reconcile-ports.js";
+export type { KubeReconcilePorts, KubeReconcilePortsOptions } from "./reconcile-ports.js";
+export { ReplicaOwners, KEDA_HPA_PREFIX } from "./replica-owners.js";
+export type { CachedScaler, ReplicaOwnersOptions } from "./replica-owners.js";
