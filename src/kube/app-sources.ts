@@ -37,6 +37,10 @@ export interface ObjectRef {
   readonly kind: "TicketedApp" | "Deployment";
   readonly namespace: string;
   readonly name: string;
+  /** The object's uid, when the API server gave one (Events name it). */
+  readonly uid?: string;
+  /** A TicketedApp's metadata.generation (its status reports it as observedGeneration). */
+  readonly generation?: number;
 }
 
 /** An object that would define an app but cannot: every error names its field. */
@@ -54,7 +58,7 @@ export function readClusterApps(ticketedApps: Iterable<CachedTicketedApp>, deplo
   const apps = new Map<AppKey, ClusterApp>();
   const invalid: InvalidApp[] = [];
   for (const t of ticketedApps) {
-    const object: ObjectRef = { kind: "TicketedApp", namespace: t.metadata.namespace, name: t.metadata.name };
+    const object: ObjectRef = { kind: "TicketedApp", namespace: t.metadata.namespace, name: t.metadata.name, ...(t.metadata.uid === "" ? {} : { uid: t.metadata.uid }), ...(t.metadata.generation === undefined ? {} : { generation: t.metadata.generation }) };
     const parsed = parseTicketedApp({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.metadata.name, namespace: t.metadata.namespace }, spec: t.spec });
     if (!parsed.ok) {
       invalid.push({ object, errors: parsed.errors });
@@ -88,7 +92,7 @@ export function readClusterApps(ticketedApps: Iterable<CachedTicketedApp>, deplo
 function readK8sTicketApp(d: CachedDeployment): ClusterApp | InvalidApp | undefined {
   const label = d.labels[K8STICKET_LABEL];
   if (label === undefined) return undefined;
-  const object: ObjectRef = { kind: "Deployment", namespace: d.namespace, name: d.name };
+  const object: ObjectRef = { kind: "Deployment", namespace: d.namespace, name: d.name, ...(d.uid === "" ? {} : { uid: d.uid }) };
   // Disabled: read the spec as if enabled, so existing tickets keep their app.
   const parsed = parseK8sTicketDeployment(asManifest(d, label === "true" ? d.labels : { ...d.labels, [K8STICKET_LABEL]: "true" }));
   if (!parsed.ok) return label === "true" ? { object, errors: parsed.errors } : undefined;

@@ -7,8 +7,10 @@
  * Deployment's) matches it. It becomes a PodInput once it has an IP: address
  * = pod IP and the app's `podPort`; ready = phase Running and the Ready
  * condition; draining = terminating (deletionTimestamp), or the app is
- * disabled, or someone asked (`setDraining`, the reconciler before it
- * removes a pod). A pod that is not ready, or draining, keeps its tickets and
+ * disabled, or the pod carries the `ticketplane.dev/draining` annotation
+ * (any replica's reconciler or a preStop hook marked it; it survives a
+ * restart), or someone asked here (`setDraining`: the reconciler, at once,
+ * before the annotation comes back through the watch). A pod that is not ready, or draining, keeps its tickets and
  * takes no new ones; a pod that is gone loses them.
  *
  * Invalid apps are left out and reported (`invalidApps`, `onInvalidApps`),
@@ -138,6 +140,11 @@ export class KubeInventory implements Inventory {
   onInvalidApps(listener: (invalid: readonly InvalidApp[]) => void): () => void {
     this.#invalidListeners.add(listener);
     return () => void this.#invalidListeners.delete(listener);
+  }
+
+  /** The app in force under that key (disabled ones included), if any. */
+  app(key: AppKey): ClusterApp | undefined {
+    return this.#apps.get(key)?.app;
   }
 
   /** Every pod of the app's Deployment(s) as cached, IP or not (the reconciler reads pending pods and deletion costs here). */
@@ -306,7 +313,7 @@ export function podInput(pod: CachedPod, spec: AppSpec, draining: boolean, canar
     host: pod.podIP,
     port: spec.podPort,
     ready: pod.phase === "Running" && pod.ready,
-    draining: draining || pod.terminating,
+    draining: draining || pod.terminating || pod.drainMark !== undefined,
     ...(canary ? { canary: true } : {}),
   };
 }

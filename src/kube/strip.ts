@@ -10,6 +10,7 @@
  * a client-node model (Date timestamps): every reader checks types and
  * returns undefined for an object it cannot use (no name).
  */
+import { DRAINING_ANNOTATION } from "../config/pod-annotations.js";
 import { isRecord } from "../config/spec-errors.js";
 
 /** The annotation Kubernetes reads to pick which pod a ReplicaSet removes first. */
@@ -31,6 +32,8 @@ export interface CachedPod {
   readonly labels: Labels;
   /** `controller.kubernetes.io/pod-deletion-cost`, when set (the reconciler reads and writes it). */
   readonly deletionCost?: string;
+  /** `ticketplane.dev/draining`, when set: the pod takes no new tickets (the reconciler or a preStop hook marked it). */
+  readonly drainMark?: string;
   readonly owner?: OwnerRef;
   /** Being deleted (deletionTimestamp set): terminating. */
   readonly terminating: boolean;
@@ -118,6 +121,7 @@ export function stripPod(object: unknown): CachedPod | undefined {
   const conditions = Array.isArray(status.conditions) ? (status.conditions as unknown[]) : [];
   const ready = conditions.some((c) => isRecord(c) && c.type === "Ready" && c.status === "True");
   const cost = isRecord(m.raw.annotations) ? str(m.raw.annotations[POD_DELETION_COST]) : undefined;
+  const drainMark = isRecord(m.raw.annotations) ? str(m.raw.annotations[DRAINING_ANNOTATION]) : undefined;
   const owner = controllerOf(m.raw);
   const podIP = str(status.podIP);
   return Object.freeze({
@@ -126,6 +130,7 @@ export function stripPod(object: unknown): CachedPod | undefined {
     uid: m.uid,
     labels: strings(m.raw.labels),
     ...(cost === undefined ? {} : { deletionCost: cost }),
+    ...(drainMark === undefined ? {} : { drainMark }),
     ...(owner === undefined ? {} : { owner }),
     terminating: m.raw.deletionTimestamp !== undefined && m.raw.deletionTimestamp !== null,
     ...(podIP === undefined || podIP === "" ? {} : { podIP }),
