@@ -129,7 +129,7 @@ describe("Kubernetes mode: refusing to start", () => {
       }
     });
   };
-  refused("usage: --namespace with --all-namespaces", (dir) => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces"], 2, /--namespace and --all-namespaces exclude each other/);
+  refused("usage: --namespace with --all-namespaces", () => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces"], 2, /--namespace and --all-namespaces exclude each other/);
   refused("usage: a Kubernetes flag without --kubernetes", () => ["serve", "--config", "examples/standalone.yaml", "--namespace", "a"], 2, /--namespace needs --kubernetes/);
   refused("usage: the state file is standalone's (the ledger lives in the API server)", () => ["serve", "--kubernetes", "--state-file", "x.json"], 2, /Unknown option '--state-file'/);
   refused("apps in --config: they come from the cluster", () => ["serve", "--kubernetes", "--config", "examples/standalone.yaml"], 1, /standalone\.yaml: apps: in Kubernetes mode apps come from the cluster/);
