@@ -49,4 +49,11 @@ describe("kube errors", () => {
     assert.equal(toKubeError(new Error("connect ECONNREFUSED"), {}).code, ERROR_CODES.UNAVAILABLE);
     assert.equal(describeKubeError(new Error("boom")), "boom");
   });
+
+  it("carries a 429's Retry-After as context.retryAfterMs (header or Status details), and none when the server named none", () => {
+    const fromHeader = toKubeError(apiError(429, "TooManyRequests", { "retry-after": "3" }), { op: "write scale" });
+    assert.deepEqual([fromHeader.code, fromHeader.context.retryAfterMs, fromHeader.context.op], [ERROR_CODES.UNAVAILABLE, 3000, "write scale"]);
+    assert.equal(toKubeError(apiError(429, "TooManyRequests", {}, { details: { retryAfterSeconds: 2 } }), {}).context.retryAfterMs, 2000);
+    assert.equal("retryAfterMs" in toKubeError(apiError(409, "Conflict"), {}).context, false);
+  });
 });

@@ -71,7 +71,7 @@ export function describeKubeError(error: unknown): string {
   return `${code}${status?.reason !== undefined ? ` ${status.reason}` : ""}: ${message}`;
 }
 
-/** Our error family for a failed API call, with the HTTP code mapped to ours and the call's context. */
+/** Our error family for a failed API call, with the HTTP code mapped to ours, the call's context, and `retryAfterMs` when the server named a wait. */
 export function toKubeError(error: unknown, context: ErrorContext): TicketplaneError {
   if (error instanceof TicketplaneError) return error;
   const code = statusCode(error);
@@ -81,7 +81,9 @@ export function toKubeError(error: unknown, context: ErrorContext): TicketplaneE
   else if (code === 404) ours = ERROR_CODES.NOT_FOUND;
   else if (code === 400 || code === 422) ours = ERROR_CODES.INVALID_ARGUMENT;
   else if (code !== undefined && code < 500 && code !== 429) ours = ERROR_CODES.INTERNAL;
-  return new TicketplaneError(ours, describeKubeError(error), { ...context, status: code }, { cause: error });
+  // A 429's (or a 503's) Retry-After travels as context.retryAfterMs: the reconciler's work queue waits at least that long.
+  const wait = retryAfterMs(error);
+  return new TicketplaneError(ours, describeKubeError(error), { ...context, status: code, ...(wait === undefined ? {} : { retryAfterMs: wait }) }, { cause: error });
 }
 
 /** The network or TLS error codes fetch buries in `cause`, in words. */

@@ -40,6 +40,8 @@ describe("deploy/rbac.yaml", () => {
       "* ticketplane.dev ticketedapps/status: patch,update",
       "* apps deployments: get,list,watch",
       "* apps deployments/scale: get,patch,update",
+      "* autoscaling horizontalpodautoscalers: list,watch",
+      "* keda.sh scaledobjects: list,watch",
       "* core pods: get,list,patch,watch",
       "* events.k8s.io events: create,patch",
       "* core events: create,patch",
@@ -135,10 +137,13 @@ describe("the API calls client-node makes, against the RBAC rules", () => {
       k8s.makeInformer(kc, "/api/v1/pods", () => core.listPodForAllNamespaces()),
       k8s.makeInformer(kc, "/apis/apps/v1/deployments", () => apps.listDeploymentForAllNamespaces()),
       k8s.makeInformer(kc, "/apis/ticketplane.dev/v1alpha1/ticketedapps", () => custom.listClusterCustomObject({ group: "ticketplane.dev", version: "v1alpha1", plural: "ticketedapps" }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>),
+      // Who owns replicas: HPAs and KEDA ScaledObjects.
+      k8s.makeInformer(kc, "/apis/autoscaling/v2/horizontalpodautoscalers", () => kc.makeApiClient(k8s.AutoscalingV2Api).listHorizontalPodAutoscalerForAllNamespaces()),
+      k8s.makeInformer(kc, "/apis/keda.sh/v1alpha1/scaledobjects", () => custom.listClusterCustomObject({ group: "keda.sh", version: "v1alpha1", plural: "scaledobjects" }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>),
     ];
     try {
       for (const i of informers) await i.start();
-      await waitFor(() => k.server.openWatches >= 3, { what: "three informer watches" });
+      await waitFor(() => k.server.openWatches >= 5, { what: "five informer watches" });
     } finally {
       for (const i of informers) await i.stop();
     }

@@ -167,6 +167,33 @@ const REPLICASET_COLUMNS: readonly Column[] = [
   { name: "Ready", type: "integer", value: (o) => num(at(o, "status.readyReplicas")) },
 ];
 
+/** An HPA (autoscaling/v2) must name its target and a maxReplicas of at least 1, as the real server's validation says. */
+function hpaRules(obj: KObject): StatusCause[] {
+  const spec = (obj.spec ?? {}) as { scaleTargetRef?: { kind?: unknown; name?: unknown }; maxReplicas?: unknown; minReplicas?: unknown };
+  const causes: StatusCause[] = [];
+  for (const f of ["kind", "name"] as const) {
+    const v = spec.scaleTargetRef?.[f];
+    if (typeof v !== "string" || v === "") causes.push({ reason: "FieldValueRequired", field: `spec.scaleTargetRef.${f}`, message: "Required value" });
+  }
+  if (!(Number.isInteger(spec.maxReplicas) && (spec.maxReplicas as number) >= 1)) causes.push({ reason: "FieldValueInvalid", field: "spec.maxReplicas", message: "Invalid value: must be greater than or equal to 1" });
+  return causes;
+}
+
+const HPA_COLUMNS: readonly Column[] = [
+  { name: "Reference", type: "string", value: (o) => `${text(at(o, "spec.scaleTargetRef.kind"))}/${text(at(o, "spec.scaleTargetRef.name"))}` },
+  { name: "MinPods", type: "integer", value: (o) => num(at(o, "spec.minReplicas") ?? 1) },
+  { name: "MaxPods", type: "integer", value: (o) => num(at(o, "spec.maxReplicas")) },
+  { name: "Replicas", type: "integer", value: (o) => num(at(o, "status.currentReplicas")) },
+];
+
+/** KEDA's CRD's printer columns (the ones that do not need its status). */
+const SCALED_OBJECT_COLUMNS: readonly Column[] = [
+  { name: "ScaleTargetKind", type: "string", value: (o) => text(at(o, "spec.scaleTargetRef.kind"), "") },
+  { name: "ScaleTargetName", type: "string", value: (o) => text(at(o, "spec.scaleTargetRef.name"), "") },
+  { name: "Min", type: "integer", value: (o) => num(at(o, "spec.minReplicaCount")) },
+  { name: "Max", type: "integer", value: (o) => num(at(o, "spec.maxReplicaCount")) },
+];
+
 const dataCount = (o: KObject) => Object.keys((o.data ?? {})).length + Object.keys((o.binaryData ?? {})).length;
 
 const replicasScale: ScaleSpec = { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", labelSelectorPath: "spec.selector" };
@@ -186,6 +213,9 @@ export const KINDS: readonly KindSpec[] = [
   { group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", namespaced: true, shortNames: ["rs"], categories: ["all"], status: true, scale: replicasScale, generation: true, mergeKeys: { ...podSpecLists("spec.template.spec."), "status.conditions": "type" }, normalize: defaultReplicas, validate: selectorMatchesTemplate, columns: REPLICASET_COLUMNS },
   { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", singular: "lease", namespaced: true, columns: [{ name: "Holder", type: "string", value: (o) => text(at(o, "spec.holderIdentity"), "") }] },
   { group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true, shortNames: ["ev"], selectableFields: ["regarding.kind", "regarding.name", "regarding.namespace", "reason", "type"] },
+  { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", namespaced: true, shortNames: ["hpa"], categories: ["all"], status: true, mergeKeys: { "status.conditions": "type" }, validate: hpaRules, columns: HPA_COLUMNS },
+  // KEDA's custom resource; a test that needs a cluster without KEDA serves KINDS without it (`kinds` option).
+  { group: "keda.sh", version: "v1alpha1", kind: "ScaledObject", plural: "scaledobjects", singular: "scaledobject", namespaced: true, shortNames: ["so"], categories: ["keda"], status: true, generation: true, custom: true, columns: SCALED_OBJECT_COLUMNS },
   { group: "ticketplane.dev", version: "v1alpha1", kind: "TicketedApp", plural: "ticketedapps", singular: "ticketedapp", namespaced: true, shortNames: ["tapp"], categories: ["ticketplane"], status: true, generation: true, custom: true },
 ];
 

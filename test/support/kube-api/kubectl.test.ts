@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { eventually } from "../wait-for.ts";
 import type { KObject } from "./kinds.ts";
 import { Kubectl, kubectlBinary } from "./kubectl.ts";
-import { configMap, CONFIGMAPS, deployment, pod, PODS, ticketedApp, TICKETED_APPS } from "./objects.ts";
+import { configMap, CONFIGMAPS, deployment, hpa, HPAS, pod, PODS, scaledObject, SCALED_OBJECTS, ticketedApp, TICKETED_APPS } from "./objects.ts";
 import { ApiClient } from "./http-client.ts";
 import { ReplicaController } from "./replica-controller.ts";
 import { KubeApiServer } from "./server.ts";
@@ -93,6 +93,13 @@ describe("kube-api: the real kubectl", () => {
     assert.match(await kubectl.ok(["get", "ticketedapps"]), /^NAME\s+AGE\nshiny\s+\d+s\n$/);
     const got = JSON.parse(await kubectl.ok(["get", "tapp", "shiny", "-o", "json"])) as KObject;
     assert.deepEqual([got.apiVersion, got.kind, got.spec], ["ticketplane.dev/v1alpha1", "TicketedApp", { pathPrefix: "/shiny/", ticketsPerPod: 1 }]);
+  });
+
+  it("get hpa and get so print HPAs and KEDA ScaledObjects with their targets", async () => {
+    await api.post(HPAS, hpa("front", "front", 7));
+    await api.post(SCALED_OBJECTS, scaledObject("back-so", "back"));
+    assert.match(await kubectl.ok(["get", "hpa"]), /^NAME\s+REFERENCE\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\nfront\s+Deployment\/front\s+1\s+7\s+0\s+\d+s\n$/);
+    assert.match(await kubectl.ok(["get", "so"]), /^NAME\s+SCALETARGETKIND\s+SCALETARGETNAME\s+MIN\s+MAX\s+AGE\nback-so\s+back\s+0\s+10\s+\d+s\n$/);
   });
 
   it("get -w prints the current objects and then each change, until it is killed", async () => {

@@ -5,6 +5,8 @@ export const PODS = "/api/v1/namespaces/default/pods";
 export const CONFIGMAPS = "/api/v1/namespaces/default/configmaps";
 export const DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments";
 export const TICKETED_APPS = "/apis/ticketplane.dev/v1alpha1/namespaces/default/ticketedapps";
+export const HPAS = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+export const SCALED_OBJECTS = "/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects";
 
 export function pod(name: string, labels: Record<string, string> = {}): KObject {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, labels }, spec: { containers: [{ name: "app", image: "busybox" }] } };
@@ -29,4 +31,24 @@ export function deployment(name: string, replicas: number, image = "nginx:1"): K
 
 export function ticketedApp(name: string, spec: Record<string, unknown> = { pathPrefix: `/${name}/`, ticketsPerPod: 1 }): KObject {
   return { apiVersion: "ticketplane.dev/v1alpha1", kind: "TicketedApp", metadata: { name }, spec };
+}
+
+/** An autoscaling/v2 HPA on a Deployment (CPU target; no controller acts on it here). */
+export function hpa(name: string, deploymentName: string, maxReplicas = 10): KObject {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name },
+    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName }, minReplicas: 1, maxReplicas, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }] },
+  };
+}
+
+/** A KEDA ScaledObject on a Deployment (the kind left out: KEDA's default), with ticketplane's external scaler as trigger. */
+export function scaledObject(name: string, deploymentName: string): KObject {
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name },
+    spec: { scaleTargetRef: { name: deploymentName }, minReplicaCount: 0, maxReplicaCount: 10, triggers: [{ type: "external", metadata: { scalerAddress: "ticketplane.ticketplane:9443", app: `default/${deploymentName}` } }] },
+  };
 }

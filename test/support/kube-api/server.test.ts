@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { useKubeApi } from "./harness.ts";
 import type { KObject } from "./kinds.ts";
-import { configMap, CONFIGMAPS, deployment, DEPLOYMENTS, pod, PODS, ticketedApp, TICKETED_APPS } from "./objects.ts";
+import { KINDS } from "./kinds.ts";
+import { configMap, CONFIGMAPS, deployment, DEPLOYMENTS, hpa, HPAS, pod, PODS, scaledObject, SCALED_OBJECTS, ticketedApp, TICKETED_APPS } from "./objects.ts";
 
 type Meta = { name: string; resourceVersion: string; uid: string; generation?: number; creationTimestamp: string; deletionTimestamp?: string; managedFields?: { manager: string; operation: string }[]; labels?: Record<string, string>; finalizers?: string[] };
 const metaOf = (o: KObject) => o.metadata as Meta;
@@ -333,7 +334,7 @@ describe("kube-api: discovery", () => {
     assert.deepEqual(resources.find((r) => r.name === "deployments")?.shortNames, ["deploy"]);
     assert.deepEqual(resources.find((r) => r.name === "deployments/scale"), { name: "deployments/scale", singularName: "", namespaced: true, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
     const groups = ((await k.api.get("/apis")).body.groups as { name: string }[]).map((g) => g.name);
-    assert.deepEqual(groups, ["apps", "coordination.k8s.io", "events.k8s.io", "ticketplane.dev"]);
+    assert.deepEqual(groups, ["apps", "coordination.k8s.io", "events.k8s.io", "autoscaling", "keda.sh", "ticketplane.dev"]);
     const accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     const aggregated = await k.api.get("/apis", { Accept: accept });
     assert.equal(aggregated.headers.get("content-type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
@@ -341,5 +342,30 @@ describe("kube-api: discovery", () => {
     const ticketed = items.find((g) => g.metadata.name === "ticketplane.dev")?.versions[0]?.resources[0];
     assert.deepEqual([ticketed?.resource, ticketed?.scope, ticketed?.subresources?.map((s) => s.subresource)], ["ticketedapps", "Namespaced", ["status"]]);
     assert.equal((await k.api.get("/version")).body.gitVersion, "v1.32.0");
+  });
+});
+
+describe("kube-api: HorizontalPodAutoscalers and KEDA ScaledObjects", () => {
+  it("serves autoscaling/v2 HPAs (validated: a target and maxReplicas ≥ 1) and keda.sh ScaledObjects, with list and watch", async () => {
+    const created = await k.api.post(HPAS, hpa("web-hpa", "web"));
+    assert.equal(created.status, 201);
+    assert.deepEqual((created.body.spec as { scaleTargetRef: unknown }).scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "web" });
+    const bad = await k.api.post(HPAS, { ...hpa("broken", "web"), spec: { scaleTargetRef: { kind: "Deployment" }, maxReplicas: 0 } });
+    assert.equal(bad.status, 422);
+    const fields = ((bad.body.details as { causes: { field: string }[] }).causes).map((c) => c.field);
+    assert.deepEqual(fields, ["spec.scaleTargetRef.name", "spec.maxReplicas"]);
+    const w = await k.watch(`${SCALED_OBJECTS}?watch=true`);
+    assert.equal((await k.api.post(SCALED_OBJECTS, scaledObject("web-so", "web"))).status, 201);
+    const event = await w.next();
+    assert.deepEqual([event.type, event.object.kind, (event.object.metadata as { generation?: number }).generation], ["ADDED", "ScaledObject", 1]);
+    assert.deepEqual(names((await k.api.get(HPAS)).body), ["web-hpa"]);
+  });
+
+  it("a server without KEDA's kind answers 404 to a ScaledObject list, as a cluster without its CRD does", async () => {
+    await k.restartWith({ kinds: KINDS.filter((kind) => kind.kind !== "ScaledObject") });
+    const list = await k.api.get(SCALED_OBJECTS);
+    assert.equal(list.status, 404);
+    const groups = ((await k.api.get("/apis")).body.groups as { name: string }[]).map((g) => g.name);
+    assert.equal(groups.includes("keda.sh"), false);
   });
 });
