@@ -189,6 +189,17 @@ describe("Kubernetes mode whole: leadership, scaling, failover, restart", { time
     assert.equal(b.startedLeaderParts(), false, "b runs no leader-only part (no ledger, sweeper, reconciler, Events)");
   });
 
+  it("an invalid TicketedApp gets a Warning Event naming the field, recorded by the leader; the other app is unaffected", async () => {
+    server.store.create(kind("ticketedapps"), NS, { apiVersion: "ticketplane.dev/v1alpha1", kind: "TicketedApp", metadata: { name: "broken" }, spec: { deployment: "shiny", port: 8080, pathPrefix: "/broken/", ticketsPerPod: 0 } });
+    const warning = (): KObject | undefined =>
+      server.store.all(server.store.kinds.find((k) => k.plural === "events" && k.group === "events.k8s.io") ?? kind("events"), NS).find((e) => (e as { reason?: string }).reason === "InvalidConfig" && (e as { regarding?: { name?: string } }).regarding?.name === "broken");
+    await waitFor(() => warning() !== undefined, { what: "the InvalidConfig Warning on TicketedApp broken" });
+    assert.match(String((warning() as { note?: string }).note), /spec\.ticketsPerPod: 0 — /);
+    assert.equal((warning() as { type?: string }).type, "Warning");
+    assert.equal((warning() as { reportingInstance?: string }).reportingInstance, /identity (\S+)\)/.exec(a.serve.stderr)?.[1], "recorded by the leader");
+    server.store.delete(kind("ticketedapps"), NS, "broken");
+  });
+
   it("users arrive: the Deployment scales up ahead of demand (one spare slot free), through the leader", async () => {
     await waitFor(() => (a.gateway?.podsFor("/shiny/").length ?? 0) >= 1 && (b.gateway?.podsFor("/shiny/").length ?? 0) >= 1, { what: "both gateways route the first pod" });
     alice = a.browser("alice");
