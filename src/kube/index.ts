@@ -21,5 +21,7 @@ export type { KubeControlPlane, KubeControlPlaneOptions } from "./control-plane.
 export { LeaseLeadership, leaseIdentity, CLIENT_GO_TIMING } from "./lease-leadership.js";
 export type { LeaseTiming, LeadershipStatus } from "./lease-leadership.js";
 export { InvalidAppEvents, invalidAppEvent, INVALID_APP_REASON } from "./invalid-app-events.js";
-export { createKubeReconcilePorts } from "./reconcile-ports.js";
+export { createKubeReconcilePorts, DEFAULT_CALL_TIMEOUT_MS } from "./reconcile-ports.js";
 export type { KubeReconcilePorts, KubeReconcilePortsOptions } from "./reconcile-ports.js";
+export { ReplicaOwners, KEDA_HPA_PREFIX } from "./replica-owners.js";
+export type { CachedScaler, ReplicaOwnersOptions } from "./replica-owners.js";

@@ -179,7 +179,7 @@ describe("KubeInventory", () => {
     await waitFor(() => kube.server.openWatches === 3, { what: () => `only the first inventory's three watches left open (open: ${kube.server.openWatches})` });
   });
 
-  it("setDraining from outside is merged into the pods; a terminating pod drains; a deleted pod is gone", async () => {
+  it("setDraining from outside and the draining annotation are merged into the pods; a terminating pod drains; a deleted pod is gone", async () => {
     await post(DEPLOYMENTS, deployment("shiny", 2));
     await post(TICKETED_APPS, ticketedApp("shiny", { deployment: "shiny", port: 8080, maxPods: 4 }));
     await waitFor(() => controller.podsOf("default", "shiny").length === 2, { what: "pods" });
@@ -192,6 +192,13 @@ describe("KubeInventory", () => {
     assert.equal(core.pods("default/shiny").find((p) => p.name === b)?.draining, false);
     inventory?.setDraining("default/shiny", a, false);
     assert.equal(core.pods("default/shiny").find((p) => p.name === a)?.draining, false);
+
+    // The ticketplane.dev/draining annotation (any replica's reconciler, a preStop hook, a person) drains the pod too, and its removal serves again.
+    await kube.api.patch(`/api/v1/namespaces/default/pods/${a}`, { metadata: { annotations: { "ticketplane.dev/draining": "2026-01-01T00:00:00.000Z prestop" } } }, "application/merge-patch+json");
+    await waitFor(() => core.pods("default/shiny").find((p) => p.name === a)?.draining === true, { what: "annotated pod draining" });
+    assert.equal(inventory?.observedPods("default/shiny").find((p) => p.name === a)?.drainMark, "2026-01-01T00:00:00.000Z prestop");
+    await kube.api.patch(`/api/v1/namespaces/default/pods/${a}`, { metadata: { annotations: { "ticketplane.dev/draining": null } } }, "application/merge-patch+json");
+    await waitFor(() => core.pods("default/shiny").find((p) => p.name === a)?.draining === false, { what: "annotation removed: serving again" });
 
     // A finalizer keeps the deleted pod terminating (deletionTimestamp set) until it is removed.
     await kube.api.patch(`/api/v1/namespaces/default/pods/${b}`, { metadata: { finalizers: ["test/hold"] } }, "application/merge-patch+json");

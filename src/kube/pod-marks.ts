@@ -111,19 +111,15 @@ export class KubeDraining implements Draining {
 
   read(app: AppKey): Promise<ReadonlyMap<string, DrainMark>> {
     const marks = new Map<string, DrainMark>();
-    const written = this.#written.get(app);
+    const written = this.#written.get(app) ?? new Map<string, DrainMark | null>();
     const seen = new Set<string>();
     for (const pod of this.#o.inventory.observedPods(app)) {
       seen.add(pod.name);
-      const cached = parseDrainMark(pod.drainMark);
-      const mine = written?.get(pod.name);
-      // The cache caught up with what we wrote: it is the truth again.
-      if (mine !== undefined && (mine === null ? cached === undefined : cached !== undefined)) written?.delete(pod.name);
-      const mark = mine === undefined ? cached : (mine ?? undefined);
+      const mark = settle(written, pod.name, parseDrainMark(pod.drainMark));
       if (mark !== undefined) marks.set(pod.name, mark);
     }
-    for (const name of written?.keys() ?? []) if (!seen.has(name)) written?.delete(name);
-    if (written?.size === 0) this.#written.delete(app);
+    for (const name of written.keys()) if (!seen.has(name)) written.delete(name);
+    if (written.size === 0) this.#written.delete(app);
     return Promise.resolve(marks);
   }
 
@@ -158,4 +154,15 @@ export class KubeDraining implements Draining {
     written.set(pod, mark);
     this.#written.set(app, written);
   }
+}
+
+/** The pod's mark: what we wrote while the cache lags, else the cache's (forgetting ours once the cache agrees). */
+function settle(written: Map<string, DrainMark | null>, pod: string, cached: DrainMark | undefined): DrainMark | undefined {
+  const mine = written.get(pod);
+  if (mine === undefined) return cached;
+  if (mine === null ? cached === undefined : cached !== undefined) {
+    written.delete(pod);
+    return cached;
+  }
+  return mine ?? undefined;
 }

@@ -84,14 +84,14 @@ export class ReplicaOwners implements Runnable {
 
   /** Lists HPAs and ScaledObjects; resolves once both are known (a missing ScaledObject CRD counts as none). Rejects when HPAs cannot be listed for good (RBAC). */
   async start(signal: AbortSignal): Promise<void> {
-    const keda = await Promise.all(this.#scaledObjects.map(async (i) => ((await this.#startKeda(i, signal)) ? i : undefined)));
     try {
-      await Promise.all(this.#hpas.map((i) => i.start(signal)));
+      const [keda] = await Promise.all([Promise.all(this.#scaledObjects.map(async (i) => ((await this.#startKeda(i, signal)) ? i : undefined))), Promise.all(this.#hpas.map((i) => i.start(signal)))]);
+      this.#kedaLive = keda.filter((i) => i !== undefined);
     } catch (err) {
+      // The informers that did list must not keep watching.
       await this.stop();
       throw err;
     }
-    this.#kedaLive = keda.filter((i) => i !== undefined);
     this.#ready = true;
   }
 

@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import { TEST_CLIENT_USER_AGENT } from "./kube-api/http-client.ts";
 import type { KubeApiServer, RequestRecord } from "./kube-api/server.ts";
 
 export interface RequestAttributes {
@@ -148,8 +149,10 @@ export class RbacRecorder {
   readonly nonResource = new Set<string>();
   readonly #detach: () => void;
 
-  constructor(server: KubeApiServer) {
+  /** `ignoreTestClient`: leave out the test's own calls (ApiClient's, by their User-Agent), so only the code under test is checked. */
+  constructor(server: KubeApiServer, options: { readonly ignoreTestClient?: boolean } = {}) {
     this.#detach = server.onRequest((r: RequestRecord) => {
+      if (options.ignoreTestClient === true && r.userAgent === TEST_CLIENT_USER_AGENT) return;
       const read = readRequest(r.method, r.path, r.query);
       if (read.kind === "resource") this.requests.push(read.attributes);
       else this.nonResource.add(read.path);

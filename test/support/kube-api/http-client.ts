@@ -11,12 +11,15 @@ export interface Reply {
   readonly body: KObject;
 }
 
+/** The User-Agent of every ApiClient request: a test's own set-up calls, which the RBAC recorder can leave out (`ignoreTestClient`). */
+export const TEST_CLIENT_USER_AGENT = "kube-api-test-client";
+
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
   async request(method: string, path: string, body?: unknown, contentType = "application/json", headers: Record<string, string> = {}): Promise<Reply> {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers: { ...(payload === undefined ? {} : { "Content-Type": contentType }), ...headers }, ...(payload === undefined ? {} : { body: payload }), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers: { "User-Agent": TEST_CLIENT_USER_AGENT, ...(payload === undefined ? {} : { "Content-Type": contentType }), ...headers }, ...(payload === undefined ? {} : { body: payload }), signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: (text === "" ? {} : JSON.parse(text)) as KObject };
   }
@@ -45,7 +48,7 @@ export class ApiClient {
   async watch(path: string): Promise<WatchReader> {
     const controller = new AbortController();
     const sep = path.includes("?") ? "&" : "?";
-    const res = await fetch(`${this.baseUrl}${path}${sep}watch=true`, { signal: controller.signal });
+    const res = await fetch(`${this.baseUrl}${path}${sep}watch=true`, { headers: { "User-Agent": TEST_CLIENT_USER_AGENT }, signal: controller.signal });
     if (res.body === null) throw new Error("watch response without a body");
     return new WatchReader(res, controller);
   }
