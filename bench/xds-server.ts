@@ -32,7 +32,7 @@ import {
 } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import { createAdsServer, createPublisher, SnapshotCache } from "../src/xds/index.js";
-import { buildGatewayResources, createGatewayBuilder, TYPE_URLS, type AppModel, type BuiltResource, type GatewayModel } from "../src/xds/resources/index.js";
+import { buildGatewayResources, createIncrementalGatewayBuilder, TYPE_URLS, type AppModel, type BuiltResource, type GatewayModel } from "../src/xds/resources/index.js";
 import type { Protocol } from "./xds-load-client.js";
 
 export type ServerKind = "ours" | "floor";
@@ -78,7 +78,7 @@ function startOurs(server: grpc.Server, pods: number, apps: number): (round: num
   let current = gatewayModel(pods, apps);
   const cache = new SnapshotCache();
   const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock });
-  const publisher = createPublisher({ models: () => [current], build: createGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
+  const publisher = createPublisher({ models: () => [current], build: createIncrementalGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   server.addService(ads.service, ads.implementation);
   return (round, to) => {

@@ -38,6 +38,7 @@
  *   XDS_BENCH_ROUNDS       5 (at least 5)
  *   XDS_BENCH_SYNC_PODS    2000: the size whose initial sync is measured in rounds ("0": none)
  *   XDS_BENCH_CONNECTIONS  20, XDS_BENCH_APPS 50
+ *   XDS_BENCH_CPU_PROF     a directory: each server process writes a CPU profile there (node --cpu-prof)
  * A bigger run by hand, e.g.:
  *   XDS_BENCH_SIZES=8000x1000 XDS_BENCH_SYNC_PODS=8000 npm run bench:xds
  */
@@ -99,7 +100,9 @@ class Child {
 
   constructor(script: string, name: string) {
     const path = fileURLToPath(new URL(script, import.meta.url));
-    this.#child = fork(path, [], { execPath: process.execPath, execArgv: ["--import", "tsx", "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // XDS_BENCH_CPU_PROF=<dir>: a CPU profile of each server process (NODE_OPTIONS may not carry --cpu-prof).
+    const prof = process.env.XDS_BENCH_CPU_PROF !== undefined && script.endsWith("xds-server.ts") ? ["--cpu-prof", `--cpu-prof-dir=${process.env.XDS_BENCH_CPU_PROF}`] : [];
+    this.#child = fork(path, [], { execPath: process.execPath, execArgv: ["--import", "tsx", "--expose-gc", ...prof], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     children.add(this.#child);
     this.exited = new Promise((resolve) =>
       this.#child.once("exit", (code) => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { alternate, figure, median, ratios, spread } from "./rounds.js";
+import { alternate, figure, inconclusiveBecause, median, ratios, spread } from "./rounds.js";
 
 describe("bench rounds", () => {
   it("takes the median and a spread that forgives one outlier on each side", () => {
@@ -15,6 +15,11 @@ describe("bench rounds", () => {
     assert.deepEqual([noisy.pass, noisy.inconclusive], [false, true]);
     assert.equal(figure("x", [1.5, 1.6, 1.55, 1.5, 1.6], { op: "<=", limit: 1.2 }).pass, false);
     assert.equal(figure("x", [Number.POSITIVE_INFINITY], { op: "<=", limit: 1 }).value, null);
+  });
+
+  it("a figure measured where the goal was not tested never passes, and says why", () => {
+    const f = inconclusiveBecause(figure("x", [1.0, 1.0, 1.0, 1.0, 1.0], { op: "<=", limit: 1.2 }), "only 40 % delivered");
+    assert.deepEqual([f.pass, f.inconclusive, f.why, f.value], [false, true, "only 40 % delivered", 1]);
   });
 
   it("alternates which side runs first", async () => {

@@ -24,7 +24,14 @@ export interface Figure {
   readonly spread?: number;
   readonly rounds?: number;
   readonly inconclusive?: boolean;
+  /** Why the figure is inconclusive, when it is not the spread (e.g. the load was not delivered). */
+  readonly why?: string;
   readonly unit?: string;
+}
+
+/** `f` marked inconclusive for `why`: a figure measured under conditions that do not test the goal never passes. */
+export function inconclusiveBecause(f: Figure, why: string): Figure {
+  return { ...f, pass: false, inconclusive: true, why };
 }
 
 export function median(xs: readonly number[]): number {

@@ -19,7 +19,7 @@ import type { HostPort } from "../config/address.js";
 import type { TicketInventory, TicketViews } from "../tickets/ports.js";
 import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "../xds/index.js";
 import type { AdsLimits, XdsStatus } from "../xds/index.js";
-import { createGatewayBuilder } from "../xds/resources/index.js";
+import { createIncrementalGatewayBuilder } from "../xds/resources/index.js";
 import type { TypeUrl } from "../xds/resources/type-urls.js";
 import { DEFAULT_GROUP, buildGatewayModels, type Upstreams } from "./gateway-models.js";
 import type { GatewaySource } from "./ports.js";
@@ -72,7 +72,7 @@ export class XdsServer implements Runnable {
     // Until Check and the access-log server are bound there is nothing a gateway could use: no models.
     this.#publisher = createPublisher({
       models: () => (this.#upstreams === undefined ? [] : buildGatewayModels({ views: options.tickets, gateway: options.gateway.current(), upstreams: this.#upstreams })),
-      build: createGatewayBuilder(),
+      build: createIncrementalGatewayBuilder(),
       cache: this.#cache,
       logger,
       clock: options.clock,

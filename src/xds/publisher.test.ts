@@ -7,6 +7,12 @@ import { SnapshotCache } from "./cache/snapshot-cache.js";
 import type { BuiltResource, GatewayModel } from "./resources/model.js";
 import { TYPE_URLS } from "./resources/type-urls.js";
 import { createPublisher } from "./publisher.js";
+import { prng } from "../../test/support/prng.js";
+import { Snapshot } from "./cache/snapshot.js";
+import { buildGatewayResources } from "./resources/build.js";
+import { createIncrementalGatewayBuilder, type GatewayBuild } from "./resources/gateway-builder.js";
+import { app, pod, sampleModel } from "./resources/model.fixture.js";
+import { PUSH_ORDER } from "./resources/type-urls.js";
 
 function model(group: string, pods: string[]): GatewayModel {
   return {
@@ -69,5 +75,48 @@ describe("publisher", () => {
     broken = true;
     assert.deepEqual(publisher.publishNow(), []);
     assert.equal(cache.getSnapshot("g1"), g1);
+  });
+
+  it("derives each snapshot from the builder's change, equal to a full build, also after a build that failed or was refused", () => {
+    const cache = new SnapshotCache();
+    const rand = prng(11);
+    const incremental = createIncrementalGatewayBuilder();
+    let current = sampleModel();
+    let fault: "none" | "throw" | "inconsistent" = "none";
+    const publisher = createPublisher({
+      models: () => [current],
+      build: (m): GatewayBuild => {
+        if (fault === "throw") throw new Error("boom");
+        const out = incremental(m);
+        if (fault === "none") return out;
+        // A builder bug: an EDS cluster without endpoints, in the change and in the whole.
+        const orphan = podCluster("apps/shiny/orphan");
+        return { resources: () => [...out.resources(), orphan], change: out.change ? { upserts: [...out.change.upserts, orphan], removals: out.change.removals } : undefined };
+      },
+      cache,
+      logger: silentLogger,
+      clock: new FakeClock(),
+    });
+    let refused = 0;
+    for (let step = 0; step < 150; step++) {
+      const pods = Array.from({ length: 12 }, (_, i) => i).filter(() => rand() < 0.6).map((i) => pod(`p${i}`, `10.0.0.${rand() < 0.8 ? i + 1 : i + 100}`));
+      current = sampleModel({ apps: [app({ name: "shiny", pods }), ...(rand() < 0.5 ? [app({ name: "lab", pathPrefix: "/lab/", pods: pods.slice(0, 2) })] : [])] });
+      const r = rand();
+      fault = r < 0.05 ? "throw" : r < 0.1 ? "inconsistent" : "none";
+      const published = publisher.publishNow();
+      if (fault !== "none") {
+        assert.deepEqual(published, [], `step ${step}: a ${fault} build is not published`);
+        refused++;
+        continue;
+      }
+      const got = cache.getSnapshot("default");
+      const want = Snapshot.build(buildGatewayResources(current));
+      for (const t of PUSH_ORDER) {
+        const contents = (s: Snapshot | undefined): string[] => [...(s?.resources(t).values() ?? [])].map((x) => `${x.name}=${x.version}`).sort();
+        assert.deepEqual(contents(got), contents(want), `step ${step}: ${t}`);
+        assert.equal(got?.typeVersion(t), want.typeVersion(t), `step ${step}: version of ${t}`);
+      }
+    }
+    assert.ok(refused > 5);
   });
 });

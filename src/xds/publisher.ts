@@ -3,13 +3,19 @@ import { errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { Snapshot } from "./cache/snapshot.js";
 import type { SnapshotCache } from "./cache/snapshot-cache.js";
+import type { GatewayBuild } from "./resources/gateway-builder.js";
 import type { BuiltResource, GatewayModel } from "./resources/model.js";
 
 export interface PublisherOptions {
   /** Reads the current state: one model per node group (level-triggered: re-read on every publish). */
   readonly models: () => readonly GatewayModel[];
-  /** Pure builder, e.g. buildGatewayResources. */
-  readonly build: (model: GatewayModel) => readonly BuiltResource[];
+  /**
+   * Pure builder, e.g. buildGatewayResources; or one that also says what
+   * changed since its previous build of the group
+   * (createIncrementalGatewayBuilder), so that the snapshot is derived
+   * from the change alone.
+   */
+  readonly build: (model: GatewayModel) => readonly BuiltResource[] | GatewayBuild;
   readonly cache: SnapshotCache;
   readonly logger: Logger;
   /** Timers for the coalescing window. */
@@ -40,6 +46,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const log = options.logger.child({ component: "xds-publisher" });
   let timer: Timer | undefined;
   let waiters: (() => void)[] = [];
+  /** Per group, the snapshot made of the builder's last output: a build's change applies only to it. */
+  const builtFrom = new Map<string, Snapshot>();
+
+  const snapshotOf = (group: string, built: readonly BuiltResource[] | GatewayBuild, previous: Snapshot | undefined): Snapshot => {
+    if (isArray(built)) return Snapshot.build(built, previous);
+    if (built.change && previous && builtFrom.get(group) === previous) return Snapshot.apply(previous, built.change.upserts, built.change.removals);
+    return Snapshot.build(built.resources(), previous);
+  };
 
   const publishNow = (): string[] => {
     timer?.cancel();
@@ -58,7 +72,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const publishGroup = (model: GatewayModel): boolean => {
     try {
       const previous = options.cache.getSnapshot(model.group);
-      const snapshot = Snapshot.build(options.build(model), previous);
+      // Until this build's snapshot exists, no later change may be applied to an earlier one.
+      builtFrom.delete(model.group);
+      const snapshot = snapshotOf(model.group, options.build(model), previous);
+      builtFrom.set(model.group, snapshot);
       const consistency = snapshot.consistent();
       if (!consistency.ok) {
         log.error("xds: built an inconsistent snapshot; keeping the last good one", { group: model.group, errors: consistency.errors });
@@ -90,4 +107,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       for (const w of done) w();
     },
   };
+}
+
+function isArray(built: readonly BuiltResource[] | GatewayBuild): built is readonly BuiltResource[] {
+  return Array.isArray(built);
 }

@@ -1,7 +1,7 @@
 import { appClusterPrefixOfPod } from "../../routing/index.js";
 import type { BuiltResource } from "../resources/model.js";
 import type { TypeUrl } from "../resources/type-urls.js";
-import { contentVersion } from "./version.js";
+import { contentVersion, entryDigest } from "./version.js";
 import { encodeAny, encodeDeltaResource, resourcesFieldEntry } from "./wire.js";
 
 /**
@@ -27,6 +27,7 @@ export class EncodedResource {
   #deltaEntry?: Buffer;
   #podSet?: ReadonlySet<string>;
   #appSet?: ReadonlySet<string>;
+  #digest?: Uint32Array;
 
   constructor(built: BuiltResource, version = contentVersion(built.encoded)) {
     this.#source = built;
@@ -64,6 +65,21 @@ export class EncodedResource {
   /** `resources` field entry of a DeltaDiscoveryResponse (a Resource with name and version). */
   get deltaEntry(): Buffer {
     return (this.#deltaEntry ??= resourcesFieldEntry(encodeDeltaResource(this.name, this.version, this.any)));
+  }
+
+  /** This `name=version`'s share of a type's set version (SetDigest), computed once. */
+  get digest(): Uint32Array {
+    return (this.#digest ??= entryDigest(this));
+  }
+
+  /**
+   * True when the pods this resource carries are exactly its own name or
+   * none, and it routes no app: the common case (a pod's Cluster and
+   * ClusterLoadAssignment, a shared cluster, a listener), which a snapshot
+   * answers by name without an index.
+   */
+  get regular(): boolean {
+    return this.apps.length === 0 && (this.pods.length === 0 || (this.pods.length === 1 && this.pods[0] === this.name));
   }
 
   get podSet(): ReadonlySet<string> {

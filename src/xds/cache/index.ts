@@ -1,5 +1,5 @@
 export { Snapshot } from "./snapshot.js";
-export type { Consistency, PodIndex } from "./snapshot.js";
+export type { Consistency, PodCarriers } from "./snapshot.js";
 export { EncodedResource } from "./encoded-resource.js";
 export { SnapshotCache } from "./snapshot-cache.js";
 export type { SnapshotListener } from "./snapshot-cache.js";

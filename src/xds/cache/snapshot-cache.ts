@@ -1,5 +1,4 @@
-import { PUSH_ORDER, REMOVE_ORDER, TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
-import type { EncodedResource } from "./encoded-resource.js";
+import { PUSH_ORDER, REMOVE_ORDER, type TypeUrl } from "../resources/type-urls.js";
 import { Snapshot } from "./snapshot.js";
 import { changeBetween, NO_CHANGE } from "./snapshot-diff.js";
 import { DeltaWatch, SotwWatch, type CacheWatch } from "./snapshot-watches.js";
@@ -31,7 +30,7 @@ export class SnapshotCache implements ConfigWatcher {
   /** Replaces the group's snapshot and pushes what changed to its watches. */
   setSnapshot(group: string, snapshot: Snapshot): void {
     const prev = this.#snapshots.get(group);
-    const mid = prev ? keepRemovedClusters(prev, snapshot) : undefined;
+    const mid = prev ? Snapshot.keepingRemoved(prev, snapshot) : undefined;
     if (mid) {
       this.#install(group, prev, mid, PUSH_ORDER);
       this.#install(group, mid, snapshot, REMOVE_ORDER);
@@ -108,27 +107,4 @@ export class SnapshotCache implements ConfigWatcher {
       for (const watch of [...set]) if (set.has(watch)) watch.update(prev, next, change);
     }
   }
-}
-
-/** The intermediate snapshot of a removal: `next`, plus the clusters and endpoints of `prev` that `next` drops. Undefined when nothing is dropped. */
-function keepRemovedClusters(prev: Snapshot, next: Snapshot): Snapshot | undefined {
-  const dropped = (typeUrl: TypeUrl): EncodedResource[] => {
-    const after = next.resources(typeUrl);
-    return [...prev.resources(typeUrl).values()].filter((r) => !after.has(r.name));
-  };
-  const droppedClusters = dropped(TYPE_URLS.cluster);
-  const droppedEndpoints = dropped(TYPE_URLS.endpoints);
-  if (droppedClusters.length === 0 && droppedEndpoints.length === 0) return undefined;
-  const kept = new Map<TypeUrl, ReadonlyMap<string, EncodedResource>>();
-  for (const typeUrl of PUSH_ORDER) kept.set(typeUrl, next.resources(typeUrl));
-  for (const [typeUrl, extra] of [
-    [TYPE_URLS.cluster, droppedClusters],
-    [TYPE_URLS.endpoints, droppedEndpoints],
-  ] as const) {
-    if (extra.length === 0) continue;
-    const merged = new Map(next.resources(typeUrl));
-    for (const r of extra) merged.set(r.name, r);
-    kept.set(typeUrl, merged);
-  }
-  return Snapshot.fromEncoded(kept);
 }

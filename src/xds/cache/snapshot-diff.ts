@@ -30,11 +30,16 @@ export function diffType(prev: Snapshot | undefined, next: Snapshot, typeUrl: Ty
 const memo = new WeakMap<Snapshot, { readonly next: Snapshot; readonly byType: Map<TypeUrl, TypeChange> }>();
 
 /**
- * diffType, remembered for the latest `next` of each `prev`: the cache's
- * own update and every stream catching up from the same snapshot share one
- * computation.
+ * The change of one type from `prev` to `next`: the one `next` was derived
+ * with when it was built from `prev` (cost of the change), else diffType
+ * (cost of the type), remembered for the latest `next` of each `prev`, so
+ * the cache's own update and every stream catching up from the same
+ * snapshot share one computation.
  */
 export function changeBetween(prev: Snapshot, next: Snapshot, typeUrl: TypeUrl): TypeChange {
+  // Known from how `next` was built (the common case): no comparison at all.
+  const known = next.changeFrom(prev, typeUrl);
+  if (known) return known;
   let m = memo.get(prev);
   if (m?.next !== next) memo.set(prev, (m = { next, byType: new Map() }));
   let change = m.byType.get(typeUrl);

@@ -49,14 +49,14 @@ describe("Snapshot", () => {
 
   it("indexes which resources carry each pod", () => {
     const s = Snapshot.build(gatewayResources(["ns/a/p1", "ns/a/p2"]));
-    assert.deepEqual(s.podIndex().get("ns/a/p2")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
-    assert.deepEqual(s.podIndex().get("ns/a/p2")?.get(TYPE_URLS.cluster), ["ns/a/p2"]);
+    assert.deepEqual(s.carriersOf("ns/a/p2")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
+    assert.deepEqual(s.carriersOf("ns/a/p2")?.get(TYPE_URLS.cluster), ["ns/a/p2"]);
   });
 
   it("indexes a route table that names no pod under every pod of the apps it routes, and no other pod", () => {
     const s = Snapshot.build([...appGatewayResources(["ns/a/p1", "ns/b/q1"]).filter((r) => r.typeUrl !== TYPE_URLS.routes), appRoutes(["ns/a/p1"])]);
-    assert.deepEqual(s.podIndex().get("ns/a/p1")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
-    assert.equal(s.podIndex().get("ns/b/q1")?.get(TYPE_URLS.routes), undefined, "app b has no route");
+    assert.deepEqual(s.carriersOf("ns/a/p1")?.get(TYPE_URLS.routes), ["ticketplane-routes"]);
+    assert.equal(s.carriersOf("ns/b/q1")?.get(TYPE_URLS.routes), undefined, "app b has no route");
     const routesResource = s.get(TYPE_URLS.routes, "ticketplane-routes");
     assert.equal(routesResource?.carries("ns/a/p9"), true, "any pod of a routed app");
     assert.equal(routesResource?.carries("ns/b/q1"), false);

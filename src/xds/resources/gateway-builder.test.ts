@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { prng } from "../../../test/support/prng.js";
 import { buildGatewayResources } from "./build.js";
-import { createGatewayBuilder } from "./gateway-builder.js";
+import { createGatewayBuilder, createIncrementalGatewayBuilder, type GatewayChange } from "./gateway-builder.js";
 import type { BuiltResource, GatewayModel } from "./model.js";
 import { app, pod, sampleModel } from "./model.fixture.js";
 import { TYPE_URLS } from "./type-urls.js";
@@ -75,5 +75,62 @@ describe("createGatewayBuilder", () => {
     const cla = (rs: BuiltResource[]): string => Buffer.from(rs.find((r) => r.typeUrl === TYPE_URLS.endpoints && r.name === "apps/x/p")?.encoded ?? []).toString("hex");
     assert.notEqual(cla(one), cla(two));
     assert.deepEqual(outcome(() => build(sampleModel({ group: "g1", apps: [app({ name: "x", pods: [pod("p", "10.0.0.1")] })] }))), outcome(() => one));
+  });
+
+  it("says what changed: the previous build's resources with its change applied are exactly the new build's", () => {
+    const key = (r: { typeUrl: string; name: string }): string => `${r.typeUrl} ${r.name}`;
+    const bytes = (r: BuiltResource): string => Buffer.from(r.encoded).toString("base64");
+    const apply = (before: ReadonlyMap<string, BuiltResource>, change: GatewayChange): Map<string, BuiltResource> => {
+      const after = new Map(before);
+      for (const r of change.removals) after.delete(key(r));
+      for (const r of change.upserts) after.set(key(r), r);
+      return after;
+    };
+    let changes = 0;
+    // Random models are often invalid (a repeated pod name), so many seeds.
+    for (let seed = 1; seed <= 200; seed++) {
+      const rand = prng(seed);
+      const build = createIncrementalGatewayBuilder();
+      let held: Map<string, BuiltResource> | undefined;
+      for (let step = 0; step < 25; step++) {
+        const model = randomModel(rand, "default");
+        let out;
+        try {
+          out = build(model);
+        } catch {
+          held = undefined; // a failed model: the next build is a first one
+          continue;
+        }
+        const want = new Map(out.resources().map((r) => [key(r), r]));
+        if (out.change === undefined) {
+          held = want;
+          continue;
+        }
+        assert.ok(held, `seed ${seed} step ${step}: a change after a failed model`);
+        const got = apply(held, out.change);
+        assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `seed ${seed} step ${step}: names`);
+        for (const [k, r] of want) assert.equal(bytes(got.get(k) ?? r), bytes(r), `seed ${seed} step ${step}: ${k}`);
+        for (const [k, r] of want) assert.deepEqual(got.get(k)?.pods, r.pods, `seed ${seed} step ${step}: pods of ${k}`);
+        changes++;
+        held = want;
+      }
+    }
+    assert.ok(changes > 150, `only ${changes} changes`);
+  });
+
+  it("hands in, for a one-pod change, that pod's resources and the shared part only", () => {
+    const build = createIncrementalGatewayBuilder();
+    const pods = Array.from({ length: 50 }, (_, i) => pod(`p${i}`, `10.0.0.${i + 1}`));
+    build(sampleModel({ apps: [app({ name: "big", pods })] }));
+    const added = build(sampleModel({ apps: [app({ name: "big", pods: [...pods, pod("new", "10.0.1.1")] })] }));
+    const podResources = (c: GatewayChange | undefined): string[] => (c?.upserts ?? []).filter((r) => r.pods.length > 0).map((r) => `${r.typeUrl.split(".").pop() ?? ""} ${r.name}`);
+    assert.deepEqual(podResources(added.change), ["Cluster apps/big/new", "ClusterLoadAssignment apps/big/new"]);
+    assert.deepEqual(added.change?.removals, []);
+    const removed = build(sampleModel({ apps: [app({ name: "big", pods })] }));
+    assert.deepEqual(podResources(removed.change), []);
+    assert.deepEqual(removed.change?.removals, [
+      { typeUrl: TYPE_URLS.cluster, name: "apps/big/new" },
+      { typeUrl: TYPE_URLS.endpoints, name: "apps/big/new" },
+    ]);
   });
 });

@@ -23,7 +23,7 @@ import { buildGatewayResources } from "./build.js";
 import { buildPodCluster, clusterErrors } from "./cluster.js";
 import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
 import type { BuiltResource, GatewayModel, PodModel } from "./model.js";
-import { PUSH_ORDER, TYPE_URLS } from "./type-urls.js";
+import { PUSH_ORDER, TYPE_URLS, type TypeUrl } from "./type-urls.js";
 
 /** One pod's resources as last built. */
 interface PodEntry {
@@ -35,34 +35,108 @@ interface PodEntry {
 
 export type GatewayBuilder = (model: GatewayModel) => BuiltResource[];
 
+/** A resource that went away: its type and name. */
+export interface ResourceKey {
+  readonly typeUrl: TypeUrl;
+  readonly name: string;
+}
+
+/** What changed since the builder's previous build of the same node group. */
+export interface GatewayChange {
+  /** Resources added or rebuilt, and every resource of the shared part (few; unchanged ones are recognised by their bytes). */
+  readonly upserts: readonly BuiltResource[];
+  readonly removals: readonly ResourceKey[];
+}
+
+/** One build: every resource on demand, and the change since the previous build of the group when there was one. */
+export interface GatewayBuild {
+  /** Every resource, exactly as buildGatewayResources gives them (assembled on each call). */
+  resources(): BuiltResource[];
+  /** Undefined on a group's first build, or after a model that failed. */
+  readonly change: GatewayChange | undefined;
+}
+
+export type IncrementalGatewayBuilder = (model: GatewayModel) => GatewayBuild;
+
+interface GroupMemory {
+  readonly pods: ReadonlyMap<string, PodEntry>;
+  readonly shared: readonly BuiltResource[];
+}
+
 /** A builder with a memory per node group (a pod belongs to one group; groups never share entries). */
 export function createGatewayBuilder(): GatewayBuilder {
-  const groups = new Map<string, ReadonlyMap<string, PodEntry>>();
+  const build = createIncrementalGatewayBuilder();
+  return (model) => build(model).resources();
+}
+
+/**
+ * createGatewayBuilder that also says what changed since its previous
+ * build of the group, so that the snapshot can be derived from the change
+ * (Snapshot.apply): per pod, one map lookup to find it unchanged, and work
+ * only for the pods that changed. A model with any error throws
+ * buildGatewayResources' errors (or gives its resources) and makes the
+ * group's next build a first one (no change).
+ */
+export function createIncrementalGatewayBuilder(): IncrementalGatewayBuilder {
+  const groups = new Map<string, GroupMemory>();
   return (model) => {
     const previous = groups.get(model.group);
-    const pods = podEntries(model, previous);
-    if (pods === undefined) return buildGatewayResources(model);
+    const pods = podEntries(model, previous?.pods);
+    if (pods === undefined) {
+      groups.delete(model.group);
+      const resources = buildGatewayResources(model);
+      return { resources: () => resources, change: undefined };
+    }
     // Throws, with buildGatewayResources' own errors, when the shared part is invalid.
     const shared = buildGatewayResources({ ...model, apps: model.apps.map((app) => ({ ...app, pods: [] })) });
-    groups.set(model.group, pods);
-    return assemble(shared, pods);
+    groups.set(model.group, { pods: pods.entries, shared });
+    return { resources: () => assemble(shared, pods.entries), change: previous ? changeOf(previous, shared, pods) : undefined };
   };
 }
 
+/** The change from `previous`: rebuilt pods, pods gone (looked for only when the counts say some went), the shared part whole. */
+function changeOf(previous: GroupMemory, shared: readonly BuiltResource[], pods: PodEntries): GatewayChange {
+  const upserts: BuiltResource[] = [...shared];
+  for (const e of pods.rebuilt) upserts.push(e.cluster, e.endpoints);
+  const removals: ResourceKey[] = [];
+  const key = (r: ResourceKey): string => `${r.typeUrl} ${r.name}`;
+  const sharedNow = new Set(shared.map(key));
+  for (const r of previous.shared) if (!sharedNow.has(key(r))) removals.push({ typeUrl: r.typeUrl, name: r.name });
+  if (previous.pods.size > pods.kept) {
+    for (const [name] of previous.pods) {
+      if (pods.entries.has(name)) continue;
+      removals.push({ typeUrl: TYPE_URLS.cluster, name }, { typeUrl: TYPE_URLS.endpoints, name });
+    }
+  }
+  return { upserts, removals };
+}
+
+interface PodEntries {
+  readonly entries: ReadonlyMap<string, PodEntry>;
+  /** Entries built anew (added or changed pods). */
+  readonly rebuilt: readonly PodEntry[];
+  /** How many keys the previous build also had. */
+  readonly kept: number;
+}
+
 /** Each pod's entry, reused when unchanged; undefined when a pod is invalid or two pods share a key. */
-function podEntries(model: GatewayModel, previous: ReadonlyMap<string, PodEntry> | undefined): Map<string, PodEntry> | undefined {
+function podEntries(model: GatewayModel, previous: ReadonlyMap<string, PodEntry> | undefined): PodEntries | undefined {
   const entries = new Map<string, PodEntry>();
+  const rebuilt: PodEntry[] = [];
+  let kept = 0;
   for (const app of model.apps) {
     for (const pod of app.pods) {
       const key = podClusterName(app.namespace, app.name, pod.name);
       if (entries.has(key)) return undefined;
       const old = previous?.get(key);
+      if (old !== undefined) kept++;
       const entry = old !== undefined && old.host === pod.host && old.port === pod.port ? old : buildPod(key, pod);
       if (entry === undefined) return undefined;
+      if (entry !== old) rebuilt.push(entry);
       entries.set(key, entry);
     }
   }
-  return entries;
+  return { entries, rebuilt, kept };
 }
 
 function buildPod(key: string, pod: PodModel): PodEntry | undefined {

@@ -12,4 +12,4 @@ export { buildRouteConfiguration, NO_TICKET_BODY, ROUTE_CONFIGURATION_TYPE_URL, 
 export type { BuildResult, GatewayResources } from "./build.js";
 export { buildGatewayMessages, buildGatewayResources, gatewayResourcesErrors, tryBuildGatewayResources } from "./build.js";
 export type { GatewayBuilder } from "./gateway-builder.js";
-export { createGatewayBuilder } from "./gateway-builder.js";
+export { createGatewayBuilder, createIncrementalGatewayBuilder, type GatewayBuild, type GatewayChange, type IncrementalGatewayBuilder, type ResourceKey } from "./gateway-builder.js";

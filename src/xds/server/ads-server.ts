@@ -4,7 +4,7 @@ import type { Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { SnapshotCache } from "../cache/snapshot-cache.js";
 import { PUSH_ORDER } from "../resources/type-urls.js";
-import { adsServiceDefinition, type AdsImplementation } from "./ads-service.js";
+import { adsServiceDefinition, type AdsImplementation, type DeltaCall, type SotwCall } from "./ads-service.js";
 import { DeltaStream } from "./delta-stream.js";
 import { ADS_LIMIT_DEFAULTS, type AdsLimits } from "./limits.js";
 import { createXdsMetrics } from "./metrics.js";
@@ -33,6 +33,10 @@ export interface AdsServer {
   /** Register with `server.addService(ads.service, ads.implementation)`. */
   readonly service: typeof adsServiceDefinition;
   readonly implementation: AdsImplementation;
+  /** Serves a state-of-the-world stream over any call that implements the port (what `implementation` does for grpc-js). */
+  serveSotw(call: SotwCall): void;
+  /** Serves a delta stream over any call that implements the port. */
+  serveDelta(call: DeltaCall): void;
   /** Connected nodes and what each has ACKed/NACKed, for GET /api/xds. */
   status(): XdsStatus;
   /** Make before use: (group, podKey, routable) on every change. Returns an unsubscribe function. */
@@ -88,6 +92,8 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   return {
     service: adsServiceDefinition,
     implementation,
+    serveSotw: (call) => void new SotwStream(ctx, call),
+    serveDelta: (call) => void new DeltaStream(ctx, call),
     status: () => {
       const streamStatuses = [...streams].map((s) => s.status());
       return {

@@ -38,8 +38,25 @@ export const adsServiceDefinition = {
   },
 } as const satisfies grpc.ServiceDefinition;
 
-export type SotwCall = grpc.ServerDuplexStream<DiscoveryRequest | UndecodableMessage, OutgoingResponse>;
-export type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequest | UndecodableMessage, OutgoingResponse>;
+/**
+ * What an ADS stream uses of its call: requests in, responses out with a
+ * callback when the transport has taken them, end, and an error status.
+ * grpc-js's server duplex stream satisfies it; so does a test's call that
+ * controls when writes complete, without a cast.
+ */
+export interface AdsCall<Req> {
+  on(event: "data", listener: (request: Req) => void): unknown;
+  on(event: "end" | "cancelled" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (err: unknown) => void): unknown;
+  /** `cb` runs once the transport has taken the bytes (back-pressure counts them until then). */
+  write(response: OutgoingResponse, cb: () => void): boolean;
+  end(): void;
+  /** Ends the call with this status (grpc-js: an "error" carrying code and details). */
+  emit(event: "error", status: { readonly code: number; readonly details: string }): boolean;
+}
+
+export type SotwCall = AdsCall<DiscoveryRequest | UndecodableMessage>;
+export type DeltaCall = AdsCall<DeltaDiscoveryRequest | UndecodableMessage>;
 
 export interface AdsImplementation extends grpc.UntypedServiceImplementation {
   streamAggregatedResources: grpc.handleBidiStreamingCall<DiscoveryRequest | UndecodableMessage, OutgoingResponse>;

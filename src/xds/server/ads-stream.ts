@@ -7,7 +7,7 @@ import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { TYPE_URLS, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
-import type { OutgoingResponse } from "./response-encoding.js";
+import type { AdsCall } from "./ads-service.js";
 import { NackLog, truncateMessage } from "./nack-log.js";
 import type { AckingStream } from "./routability.js";
 import type { StreamContext } from "./stream-context.js";
@@ -21,7 +21,7 @@ export interface RequestHead {
   readonly errorDetail?: Status | undefined;
 }
 
-type Call = grpc.ServerDuplexStream<RequestHead | UndecodableMessage, OutgoingResponse>;
+type Call = AdsCall<RequestHead | UndecodableMessage>;
 
 const ROUTE_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.listener, TYPE_URLS.routes]);
 

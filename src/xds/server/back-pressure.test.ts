@@ -2,8 +2,12 @@
  * Back-pressure: a stream whose writes have not drained writes nothing
  * more; when they drain, it gets the latest state (coalesced), never a
  * stale one, and removals of clusters and endpoints still come after the
- * routes that stop using them. Driven through a fake grpc call whose writes
- * complete only when the test says so.
+ * routes that stop using them. Driven through a call that implements the
+ * stream's narrow port (AdsCall) and completes writes only when the test
+ * says so: the exact interleavings of writes, drains and changes cannot be
+ * forced over a real HTTP/2 transport, whose buffers decide when a write
+ * completes (the server-wide budget is tested over real streams in
+ * write-budget.test.ts).
  */
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
@@ -18,15 +22,15 @@ import { Snapshot } from "../cache/snapshot.js";
 import { SnapshotCache } from "../cache/snapshot-cache.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { createAdsServer } from "./ads-server.js";
-import type { DeltaCall, SotwCall } from "./ads-service.js";
+import type { AdsCall } from "./ads-service.js";
 import { serializeResponse, type OutgoingResponse } from "./response-encoding.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
 const RDS = TYPE_URLS.routes;
 
-/** A grpc server call whose writes complete only on `drain()`. */
-class FakeCall extends EventEmitter {
+/** A call (the port a stream uses; grpc-js's server call is the other implementation) whose writes complete only on `drain()`. */
+class FakeCall<Req = unknown> extends EventEmitter implements AdsCall<Req> {
   readonly written: Buffer[] = [];
   readonly #callbacks: (() => void)[] = [];
 
@@ -61,12 +65,12 @@ function setUp(): { cache: SnapshotCache; delta(): FakeCall; sotw(): FakeCall; s
     cache,
     delta: () => {
       const call = new FakeCall();
-      ads.implementation.deltaAggregatedResources(call as unknown as DeltaCall);
+      ads.serveDelta(call);
       return call;
     },
     sotw: () => {
       const call = new FakeCall();
-      ads.implementation.streamAggregatedResources(call as unknown as SotwCall);
+      ads.serveSotw(call);
       return call;
     },
     set: (pods, ips = {}) => {

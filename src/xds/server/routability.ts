@@ -86,16 +86,17 @@ export class RoutabilityTracker {
 
   snapshotChanged(group: string, snapshot: Snapshot): void {
     const g = this.#group(group);
+    const touched = g.snapshot ? snapshot.podsTouchedSince(g.snapshot) : undefined;
     g.snapshot = snapshot;
-    const pods = snapshot.podIndex();
-    for (const pod of [...g.routable]) {
-      if (pods.has(pod)) continue;
-      g.routable.delete(pod);
-      this.#emit(group, pod, false);
-    }
-    for (const pod of [...g.pending.keys()]) if (!pods.has(pod)) g.pending.delete(pod);
+    // Only the pods the change touched, and those still pending, can change state; without that knowledge, every pod.
+    const candidates = touched ? new Set([...touched, ...g.pending.keys()]) : new Set([...snapshot.pods(), ...g.routable, ...g.pending.keys()]);
     const deadline = this.#clock.now() + this.#timeoutMs;
-    for (const pod of pods.keys()) {
+    for (const pod of candidates) {
+      if (!snapshot.hasPod(pod)) {
+        g.pending.delete(pod);
+        if (g.routable.delete(pod)) this.#emit(group, pod, false);
+        continue;
+      }
       if (g.routable.has(pod)) continue;
       const existing = g.pending.get(pod);
       const waiting = existing?.waiting ?? new Set(g.streams);
@@ -197,7 +198,7 @@ export class RoutabilityTracker {
 }
 
 function satisfied(stream: AckingStream, pod: string, snapshot: Snapshot): boolean {
-  const byType = snapshot.podIndex().get(pod);
+  const byType = snapshot.carriersOf(pod);
   if (!byType) return true;
   for (const typeUrl of GATING_TYPES) {
     for (const name of byType.get(typeUrl) ?? []) {

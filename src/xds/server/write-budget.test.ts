@@ -4,6 +4,7 @@ import { waitFor } from "../../../test/support/wait-for.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { connectAds, node, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
 import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+import { RawDeltaStream } from "./raw-ads-client.fixture.js";
 import { WriteBudget } from "./write-budget.js";
 
 describe("WriteBudget", () => {
@@ -82,9 +83,8 @@ describe("the server-wide write budget, over real streams", () => {
   const inFlight = (): number[] => env.ads.status().streams.map((s) => s.bytesInFlight);
 
   it("a first sync of several gateways goes one write at a time; a gateway that does not read holds only its own write, and gives it back when it goes", async () => {
-    const stalled = gateway(0);
-    stalled.pause();
-    stalled.send({ node: node("gw-stalled"), type_url: TYPE_URLS.cluster });
+    const stalled = new RawDeltaStream(env.harness.address, true);
+    stalled.send({ nodeId: "gw-stalled", typeUrl: TYPE_URLS.cluster });
     await waitFor(() => env.ads.status().writes.bytesInFlight > 0);
     const others = [1, 2, 3].map((i) => gateway(i));
     others.forEach((s, i) => s.send({ node: node(`gw-${i}`), type_url: TYPE_URLS.cluster }));
@@ -102,17 +102,17 @@ describe("the server-wide write budget, over real streams", () => {
   });
 
   it("a gateway that reads again gets its response, and the next one waiting goes", async () => {
-    const slow = gateway(10);
-    slow.pause();
-    slow.send({ node: node("gw-slow"), type_url: TYPE_URLS.cluster });
+    const slow = new RawDeltaStream(env.harness.address, true);
+    slow.send({ nodeId: "gw-slow", typeUrl: TYPE_URLS.cluster });
     await waitFor(() => env.ads.status().writes.bytesInFlight > 0);
     const next = gateway(11);
     next.send({ node: node("gw-next"), type_url: TYPE_URLS.cluster });
     await waitFor(() => env.ads.status().writes.streamsWaiting === 1);
     slow.resume();
-    assert.equal((await slow.next()).resources?.length, PODS.length);
+    assert.equal((await slow.next()).resources.length, PODS.length);
     assert.equal((await next.next()).resources?.length, PODS.length);
-    await Promise.all([slow.close(), next.close()]);
+    slow.cancel();
+    await next.close();
     await waitFor(() => env.ads.status().writes.bytesInFlight === 0);
   });
 });
