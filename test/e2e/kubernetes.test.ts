@@ -65,6 +65,10 @@ describe("Kubernetes mode: ticketplane serve --kubernetes against the sandbox", 
     await waitFor(() => /this replica leads \(Lease ticketplane-leader\)/.test(serve.stderr), { what: () => `the leading line; stderr:\n${serve.stderr}` });
   });
 
+  it("the sandbox prints the serve line this test runs (plus only --config for free ports and logging flags)", () => {
+    assert.ok(sandbox.stderr.includes(`  npx tsx src/cli.ts serve --kubernetes --kubeconfig ${kubeconfig} --namespace demo\n`), sandbox.stderr);
+  });
+
   it("routes the Deployment's ready pods over ADS and issues a ticket through Check that keeps its pod", async () => {
     await sandbox.waitLines("pod-server", 2);
     const gw = gateway as RawGateway;
