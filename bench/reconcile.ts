@@ -31,6 +31,7 @@ import { KubeInventory } from "../src/kube/inventory.js";
 import { createKubeReconcilePorts } from "../src/kube/reconcile-ports.js";
 import { kubeApis } from "../src/kube/resources.js";
 import { Reconciler } from "../src/reconcile/reconciler.js";
+import type { ReconcilePorts } from "../src/reconcile/ports.js";
 import { soleReplica } from "../src/runtime/ports.js";
 import { admit, TicketCore } from "../src/tickets/index.js";
 import { KubeApiServer } from "../test/support/kube-api/server.js";
@@ -86,7 +87,22 @@ async function main(): Promise<void> {
   inventory.feed(core);
   const events = new EventRecorder({ events: connection.kubeConfig.makeApiClient(EventsV1Api), reportingController: "ticketplane.dev/controller", reportingInstance: "bench", clock: systemClock, logger: silentLogger, registry });
   const ports = createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory, events, namespaces: [NS], clock: systemClock, logger: silentLogger, registry });
-  const reconciler = new Reconciler({ clock: systemClock, logger: silentLogger, registry, leadership: soleReplica(), views: core, ports });
+  // Where a crossing's time goes: when the reconciler starts and ends its scale read for each app.
+  const readStartAt = new Map<string, number>();
+  const readEndAt = new Map<string, number>();
+  const timedPorts: ReconcilePorts = {
+    ...ports,
+    scale: {
+      read: async (ref) => {
+        if (!readStartAt.has(ref.deployment) || !scaleWriteAt.has(ref.deployment)) readStartAt.set(ref.deployment, performance.now());
+        const r = await ports.scale.read(ref);
+        if (!scaleWriteAt.has(ref.deployment)) readEndAt.set(ref.deployment, performance.now());
+        return r;
+      },
+      write: (ref, replicas, rv) => ports.scale.write(ref, replicas, rv),
+    },
+  };
+  const reconciler = new Reconciler({ clock: systemClock, logger: silentLogger, registry, leadership: soleReplica(), views: core, ports: timedPorts });
   const signal = new AbortController().signal;
   // When each app's scale write arrived (the request's arrival at the API server).
   const scaleWriteAt = new Map<string, number>();
@@ -129,6 +145,9 @@ async function main(): Promise<void> {
       return median(samples);
     };
     let n = 0;
+    const toRead: number[] = [];
+    const read: number[] = [];
+    const readToWrite: number[] = [];
     const crossing = async (): Promise<number> => {
       const name = `fresh${++n}`;
       const app = appKey(NS, name);
@@ -147,6 +166,11 @@ async function main(): Promise<void> {
       admit(core, app, {}); // none free: crosses the threshold
       await until(() => scaleWriteAt.has(name), `${name}'s scale write`, 10_000);
       await reconciler.idle();
+      const rs = readStartAt.get(name) ?? Number.NaN;
+      const re = readEndAt.get(name) ?? Number.NaN;
+      toRead.push(rs - t1);
+      read.push(re - rs);
+      readToWrite.push((scaleWriteAt.get(name) ?? Number.NaN) - re);
       return (scaleWriteAt.get(name) ?? Number.NaN) - t1;
     };
     const crossings = async (): Promise<number> => {
@@ -161,6 +185,9 @@ async function main(): Promise<void> {
     report(info("reconcile.round_trip_client_node_ms", median(s.a), "ms"));
     report(info("reconcile.round_trip_fetch_ms", median(fetchTrips), "ms"));
     report(info("reconcile.crossing_to_scale_write_ms", median(s.b), "ms"));
+    report(info("reconcile.crossing.ticket_to_scale_read_ms", median(toRead), "ms"));
+    report(info("reconcile.crossing.scale_read_ms", median(read), "ms"));
+    report(info("reconcile.crossing.read_to_write_arrival_ms", median(readToWrite), "ms"));
     report(figure("reconcile.ratio_to_round_trip", ratios(s), { op: "<=", limit: 3 }));
     report(figure("reconcile.ratio_to_bare_fetch_round_trip", ratios({ a: fetchTrips, b: s.b }), { op: "<=", limit: 3 }));
   } finally {
