@@ -4,7 +4,10 @@
  *
  * Starts the test Kubernetes API server (test/support/kube-api) with its
  * simulated Deployment/ReplicaSet controller on a local port, seeds a
- * namespace with a TicketedApp and its Deployment, and writes a kubeconfig.
+ * namespace with a TicketedApp and its Deployment, creates the control
+ * plane's namespace (ticketplane-system: the Lease, the ledger ConfigMaps and
+ * the key Secret, which ticketplane creates itself), and writes a kubeconfig.
+ * The test API server does not enforce RBAC.
  * Pods become Ready after a delay and get loopback addresses (127.0.1.x);
  * for each Ready pod a small HTTP server listens on that address and the
  * app's port and answers with the pod's name, so a gateway can really reach
@@ -12,7 +15,7 @@
  *
  * Options:
  *   --port N          the API server's port (default 0: any free port)
- *   --dir DIR         where the kubeconfig and the state file go (default: a new temp dir)
+ *   --dir DIR         where the kubeconfig goes (default: a new temp dir)
  *   --namespace NS    the example namespace (default demo)
  *   --replicas N      the example Deployment's replicas (default 2)
  *   --pod-port N      the port the pods' servers listen on (default 8080)
@@ -84,8 +87,10 @@ store.subscribe((e) => {
 });
 const controller = new ReplicaController(store, { readyAfterMs }).start();
 
-// The example: a namespace, a Deployment, and the TicketedApp that tickets it.
-store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+// The control plane's namespace (what ticketplane serve --kubernetes uses by default), then the example: a namespace, a Deployment, and the TicketedApp that tickets it.
+const CONTROL_NAMESPACE = "ticketplane-system";
+store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: CONTROL_NAMESPACE } });
+if (namespace !== CONTROL_NAMESPACE) store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
 store.create(kind("deployments"), namespace, {
   apiVersion: "apps/v1",
   kind: "Deployment",
@@ -116,8 +121,9 @@ console.error(
     "Next:",
     `  kubectl --kubeconfig ${kubeconfig} get ticketedapps,deployments,pods -n ${namespace}`,
     `  kubectl --kubeconfig ${kubeconfig} scale deployment shiny -n ${namespace} --replicas 3`,
-    `  npx tsx src/cli.ts serve --kubernetes --kubeconfig ${kubeconfig} --namespace ${namespace} --state-file ${join(dir, "tp.state.json")}`,
-    `  (or, installed: ticketplane serve --kubernetes --kubeconfig ${kubeconfig} --namespace ${namespace} --state-file ${join(dir, "tp.state.json")})`,
+    `  npx tsx src/cli.ts serve --kubernetes --kubeconfig ${kubeconfig} --namespace ${namespace}`,
+    `  (or, installed: ticketplane serve --kubernetes --kubeconfig ${kubeconfig} --namespace ${namespace})`,
+    `  kubectl --kubeconfig ${kubeconfig} get leases,configmaps,secrets -n ${CONTROL_NAMESPACE}   # the leader, the ledger, the keys`,
     `  kill -USR1 ${process.pid}   # take the API server away;  kill -USR2 ${process.pid}  # bring it back`,
     "Ctrl-C stops the sandbox.",
     "",

@@ -6,8 +6,12 @@
  * leads. Logger, clock and metrics registry come in from the CLI.
  *
  * Start order (RunnableManager), and why:
+ *   0. the mode's first parts — Kubernetes: the Lease, which campaigns before
+ *                   any leader-only part waits to be elected and stops last,
+ *                   after the ledger's final save (that save needs the lead);
  *   1. event-log  — subscribed first, so every release is logged;
- *   2. inventory  — apps and pods in the ticket core (then follows edits);
+ *   2. inventory  — apps and pods in the ticket core (then follows edits),
+ *                   then the mode's every-replica parts (the key Secret's watcher);
  *   3. ledger     — leader-only: claims the store (fails fast if another
  *                   process holds it), restores the saved ledger, then saves
  *                   after each change — before any server can hand out a ticket;
@@ -17,8 +21,13 @@
  *   6. keda       — only where `listen.keda` is set: KEDA's external scaler,
  *                   reading the ticket core's views (any replica can answer);
  *   7. admin      — health, readiness and the JSON API;
- *   8. sweeper    — leader-only: releases idle and expired tickets.
- * Stopping runs it backwards: no more sweeps, admin gone, in-flight Checks
+ *   8. sweeper    — leader-only: releases idle and expired tickets;
+ *   9. the mode's leader-only parts (the Event recorder: it stops after the
+ *                   reconciler, so what the reconciler recorded is written);
+ *  10. reconciler — leader-only, only where the mode can add pods and gives
+ *                   the reconciler's ports: scales, sets deletion costs and
+ *                   drain marks, writes status and Events.
+ * Stopping runs it backwards: no more scaling, no more sweeps, admin gone, in-flight Checks
  * finished, ADS streams closed, and only then the last ledger save, so the
  * store holds every ticket that was ever handed out.
  */
@@ -33,8 +42,10 @@ import { formatHostPort, parseHostPort } from "./config/index.js";
 import type { HostPort } from "./config/index.js";
 import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView } from "./runtime/index.js";
 import type { BoundAddresses, Mode } from "./runtime/index.js";
+import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
+import type { ReconcilePorts } from "./reconcile/index.js";
 import { ScalerServer } from "./scaler/index.js";
-import { TicketCore } from "./tickets/index.js";
+import { RequestRate, TicketCore } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
   readonly logger: Logger;
@@ -44,6 +55,16 @@ export interface TicketplaneDeps {
   readonly ledgerDebounceMs?: number;
   /** Called when this replica stops leading after start: the process must exit non-zero. */
   readonly onLeadershipLost?: () => void;
+  /**
+   * The reconciler's ports (Kubernetes mode: createKubeReconcilePorts). With
+   * them, and a mode that can add pods, the reconciler runs (leader-only) and
+   * the admin server's `POST /drain` marks pods through their Draining.
+   */
+  readonly reconcilePorts?: ReconcilePorts;
+  /** Every app is reconciled at least this often (default 30 s). */
+  readonly reconcileResyncMs?: number;
+  /** Window of the Check request rate the formula and hpa policies read (default 60 s). */
+  readonly requestRateWindowMs?: number;
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
@@ -75,6 +96,12 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   mode.inventory.feed(tickets);
 
   const ledger = new LedgerKeeper({ store: mode.ledgerStore, tickets, clock, logger: part("ledger"), ...(deps.ledgerDebounceMs === undefined ? {} : { debounceMs: deps.ledgerDebounceMs }) });
+  const requests = new RequestRate(deps.requestRateWindowMs);
+  const ports = mode.canAddPods ? deps.reconcilePorts : undefined;
+  const reconciler =
+    ports === undefined
+      ? undefined
+      : new Reconciler({ clock, logger: part("reconciler"), registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...(deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs }) });
   const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock });
   // Check decides only once apps and pods are in, the ledger is restored and the routes are out; before that it allocates nothing.
   const notReady = (): string | undefined => {
@@ -89,6 +116,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
     notReady,
+    onAppRequest: (app) => requests.record(app, clock.now()),
     clock,
     registry,
   });
@@ -108,6 +136,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     config: () => mode.configView({ keys: keys.status(), ledger: ledger.status() }),
     apps: () => appsView(tickets),
     xds: () => xds.status(),
+    ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
@@ -119,9 +148,10 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
         listening.add(name);
         announce();
       };
+      for (const first of mode.parts?.first ?? []) manager.add(first);
+      manager.add(new EventLog(tickets, part("tickets"))).add(mode.inventory);
+      for (const every of mode.parts?.everyReplica?.({ reloadKeys: () => keys.reload() }) ?? []) manager.add(every);
       manager
-        .add(new EventLog(tickets, part("tickets")))
-        .add(mode.inventory)
         .add(ledger, { leaderOnly: true })
         .add(xds, { onStarted: started("xds", () => onListening("xds", xds.address())) })
         .add(authz, {
@@ -135,6 +165,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });
+      for (const leaderPart of mode.parts?.leaderOnly ?? []) manager.add(leaderPart, { leaderOnly: true });
+      if (reconciler !== undefined) manager.add(reconciler, { leaderOnly: true });
       await manager.start();
     },
     stop() {

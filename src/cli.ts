@@ -9,6 +9,7 @@
  *   ticketplane version
  */
 import { readFile, realpath } from "node:fs/promises";
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
@@ -18,13 +19,12 @@ import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
 import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatFileErrors, parseConfigFile, parseHostPort } from "./config/index.js";
 import type { HostPort, LocalConfig } from "./config/index.js";
-import { parseKeyFile } from "./config/key-file.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
 import type { KubeConnection } from "./kube/index.js";
-import { soleReplica } from "./runtime/index.js";
-import type { Mode } from "./runtime/index.js";
-import { FileKeyProvider, StateFileStore, createStandaloneMode, generatedKeyFile } from "./standalone/index.js";
+import type { ReconcilePorts } from "./reconcile/index.js";
+import type { Leadership, Mode } from "./runtime/index.js";
+import { createStandaloneMode } from "./standalone/index.js";
 import { validateFiles } from "./validate-command.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
@@ -46,7 +46,7 @@ Run "ticketplane COMMAND --help" for a command's options.
   serve: `Usage: ticketplane serve --config FILE [--log-format json|pretty] [--log-level LEVEL]
        ticketplane serve --kubernetes [--namespace NS]... | --all-namespaces
                          [--kubeconfig FILE] [--context NAME] [--config FILE]
-                         [--state-file FILE] [--keys-file FILE]
+                         [--lease-namespace NS] [--lease-name NAME] [--keys-secret NAME]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
@@ -62,10 +62,16 @@ Deployments and pods from their Deployments, in the namespaces named (or all).
 It connects in-cluster in a pod, else through --kubeconfig, KUBECONFIG or
 ~/.kube/config (--context picks a context); it checks the API server answers
 before anything else and exits 1 naming the server and the cause if not.
---config then gives only the process settings (listen, gateway, keys, state,
-clientAddress): apps come from the cluster. For now the ledger is kept in a
-state file (--state-file, or state.file in --config) and the signing keys in
-a keys file (--keys-file, keys.file, or a key generated beside the state file).
+--config then gives only the process settings (listen, gateway,
+clientAddress): apps come from the cluster, and its state and keys are not
+used. The control plane's own objects live in one namespace (--lease-namespace,
+else POD_NAMESPACE, else the service account's namespace in a pod, else
+ticketplane-system): the leader Lease (replicas campaign; only the leader
+keeps the ledger, sweeps, scales and records Events; one that loses the lead
+exits 1), the ledger as one ConfigMap per app, and the signing keys in a
+Secret (created with a generated key when missing; checked every 10 s for
+rotation). The Lease holder is POD_NAME (else the hostname) plus a random
+suffix. The admin server also serves POST /drain/NAMESPACE/POD (preStop).
 
 Options:
   -c, --config FILE      the config file (required without --kubernetes)
@@ -74,8 +80,9 @@ Options:
   -A, --all-namespaces   watch every namespace (the default without --namespace)
       --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, then ~/.kube/config)
       --context NAME     a context of the kubeconfig other than its current one
-      --state-file FILE  where the ledger is kept (Kubernetes mode)
-      --keys-file FILE   the signing keys file (Kubernetes mode)
+      --lease-namespace NS  the control plane's namespace (Lease, ledger, keys)
+      --lease-name NAME  the leader Lease (default ticketplane-leader)
+      --keys-secret NAME the signing keys Secret (default ticketplane-keys)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -178,8 +185,9 @@ interface KubeServeArgs {
   readonly namespaces: readonly string[];
   readonly kubeconfig?: string;
   readonly context?: string;
-  readonly stateFile?: string;
-  readonly keysFile?: string;
+  readonly leaseNamespace?: string;
+  readonly leaseName?: string;
+  readonly keysSecret?: string;
 }
 
 const SERVE_OPTIONS = {
@@ -189,14 +197,15 @@ const SERVE_OPTIONS = {
   "all-namespaces": { type: "boolean", short: "A" },
   kubeconfig: { type: "string" },
   context: { type: "string" },
-  "state-file": { type: "string" },
-  "keys-file": { type: "string" },
+  "lease-namespace": { type: "string" },
+  "lease-name": { type: "string" },
+  "keys-secret": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "state-file", "keys-file"] as const;
+const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret"] as const;
 
 type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
 
@@ -237,7 +246,7 @@ function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }): 
     kubernetes: true,
     ...log,
     namespaces: [...new Set(v.namespace ?? [])],
-    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, stateFile: v["state-file"], keysFile: v["keys-file"] }),
+    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"] }),
   };
 }
 
@@ -273,14 +282,13 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
 
 /**
  * Kubernetes mode: the connection first (a clear error and exit 1 when the
- * API server cannot be used), then the process settings, then the mode.
- * The ledger store and key provider are standalone's state file and keys
- * file until the API-server ledger store and the Secret key provider land;
- * one replica, always the leader, until the Lease does.
+ * API server cannot be used), then the process settings, then the control
+ * plane's own objects (Lease, ledger ConfigMaps, key Secret, Events), the
+ * mode and the reconciler's ports.
  */
 async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
   // Loaded only here: @kubernetes/client-node is large, and version, validate and standalone serve never need it.
-  const { checkServer, createKubernetesMode, describeNamespaces, loadConnection } = await import("./kube/index.js");
+  const kube = await import("./kube/index.js");
   const logger = createLogger({ format: opts.format, level: opts.level });
   const settings = await processSettings(opts);
   if (typeof settings === "string") {
@@ -289,56 +297,83 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
   }
   let connection: KubeConnection;
   try {
-    connection = loadConnection({ env: process.env, ...defined({ kubeconfig: opts.kubeconfig, context: opts.context }) });
-    const version = await checkServer(connection);
+    connection = kube.loadConnection({ env: process.env, ...defined({ kubeconfig: opts.kubeconfig, context: opts.context }) });
+    const version = await kube.checkServer(connection);
     logger.info("Kubernetes API server answers", { server: connection.server, context: connection.context, source: connection.source, version: version.gitVersion });
   } catch (err) {
     logger.error("cannot use the Kubernetes API server; not starting", { error: errorMessage(err) });
     io.err(`ticketplane: ${errorMessage(err)}`);
     return 1;
   }
-  io.err(`ticketplane: Kubernetes mode, cluster ${connection.server} (context ${connection.context}, from ${connection.source}), watching ${describeNamespaces(opts.namespaces)}`);
-  logger.info("Kubernetes mode", { server: connection.server, context: connection.context, namespaces: opts.namespaces.length === 0 ? "all" : opts.namespaces.join(","), stateFile: settings.state.file });
-  const mode = createKubernetesMode({
+  const registry = new Registry();
+  const controlNamespace = opts.leaseNamespace ?? nonEmpty(process.env["POD_NAMESPACE"]) ?? (connection.context === "in-cluster" ? connection.namespace : undefined) ?? kube.DEFAULT_CONTROL_NAMESPACE;
+  const identity = kube.leaseIdentity(nonEmpty(process.env["POD_NAME"]) ?? hostname());
+  const leaseName = opts.leaseName ?? kube.DEFAULT_LEASE_NAME;
+  const control = kube.createKubeControlPlane({
+    kubeConfig: connection.kubeConfig,
+    namespace: controlNamespace,
+    leaseName,
+    identity,
+    keysSecret: opts.keysSecret ?? kube.DEFAULT_KEYS_SECRET,
+    clock: systemClock,
+    logger,
+    registry,
+  });
+  io.err(`ticketplane: Kubernetes mode, cluster ${connection.server} (context ${connection.context}, from ${connection.source}), watching ${kube.describeNamespaces(opts.namespaces)}`);
+  io.err(`ticketplane: control plane namespace ${controlNamespace}: Lease ${leaseName} (identity ${identity}), ledger in ${control.ledgerStore.description}, keys from ${control.keys.where}`);
+  logger.info("Kubernetes mode", { server: connection.server, context: connection.context, namespaces: opts.namespaces.length === 0 ? "all" : opts.namespaces.join(","), controlNamespace, lease: leaseName, identity });
+  const base = kube.createKubernetesMode({
     connection,
     namespaces: opts.namespaces,
     listen: settings.listen,
     gateway: settings.gateway,
     trustedHops: settings.clientAddress.trustedHops,
-    // Temporary, until the API-server ledger store, the Secret key provider and the Lease are merged: standalone's state file and keys file, one replica.
-    ledgerStore: new StateFileStore({ file: settings.state.file, clock: systemClock, logger }),
-    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(settings.state.file), parseKeyFile, logger, ...(settings.keys === undefined ? {} : { keysFile: settings.keys.file }) }),
-    leadership: soleReplica(),
+    ledgerStore: control.ledgerStore,
+    keys: control.keys,
+    leadership: control.leadership,
+    control: () => control.status(),
     clock: systemClock,
     logger,
   });
-  return build(mode, logger);
+  const ports = kube.createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory: base.inventory, events: control.events, namespaces: opts.namespaces, clock: systemClock, logger: logger.child({ component: "reconcile-ports" }), registry });
+  const invalidAppEvents = new kube.InvalidAppEvents({ inventory: base.inventory, events: control.events });
+  // The Event recorder and the ports' watches start before the reconciler and stop after it.
+  const mode: Mode = { ...base, parts: { ...control.parts, leaderOnly: [...(control.parts.leaderOnly ?? []), invalidAppEvents, ports] } };
+  announceLeadership(control.leadership, leaseName);
+  return build(mode, logger, registry, ports);
 }
 
-/** Kubernetes mode's process settings: --config's (apps refused: they come from the cluster), the flags over them, defaults otherwise. A string is the error. */
-async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "state" | "keys"> | string> {
-  let base: Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "state" | "keys"> = {
+/** Startup lines: whether this replica leads, and when that changes. */
+function announceLeadership(leadership: Leadership, lease: string): void {
+  io.err(`ticketplane: campaigning for Lease ${lease}; leader-only parts (ledger, sweeper, reconciler, Events) wait until this replica leads`);
+  leadership.elected.then(
+    () => io.err(`ticketplane: this replica leads (Lease ${lease})`),
+    () => undefined,
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** Kubernetes mode's process settings: --config's (apps refused: they come from the cluster; its state and keys are not used), defaults otherwise. A string is the error. */
+async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "listen" | "gateway" | "clientAddress"> | string> {
+  const base: Pick<LocalConfig, "listen" | "gateway" | "clientAddress"> = {
     listen: { authz: hostPort(LISTEN_DEFAULTS.authz), xds: hostPort(LISTEN_DEFAULTS.xds), accessLog: hostPort(LISTEN_DEFAULTS.accessLog), admin: hostPort(LISTEN_DEFAULTS.admin) },
     gateway: { ...GATEWAY_DEFAULTS },
     clientAddress: { ...CLIENT_ADDRESS_DEFAULTS },
-    state: { file: "" },
   };
-  if (opts.config !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(opts.config, "utf8");
-    } catch (err) {
-      return `${opts.config}: cannot read: ${errorMessage(err)}`;
-    }
-    const parsed = parseConfigFile(text, opts.config);
-    if (!parsed.ok) return formatFileErrors(opts.config, parsed.errors).join("\n");
-    if (parsed.value.apps.length > 0) return `${opts.config}: apps: in Kubernetes mode apps come from the cluster (TicketedApps, k8sTicket Deployments); remove them from the file`;
-    base = parsed.value;
+  if (opts.config === undefined) return base;
+  let text: string;
+  try {
+    text = await readFile(opts.config, "utf8");
+  } catch (err) {
+    return `${opts.config}: cannot read: ${errorMessage(err)}`;
   }
-  const stateFile = opts.stateFile ?? (opts.config === undefined ? undefined : base.state.file);
-  if (stateFile === undefined) return "usage: the ledger is kept in a state file for now: pass --state-file FILE (or --config FILE with state.file)";
-  const keysFile = opts.keysFile ?? base.keys?.file;
-  return { ...base, state: { file: stateFile }, ...(keysFile === undefined ? {} : { keys: { file: keysFile } }) };
+  const parsed = parseConfigFile(text, opts.config);
+  if (!parsed.ok) return formatFileErrors(opts.config, parsed.errors).join("\n");
+  if (parsed.value.apps.length > 0) return `${opts.config}: apps: in Kubernetes mode apps come from the cluster (TicketedApps, k8sTicket Deployments); remove them from the file`;
+  return { listen: parsed.value.listen, gateway: parsed.value.gateway, clientAddress: parsed.value.clientAddress };
 }
 
 function hostPort(text: string): HostPort {
@@ -348,12 +383,12 @@ function hostPort(text: string): HostPort {
 }
 
 /** Builds ticketplane for a mode and runs it until a signal. */
-async function build(mode: Mode, logger: Logger): Promise<number> {
+async function build(mode: Mode, logger: Logger, registry = new Registry(), reconcilePorts?: ReconcilePorts): Promise<number> {
   let app: Ticketplane;
   let leadershipLost!: () => void;
   const lost = new Promise<"leadership-lost">((resolve) => (leadershipLost = () => resolve("leadership-lost")));
   try {
-    app = await createTicketplane(mode, { logger, clock: systemClock, registry: new Registry(), onLeadershipLost: leadershipLost });
+    app = await createTicketplane(mode, { logger, clock: systemClock, registry, onLeadershipLost: leadershipLost, ...(reconcilePorts === undefined ? {} : { reconcilePorts }) });
   } catch (err) {
     logger.error("cannot build ticketplane", { error: errorMessage(err) });
     io.err(`ticketplane: ${errorMessage(err)}`);

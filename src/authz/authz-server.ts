@@ -12,6 +12,7 @@ import type { Clock } from "../common/clock.js";
 import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
 import { listenGrpc, type GrpcListener } from "../common/grpc-listener.js";
 import { formatHostPort, parseHostPort } from "../config/address.js";
+import type { AppKey } from "../config/app-spec.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
@@ -29,6 +30,8 @@ export interface AuthzServerOptions {
   readonly trustedHops?: number;
   /** Why Check cannot decide yet, or undefined once it can. */
   readonly notReady?: () => string | undefined;
+  /** Called for every Check that matched an app (see CheckServiceOptions.onAppRequest). */
+  readonly onAppRequest?: (app: AppKey) => void;
   /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
   readonly listen: { readonly authz: string; readonly accessLog?: string };
   /** Timers of the listeners (preface wait, shutdown grace). */
@@ -63,6 +66,7 @@ export class AuthzServer implements Runnable {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.trustedHops === undefined ? {} : { trustedHops: options.trustedHops }),
       ...(options.notReady === undefined ? {} : { notReady: options.notReady }),
+      ...(options.onAppRequest === undefined ? {} : { onAppRequest: options.onAppRequest }),
     });
     this.accessLog = createAccessLogService(deps);
   }

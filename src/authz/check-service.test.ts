@@ -132,4 +132,17 @@ describe("check service edge", () => {
     assert.equal(logger.at("debug")[0]?.fields["pod"], "p1");
     service.close();
   });
+  it("tells onAppRequest the app of every Check that matched one (the request rate), and nothing for a path no app serves", () => {
+    const core = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(4) }] }, routableByDefault: true });
+    core.setApps([makeSpec({ name: "a", ticketsPerPod: 1, queue: { maxLength: 1 } })]);
+    core.setPods("ns/a", [{ name: "p1", host: "10.0.0.1", port: 80, ready: true }]);
+    const seen: string[] = [];
+    const service = createCheckService({ tickets: core, logger: new RecordingLogger(), onAppRequest: (app) => seen.push(app) });
+    const ask = (path: string): CheckResponse => invoke(service, CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path, id: "r" } } } }));
+    ask("/a/x"); // issued
+    ask("/a/y"); // queued: the one slot is taken
+    ask("/nowhere");
+    assert.deepEqual(seen, ["ns/a", "ns/a"]);
+    service.close();
+  });
 });

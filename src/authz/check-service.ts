@@ -10,7 +10,7 @@ import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoypr
 import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
 import { ERROR_CODES, toTicketplaneError, type ErrorContext } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
-import { DEFAULTS } from "../config/app-spec.js";
+import { DEFAULTS, type AppKey } from "../config/app-spec.js";
 import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
@@ -43,6 +43,8 @@ export interface CheckServiceOptions {
   readonly trustedHops?: number;
   /** Why Check cannot decide yet, or undefined once it can; until then Check answers 503 and allocates nothing. */
   readonly notReady?: () => string | undefined;
+  /** Called once for every Check that matched an app (the request rate the load-based scaling policies read). Must not throw. */
+  readonly onAppRequest?: (app: AppKey) => void;
 }
 
 export interface CheckService {
@@ -68,6 +70,7 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
       const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
       response = toCheckResponse(outcome);
       metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
+      if ("key" in outcome) options.onAppRequest?.(outcome.key);
       if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
     } catch (err) {
       const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, requestContext(request));

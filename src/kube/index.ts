@@ -16,6 +16,11 @@ export { POD_DELETION_COST, sameStripped, stripDeployment, stripPod, stripTicket
 export type { CachedDeployment, CachedPod, CachedTicketedApp, LabelSelector, OwnerRef } from "./strip.js";
 export { createKubernetesMode, describeNamespaces } from "./mode.js";
 export type { KubernetesModeOptions } from "./mode.js";
+export { createKubeControlPlane, DEFAULT_CONTROL_NAMESPACE, DEFAULT_KEYS_SECRET, DEFAULT_LEASE_NAME, REPORTING_CONTROLLER } from "./control-plane.js";
+export type { KubeControlPlane, KubeControlPlaneOptions } from "./control-plane.js";
+export { LeaseLeadership, leaseIdentity, CLIENT_GO_TIMING } from "./lease-leadership.js";
+export type { LeaseTiming, LeadershipStatus } from "./lease-leadership.js";
+export { InvalidAppEvents, invalidAppEvent, INVALID_APP_REASON } from "./invalid-app-events.js";
 export { createKubeReconcilePorts, DEFAULT_CALL_TIMEOUT_MS } from "./reconcile-ports.js";
 export type { KubeReconcilePorts, KubeReconcilePortsOptions } from "./reconcile-ports.js";
 export { ReplicaOwners, KEDA_HPA_PREFIX } from "./replica-owners.js";

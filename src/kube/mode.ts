@@ -29,6 +29,8 @@ export interface KubernetesModeOptions {
   readonly ledgerStore: LedgerStore;
   readonly keys: KeyProvider;
   readonly leadership: Leadership;
+  /** The control plane's own objects (namespace, Lease and its holder, ledger, keys), for `/api/config`. */
+  readonly control?: () => unknown;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly informers?: InformerTuning;
@@ -75,6 +77,7 @@ function configView(options: KubernetesModeOptions, inventory: KubeInventory, st
     mode: "kubernetes",
     cluster: { server: connection.server, context: connection.context, source: connection.source },
     namespaces: options.namespaces.length === 0 ? "all" : options.namespaces,
+    ...(options.control === undefined ? {} : { controlPlane: options.control() }),
     inForce: {
       listen: { authz: formatHostPort(options.listen.authz), xds: formatHostPort(options.listen.xds), accessLog: formatHostPort(options.listen.accessLog), admin: formatHostPort(options.listen.admin) },
       gateway: options.gateway,
@@ -96,7 +99,7 @@ function nextSteps(options: KubernetesModeOptions, inventory: KubeInventory, add
     "",
     `ticketplane is watching ${options.connection.server} (context ${options.connection.context}) in ${describeNamespaces(options.namespaces)}: ${apps.length} app${apps.length === 1 ? "" : "s"}${invalid.length === 0 ? "" : `, ${invalid.length} invalid (see /api/config)`}.`,
     `  gateways: point Envoy's ADS at ${addresses.xds}; ext_authz Check is on ${addresses.authz}`,
-    `  look inside: curl http://${addresses.admin}/api/apps   (readiness: /readyz)`,
+    `  look inside: curl http://${addresses.admin}/api/apps   (readiness: /readyz; the Lease and its holder: /api/config)`,
     "",
   ];
 }

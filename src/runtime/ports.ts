@@ -111,6 +111,26 @@ export interface RuntimeStatus {
   readonly ledger: unknown;
 }
 
+/** What the runtime hands a mode's extra parts. */
+export interface RuntimeHooks {
+  /** Re-reads the signing keys (what SIGHUP does); never rejects. */
+  reloadKeys(): Promise<void>;
+}
+
+/**
+ * The parts a mode runs besides its inventory, and where they go in the
+ * start order (Kubernetes mode: the Lease, the key Secret's watcher, the
+ * Event recorder).
+ */
+export interface ModeParts {
+  /** Started before every other part and stopped after all of them (the Lease: the ledger's final save still holds it). */
+  readonly first?: readonly Runnable[];
+  /** Started after the inventory on every replica. */
+  everyReplica?(hooks: RuntimeHooks): readonly Runnable[];
+  /** Leader-only, started after the sweeper and before the reconciler, so they stop after it (the Event recorder flushes what it recorded). */
+  readonly leaderOnly?: readonly Runnable[];
+}
+
 /** One mode's adapters, as app.ts plugs them into the runtime. */
 export interface Mode {
   readonly name: string;
@@ -124,6 +144,8 @@ export interface Mode {
   readonly canAddPods: boolean;
   /** Trusted proxies in front of the gateways, for telling clients apart (0: the connection's source address). */
   readonly trustedHops: number;
+  /** Parts beyond the inventory (none by default). */
+  readonly parts?: ModeParts;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
   configView(status: RuntimeStatus): unknown;
   /** Lines for a person once everything listens (stderr). */

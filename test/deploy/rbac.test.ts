@@ -46,8 +46,8 @@ describe("deploy/rbac.yaml", () => {
       "* events.k8s.io events: create,patch",
       "* core events: create,patch",
       `${CONTROL} coordination.k8s.io leases: create,get,update`,
-      `${CONTROL} core configmaps: create,get,update`,
-      `${CONTROL} core secrets: get,watch`,
+      `${CONTROL} core configmaps: create,delete,get,list,patch,update`,
+      `${CONTROL} core secrets: create,get`,
     ]);
     for (const r of policy.rulesFor(SUBJECT)) for (const v of [...r.verbs, ...r.resources, ...r.apiGroups]) assert.notEqual(v, "*", r.from);
   });

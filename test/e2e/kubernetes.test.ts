@@ -27,8 +27,6 @@ const PROCESS_CONFIG = `listen:
   accessLog: 127.0.0.1:0
   xds: 127.0.0.1:0
   admin: 127.0.0.1:0
-state:
-  file: tp.state.json
 `;
 
 describe("Kubernetes mode: ticketplane serve --kubernetes against the sandbox", () => {
@@ -61,8 +59,14 @@ describe("Kubernetes mode: ticketplane serve --kubernetes against the sandbox", 
     await tmp?.remove();
   });
 
-  it("says which cluster, context and namespaces it watches", () => {
+  it("says which cluster, context and namespaces it watches, its control plane namespace and Lease, and that it leads", async () => {
     assert.match(serve.stderr, /Kubernetes mode, cluster http:\/\/127\.0\.0\.1:\d+ \(context test, from kubeconfig .*\), watching namespace demo/);
+    assert.match(serve.stderr, /control plane namespace ticketplane-system: Lease ticketplane-leader \(identity [^)]+_[0-9a-f]{8}\), ledger in ConfigMaps ticketplane-system\/ticketplane-ledger-\* \(one per app\), keys from Secret ticketplane-system\/ticketplane-keys key keys\.yaml/);
+    await waitFor(() => /this replica leads \(Lease ticketplane-leader\)/.test(serve.stderr), { what: () => `the leading line; stderr:\n${serve.stderr}` });
+  });
+
+  it("the sandbox prints the serve line this test runs (plus only --config for free ports and logging flags)", () => {
+    assert.ok(sandbox.stderr.includes(`  npx tsx src/cli.ts serve --kubernetes --kubeconfig ${kubeconfig} --namespace demo\n`), sandbox.stderr);
   });
 
   it("routes the Deployment's ready pods over ADS and issues a ticket through Check that keeps its pod", async () => {
@@ -109,7 +113,7 @@ describe("Kubernetes mode: refusing to start", () => {
     try {
       const port = await freePort();
       const kubeconfig = await tmp.write("kubeconfig", `apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:${port}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: u\ncurrent-context: gone\n`);
-      const { code, stderr } = await runCli(["serve", "--kubernetes", "--kubeconfig", kubeconfig, "--state-file", tmp.file("tp.state.json"), "--log-format", "json"]);
+      const { code, stderr } = await runCli(["serve", "--kubernetes", "--kubeconfig", kubeconfig, "--log-format", "json"]);
       assert.equal(code, 1);
       assert.match(stderr, new RegExp(`ticketplane: cannot use the Kubernetes API server http://127\\.0\\.0\\.1:${port} \\(context gone\\): connection refused`));
     } finally {
@@ -129,8 +133,8 @@ describe("Kubernetes mode: refusing to start", () => {
       }
     });
   };
-  refused("usage: --namespace with --all-namespaces", (dir) => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces", "--state-file", `${dir}/s.json`], 2, /--namespace and --all-namespaces exclude each other/);
+  refused("usage: --namespace with --all-namespaces", () => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces"], 2, /--namespace and --all-namespaces exclude each other/);
   refused("usage: a Kubernetes flag without --kubernetes", () => ["serve", "--config", "examples/standalone.yaml", "--namespace", "a"], 2, /--namespace needs --kubernetes/);
-  refused("usage: no state file (until the API-server ledger store lands)", () => ["serve", "--kubernetes"], 2, /pass --state-file FILE \(or --config FILE with state\.file\)/);
+  refused("usage: the state file is standalone's (the ledger lives in the API server)", () => ["serve", "--kubernetes", "--state-file", "x.json"], 2, /Unknown option '--state-file'/);
   refused("apps in --config: they come from the cluster", () => ["serve", "--kubernetes", "--config", "examples/standalone.yaml"], 1, /standalone\.yaml: apps: in Kubernetes mode apps come from the cluster/);
 });
