@@ -26,8 +26,9 @@ import { isRecord } from "../config/spec-errors.js";
 import type { ReplicaOwner } from "../reconcile/ports.js";
 import { isNotFound } from "./errors.js";
 import { Informer } from "./informer.js";
-import type { ListPage, ResourceSource, WatchPort } from "./informer.js";
+import type { ResourceSource, WatchPort } from "./informer.js";
 import type { InformerTuning } from "./inventory.js";
+import { page, where, type RawList, type Scope } from "./resources.js";
 
 export const KEDA_GROUP = "keda.sh";
 export const KEDA_VERSION = "v1alpha1";
@@ -54,7 +55,6 @@ export interface ReplicaOwnersOptions {
   readonly informers?: InformerTuning;
 }
 
-type Scope = string | undefined;
 
 export class ReplicaOwners implements Runnable {
   readonly name = "replica-owners";
@@ -123,17 +123,6 @@ export class ReplicaOwners implements Runnable {
   }
 }
 
-interface RawList {
-  readonly items?: readonly unknown[];
-  readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string };
-}
-
-function page(list: RawList): ListPage {
-  const next = list.metadata?._continue ?? list.metadata?.continue;
-  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "", ...(next === undefined || next === "" ? {} : { continue: next }) };
-}
-
-const where = (scope: Scope): string => (scope === undefined ? "in every namespace" : `in namespace ${scope}`);
 
 function hpasIn(api: AutoscalingV2Api, scope: Scope): ResourceSource {
   return {

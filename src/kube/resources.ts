@@ -24,16 +24,19 @@ export function kubeApis(kubeConfig: KubeConfig): KubeApis {
 /** `undefined`: every namespace. */
 export type Scope = string | undefined;
 
-function where(namespace: Scope): string {
+/** "in every namespace" / "in namespace X", for a source's description. */
+export function where(namespace: Scope): string {
   return namespace === undefined ? "in every namespace" : `in namespace ${namespace}`;
 }
 
-interface RawList {
+/** A list response as client-node returns it, as far as paging reads it. */
+export interface RawList {
   readonly items?: readonly unknown[];
   readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string };
 }
 
-function page(list: RawList): ListPage {
+/** One page of a list: its items, resourceVersion and continue token. */
+export function page(list: RawList): ListPage {
   const next = list.metadata?._continue ?? list.metadata?.continue;
   return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "", ...(next === undefined || next === "" ? {} : { continue: next }) };
 }
