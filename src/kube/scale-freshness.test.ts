@@ -5,8 +5,12 @@ import { ScaleFreshness } from "./scale-freshness.js";
 const K = "default/web";
 
 describe("ScaleFreshness", () => {
-  it("trusts the cache when nothing was written or read live", () => {
-    assert.equal(new ScaleFreshness().trusts(K, { replicas: 2, resourceVersion: "10" }), true);
+  it("a Deployment never read live is not trusted; a live read that finds the cache at its resourceVersion makes it so", () => {
+    const f = new ScaleFreshness();
+    assert.equal(f.trusts(K, { replicas: 2, resourceVersion: "10" }), false);
+    f.observedLive(K, { replicas: 2, resourceVersion: "10" }, { replicas: 2, resourceVersion: "10" });
+    assert.equal(f.trusts(K, { replicas: 2, resourceVersion: "10" }), true);
+    assert.equal(f.trusts(K, { replicas: 5, resourceVersion: "11" }), true, "later changes the cache shows are someone else's");
   });
 
   it("after our write: the cache's old replicas are not trusted, the written ones are, and its showing the write's resourceVersion ends the watch", () => {
@@ -41,12 +45,14 @@ describe("ScaleFreshness", () => {
     f.observedLive(K, undefined, { replicas: 2, resourceVersion: "a" });
     assert.equal(f.trusts(K, { replicas: 2, resourceVersion: "a" }), false);
     f.observedLive(K, undefined, undefined);
-    assert.equal(f.trusts(K, { replicas: 1, resourceVersion: "new" }), true, "a Deployment made again and cached is trusted");
+    assert.equal(f.trusts(K, { replicas: 1, resourceVersion: "new" }), false, "a Deployment made again is read live first");
   });
 
   it("Deployments are tracked apart", () => {
     const f = new ScaleFreshness();
+    f.observedLive("default/b", { replicas: 1, resourceVersion: "1" }, { replicas: 1, resourceVersion: "1" });
     f.forget("default/a");
     assert.equal(f.trusts("default/b", { replicas: 1, resourceVersion: "1" }), true);
+    assert.equal(f.trusts("default/a", { replicas: 1, resourceVersion: "1" }), false);
   });
 });

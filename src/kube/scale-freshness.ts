@@ -5,8 +5,11 @@
  * until the cache shows that resourceVersion. While one is kept, the cache
  * is trusted only if its replicas equal the known ones: a different value
  * may be the cache not yet showing our write, and only a live read can tell
- * that from someone else's change. resourceVersions are opaque: they are
- * compared for equality only, never ordered.
+ * that from someone else's change. A Deployment not yet read live is not
+ * trusted either: a replica that has just taken the lead would otherwise
+ * adopt, as its baseline, replicas from a cache that may not yet show the
+ * last leader's write. resourceVersions are opaque: they are compared for
+ * equality only, never ordered.
  *
  * Pure bookkeeping, no I/O; one instance per ScaleTarget, not shared.
  */
@@ -17,20 +20,26 @@ export interface CachedScale {
   readonly resourceVersion: string;
 }
 
-/** undefined: nothing is known to be true; every read is live until one finds the cache current. */
-type Known = CachedScale | undefined;
+const CURRENT = "current";
+
+/**
+ * CURRENT: the cache has shown what a live read or our write found, and is
+ * current as far as we know. undefined: nothing is known to be true (a
+ * write failed); every read is live until one finds the cache current.
+ */
+type Known = CachedScale | typeof CURRENT | undefined;
 
 export class ScaleFreshness {
-  /** By "namespace/name". Absent: the cache is current as far as we know. */
+  /** By "namespace/name". Absent: never read live, so not trusted. */
   readonly #known = new Map<string, Known>();
 
-  /** May `cached` answer a read of `key`? Forgets what was known once the cache shows it. */
+  /** May `cached` answer a read of `key`? Marks the cache current once it shows what was known. */
   trusts(key: string, cached: CachedScale): boolean {
-    if (!this.#known.has(key)) return true;
     const known = this.#known.get(key);
+    if (known === CURRENT) return true;
     if (known === undefined) return false;
     if (cached.resourceVersion === known.resourceVersion) {
-      this.#known.delete(key);
+      this.#known.set(key, CURRENT);
       return true;
     }
     return cached.replicas === known.replicas;
@@ -51,13 +60,8 @@ export class ScaleFreshness {
    * cache held `cached`: equal resourceVersions mean the cache is current.
    */
   observedLive(key: string, live: CachedScale | undefined, cached: CachedScale | undefined): void {
-    if (live === undefined) {
-      // Gone: a cache still holding it must not answer; once it drops it too, nothing is left to track.
-      if (cached === undefined) this.#known.delete(key);
-      else this.#known.set(key, undefined);
-      return;
-    }
-    if (cached?.resourceVersion === live.resourceVersion) this.#known.delete(key);
-    else this.#known.set(key, live);
+    // Gone: nothing to keep, and a cache still holding it must not answer (absent says so).
+    if (live === undefined) this.#known.delete(key);
+    else this.#known.set(key, cached?.resourceVersion === live.resourceVersion ? CURRENT : live);
   }
 }

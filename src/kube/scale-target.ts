@@ -14,8 +14,10 @@
  * adopted). So after every write, and after every live read that found the
  * cache behind, the target keeps what it knows to be true (ScaleFreshness)
  * and reads live whenever the cache's replicas differ from it, until the
- * cache shows that very resourceVersion. A failed write (a 409 included)
- * leaves nothing known: reads are live until one finds the cache current.
+ * cache shows that very resourceVersion. The first read of a Deployment is
+ * live too (a new leader's cache may not show the last leader's write). A
+ * failed write (a 409 included) leaves nothing known: reads are live until
+ * one finds the cache current.
  * A stale resourceVersion from the cache costs one 409, which the caller
  * answers with a re-read, and that re-read is live.
  */
