@@ -12,8 +12,9 @@
  * sent (the median of nine apps per round). The baseline is one GET of a
  * Deployment's scale subresource (the median of twenty). After a warm-up,
  * rounds alternate which is measured first; the figure is the median ratio.
- * Pods, costs and drain marks come from the informers' caches: the one
- * round trip before the write is the scale read.
+ * Pods, costs, drain marks and the scale (once each Deployment has been
+ * read live) come from the informers' caches: no round trip precedes the
+ * write.
  */
 import { AppsV1Api, EventsV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";

@@ -147,6 +147,11 @@ export class KubeInventory implements Inventory {
     return this.#apps.get(key)?.app;
   }
 
+  /** The Deployment as the informer caches it, if it does (the scale port reads replicas and resourceVersion here). */
+  deployment(namespace: string, name: string): CachedDeployment | undefined {
+    return this.#deployment(namespace, name);
+  }
+
   /** Every pod of the app's Deployment(s) as cached, IP or not (the reconciler reads pending pods and deletion costs here). */
   observedPods(app: AppKey): readonly CachedPod[] {
     return [...(this.#apps.get(app)?.pods.values() ?? [])].map((p) => p.pod);

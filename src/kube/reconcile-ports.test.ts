@@ -19,6 +19,7 @@ import { useKubeApi } from "../../test/support/kube-api/harness.js";
 import { KINDS, type KObject } from "../../test/support/kube-api/kinds.js";
 import { deployment, DEPLOYMENTS, hpa, HPAS, PODS, scaledObject, SCALED_OBJECTS, ticketedApp, TICKETED_APPS } from "../../test/support/kube-api/objects.js";
 import { ReplicaController } from "../../test/support/kube-api/replica-controller.js";
+import { TEST_CLIENT_USER_AGENT } from "../../test/support/kube-api/http-client.js";
 import { RbacRecorder, shippedRules } from "../../test/support/rbac.js";
 import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { eventually, waitFor } from "../../test/support/wait-for.js";
@@ -65,6 +66,8 @@ describe("createKubeReconcilePorts", () => {
   };
   const podNames = (): string[] => controller.podsOf("default", "web").map((p) => String(p.metadata?.name)).sort();
   const podAnnotations = async (name: string): Promise<Record<string, string>> => (await kube.api.get(`${PODS}/${name}`)).body.metadata?.annotations ?? {};
+  /** The code under test's GETs of the web Deployment's scale subresource (the test client's own left out). */
+  const ownGets = () => kube.server.requests.filter((r) => r.method === "GET" && r.path === `${DEPLOYMENTS}/web/scale` && r.userAgent !== TEST_CLIENT_USER_AGENT);
   const requests = (method: string, suffix: string | RegExp) => kube.server.requests.filter((r) => r.method === method && (typeof suffix === "string" ? r.path.endsWith(suffix) : suffix.test(r.path)));
 
   beforeEach(() => {
@@ -92,12 +95,83 @@ describe("createKubeReconcilePorts", () => {
       assert.equal(await ports.scale.read({ namespace: "default", deployment: "nope" }), undefined);
     });
 
-    it("a 429 becomes TP_UNAVAILABLE with the server's Retry-After as context.retryAfterMs", async () => {
+    it("a 429 becomes TP_UNAVAILABLE with the server's Retry-After as context.retryAfterMs (on a write, and on the live read after it)", async () => {
       const { ports } = await setUp(1);
+      const rv = (await ports.scale.read(REF))?.resourceVersion ?? "";
+      kube.server.failNext(1, { status: 429, path: `${DEPLOYMENTS}/web/scale`, method: "PUT", retryAfterSeconds: 2 });
+      const put = await rejection(ports.scale.write(REF, 2, rv));
+      assert.deepEqual([put.code, put.context.retryAfterMs, put.context.status], [ERROR_CODES.UNAVAILABLE, 2000, 429]);
+      // After a failed write the cache is not trusted: the next read is a GET.
       kube.server.failNext(1, { status: 429, path: `${DEPLOYMENTS}/web/scale`, method: "GET", retryAfterSeconds: 3 });
       const err = await rejection(ports.scale.read(REF));
       assert.deepEqual([err.code, err.context.retryAfterMs, err.context.status], [ERROR_CODES.UNAVAILABLE, 3000, 429]);
       assert.equal((await ports.scale.read(REF))?.replicas, 1);
+    });
+
+    it("reads a Deployment live once, then answers from its cache while it is current: no GET of the scale subresource", async () => {
+      const { ports, inventory } = await setUp(2);
+      const live = (await kube.api.get(`${DEPLOYMENTS}/web/scale`)).body;
+      await waitFor(() => inventory.deployment("default", "web")?.resourceVersion === live.metadata?.resourceVersion, { what: "the cache at the live resourceVersion" });
+      assert.equal((await ports.scale.read(REF))?.replicas, 2);
+      assert.equal(ownGets().length, 1, "the first read of a Deployment confirms the cache");
+      const reading = await ports.scale.read(REF);
+      assert.deepEqual(reading, { replicas: 2, resourceVersion: live.metadata?.resourceVersion, owner: "ticketplane" });
+      assert.equal(ownGets().length, 1, "no round trip");
+      await ports.scale.write(REF, 3, reading?.resourceVersion ?? "");
+      assert.equal(requests("PUT", `${DEPLOYMENTS}/web/scale`).at(-1)?.status, 200, "the cache's resourceVersion is the scale's");
+    });
+
+    it("a write the cache has not seen yet: reads are live (our replicas, not the cache's) until the cache shows it, then from the cache again", async () => {
+      const { ports, inventory, clock } = await setUp(2);
+      await eventually(async () => {
+        await ports.scale.read(REF);
+        const gets = ownGets().length;
+        await ports.scale.read(REF);
+        return ownGets().length === gets || undefined;
+      }, { what: "reads from the cache" });
+      const before = await ports.scale.read(REF);
+      const first = ownGets().length;
+      await clock.advanceAsync(2_000);
+      kube.server.stallWatches();
+      await ports.scale.write(REF, 3, before?.resourceVersion ?? "");
+      await waitFor(() => podNames().length === 3, { what: "the third pod (the API server moved on; the cache did not)" });
+      assert.equal(inventory.deployment("default", "web")?.replicas, 2, "the cache lags");
+      const after = await ports.scale.read(REF);
+      assert.equal(after?.replicas, 3, "our write, not the cache's old replicas");
+      assert.equal(after?.resourceVersion, (await kube.api.get(`${DEPLOYMENTS}/web/scale`)).body.metadata?.resourceVersion);
+      assert.equal(ownGets().length, first + 1);
+      assert.equal((await ports.scale.read(REF))?.replicas, 3);
+      assert.equal(ownGets().length, first + 2, "still live while the cache shows other replicas");
+      kube.server.dropWatches();
+      await eventually(async () => {
+        await clock.advanceAsync(1_000);
+        return inventory.deployment("default", "web")?.replicas === 3 || undefined;
+      }, { what: "the cache to catch up" });
+      const gets = ownGets().length;
+      assert.equal((await ports.scale.read(REF))?.replicas, 3);
+      assert.equal((await ports.scale.read(REF))?.replicas, 3);
+      assert.equal(ownGets().length, gets, "the cache shows our replicas: it answers again");
+    });
+
+    it("a 409 (the cache was behind someone else's change): the next read is live and gives their replicas", async () => {
+      const { ports, inventory, clock } = await setUp(2);
+      await eventually(async () => {
+        await ports.scale.read(REF);
+        const gets = ownGets().length;
+        await ports.scale.read(REF);
+        return ownGets().length === gets || undefined;
+      }, { what: "reads from the cache" });
+      const before = await ports.scale.read(REF);
+      await clock.advanceAsync(2_000);
+      kube.server.stallWatches();
+      assert.equal((await kube.api.patch(`${DEPLOYMENTS}/web/scale`, { spec: { replicas: 4 } }, "application/merge-patch+json")).status, 200);
+      assert.equal((await ports.scale.read(REF))?.replicas, 2, "the lagging cache answers: nothing says it is behind");
+      const conflict = await rejection(ports.scale.write(REF, 3, before?.resourceVersion ?? ""));
+      assert.equal(conflict.code, ERROR_CODES.CONFLICT);
+      assert.equal(inventory.deployment("default", "web")?.replicas, 2);
+      const gets = ownGets().length;
+      assert.equal((await ports.scale.read(REF))?.replicas, 4);
+      assert.equal(ownGets().length, gets + 1, "read live");
     });
   });
 

@@ -3,8 +3,9 @@
  * subresource (with the HPA or KEDA ScaledObject that may own its replicas),
  * pod deletion costs and drain marks as pod annotations, the TicketedApp
  * status subresource, and Events through the EventRecorder. Reads come from
- * the informers' caches (KubeInventory's pods, the replica owners' HPAs and
- * ScaledObjects); writes are single API calls with a deadline, their
+ * the informers' caches (KubeInventory's pods and Deployments — the scale
+ * read goes live only while that cache may not show our last write — the
+ * replica owners' HPAs and ScaledObjects); writes are single API calls with a deadline, their
  * failures mapped to TicketplaneError by toKubeError (409 → TP_CONFLICT, a
  * 429's Retry-After as `context.retryAfterMs`).
  *
@@ -69,7 +70,7 @@ export function createKubeReconcilePorts(options: KubeReconcilePortsOptions): Ku
     owners,
     start: (signal) => owners.start(signal),
     stop: () => owners.stop(),
-    scale: new KubeScaleTarget({ apps: apis.apps, owners, call }),
+    scale: new KubeScaleTarget({ apps: apis.apps, owners, call, deployments: options.inventory }),
     costs: new KubePodCosts({ core: apis.core, inventory: options.inventory, call }),
     draining: new KubeDraining({ core: apis.core, inventory: options.inventory, call }),
     status: new KubeStatusSink({ custom: apis.custom, inventory: options.inventory, call, logger: options.logger, registry: options.registry }),

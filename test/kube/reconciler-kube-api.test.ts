@@ -23,6 +23,7 @@ import { Kubectl } from "../support/kube-api/kubectl.js";
 import { deployment, DEPLOYMENTS, hpa, HPAS, PODS, scaledObject, SCALED_OBJECTS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
 import { useKubeApi } from "../support/kube-api/harness.js";
+import { TEST_CLIENT_USER_AGENT } from "../support/kube-api/http-client.js";
 import { RbacRecorder, shippedRules } from "../support/rbac.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { eventually } from "../support/wait-for.js";
@@ -255,10 +256,50 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
     }
   });
 
+  it("reads the scale from the Deployment cache; its own write not yet in the cache is not taken for someone else's (no Event, no second write)", async () => {
+    const w = await world();
+    try {
+      const ownGets = () => kube.server.requests.filter((r) => r.method === "GET" && r.path.endsWith("/deployments/web/scale") && r.userAgent !== TEST_CLIENT_USER_AGENT).length;
+      assert.ok(ownGets() >= 1, "the first reconcile confirmed the cache live");
+      await w.pass(2 * S);
+      const confirmed = ownGets();
+      // The cache stops following the API server, then a crossing scales 1 → 2.
+      kube.server.stallWatches();
+      w.arrive("a");
+      await w.reconciler.idle();
+      assert.deepEqual(scaleWrites().map((r) => r.status), [200]);
+      assert.equal(ownGets(), confirmed, "the crossing's read came from the cache: no round trip before the write");
+      assert.equal(await w.replicas(), 2);
+      assert.equal(w.actors.inventory.deployment("default", "web")?.replicas, 1, "the cache has not seen the write");
+      // Runs while the cache lags: each reads live and sees 2, ours.
+      for (let i = 0; i < 3; i++) {
+        w.reconciler.enqueue(APP);
+        await w.pass(S, { settle: false });
+      }
+      assert.ok(ownGets() >= 1, "the lagging cache was confirmed live");
+      assert.deepEqual(w.events.filter((e) => e.reason === "ReplicasChangedExternally"), [], "our own write is not someone else's");
+      assert.deepEqual(scaleWrites().map((r) => r.status), [200], "no second write");
+      assert.equal(await w.replicas(), 2);
+      kube.server.dropWatches();
+      await w.pass(3 * S);
+      assert.equal(w.actors.inventory.deployment("default", "web")?.replicas, 2);
+      const gets = ownGets();
+      w.reconciler.enqueue(APP);
+      await w.pass(2 * S);
+      assert.equal(ownGets(), gets, "caught up: the cache answers again");
+      assert.deepEqual(w.events.filter((e) => e.reason === "ReplicasChangedExternally"), []);
+      assert.deepEqual(scaleWrites().map((r) => r.status), [200]);
+      assert.equal((await apiEvents("ReplicasChangedExternally")).length, 0);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it("a 429 with Retry-After from the API server is waited out, then the scale goes through", async () => {
     const w = await world();
     try {
-      kube.server.failNext(1, { status: 429, path: "/apis/apps/v1/namespaces/default/deployments/web/scale", method: "GET", retryAfterSeconds: 5 });
+      // The scale read comes from the Deployment cache: the write meets the 429.
+      kube.server.failNext(1, { status: 429, path: "/apis/apps/v1/namespaces/default/deployments/web/scale", method: "PUT", retryAfterSeconds: 5 });
       w.arrive("a");
       await w.reconciler.idle();
       await w.pass(4 * S);
