@@ -263,7 +263,9 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
       assert.ok(ownGets() >= 1, "the first reconcile confirmed the cache live");
       await w.pass(2 * S);
       const confirmed = ownGets();
-      // The cache stops following the API server, then a crossing scales 1 → 2.
+      // The cache holds the Deployment as it is now (the controller's last status update included), so the
+      // crossing's write names the live version; then the cache stops following and a crossing scales 1 → 2.
+      await eventually(async () => ok(await kube.api.get(`${DEPLOYMENTS}/web`), "deployment").metadata?.resourceVersion === w.actors.inventory.deployment("default", "web")?.resourceVersion || undefined, { what: "the Deployment cache to be current" });
       kube.server.stallWatches();
       w.arrive("a");
       await w.reconciler.idle();
