@@ -261,11 +261,15 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
     try {
       const ownGets = () => kube.server.requests.filter((r) => r.method === "GET" && r.path.endsWith("/deployments/web/scale") && r.userAgent !== TEST_CLIENT_USER_AGENT).length;
       assert.ok(ownGets() >= 1, "the first reconcile confirmed the cache live");
-      await w.pass(2 * S);
-      const confirmed = ownGets();
       // The cache holds the Deployment as it is now (the controller's last status update included), so the
-      // crossing's write names the live version; then the cache stops following and a crossing scales 1 → 2.
-      await eventually(async () => ok(await kube.api.get(`${DEPLOYMENTS}/web`), "deployment").metadata?.resourceVersion === w.actors.inventory.deployment("default", "web")?.resourceVersion || undefined, { what: "the Deployment cache to be current" });
+      // crossing's write names the live version; the informer's timers run on the fake clock, so time passes.
+      const cacheCurrent = async (): Promise<boolean> =>
+        ok(await kube.api.get(`${DEPLOYMENTS}/web`), "deployment").metadata?.resourceVersion === w.actors.inventory.deployment("default", "web")?.resourceVersion;
+      await w.pass(2 * S);
+      for (let i = 0; i < 60 && !(await cacheCurrent()); i++) await w.pass(S);
+      assert.ok(await cacheCurrent(), "the Deployment cache is current before its watches stall");
+      const confirmed = ownGets();
+      // Then the cache stops following the API server, and a crossing scales 1 → 2.
       kube.server.stallWatches();
       w.arrive("a");
       await w.reconciler.idle();
