@@ -4,6 +4,7 @@
  * arrive and leave, and the Deployment follows — ahead of demand going up,
  * exactly the idle pods going down.
  */
+import { SimulatedUsers } from "../../test/support/simulated-users.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
@@ -12,7 +13,6 @@ import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { makeSpec } from "../../test/support/app-spec.js";
 import type { PodDrainer } from "../admin/drain-route.js";
 import { appKey, type AppSpec } from "../config/app-spec.js";
-import { admit } from "../tickets/admit.js";
 import { TicketCore } from "../tickets/ticket-core.js";
 import { keyRing, sequentialIds } from "../tickets/tickets.fixture.js";
 import type { Leadership } from "../runtime/ports.js";
@@ -61,9 +61,8 @@ async function world(spec: AppSpec = SPEC, replicas: Record<string, number> = { 
   const reconciler = new Reconciler({ clock, logger, registry, leadership, views: core, ports: cluster.ports, backoff: { random: () => 0.5 } });
   await reconciler.start(new AbortController().signal);
   await reconciler.idle();
-  const users = new Map<string, string>();
-  /** Open WebSockets (connection id → ticket id), reported every second as a gateway's access log does. */
-  const sockets = new Map<string, string>();
+  const people = new SimulatedUsers(core, APP);
+  const users = people.tokens;
   const w = {
     clock,
     core,
@@ -73,34 +72,15 @@ async function world(spec: AppSpec = SPEC, replicas: Record<string, number> = { 
     registry,
     reconciler,
     users,
-    /** A new user gets a ticket (and comes back with it, ending probation); returns its pod, or "queued". */
-    arrive(name: string): string {
-      const a = admit(core, APP, { client: name });
-      if (a.kind !== "issued") return a.kind;
-      admit(core, APP, { ticketTokens: [a.token] });
-      users.set(name, a.token);
-      return a.pod.name;
-    },
-    leave(name: string): void {
-      users.delete(name);
-    },
-    /** The user's WebSocket opens and stays open (its requests stop when the user is removed from `users`). */
-    openWebSocket(name: string): void {
-      const v = core.verify(APP, users.get(name));
-      if (!v.ok) throw new Error(`${name} holds no ticket`);
-      sockets.set(`ws-${name}`, v.ticket.id);
-      core.openConnection(APP, v.ticket.id, `ws-${name}`);
-    },
-    podOf(name: string): string | undefined {
-      const v = core.verify(APP, users.get(name));
-      return v.ok ? v.pod.name : undefined;
-    },
+    arrive: (name: string): string => people.arrive(name),
+    leave: (name: string): void => people.leave(name),
+    openWebSocket: (name: string): void => people.openWebSocket(name),
+    podOf: (name: string): string | undefined => people.podOf(name),
     /** Lets `ms` pass second by second: remaining users stay active, the sweeper runs, the reconciler catches up. */
     async pass(ms: number): Promise<void> {
       for (let t = 0; t < ms; t += S) {
         await clock.advanceAsync(S);
-        for (const token of users.values()) admit(core, APP, { ticketTokens: [token] });
-        for (const [conn, ticket] of sockets) core.openConnection(APP, ticket, conn);
+        people.keepActive();
         core.sweep();
         await reconciler.idle();
       }

@@ -8,6 +8,7 @@
  * fake clock; HTTP, watches and the controller are real. Every run's API
  * calls are checked against deploy/rbac.yaml.
  */
+import { SimulatedUsers } from "../support/simulated-users.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
@@ -17,7 +18,6 @@ import { startKubeActors } from "../../src/kube/reconcile-ports.fixture.js";
 import type { AppEvent, AppStatus, ReconcilePorts } from "../../src/reconcile/index.js";
 import { Reconciler } from "../../src/reconcile/reconciler.js";
 import { soleReplica } from "../../src/runtime/ports.js";
-import { admit } from "../../src/tickets/admit.js";
 import type { KObject } from "../support/kube-api/kinds.js";
 import { Kubectl } from "../support/kube-api/kubectl.js";
 import { deployment, DEPLOYMENTS, hpa, HPAS, PODS, scaledObject, SCALED_OBJECTS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
@@ -100,9 +100,8 @@ async function world(options: { replicas?: number; spec?: Record<string, unknown
   const reconciler = new Reconciler({ clock, logger: new RecordingLogger(), registry: new Registry(), leadership: soleReplica(), views: core, ports, backoff: { random: () => 0.5 } });
   await reconciler.start(new AbortController().signal);
   await reconciler.idle();
-  const users = new Map<string, string>();
-  /** Open WebSockets (connection id → ticket id), reported every second as a gateway's access log does. */
-  const sockets = new Map<string, string>();
+  const people = new SimulatedUsers(core, APP);
+  const users = people.tokens;
   const deletedPods: string[] = [];
   let known = new Set(core.pods(APP).map((p) => p.name));
   const w = {
@@ -110,30 +109,14 @@ async function world(options: { replicas?: number; spec?: Record<string, unknown
     set beforeWrite(hook: (() => Promise<void>) | undefined) {
       beforeWrite = hook;
     },
-    arrive(name: string): string {
-      const a = admit(core, APP, { client: name });
-      if (a.kind !== "issued") return a.kind;
-      admit(core, APP, { ticketTokens: [a.token] });
-      users.set(name, a.token);
-      return a.pod.name;
-    },
-    /** The user's WebSocket opens and stays open (its requests stop when the user is removed from `users`). */
-    openWebSocket(name: string): void {
-      const v = core.verify(APP, users.get(name));
-      if (!v.ok) throw new Error(`${name} holds no ticket`);
-      sockets.set(`ws-${name}`, v.ticket.id);
-      core.openConnection(APP, v.ticket.id, `ws-${name}`);
-    },
-    podOf(name: string): string | undefined {
-      const v = core.verify(APP, users.get(name));
-      return v.ok ? v.pod.name : undefined;
-    },
+    arrive: (name: string): string => people.arrive(name),
+    openWebSocket: (name: string): void => people.openWebSocket(name),
+    podOf: (name: string): string | undefined => people.podOf(name),
     /** Time passes second by second: users stay active, the sweeper runs, the cluster catches up, the reconciler acts. */
     async pass(ms: number, options: { settle?: boolean } = {}): Promise<void> {
       for (let t = 0; t < ms; t += S) {
         await clock.advanceAsync(S);
-        for (const token of users.values()) admit(core, APP, { ticketTokens: [token] });
-        for (const [conn, ticket] of sockets) core.openConnection(APP, ticket, conn);
+        people.keepActive();
         core.sweep();
         await reconciler.idle();
         await actors.recorder.flush();
