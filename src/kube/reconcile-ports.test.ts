@@ -6,6 +6,7 @@
  * marks, TicketedApp status and Events. Every run's API calls are checked
  * against deploy/rbac.yaml.
  */
+import type { ReconcilePorts } from "../reconcile/ports.js";
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { Watch } from "@kubernetes/client-node";
@@ -68,6 +69,14 @@ describe("createKubeReconcilePorts", () => {
   const podAnnotations = async (name: string): Promise<Record<string, string>> => (await kube.api.get(`${PODS}/${name}`)).body.metadata?.annotations ?? {};
   /** The code under test's GETs of the web Deployment's scale subresource (the test client's own left out). */
   const ownGets = () => kube.server.requests.filter((r) => r.method === "GET" && r.path === `${DEPLOYMENTS}/web/scale` && r.userAgent !== TEST_CLIENT_USER_AGENT);
+  /** Until a read of the scale makes no GET: the first reads confirm the cache live. */
+  const untilReadsFromCache = (ports: Pick<ReconcilePorts, "scale">): Promise<true> =>
+    eventually(async () => {
+      await ports.scale.read(REF);
+      const gets = ownGets().length;
+      await ports.scale.read(REF);
+      return ownGets().length === gets || undefined;
+    }, { what: "reads from the cache" });
   const requests = (method: string, suffix: string | RegExp) => kube.server.requests.filter((r) => r.method === method && (typeof suffix === "string" ? r.path.endsWith(suffix) : suffix.test(r.path)));
 
   beforeEach(() => {
@@ -123,12 +132,7 @@ describe("createKubeReconcilePorts", () => {
 
     it("a write the cache has not seen yet: reads are live (our replicas, not the cache's) until the cache shows it, then from the cache again", async () => {
       const { ports, inventory, clock } = await setUp(2);
-      await eventually(async () => {
-        await ports.scale.read(REF);
-        const gets = ownGets().length;
-        await ports.scale.read(REF);
-        return ownGets().length === gets || undefined;
-      }, { what: "reads from the cache" });
+      await untilReadsFromCache(ports);
       const before = await ports.scale.read(REF);
       const first = ownGets().length;
       await clock.advanceAsync(2_000);
@@ -155,12 +159,7 @@ describe("createKubeReconcilePorts", () => {
 
     it("a 409 (the cache was behind someone else's change): the next read is live and gives their replicas", async () => {
       const { ports, inventory, clock } = await setUp(2);
-      await eventually(async () => {
-        await ports.scale.read(REF);
-        const gets = ownGets().length;
-        await ports.scale.read(REF);
-        return ownGets().length === gets || undefined;
-      }, { what: "reads from the cache" });
+      await untilReadsFromCache(ports);
       const before = await ports.scale.read(REF);
       await clock.advanceAsync(2_000);
       kube.server.stallWatches();
