@@ -38,8 +38,8 @@ import { AuthzServer, createAuthzMetrics } from "./authz/index.js";
 import type { Clock } from "./common/clock.js";
 import { ERROR_CODES, TicketplaneError, errorMessage } from "./common/errors.js";
 import type { Logger } from "./common/logger.js";
-import { formatHostPort, parseHostPort } from "./config/index.js";
-import type { HostPort } from "./config/index.js";
+import { appKey, formatHostPort, parseHostPort } from "./config/index.js";
+import type { AppKey, HostPort } from "./config/index.js";
 import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView } from "./runtime/index.js";
 import type { BoundAddresses, Mode } from "./runtime/index.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
@@ -96,10 +96,16 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   mode.inventory.feed(tickets);
 
   const ledger = new LedgerKeeper({ store: mode.ledgerStore, tickets, clock, logger: part("ledger"), ...(deps.ledgerDebounceMs === undefined ? {} : { debounceMs: deps.ledgerDebounceMs }) });
-  const requests = new RequestRate(deps.requestRateWindowMs);
   const ports = mode.canAddPods ? deps.reconcilePorts : undefined;
+  // Only the reconciler's formula and hpa policies read the request rate: without it, Check counts nothing.
+  const requests = ports === undefined ? undefined : new RequestRate(deps.requestRateWindowMs);
+  if (requests !== undefined) {
+    tickets.subscribe((event) => {
+      if (event.kind === "apps") requests.retainOnly(new Set(tickets.apps().map((a) => appKey(a.namespace, a.name))));
+    });
+  }
   const reconciler =
-    ports === undefined
+    ports === undefined || requests === undefined
       ? undefined
       : new Reconciler({ clock, logger: part("reconciler"), registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...(deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs }) });
   const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock });
@@ -116,7 +122,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
     notReady,
-    onAppRequest: (app) => requests.record(app, clock.now()),
+    ...(requests === undefined ? {} : { onAppRequest: (app: AppKey) => requests.record(app, clock.now()) }),
     clock,
     registry,
   });

@@ -24,7 +24,15 @@ describe("RequestRate", () => {
     r.record("ns/a", T0, 7);
     r.record("ns/a", T0 + 2_000, 1);
     assert.equal(r.perSecond("ns/a", T0 + 2_000), 0.5);
-    r.forget("ns/a");
+    r.retainOnly(new Set());
     assert.equal(r.perSecond("ns/a", T0 + 2_000), 0);
+  });
+  it("keeps only the apps in force", () => {
+    const r = new RequestRate(2_000);
+    r.record("ns/a", T0, 2);
+    r.record("ns/b", T0, 4);
+    r.retainOnly(new Set(["ns/b"]));
+    assert.equal(r.perSecond("ns/a", T0), 0);
+    assert.equal(r.perSecond("ns/b", T0), 2);
   });
 });

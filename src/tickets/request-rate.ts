@@ -45,8 +45,8 @@ export class RequestRate {
     return total / this.#windowS;
   }
 
-  /** Forgets an app (removed from the config). */
-  forget(app: AppKey): void {
-    this.#apps.delete(app);
+  /** Forgets every app not in `apps` (the apps in force), so removed apps hold no memory. */
+  retainOnly(apps: ReadonlySet<AppKey>): void {
+    for (const app of this.#apps.keys()) if (!apps.has(app)) this.#apps.delete(app);
   }
 }
