@@ -37,7 +37,7 @@ const PORTS = ["", "", ":8080", ":abc"];
 const PATHS = ["/", "/a", "/a/", "/a/b/c?q=1", "/A/x", "/ab/", "/b/y", "/bb", "/zz/"];
 
 type Rng = () => number;
-const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)] as T;
+const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)];
 
 function randomApps(r: Rng): AppModel[] {
   const count = 1 + Math.floor(r() * NAMES.length);

@@ -231,12 +231,19 @@ function directAction(direct: NonNullable<Route["directResponse"]>, path: string
   return { kind: "direct", status, body: text };
 }
 
-function forwardAction(a: RouteAction, prefixMatch: boolean, path: string, errors: string[]): ForwardAction {
+/** What in a RouteAction the gateway cannot follow. */
+function routeActionErrors(a: RouteAction, prefixMatch: boolean, path: string): string[] {
+  const errors: string[] = [];
   const unsupported = { weighted_clusters: a.weightedClusters, cluster_specifier_plugin: a.clusterSpecifierPlugin, inline_cluster_specifier_plugin: a.inlineClusterSpecifierPlugin, regex_rewrite: a.regexRewrite, path_rewrite_policy: a.pathRewritePolicy };
   for (const [field, value] of Object.entries(unsupported)) if (value !== undefined) errors.push(`${path}.${field}: not supported`);
   if ((a.cluster === undefined) === (a.clusterHeader === undefined)) errors.push(`${path}: needs exactly one of cluster, cluster_header`);
   if (a.cluster === "" || a.clusterHeader === "") errors.push(`${path}: the cluster or cluster_header must not be empty`);
   if (a.prefixRewrite !== "" && !prefixMatch) errors.push(`${path}.prefix_rewrite: only with a prefix match`);
+  return errors;
+}
+
+function forwardAction(a: RouteAction, prefixMatch: boolean, path: string, errors: string[]): ForwardAction {
+  errors.push(...routeActionErrors(a, prefixMatch, path));
   const status = NOT_FOUND_STATUS[a.clusterNotFoundResponseCode];
   if (status === undefined) errors.push(`${path}.cluster_not_found_response_code: ${a.clusterNotFoundResponseCode} is unknown`);
   const websocket = a.upgradeConfigs.find((u) => u.upgradeType.toLowerCase() === "websocket");
