@@ -15,6 +15,7 @@ import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
+import { encodeCheckResponse } from "./check-response-codec.js";
 import { clientAddress } from "./client-address.js";
 import { type CheckInput, type CheckLimits, type CheckOutcome, type DecideContext, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
@@ -24,12 +25,14 @@ export type IncomingCheck = CheckRequest | UndecodableMessage;
 
 /**
  * Envoy's Authorization service definition with a deserializer that never
- * throws, so garbage bytes get our 400 denial instead of an INTERNAL error.
+ * throws, so garbage bytes get our 400 denial instead of an INTERNAL error,
+ * and a serializer that writes the response in one pass (the same bytes).
  */
 export const SafeAuthorizationService = {
   check: {
     ...AuthorizationService.check,
     requestDeserialize: decodeOrUndecodable((bytes) => CheckRequest.decode(bytes)),
+    responseSerialize: encodeCheckResponse,
   },
 } as const;
 
