@@ -15,6 +15,7 @@
  * .header_map = 13 (HeaderMap.headers = 1: HeaderValue key = 1, value = 2,
  * raw_value = 3).
  */
+import { ProtoReader as Reader, WIRE_LEN } from "../common/proto-reader.js";
 
 /** The request headers Check reads (see toCheckInput and decideCheck); names lower-case. */
 export const CHECK_READS_HEADERS = [":path", ":authority", "host", "cookie", "accept", "x-forwarded-for"] as const;
@@ -35,11 +36,6 @@ export class CheckAttributes {
     readonly sourceAddress: string | undefined,
   ) {}
 }
-
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LEN = 2;
-const WIRE_FIXED32 = 5;
 
 const WANTED = CHECK_READS_HEADERS.map((name) => ({ name, bytes: Buffer.from(name, "latin1") }));
 
@@ -135,7 +131,7 @@ function readMapEntry(r: Reader, end: number, out: Record<string, string>): void
   let valueEnd = -1;
   r.fields(end, (field, wire, fieldEnd) => {
     if (wire !== WIRE_LEN) return false;
-    if (field === 1) name = r.wantedName(fieldEnd, false);
+    if (field === 1) name = wantedName(r, fieldEnd, false);
     else if (field === 2) {
       valueStart = r.pos;
       valueEnd = fieldEnd;
@@ -157,7 +153,7 @@ function readHeaderMap(r: Reader, end: number, out: Record<string, string>): num
     let raw = "";
     r.fields(fieldEnd, (f, w, e) => {
       if (w !== WIRE_LEN) return false;
-      if (f === 1) name = r.wantedName(e, true);
+      if (f === 1) name = wantedName(r, e, true);
       else if (f === 2) value = r.string(e);
       else if (f === 3) raw = r.string(e);
       else return false;
@@ -172,85 +168,18 @@ function readHeaderMap(r: Reader, end: number, out: Record<string, string>): num
   return entries;
 }
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  /**
-   * Reads the fields up to `end`: `take(field, wireType, fieldEnd)` reads a
-   * field it wants (leaving `pos` at `fieldEnd`) and returns true, or
-   * returns false and the field is skipped. `fieldEnd` is the end of a
-   * length-delimited field's content (else `pos`).
-   */
-  fields(end: number, take: (field: number, wire: number, fieldEnd: number) => boolean): void {
-    while (this.pos < end) {
-      const tag = this.varint();
-      const field = Math.floor(tag / 8);
-      const wire = tag & 7;
-      if (field === 0) throw new Error(`invalid field 0 at offset ${String(this.pos)}`);
-      let fieldEnd = this.pos;
-      if (wire === WIRE_LEN) {
-        const length = this.varint();
-        fieldEnd = this.pos + length;
-        if (fieldEnd > end) throw new Error(`field ${String(field)} runs past its message (offset ${String(this.pos)})`);
-      }
-      if (take(field, wire, fieldEnd)) {
-        if (wire === WIRE_LEN) this.pos = fieldEnd;
-        continue;
-      }
-      this.#skip(wire, fieldEnd);
+/** The header name Check reads that bytes [pos, end) spell (ASCII case folded when `fold`), or undefined; moves past them. */
+function wantedName(r: Reader, end: number, fold: boolean): string | undefined {
+  const bytes = r.bytes(end);
+  for (const w of WANTED) {
+    if (w.bytes.length !== bytes.length) continue;
+    let k = 0;
+    for (; k < bytes.length; k++) {
+      let b = bytes[k] ?? 0;
+      if (fold && b >= 0x41 && b <= 0x5a) b |= 0x20;
+      if (b !== w.bytes[k]) break;
     }
-    if (this.pos !== end) throw new Error(`message overruns its length (offset ${String(this.pos)})`);
+    if (k === bytes.length) return w.name;
   }
-
-  string(end: number): string {
-    const s = this.buf.toString("utf8", this.pos, end);
-    this.pos = end;
-    return s;
-  }
-
-  slice(start: number, end: number): string {
-    return this.buf.toString("utf8", start, end);
-  }
-
-  /** The header name Check reads that bytes [pos, end) spell (ASCII case folded when `fold`), or undefined. */
-  wantedName(end: number, fold: boolean): string | undefined {
-    const start = this.pos;
-    this.pos = end;
-    const length = end - start;
-    for (const w of WANTED) {
-      if (w.bytes.length !== length) continue;
-      let k = 0;
-      for (; k < length; k++) {
-        let b = this.buf[start + k] ?? 0;
-        if (fold && b >= 0x41 && b <= 0x5a) b |= 0x20;
-        if (b !== w.bytes[k]) break;
-      }
-      if (k === length) return w.name;
-    }
-    return undefined;
-  }
-
-  varint(): number {
-    let result = 0;
-    let shift = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.buf.length) throw new Error("truncated varint");
-      const b = this.buf[this.pos++] ?? 0;
-      // Beyond 2^53 the value is not exact; lengths and tags never get there, and skipped values are not used.
-      result += (b & 0x7f) * shift;
-      if (b < 0x80) return result;
-      shift *= 128;
-    }
-    throw new Error("varint longer than 10 bytes");
-  }
-
-  #skip(wire: number, fieldEnd: number): void {
-    if (wire === WIRE_VARINT) this.varint();
-    else if (wire === WIRE_LEN) this.pos = fieldEnd;
-    else if (wire === WIRE_FIXED64) this.pos += 8;
-    else if (wire === WIRE_FIXED32) this.pos += 4;
-    else throw new Error(`unsupported wire type ${String(wire)}`);
-    if (this.pos > this.buf.length) throw new Error("truncated field");
-  }
+  return undefined;
 }
