@@ -269,5 +269,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench:authz failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  // A failed run can leave its server listening: exit rather than hang.
+  process.exit(1);
 });
