@@ -12,6 +12,7 @@ import { FakeClock } from "../../test/support/fake-clock.js";
 import { createCheckService, gatewayGroup, type IncomingCheck, SafeAuthorizationService } from "./check-service.js";
 import type { AuthzMetrics, CheckMetricOutcome } from "./metrics.js";
 import { UndecodableMessage } from "../common/undecodable.js";
+import { encodeCheckResponse } from "./check-response-codec.js";
 
 function recorder() {
   const outcomes: CheckMetricOutcome[] = [];
@@ -96,6 +97,10 @@ describe("check service edge", () => {
     m.set("x-ticketplane-gateway", "edge");
     m.add("x-ticketplane-gateway", "other");
     assert.equal(gatewayGroup(m), "edge");
+  });
+
+  it("serializes responses with the one-pass encoder", () => {
+    assert.equal(SafeAuthorizationService.check.responseSerialize, encodeCheckResponse);
   });
 
   it("turns undecodable bytes into a 400 denial", () => {

@@ -6,30 +6,36 @@
  * closed, retryable).
  */
 import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
-import { AuthorizationService, CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
-import type { AttributeContext_HttpRequest } from "@envoyproxy/protos/envoy/service/auth/v3/attribute_context";
+import type { CheckRequest} from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import { AuthorizationService, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { ERROR_CODES, toTicketplaneError, type ErrorContext } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { DEFAULTS, type AppKey } from "../config/app-spec.js";
 import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
+import { CheckAttributes, decodeCheckAttributes, type HttpAttributes } from "./check-request-codec.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
+import { encodeCheckResponse } from "./check-response-codec.js";
 import { clientAddress } from "./client-address.js";
 import { type CheckInput, type CheckLimits, type CheckOutcome, type DecideContext, DEFAULT_CHECK_LIMITS, decideCheck } from "./decide-check.js";
 import { type AuthzMetrics, noopAuthzMetrics } from "./metrics.js";
 import { decodeOrUndecodable, UndecodableMessage } from "../common/undecodable.js";
 
-export type IncomingCheck = CheckRequest | UndecodableMessage;
+/** What the handler gets: the wire's request as decodeCheckAttributes reads it (a CheckRequest object when called directly), or why it did not decode. */
+export type IncomingCheck = CheckRequest | CheckAttributes | UndecodableMessage;
 
 /**
- * Envoy's Authorization service definition with a deserializer that never
- * throws, so garbage bytes get our 400 denial instead of an INTERNAL error.
+ * Envoy's Authorization service definition with a deserializer that reads
+ * only what Check needs and never throws, so garbage bytes get our 400
+ * denial instead of an INTERNAL error, and a serializer that writes the
+ * response in one pass (the same bytes as the generated encoder).
  */
 export const SafeAuthorizationService = {
   check: {
     ...AuthorizationService.check,
-    requestDeserialize: decodeOrUndecodable((bytes) => CheckRequest.decode(bytes)),
+    requestDeserialize: decodeOrUndecodable(decodeCheckAttributes),
+    responseSerialize: encodeCheckResponse,
   },
 } as const;
 
@@ -88,12 +94,13 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
 /** The decision's input, or why the request is unusable. */
 function inputOf(request: IncomingCheck, metadata: Metadata, trustedHops: number): CheckInput | string {
   if (request instanceof UndecodableMessage) return `undecodable CheckRequest (${request.reason})`;
+  if (request instanceof CheckAttributes) return toCheckInput(request.http, gatewayGroup(metadata), request.sourceAddress, trustedHops);
   return toCheckInput(request.attributes?.request?.http, gatewayGroup(metadata), request.attributes?.source?.address?.socketAddress?.address, trustedHops);
 }
 
 /** Where a failed Check came from, for the error's context (bounded lengths). */
 function requestContext(request: IncomingCheck): ErrorContext {
-  const http = request instanceof UndecodableMessage ? undefined : request.attributes?.request?.http;
+  const http = request instanceof UndecodableMessage ? undefined : request instanceof CheckAttributes ? request.http : request.attributes?.request?.http;
   return { host: http?.host.slice(0, 200), path: http?.path.slice(0, 200), requestId: http?.id.slice(0, 100) };
 }
 
@@ -127,11 +134,14 @@ export function gatewayGroup(metadata: Metadata): string {
   return typeof value === "string" && value.length > 0 ? value : DEFAULTS.gateway;
 }
 
+/** The HTTP attributes Check reads: decoded by decodeCheckAttributes, or a generated AttributeContext_HttpRequest. */
+export type CheckHttp = HttpAttributes & { readonly headerMap?: { readonly headers: readonly { key: string; value: string; rawValue: Buffer }[] } | undefined };
+
 /**
  * The decision's view of the HTTP attributes a gateway of group `gateway`
  * sent (from a client at `sourceAddress`), or the reason they are unusable.
  */
-export function toCheckInput(http: AttributeContext_HttpRequest | undefined, gateway: string, sourceAddress?: string, trustedHops = 0): CheckInput | string {
+export function toCheckInput(http: CheckHttp | undefined, gateway: string, sourceAddress?: string, trustedHops = 0): CheckInput | string {
   if (http === undefined) return "missing attributes.request.http";
   const headers = http.headerMap !== undefined && http.headerMap.headers.length > 0 ? mergeHeaderMap(http.headerMap.headers) : http.headers;
   const path = http.path.length > 0 ? http.path : (headers[":path"] ?? "");

@@ -20,6 +20,7 @@ export interface CheckInput {
   readonly gateway: string;
   readonly host: string;
   readonly path: string;
+  /** From the wire, only the headers Check reads (check-request-codec.ts: CHECK_READS_HEADERS). */
   readonly headers: Readonly<Record<string, string>>;
   /** Envoy's request id (`x-request-id`), for log lines. */
   readonly requestId: string;

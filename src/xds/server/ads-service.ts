@@ -1,15 +1,18 @@
 /**
  * The ADS service definition for grpc-js: requests decode through the
- * generated types, and bytes that do not decode arrive as an
+ * generated types (a SotW request's resource names only when read: see
+ * sotw-request.ts), and bytes that do not decode arrive as an
  * UndecodableMessage (the stream refuses and counts it) rather than a throw;
  * a response is a shared, already-encoded body and a nonce (see
  * response-encoding.ts), made into bytes only when grpc-js writes it.
  */
 import type * as grpc from "@grpc/grpc-js";
 import { AggregatedDiscoveryServiceService } from "@envoyproxy/protos/envoy/service/discovery/v3/ads";
-import { DeltaDiscoveryRequest, DiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
+import type { DiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
+import { DeltaDiscoveryRequest } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { decodeOrUndecodable, type UndecodableMessage } from "../../common/undecodable.js";
 import { serializeResponse, type OutgoingResponse } from "./response-encoding.js";
+import { decodeSotwRequest } from "./sotw-request.js";
 
 /** Clients of this definition (tests, tools) get the raw response bytes. */
 const rawResponse = (b: Buffer): OutgoingResponse => ({ body: b, nonce: "" });
@@ -23,7 +26,7 @@ export const adsServiceDefinition = {
     requestStream: true,
     responseStream: true,
     requestSerialize: sotw.requestSerialize,
-    requestDeserialize: decodeOrUndecodable((bytes) => DiscoveryRequest.decode(bytes)),
+    requestDeserialize: decodeOrUndecodable(decodeSotwRequest),
     responseSerialize: serializeResponse,
     responseDeserialize: rawResponse,
   },

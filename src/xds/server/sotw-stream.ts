@@ -8,6 +8,7 @@ import { AckState } from "./ack-state.js";
 import type { SotwCall } from "./ads-service.js";
 import { AdsStream, type RequestHead } from "./ads-stream.js";
 import type { TypeStatus } from "./status.js";
+import { requestNames } from "./sotw-request.js";
 import type { StreamContext } from "./stream-context.js";
 
 class SotwTypeState implements SotwSubscription {
@@ -15,6 +16,8 @@ class SotwTypeState implements SotwSubscription {
   /** Asked-for names, as the snapshot's own strings where it has them. */
   readonly names = new Set<string>();
   versionInfo = "";
+  /** The fingerprint of the resource_names list `names` was last taken from (RequestNames.fingerprint). */
+  namesFingerprint: string | undefined;
   /** What was sent (name → resource): the snapshot map last sent from, shared, plus differences. */
   readonly held = new LayeredMap<EncodedResource, EncodedResource>(
     (r) => r,
@@ -58,21 +61,25 @@ export class SotwStream extends AdsStream implements SotwStreamView {
 
   protected handle(typeUrl: TypeUrl, head: RequestHead, _nonceMatched: boolean, stale: boolean): void {
     const req = head as DiscoveryRequest;
-    if (req.resourceNames.length > this.ctx.limits.maxSubscribedNames) {
-      this.refuseTooManyNames(typeUrl, req.resourceNames.length, "resource_names lists");
+    const names = requestNames(req);
+    if (names.count > this.ctx.limits.maxSubscribedNames) {
+      this.refuseTooManyNames(typeUrl, names.count, "resource_names lists");
       return;
     }
     if (stale) return;
-    const wildcard = WILDCARD_TYPES.has(typeUrl) && (req.resourceNames.length === 0 || req.resourceNames.includes("*"));
+    const wildcard = WILDCARD_TYPES.has(typeUrl) && (names.count === 0 || names.star);
     let state = this.#types.get(typeUrl);
     if (state && state.wildcard === wildcard) {
-      if (!wildcard) this.#rename(typeUrl, state, req.resourceNames);
+      // The same list as the last one taken (every ACK repeats it): nothing to compare, nothing to decode.
+      if (!wildcard && (names.fingerprint === undefined || names.fingerprint !== state.namesFingerprint)) this.#rename(typeUrl, state, names.list());
+      state.namesFingerprint = names.fingerprint;
       return;
     }
     if (!state) this.#types.set(typeUrl, (state = new SotwTypeState()));
     state.wildcard = wildcard;
     state.names.clear();
-    if (!wildcard) for (const name of req.resourceNames) state.names.add(this.#canonical(typeUrl, name));
+    if (!wildcard) for (const name of names.list()) state.names.add(this.#canonical(typeUrl, name));
+    state.namesFingerprint = names.fingerprint;
     state.versionInfo = req.versionInfo;
     this.#open(typeUrl, state);
   }
