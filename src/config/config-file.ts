@@ -55,6 +55,27 @@ export interface ClientAddressConfig {
 
 export const CLIENT_ADDRESS_DEFAULTS: ClientAddressConfig = { trustedHops: 0 };
 
+/**
+ * What Check answers for a request that belongs to no ticketed app.
+ * `deny`: 404 — the gateway listener serves ticketed apps only.
+ * `allow`: allowed untouched except that every `x-ticketplane-*` header the
+ * client sent is removed — the filter can share a gateway listener with
+ * other VirtualServices.
+ */
+export type UnmatchedPolicy = "deny" | "allow";
+export const UNMATCHED_POLICIES: readonly UnmatchedPolicy[] = ["deny", "allow"];
+
+/** Check's settings that are not per app. */
+export interface CheckConfig {
+  readonly unmatched: UnmatchedPolicy;
+}
+
+export const CHECK_DEFAULTS: CheckConfig = { unmatched: "deny" };
+
+export function isUnmatchedPolicy(value: string): value is UnmatchedPolicy {
+  return (UNMATCHED_POLICIES as readonly string[]).includes(value);
+}
+
 /** A parsed config file. Paths are the file's own, joined onto the config file's directory when relative. */
 export interface LocalConfig {
   readonly filePath: string;
@@ -64,6 +85,8 @@ export interface LocalConfig {
   readonly keys?: { readonly file: string };
   readonly state: { readonly file: string };
   readonly clientAddress: ClientAddressConfig;
+  /** Check's settings (absent: CHECK_DEFAULTS). */
+  readonly check?: CheckConfig;
   readonly apps: readonly AppSpec[];
   /** Each app's backends as the file lists them, by app key (apps from TicketedApp/Deployment documents list none). */
   readonly pods: Readonly<Record<AppKey, readonly PodEntry[]>>;
@@ -80,13 +103,14 @@ export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
 
 /** Top-level keys of the single-document shape, and of its sections. */
-export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
+export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "check", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
   listen: ["authz", "xds", "accessLog", "admin", "keda"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
   keys: ["file"],
   state: ["file"],
   clientAddress: ["trustedHops"],
+  check: ["unmatched"],
 } as const;
 /** Fields of one entry of `apps`: the spec shape with name, namespace and pods. */
 export const CONFIG_APP_FIELDS: readonly string[] = APP_FIELDS;
@@ -123,6 +147,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const stateFile = r.string("state.file", stateSection.file);
   const cookieSecure = r.bool("cookieSecure", doc.cookieSecure);
   const clientAddress = readClientAddress(doc.clientAddress, r);
+  const check = readCheck(doc.check, r);
 
   const placed: PlacedApp[] = [];
   const pods: Record<AppKey, readonly PodEntry[]> = {};
@@ -158,6 +183,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
       state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
       clientAddress,
+      check,
       apps: placed.map((p) => p.spec),
       pods,
     },
@@ -206,6 +232,12 @@ function readListen(value: unknown, r: FieldReader): ListenConfig {
     admin: address("admin", LISTEN_DEFAULTS.admin),
     ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
   };
+}
+
+function readCheck(value: unknown, r: FieldReader): CheckConfig {
+  const c = r.section("check", value, CONFIG_SECTION_FIELDS.check) ?? {};
+  const unmatched = r.string("check.unmatched", c.unmatched, (v) => (isUnmatchedPolicy(v) ? undefined : `must be one of ${UNMATCHED_POLICIES.join(", ")}`));
+  return { unmatched: unmatched !== undefined && isUnmatchedPolicy(unmatched) ? unmatched : CHECK_DEFAULTS.unmatched };
 }
 
 function readClientAddress(value: unknown, r: FieldReader): ClientAddressConfig {
