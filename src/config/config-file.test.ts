@@ -97,6 +97,12 @@ describe("parseConfigFile: the config document", () => {
     assert.ok(none.ok && none.value.listen.keda === undefined, JSON.stringify(none));
   });
 
+  it("reads gateway.extAuthz and gateway.accessLogAddress only where they are set", () => {
+    const r = parseConfigFile("gateway: { extAuthz: false, accessLogAddress: ticketplane.ticketplane-system.svc.cluster.local:9002 }\napps: []\n", "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.gateway, { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250, extAuthz: false, accessLogAddress: { host: "ticketplane.ticketplane-system.svc.cluster.local", port: 9002 } });
+  });
+
   it("an empty clientAddress keeps the default", () => {
     const r = parseConfigFile("clientAddress: {}\napps: []\n", "c.yaml");
     assert.ok(r.ok && r.value.clientAddress.trustedHops === 0, JSON.stringify(r));
@@ -120,6 +126,8 @@ describe("parseConfigFile: the config document", () => {
       [{ path: "gateway.authzTimeout", value: "60001ms", rule: "must be ≤ 1m (Envoy holds each request this long when Check does not answer; Check answers in milliseconds)" }],
     ],
     ["clientAddress.trustedHops ≤ 10", "clientAddress: { trustedHops: 11 }", [{ path: "clientAddress.trustedHops", value: 11, rule: "must be ≤ 10 (more than ten proxies in front of the gateway is a mistake, not a network)" }]],
+    ["gateway.extAuthz a boolean", "gateway: { extAuthz: no }", [{ path: "gateway.extAuthz", value: "no", rule: "must be true or false" }]],
+    ["gateway.accessLogAddress needs a port", "gateway: { accessLogAddress: ticketplane }", [{ path: "gateway.accessLogAddress", value: "ticketplane", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 1–65535' }]],
     ["check.unmatched is deny or allow", "check: { unmatched: pass }", [{ path: "check.unmatched", value: "pass", rule: "must be one of deny, allow" }]],
     ["check.unmatched a string", "check: { unmatched: true }", [{ path: "check.unmatched", value: true, rule: "must be a string, not a boolean" }]],
     ["unknown check key", "check: { unmatch: allow }", [{ path: "check.unmatch", value: "allow", rule: 'unknown field (did you mean "unmatched"?)' }]],

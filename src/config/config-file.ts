@@ -41,6 +41,18 @@ export interface GatewayConfig {
   readonly listenerPort: number;
   /** ext_authz filter timeout (fail closed after it). */
   readonly authzTimeoutMs: number;
+  /**
+   * Whether the gateway runs the ext_authz filter itself (absent: true). False
+   * where Check runs on a gateway in front of it — the Istio ingress gateway's
+   * EnvoyFilter — which sets the cluster header this gateway routes on.
+   */
+  readonly extAuthz?: boolean;
+  /**
+   * Where the gateway sends its access logs (absent: the access-log listen
+   * address, a wildcard read as loopback). A host name is resolved by Envoy
+   * (STRICT_DNS): on Kubernetes, ticketplane's Service.
+   */
+  readonly accessLogAddress?: HostPort;
 }
 
 /** How Check tells clients apart for the per-client limits. */
@@ -106,7 +118,7 @@ export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080
 export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "check", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
   listen: ["authz", "xds", "accessLog", "admin", "keda"],
-  gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
+  gateway: ["listenerAddress", "listenerPort", "authzTimeout", "extAuthz", "accessLogAddress"],
   keys: ["file"],
   state: ["file"],
   clientAddress: ["trustedHops"],
@@ -140,6 +152,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
     listenerAddress: r.string("gateway.listenerAddress", g.listenerAddress, checkListenerHost) ?? GATEWAY_DEFAULTS.listenerAddress,
     listenerPort: r.int("gateway.listenerPort", g.listenerPort, { min: 1, max: 65535 }) ?? GATEWAY_DEFAULTS.listenerPort,
     authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, { positive: true, max: DURATION_BOUNDS["gateway.authzTimeout"] }) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
+    ...optionalGatewayFields(g, r),
   };
   const keysSection = r.section("keys", doc.keys, CONFIG_SECTION_FIELDS.keys);
   const keysFile = keysSection === undefined ? undefined : r.required("keys.file", keysSection.file, (v) => r.string("keys.file", v));
@@ -213,6 +226,19 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   if (errors.length > 0) return { ok: false, errors };
   const listen: ListenConfig = { authz: defaultListen("authz"), xds: defaultListen("xds"), accessLog: defaultListen("accessLog"), admin: defaultListen("admin") };
   return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, clientAddress: CLIENT_ADDRESS_DEFAULTS, apps: placed.map((p) => p.spec), pods: {} } };
+}
+
+/** `gateway.extAuthz` and `gateway.accessLogAddress`, present only where the file sets them. */
+function optionalGatewayFields(g: Readonly<Record<string, unknown>>, r: FieldReader): Pick<GatewayConfig, "extAuthz" | "accessLogAddress"> {
+  const extAuthz = r.bool("gateway.extAuthz", g.extAuthz);
+  const given = r.string("gateway.accessLogAddress", g.accessLogAddress);
+  let accessLogAddress: HostPort | undefined;
+  if (given !== undefined) {
+    const parsed = parseHostPort(given, false);
+    if (parsed.ok) accessLogAddress = parsed.value;
+    else r.fail("gateway.accessLogAddress", given, parsed.rule);
+  }
+  return { ...(extAuthz === undefined ? {} : { extAuthz }), ...(accessLogAddress === undefined ? {} : { accessLogAddress }) };
 }
 
 /** `listen`: each server's HOST:PORT, at its default when absent; `keda` only when given (no KEDA scaler otherwise). */
