@@ -57,12 +57,12 @@ function check(type: string, value: unknown, path: string): string[] {
   const array = /^Array<(.+)>$/.exec(type);
   if (array?.[1] !== undefined) {
     if (!Array.isArray(value)) return [`${at}: must be a list`];
-    return value.flatMap((v, i) => check(array[1] as string, v, `${path}[${i}]`));
+    return value.flatMap((v, i) => check(array[1], v, `${path}[${i}]`));
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map?.[1] !== undefined) {
     if (!isObject(value)) return [`${at}: must be a map`];
-    return Object.entries(value).flatMap(([k, v]) => check(map[1] as string, v, `${path}[${JSON.stringify(k)}]`));
+    return Object.entries(value).flatMap(([k, v]) => check(map[1], v, `${path}[${JSON.stringify(k)}]`));
   }
   const primitive = primitiveProblem(type, value);
   if (primitive !== undefined) return primitive === "" ? [] : [`${at}: ${primitive}`];

@@ -97,15 +97,15 @@ function valueProblems(schema: Schema, value: unknown): string[] {
   return out;
 }
 
-const num = (s: Schema, key: string): number | undefined => (typeof s[key] === "number" ? (s[key] as number) : undefined);
+const num = (s: Schema, key: string): number | undefined => (typeof s[key] === "number" ? (s[key]) : undefined);
 
 function sizeProblems(schema: Schema, value: unknown): string[] {
   const size = typeof value === "string" ? [...value].length : Array.isArray(value) ? value.length : isObject(value) ? Object.keys(value).length : undefined;
   if (size === undefined) return [];
   const [min, max] = typeof value === "string" ? ["minLength", "maxLength"] : Array.isArray(value) ? ["minItems", "maxItems"] : ["minProperties", "maxProperties"];
   const out: string[] = [];
-  const lo = num(schema, min as string);
-  const hi = num(schema, max as string);
+  const lo = num(schema, min);
+  const hi = num(schema, max);
   if (lo !== undefined && size < lo) out.push(`must have at least ${lo} (${min})`);
   if (hi !== undefined && size > hi && typeof value !== "string") out.push(`must have at most ${hi} (${max})`);
   return out;
