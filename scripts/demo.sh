@@ -62,7 +62,7 @@ step "1. A first request: no ticket yet"
 read -r status pod < <(request alice)
 echo "   GET $url (Host: $host) -> $status, pod $pod"
 [ "$status" = 200 ] || { echo "demo.sh: expected 200, got $status:"; cat "$jars/alice.body"; exit 1; }
-grep -i '^set-cookie: ' "$jars/alice.headers" | sed 's/^/   /' | cut -c1-110
+grep -i '^set-cookie: ' "$jars/alice.headers" | tr -d '\r' | sed 's/^/   /' | cut -c1-110
 proves "Check issued a ticket (the Set-Cookie above) for a free slot and the request reached the pod it names ($pod), through the ingress gateway's ext_authz filter and the ticket gateway"
 
 step "2. The same user again, three times"
@@ -81,7 +81,7 @@ for n in $(seq 1 "$users"); do
   echo "   user$n -> $status, pod $other"
 done
 if [ -n "$full" ]; then
-  grep -i '^retry-after: ' "$jars/$full.headers" | sed 's/^/   /'
+  grep -i '^retry-after: ' "$jars/$full.headers" | tr -d '\r' | sed 's/^/   /'
   head -c 300 "$jars/$full.body" | sed 's/^/   /'; echo
   proves "each user holds an exclusive slot; once every slot is taken (and no pod may be added) the next user waits in a FIFO queue with a place and a Retry-After, instead of overloading a pod"
 else
