@@ -5,7 +5,6 @@
  * them) and waits for the rollouts, and running it again changes nothing.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT } from "../e2e/serve-process.js";
@@ -13,32 +12,13 @@ import { ISTIO_KINDS, KINDS } from "../support/kube-api/kinds.js";
 import { Kubectl, kubectlBinary } from "../support/kube-api/kubectl.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
+import { runScript, type ScriptRun } from "../support/run-script.js";
 
 const SCRIPT = join(ROOT, "scripts/install.sh");
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function install(kubectl: Kubectl, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn("bash", [SCRIPT, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: kubectl.home, KUBECONFIG: kubectl.kubeconfig, KUBECTL: kubectlBinary(), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  // A bound on a hang (kubectl waits on a rollout at most 180 s), not a timing assertion.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+function install(kubectl: Kubectl, args: readonly string[], env: Record<string, string> = {}): Promise<ScriptRun> {
+  // kubectl waits on a rollout at most 180 s.
+  return runScript(SCRIPT, args, { HOME: kubectl.home, KUBECONFIG: kubectl.kubeconfig, KUBECTL: kubectlBinary(), ...env }, 240_000);
 }
 
 const writes = (server: KubeApiServer): string[] => server.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);

@@ -9,13 +9,13 @@
  * Check wrote it. demo.sh talks to that ingress with curl.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 import { authorizationClient } from "../support/envoy-protos.js";
+import { runScript } from "../support/run-script.js";
 import { waitFor } from "../support/wait-for.js";
 import { RawGateway } from "./raw-gateway.js";
 import { getJson, ROOT, ServeProcess, tempDir, type TempDir } from "./serve-process.js";
@@ -80,18 +80,9 @@ function ingress(check: grpc.Client, fallback: string): Server {
   });
 }
 
-function demo(args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn("bash", [join(ROOT, "scripts/demo.sh"), ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (out += c));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    }),
-  );
+async function demo(args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runScript(join(ROOT, "scripts/demo.sh"), args, {}, 60_000);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe("scripts/demo.sh through an ingress that calls the real Check", () => {

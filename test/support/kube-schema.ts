@@ -54,30 +54,27 @@ export function validateKubeObject(object: unknown): string[] {
 function check(type: string, value: unknown, path: string): string[] {
   if (value === null) return [];
   const at = path === "" ? "<root>" : path;
-  const array = /^Array<(.+)>$/.exec(type);
-  if (array?.[1] !== undefined) {
-    if (!Array.isArray(value)) return [`${at}: must be a list`];
-    return value.flatMap((v, i) => check(array[1], v, `${path}[${i}]`));
-  }
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map?.[1] !== undefined) {
-    if (!isObject(value)) return [`${at}: must be a map`];
-    return Object.entries(value).flatMap(([k, v]) => check(map[1], v, `${path}[${JSON.stringify(k)}]`));
-  }
+  const array = /^Array<(.+)>$/.exec(type)?.[1];
+  if (array !== undefined) return Array.isArray(value) ? value.flatMap((v, i) => check(array, v, `${path}[${i}]`)) : [`${at}: must be a list`];
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1];
+  if (map !== undefined) return isObject(value) ? Object.entries(value).flatMap(([k, v]) => check(map, v, `${path}[${JSON.stringify(k)}]`)) : [`${at}: must be a map`];
   const primitive = primitiveProblem(type, value);
   if (primitive !== undefined) return primitive === "" ? [] : [`${at}: ${primitive}`];
+  return checkModel(type, value, path);
+}
+
+/** An object of generated model `type`: every field known, each of its type. */
+function checkModel(type: string, value: unknown, path: string): string[] {
+  const at = path === "" ? "<root>" : path;
   const model = models[type];
   if (model === undefined || typeof model.getAttributeTypeMap !== "function") return [`${at}: no model ${type} (checker bug)`];
   if (!isObject(value)) return [`${at}: must be an object (${type})`];
   const attributes = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a]));
-  const out: string[] = [];
-  for (const [key, v] of Object.entries(value)) {
+  return Object.entries(value).flatMap(([key, v]) => {
     const a = attributes.get(key);
     const child = path === "" ? key : `${path}.${key}`;
-    if (a === undefined) out.push(`${child}: unknown field (${type} has no field "${key}")`);
-    else out.push(...check(a.type, v, child));
-  }
-  return out;
+    return a === undefined ? [`${child}: unknown field (${type} has no field "${key}")`] : check(a.type, v, child);
+  });
 }
 
 /** undefined: not a primitive type; "": fine; else the problem. */
