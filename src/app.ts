@@ -121,6 +121,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     metrics: createAuthzMetrics(registry, tickets),
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
+    ...(mode.unmatched === undefined ? {} : { unmatched: mode.unmatched }),
     notReady,
     ...(requests === undefined ? {} : { onAppRequest: (app: AppKey) => requests.record(app, clock.now()) }),
     clock,

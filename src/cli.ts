@@ -328,6 +328,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     listen: settings.listen,
     gateway: settings.gateway,
     trustedHops: settings.clientAddress.trustedHops,
+    ...(settings.check === undefined ? {} : { unmatched: settings.check.unmatched }),
     ledgerStore: control.ledgerStore,
     keys: control.keys,
     leadership: control.leadership,
@@ -357,8 +358,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /** Kubernetes mode's process settings: --config's (apps refused: they come from the cluster; its state and keys are not used), defaults otherwise. A string is the error. */
-async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "listen" | "gateway" | "clientAddress"> | string> {
-  const base: Pick<LocalConfig, "listen" | "gateway" | "clientAddress"> = {
+async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "check"> | string> {
+  const base: Pick<LocalConfig, "listen" | "gateway" | "clientAddress" | "check"> = {
     listen: { authz: hostPort(LISTEN_DEFAULTS.authz), xds: hostPort(LISTEN_DEFAULTS.xds), accessLog: hostPort(LISTEN_DEFAULTS.accessLog), admin: hostPort(LISTEN_DEFAULTS.admin) },
     gateway: { ...GATEWAY_DEFAULTS },
     clientAddress: { ...CLIENT_ADDRESS_DEFAULTS },
@@ -373,7 +374,7 @@ async function processSettings(opts: KubeServeArgs): Promise<Pick<LocalConfig, "
   const parsed = parseConfigFile(text, opts.config);
   if (!parsed.ok) return formatFileErrors(opts.config, parsed.errors).join("\n");
   if (parsed.value.apps.length > 0) return `${opts.config}: apps: in Kubernetes mode apps come from the cluster (TicketedApps, k8sTicket Deployments); remove them from the file`;
-  return { listen: parsed.value.listen, gateway: parsed.value.gateway, clientAddress: parsed.value.clientAddress };
+  return { listen: parsed.value.listen, gateway: parsed.value.gateway, clientAddress: parsed.value.clientAddress, ...(parsed.value.check === undefined ? {} : { check: parsed.value.check }) };
 }
 
 function hostPort(text: string): HostPort {

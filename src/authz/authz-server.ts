@@ -13,6 +13,7 @@ import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js
 import { listenGrpc, type GrpcListener } from "../common/grpc-listener.js";
 import { formatHostPort, parseHostPort } from "../config/address.js";
 import type { AppKey } from "../config/app-spec.js";
+import type { UnmatchedPolicy } from "../config/config-file.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
@@ -30,6 +31,8 @@ export interface AuthzServerOptions {
   readonly trustedHops?: number;
   /** Why Check cannot decide yet, or undefined once it can. */
   readonly notReady?: () => string | undefined;
+  /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
+  readonly unmatched?: UnmatchedPolicy;
   /** Called for every Check that matched an app (see CheckServiceOptions.onAppRequest). */
   readonly onAppRequest?: (app: AppKey) => void;
   /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
@@ -67,6 +70,7 @@ export class AuthzServer implements Runnable {
       ...(options.trustedHops === undefined ? {} : { trustedHops: options.trustedHops }),
       ...(options.notReady === undefined ? {} : { notReady: options.notReady }),
       ...(options.onAppRequest === undefined ? {} : { onAppRequest: options.onAppRequest }),
+      ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }),
     });
     this.accessLog = createAccessLogService(deps);
   }

@@ -77,6 +77,8 @@ export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
       return deny(503, RPC_UNAVAILABLE, `starting: ${outcome.reason}`, [header("retry-after", "1", false)]);
     case "not_found":
       return deny(404, RPC_PERMISSION_DENIED, outcome.reason);
+    case "unmatched":
+      return allowUntouched(outcome.strip);
     case "bad_request":
       return deny(400, RPC_PERMISSION_DENIED, outcome.reason);
   }
@@ -104,6 +106,14 @@ function allow(app: string, pod: string, host: string, port: number, ticket: str
       queryParametersToSet: [],
       queryParametersToRemove: [],
     },
+  };
+}
+
+/** Allowed, changing nothing but removing `strip` from the request. */
+function allowUntouched(strip: readonly string[]): CheckResponse {
+  return {
+    status: OK_STATUS,
+    okResponse: { headers: [], headersToRemove: [...strip], responseHeadersToAdd: [], queryParametersToSet: [], queryParametersToRemove: [] },
   };
 }
 

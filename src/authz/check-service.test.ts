@@ -89,6 +89,19 @@ describe("check service edge", () => {
     service.close();
   });
 
+  it("unmatched: allow lets another group's (or no app's) request through, minus our headers, and counts it as unmatched", () => {
+    const r = recorder();
+    const service = createCheckService({ tickets: broken, logger: r.logger, metrics: r.metrics, unmatched: "allow" });
+    const request = CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", headers: { "x-ticketplane-cluster": "ticketplane-xds" } } } } });
+    const edge = new Metadata();
+    edge.set("x-ticketplane-gateway", "edge");
+    const res = invoke(service, request, edge);
+    assert.equal(res.status?.code, 0);
+    assert.ok(res.okResponse?.headersToRemove.includes("x-ticketplane-cluster"));
+    assert.deepEqual(r.outcomes, ["unmatched"]);
+    service.close();
+  });
+
   it("reads the gateway group from the call's metadata, the default group without it", () => {
     const m = new Metadata();
     assert.equal(gatewayGroup(m), "default");

@@ -11,6 +11,7 @@ import { AuthorizationService, type CheckResponse } from "@envoyproxy/protos/env
 import { ERROR_CODES, toTicketplaneError, type ErrorContext } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { DEFAULTS, type AppKey } from "../config/app-spec.js";
+import type { UnmatchedPolicy } from "../config/config-file.js";
 import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
 import { AppIndex } from "./app-index.js";
@@ -49,6 +50,8 @@ export interface CheckServiceOptions {
   readonly trustedHops?: number;
   /** Why Check cannot decide yet, or undefined once it can; until then Check answers 503 and allocates nothing. */
   readonly notReady?: () => string | undefined;
+  /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
+  readonly unmatched?: UnmatchedPolicy;
   /** Called once for every Check that matched an app (the request rate the load-based scaling policies read). Must not throw. */
   readonly onAppRequest?: (app: AppKey) => void;
 }
@@ -64,7 +67,7 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
   const apps = new AppIndex(tickets);
-  const ctx: DecideContext = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }) };
+  const ctx: DecideContext = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }) };
   const trustedHops = options.trustedHops ?? 0;
 
   const check = (call: ServerUnaryCall<IncomingCheck, CheckResponse>, callback: sendUnaryData<CheckResponse>): void => {
@@ -118,6 +121,9 @@ function logOutcome(logger: Logger, outcome: Exclude<CheckOutcome, { kind: "vali
       return;
     case "limited":
       logger.debug("refused: client limit", { app: outcome.key, requestId });
+      return;
+    case "unmatched":
+      // Another app's traffic on a shared gateway: as many as valid tickets, not worth a line each.
       return;
     default:
       logger.debug(`denied: ${outcome.reason}`, { outcome: outcome.kind, requestId });

@@ -144,6 +144,51 @@ describe("decideCheck", () => {
     });
   }
 
+  describe("a request of no ticketed app (check.unmatched)", () => {
+    const sharing = (tickets: ScriptedTickets): DecideContext => ({ ...context(tickets), unmatched: "allow" });
+    const spoofed = { "x-ticketplane-cluster": "ticketplane-xds", "x-ticketplane-pod": "pod-a", "x-ticketplane-whatever": "1", accept: "text/html" };
+
+    it("allow: allowed as it is, every x-ticketplane-* header removed (ours and any other the client sent), no ticket asked for", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      const outcome = decideCheck(input("/other/", spoofed), sharing(tickets));
+      assert.deepEqual(outcome, {
+        kind: "unmatched",
+        strip: ["x-ticketplane-cluster", "x-ticketplane-pod", "x-ticketplane-pod-address", "x-ticketplane-ticket", "x-ticketplane-app", "x-ticketplane-whatever"],
+      });
+      const res = toCheckResponse(outcome);
+      assert.equal(res.status?.code, 0);
+      assert.equal(res.deniedResponse, undefined);
+      assert.deepEqual(res.okResponse?.headers, [], "nothing added: the route stays the one the gateway chose");
+      assert.deepEqual(res.okResponse?.headersToRemove, outcome.kind === "unmatched" ? outcome.strip : []);
+      assert.deepEqual(res.okResponse?.responseHeadersToAdd, []);
+      assert.deepEqual([tickets.verified, tickets.allocated], [[], []]);
+    });
+
+    it("allow: another gateway group's app is not this gateway's: allowed untouched too", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      assert.equal(decideCheck({ ...input("/shiny/"), gateway: "edge" }, sharing(tickets)).kind, "unmatched");
+    });
+
+    it("allow changes nothing for a ticketed app: its requests still need a ticket", () => {
+      const tickets = new ScriptedTickets(() => VALID);
+      const outcome = decideCheck(input("/shiny/x", { cookie: "tp=good", "x-ticketplane-cluster": "ns/shiny/pod-b" }), sharing(tickets));
+      assert.equal(outcome.kind, "valid");
+      assert.equal(toCheckResponse(outcome).okResponse?.headers[0]?.header?.value, "ns/shiny/pod-a", "Check's pod replaces the client's");
+    });
+
+    it("allow does not bypass the input bounds or the start: 400 and 503 as before", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      assert.equal(decideCheck(input("/" + "a".repeat(9000)), sharing(tickets)).kind, "bad_request");
+      assert.equal(decideCheck(input("/other/"), { ...sharing(tickets), notReady: () => "the ledger is not restored yet" }).kind, "starting");
+    });
+
+    it("deny (the default, and when unset): 404", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      assert.equal(decideCheck(input("/other/", spoofed), { ...context(tickets), unmatched: "deny" }).kind, "not_found");
+      assert.equal(decideCheck(input("/other/", spoofed), context(tickets)).kind, "not_found");
+    });
+  });
+
   it("follows app changes from the ticket core", () => {
     const tickets = new ScriptedTickets(() => VALID);
     const apps = new AppIndex(tickets);

@@ -7,6 +7,8 @@
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
+import type { UnmatchedPolicy } from "../config/config-file.js";
+import { ROUTING_HEADER_PREFIX, ROUTING_HEADERS } from "../routing/headers.js";
 import { admit } from "../tickets/admit.js";
 import type { CheckPorts } from "../tickets/ports.js";
 import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
@@ -73,6 +75,8 @@ export type CheckOutcome =
   /** Check cannot decide yet (starting: apps, ledger or routes not in place): 503, and nothing is allocated. */
   | { readonly kind: "starting"; readonly reason: string }
   | { readonly kind: "not_found"; readonly reason: string }
+  /** No ticketed app, and `unmatched: allow`: allowed as it is, minus these headers (ours, whatever the client sent under them). */
+  | { readonly kind: "unmatched"; readonly strip: readonly string[] }
   | { readonly kind: "bad_request"; readonly reason: string };
 
 export type OutcomeKind = CheckOutcome["kind"];
@@ -84,6 +88,15 @@ export interface DecideContext {
   readonly limits: CheckLimits;
   /** Why Check cannot decide yet, or undefined once it can (apps, ledger and routes in place). */
   readonly notReady?: () => string | undefined;
+  /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
+  readonly unmatched?: UnmatchedPolicy;
+}
+
+/** Every routing header we define, and any other `x-ticketplane-*` header the request carries, in a stable order. */
+export function ourHeadersIn(headers: Readonly<Record<string, string>>): string[] {
+  const strip = new Set<string>(Object.values(ROUTING_HEADERS));
+  for (const name of Object.keys(headers)) if (name.startsWith(ROUTING_HEADER_PREFIX)) strip.add(name);
+  return [...strip];
 }
 
 /**
@@ -111,7 +124,10 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const notReady = ctx.notReady?.();
   if (notReady !== undefined) return { kind: "starting", reason: notReady };
   const matched = ctx.apps.match(input.gateway, input.host, input.path);
-  if (matched === undefined) return { kind: "not_found", reason: "no app serves this host and path" };
+  if (matched === undefined) {
+    if (ctx.unmatched === "allow") return { kind: "unmatched", strip: ourHeadersIn(input.headers) };
+    return { kind: "not_found", reason: "no app serves this host and path" };
+  }
   const { spec: app, key } = matched;
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);

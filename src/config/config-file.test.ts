@@ -16,6 +16,7 @@ keys: { file: ./keys.yaml }
 state: { file: /var/lib/tp/state.json }
 cookieSecure: false
 clientAddress: { trustedHops: 2 }
+check: { unmatched: allow }
 apps:
   - name: shiny
     namespace: default
@@ -46,6 +47,7 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual(c.keys, { file: "/etc/tp/keys.yaml" });
     assert.deepEqual(c.state, { file: "/var/lib/tp/state.json" });
     assert.deepEqual(c.clientAddress, { trustedHops: 2 });
+    assert.deepEqual(c.check, { unmatched: "allow" });
     assert.equal(c.filePath, "/etc/tp/config.yaml");
     assert.deepEqual(c.apps.map((a) => [a.name, a.source, a.ticket.cookieSecure]), [["shiny", "file", false], ["notebook", "file", true]]);
     assert.deepEqual(
@@ -75,6 +77,7 @@ describe("parseConfigFile: the config document", () => {
       gateway: { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 },
       state: { file: "conf/standalone.state.json" },
       clientAddress: { trustedHops: 0 },
+      check: { unmatched: "deny" },
       apps: [],
       pods: {},
     });
@@ -92,6 +95,12 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual(r.value.listen.keda, { host: "127.0.0.1", port: 9003 });
     const none = parseConfigFile("listen: {}\napps: []\n", "c.yaml");
     assert.ok(none.ok && none.value.listen.keda === undefined, JSON.stringify(none));
+  });
+
+  it("reads gateway.extAuthz and gateway.accessLogAddress only where they are set", () => {
+    const r = parseConfigFile("gateway: { extAuthz: false, accessLogAddress: ticketplane.ticketplane-system.svc.cluster.local:9002 }\napps: []\n", "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.gateway, { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250, extAuthz: false, accessLogAddress: { host: "ticketplane.ticketplane-system.svc.cluster.local", port: 9002 } });
   });
 
   it("an empty clientAddress keeps the default", () => {
@@ -117,6 +126,11 @@ describe("parseConfigFile: the config document", () => {
       [{ path: "gateway.authzTimeout", value: "60001ms", rule: "must be ≤ 1m (Envoy holds each request this long when Check does not answer; Check answers in milliseconds)" }],
     ],
     ["clientAddress.trustedHops ≤ 10", "clientAddress: { trustedHops: 11 }", [{ path: "clientAddress.trustedHops", value: 11, rule: "must be ≤ 10 (more than ten proxies in front of the gateway is a mistake, not a network)" }]],
+    ["gateway.extAuthz a boolean", "gateway: { extAuthz: no }", [{ path: "gateway.extAuthz", value: "no", rule: "must be true or false" }]],
+    ["gateway.accessLogAddress needs a port", "gateway: { accessLogAddress: ticketplane }", [{ path: "gateway.accessLogAddress", value: "ticketplane", rule: 'must be "IP:PORT", "[IPv6]:PORT" or "host:port" with a port 1–65535' }]],
+    ["check.unmatched is deny or allow", "check: { unmatched: pass }", [{ path: "check.unmatched", value: "pass", rule: "must be one of deny, allow" }]],
+    ["check.unmatched a string", "check: { unmatched: true }", [{ path: "check.unmatched", value: true, rule: "must be a string, not a boolean" }]],
+    ["unknown check key", "check: { unmatch: allow }", [{ path: "check.unmatch", value: "allow", rule: 'unknown field (did you mean "unmatched"?)' }]],
     ["clientAddress.trustedHops ≥ 0", "clientAddress: { trustedHops: -1 }", [{ path: "clientAddress.trustedHops", value: -1, rule: "must be an integer ≥ 0" }]],
     ["clientAddress.trustedHops an integer", "clientAddress: { trustedHops: 1.5 }", [{ path: "clientAddress.trustedHops", value: 1.5, rule: "must be an integer ≥ 0" }]],
     ["clientAddress.trustedHops a number, not a string", 'clientAddress: { trustedHops: "2" }', [{ path: "clientAddress.trustedHops", value: "2", rule: "must be an integer ≥ 0" }]],

@@ -41,6 +41,18 @@ export interface GatewayConfig {
   readonly listenerPort: number;
   /** ext_authz filter timeout (fail closed after it). */
   readonly authzTimeoutMs: number;
+  /**
+   * Whether the gateway runs the ext_authz filter itself (absent: true). False
+   * where Check runs on a gateway in front of it — the Istio ingress gateway's
+   * EnvoyFilter — which sets the cluster header this gateway routes on.
+   */
+  readonly extAuthz?: boolean;
+  /**
+   * Where the gateway sends its access logs (absent: the access-log listen
+   * address, a wildcard read as loopback). A host name is resolved by Envoy
+   * (STRICT_DNS): on Kubernetes, ticketplane's Service.
+   */
+  readonly accessLogAddress?: HostPort;
 }
 
 /** How Check tells clients apart for the per-client limits. */
@@ -55,6 +67,27 @@ export interface ClientAddressConfig {
 
 export const CLIENT_ADDRESS_DEFAULTS: ClientAddressConfig = { trustedHops: 0 };
 
+/**
+ * What Check answers for a request that belongs to no ticketed app.
+ * `deny`: 404 — the gateway listener serves ticketed apps only.
+ * `allow`: allowed untouched except that every `x-ticketplane-*` header the
+ * client sent is removed — the filter can share a gateway listener with
+ * other VirtualServices.
+ */
+export type UnmatchedPolicy = "deny" | "allow";
+export const UNMATCHED_POLICIES: readonly UnmatchedPolicy[] = ["deny", "allow"];
+
+/** Check's settings that are not per app. */
+export interface CheckConfig {
+  readonly unmatched: UnmatchedPolicy;
+}
+
+export const CHECK_DEFAULTS: CheckConfig = { unmatched: "deny" };
+
+export function isUnmatchedPolicy(value: string): value is UnmatchedPolicy {
+  return (UNMATCHED_POLICIES as readonly string[]).includes(value);
+}
+
 /** A parsed config file. Paths are the file's own, joined onto the config file's directory when relative. */
 export interface LocalConfig {
   readonly filePath: string;
@@ -64,6 +97,8 @@ export interface LocalConfig {
   readonly keys?: { readonly file: string };
   readonly state: { readonly file: string };
   readonly clientAddress: ClientAddressConfig;
+  /** Check's settings (absent: CHECK_DEFAULTS). */
+  readonly check?: CheckConfig;
   readonly apps: readonly AppSpec[];
   /** Each app's backends as the file lists them, by app key (apps from TicketedApp/Deployment documents list none). */
   readonly pods: Readonly<Record<AppKey, readonly PodEntry[]>>;
@@ -80,13 +115,14 @@ export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
 
 /** Top-level keys of the single-document shape, and of its sections. */
-export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
+export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "check", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
   listen: ["authz", "xds", "accessLog", "admin", "keda"],
-  gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
+  gateway: ["listenerAddress", "listenerPort", "authzTimeout", "extAuthz", "accessLogAddress"],
   keys: ["file"],
   state: ["file"],
   clientAddress: ["trustedHops"],
+  check: ["unmatched"],
 } as const;
 /** Fields of one entry of `apps`: the spec shape with name, namespace and pods. */
 export const CONFIG_APP_FIELDS: readonly string[] = APP_FIELDS;
@@ -116,6 +152,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
     listenerAddress: r.string("gateway.listenerAddress", g.listenerAddress, checkListenerHost) ?? GATEWAY_DEFAULTS.listenerAddress,
     listenerPort: r.int("gateway.listenerPort", g.listenerPort, { min: 1, max: 65535 }) ?? GATEWAY_DEFAULTS.listenerPort,
     authzTimeoutMs: r.duration("gateway.authzTimeout", g.authzTimeout, { positive: true, max: DURATION_BOUNDS["gateway.authzTimeout"] }) ?? GATEWAY_DEFAULTS.authzTimeoutMs,
+    ...optionalGatewayFields(g, r),
   };
   const keysSection = r.section("keys", doc.keys, CONFIG_SECTION_FIELDS.keys);
   const keysFile = keysSection === undefined ? undefined : r.required("keys.file", keysSection.file, (v) => r.string("keys.file", v));
@@ -123,6 +160,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
   const stateFile = r.string("state.file", stateSection.file);
   const cookieSecure = r.bool("cookieSecure", doc.cookieSecure);
   const clientAddress = readClientAddress(doc.clientAddress, r);
+  const check = readCheck(doc.check, r);
 
   const placed: PlacedApp[] = [];
   const pods: Record<AppKey, readonly PodEntry[]> = {};
@@ -158,6 +196,7 @@ function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: s
       ...(keysFile !== undefined ? { keys: { file: besideConfig(filePath, keysFile) } } : {}),
       state: { file: stateFile !== undefined ? besideConfig(filePath, stateFile) : defaultStateFile(filePath) },
       clientAddress,
+      check,
       apps: placed.map((p) => p.spec),
       pods,
     },
@@ -189,6 +228,19 @@ function parseAppStream(docs: readonly unknown[], filePath: string): ParseResult
   return { ok: true, value: { filePath, listen, gateway: { ...GATEWAY_DEFAULTS }, state: { file: defaultStateFile(filePath) }, clientAddress: CLIENT_ADDRESS_DEFAULTS, apps: placed.map((p) => p.spec), pods: {} } };
 }
 
+/** `gateway.extAuthz` and `gateway.accessLogAddress`, present only where the file sets them. */
+function optionalGatewayFields(g: Readonly<Record<string, unknown>>, r: FieldReader): Pick<GatewayConfig, "extAuthz" | "accessLogAddress"> {
+  const extAuthz = r.bool("gateway.extAuthz", g.extAuthz);
+  const given = r.string("gateway.accessLogAddress", g.accessLogAddress);
+  let accessLogAddress: HostPort | undefined;
+  if (given !== undefined) {
+    const parsed = parseHostPort(given, false);
+    if (parsed.ok) accessLogAddress = parsed.value;
+    else r.fail("gateway.accessLogAddress", given, parsed.rule);
+  }
+  return { ...(extAuthz === undefined ? {} : { extAuthz }), ...(accessLogAddress === undefined ? {} : { accessLogAddress }) };
+}
+
 /** `listen`: each server's HOST:PORT, at its default when absent; `keda` only when given (no KEDA scaler otherwise). */
 function readListen(value: unknown, r: FieldReader): ListenConfig {
   const section = r.section("listen", value, CONFIG_SECTION_FIELDS.listen) ?? {};
@@ -206,6 +258,12 @@ function readListen(value: unknown, r: FieldReader): ListenConfig {
     admin: address("admin", LISTEN_DEFAULTS.admin),
     ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
   };
+}
+
+function readCheck(value: unknown, r: FieldReader): CheckConfig {
+  const c = r.section("check", value, CONFIG_SECTION_FIELDS.check) ?? {};
+  const unmatched = r.string("check.unmatched", c.unmatched, (v) => (isUnmatchedPolicy(v) ? undefined : `must be one of ${UNMATCHED_POLICIES.join(", ")}`));
+  return { unmatched: unmatched !== undefined && isUnmatchedPolicy(unmatched) ? unmatched : CHECK_DEFAULTS.unmatched };
 }
 
 function readClientAddress(value: unknown, r: FieldReader): ClientAddressConfig {

@@ -11,7 +11,7 @@ import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { formatHostPort } from "../config/address.js";
 import { formatSpecError } from "../config/app-spec.js";
-import type { GatewayConfig, ListenConfig } from "../config/config-file.js";
+import { CHECK_DEFAULTS, type GatewayConfig, type ListenConfig, type UnmatchedPolicy } from "../config/config-file.js";
 import type { BoundAddresses, KeyProvider, Leadership, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
 import type { KubeConnection } from "./client.js";
 import type { WatchPort } from "./informer.js";
@@ -26,6 +26,8 @@ export interface KubernetesModeOptions {
   readonly listen: ListenConfig;
   readonly gateway: GatewayConfig;
   readonly trustedHops: number;
+  /** What Check answers for a request of no ticketed app (absent: `deny`). */
+  readonly unmatched?: UnmatchedPolicy;
   readonly ledgerStore: LedgerStore;
   readonly keys: KeyProvider;
   readonly leadership: Leadership;
@@ -66,6 +68,7 @@ export function createKubernetesMode(options: KubernetesModeOptions): Mode & { r
     // Pods come and go with the Deployment's replicas (a reconciler, an HPA, a person): queue users rather than refuse them.
     canAddPods: true,
     trustedHops: options.trustedHops,
+    ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }),
     configView: (status) => configView(options, inventory, status),
     nextSteps: (addresses) => nextSteps(options, inventory, addresses),
   };
@@ -82,6 +85,7 @@ function configView(options: KubernetesModeOptions, inventory: KubeInventory, st
       listen: { authz: formatHostPort(options.listen.authz), xds: formatHostPort(options.listen.xds), accessLog: formatHostPort(options.listen.accessLog), admin: formatHostPort(options.listen.admin) },
       gateway: options.gateway,
       clientAddress: { trustedHops: options.trustedHops },
+      check: { unmatched: options.unmatched ?? CHECK_DEFAULTS.unmatched },
       apps: inventory.apps().map((a) => ({ app: a.key, definedBy: a.definedBy, deployment: a.deployment, ...(a.canaryDeployment === undefined ? {} : { canaryDeployment: a.canaryDeployment }), disabled: a.disabled })),
     },
     invalidApps: inventory.invalidApps().map((i) => ({ ...i.object, errors: i.errors.map((e) => ({ path: e.path, value: e.value, rule: e.rule, message: formatSpecError(e) })) })),

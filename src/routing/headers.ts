@@ -28,6 +28,14 @@ export const ROUTING_HEADERS = {
 } as const;
 
 /**
+ * Every header ticketplane sets starts with this. Where Check allows a request
+ * of no ticketed app (`check.unmatched: allow`), it removes every request
+ * header with this prefix, so nothing a client sends under our names reaches
+ * a route or an app behind the shared gateway.
+ */
+export const ROUTING_HEADER_PREFIX = "x-ticketplane-";
+
+/**
  * gRPC metadata (not an HTTP header of the request) that a gateway's ext_authz
  * filter sends with every Check: the gateway node group (AppSpec.gateway) the
  * gateway belongs to. Check matches only that group's apps, because only they

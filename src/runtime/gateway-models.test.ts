@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { makeSpec } from "../../test/support/app-spec.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
 import { TicketCore } from "../tickets/index.js";
+import { buildGatewayMessages, gatewayResourcesErrors } from "../xds/resources/build.js";
 import { buildGatewayModels } from "./gateway-models.js";
 
 describe("buildGatewayModels", () => {
@@ -26,6 +27,25 @@ describe("buildGatewayModels", () => {
     assert.deepEqual(models[0]?.extAuthz, { cluster: { host: "127.0.0.1", port: 9001 }, timeoutMs: 250 });
     assert.deepEqual(models[0]?.accessLog.cluster, { host: "127.0.0.1", port: 9002 });
     assert.deepEqual(models[0]?.listener, { address: "0.0.0.0", port: 8080 });
+  });
+
+  it("behind the Istio ingress gateway (extAuthz: false, accessLogAddress): no ext_authz filter or authz cluster, access logs to the Service by DNS", () => {
+    const behind = buildGatewayModels({
+      views: core,
+      gateway: { ...gateway, extAuthz: false, accessLogAddress: { host: "ticketplane.ticketplane-system.svc.cluster.local", port: 9002 } },
+      upstreams: { authz: { host: "0.0.0.0", port: 9001 }, accessLog: { host: "0.0.0.0", port: 9002 } },
+    });
+    const model = behind[0];
+    assert.ok(model !== undefined);
+    assert.equal(model.extAuthz, undefined);
+    assert.deepEqual(model.accessLog.cluster, { host: "ticketplane.ticketplane-system.svc.cluster.local", port: 9002 });
+    const messages = buildGatewayMessages(model);
+    assert.deepEqual(gatewayResourcesErrors(messages), []);
+    assert.deepEqual(messages.clusters.map((c) => [c.name, c.type]).filter(([n]) => String(n).startsWith("ticketplane-")), [["ticketplane-als", 1]], "STRICT_DNS (1) access-log cluster, no authz cluster");
+    const filters = JSON.stringify(messages.listener);
+    assert.doesNotMatch(filters, /ext_authz/);
+    // extAuthz unset or true: the filter stays (standalone mode).
+    assert.notEqual(buildGatewayModels({ views: core, gateway: { ...gateway, extAuthz: true }, upstreams: { authz: { host: "127.0.0.1", port: 1 }, accessLog: { host: "127.0.0.1", port: 2 } } })[0]?.extAuthz, undefined);
   });
 
   it("always has the default group, and drops a pod the ticket core no longer has", () => {

@@ -53,8 +53,9 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
     .map(([group, apps]) => ({
       group,
       listener: { address: gateway.listenerAddress, port: gateway.listenerPort },
-      extAuthz: { cluster: dialable(upstreams.authz), timeoutMs: gateway.authzTimeoutMs },
-      accessLog: { cluster: dialable(upstreams.accessLog), flushIntervalMs: inputs.accessLogFlushMs ?? 1_000 },
+      // Without ext_authz (Check runs on the gateway in front) the model has no authz cluster either.
+      ...(gateway.extAuthz === false ? {} : { extAuthz: { cluster: dialable(upstreams.authz), timeoutMs: gateway.authzTimeoutMs } }),
+      accessLog: { cluster: gateway.accessLogAddress ?? dialable(upstreams.accessLog), flushIntervalMs: inputs.accessLogFlushMs ?? 1_000 },
       apps,
     }));
 }

@@ -6,7 +6,7 @@
  */
 import type { Runnable } from "../common/runnable.js";
 import type { AppKey } from "../config/app-spec.js";
-import type { GatewayConfig, ListenConfig } from "../config/config-file.js";
+import type { GatewayConfig, ListenConfig, UnmatchedPolicy } from "../config/config-file.js";
 import type { SpecError } from "../config/app-spec.js";
 import type { TicketInventory } from "../tickets/ports.js";
 import type { LedgerRecord } from "../tickets/ledger-journal.js";
@@ -144,6 +144,8 @@ export interface Mode {
   readonly canAddPods: boolean;
   /** Trusted proxies in front of the gateways, for telling clients apart (0: the connection's source address). */
   readonly trustedHops: number;
+  /** What Check answers for a request of no ticketed app (absent: `deny`, a 404). */
+  readonly unmatched?: UnmatchedPolicy;
   /** Parts beyond the inventory (none by default). */
   readonly parts?: ModeParts;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */

@@ -105,5 +105,6 @@ function restartOnlyChanges(start: LocalConfig, next: LocalConfig): string[] {
   if (start.state.file !== next.state.file) changed.push("state.file");
   if (start.keys?.file !== next.keys?.file) changed.push("keys.file");
   if (start.clientAddress.trustedHops !== next.clientAddress.trustedHops) changed.push("clientAddress.trustedHops");
+  if (start.check?.unmatched !== next.check?.unmatched) changed.push("check.unmatched");
   return changed;
 }

@@ -7,7 +7,7 @@
  */
 import { formatHostPort } from "../config/address.js";
 import { appKey, formatSpecError } from "../config/app-spec.js";
-import type { LocalConfig } from "../config/config-file.js";
+import { CHECK_DEFAULTS, type LocalConfig } from "../config/config-file.js";
 import type { RuntimeStatus } from "../runtime/ports.js";
 import type { LedgerStatus } from "../runtime/ledger-keeper.js";
 import type { ConfigState } from "./config-state.js";
@@ -24,6 +24,7 @@ export function restartOnlySettings(c: LocalConfig): Record<string, string | und
     "state.file": c.state.file,
     "keys.file": c.keys?.file,
     "clientAddress.trustedHops": String(c.clientAddress.trustedHops),
+    "check.unmatched": (c.check ?? CHECK_DEFAULTS).unmatched,
   };
 }
 

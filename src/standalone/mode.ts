@@ -52,6 +52,7 @@ export function createStandaloneMode(options: StandaloneModeOptions): Mode & { r
     // Pods are only listed in the file: nothing will start more.
     canAddPods: false,
     trustedHops: config.clientAddress.trustedHops,
+    ...(config.check === undefined ? {} : { unmatched: config.check.unmatched }),
     configView: (status) => configView(inventory.state, status),
     nextSteps: (addresses) => nextSteps(inventory.state.config, addresses),
   };

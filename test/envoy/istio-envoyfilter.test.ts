@@ -21,9 +21,9 @@ interface EnvoyFilter {
   };
 }
 
-const filter = parse(readFileSync(new URL("../../istio/ext-authz-envoyfilter.yaml", import.meta.url), "utf8")) as EnvoyFilter;
+const filter = parse(readFileSync(new URL("../../istio/base/ext-authz-envoyfilter.yaml", import.meta.url), "utf8")) as EnvoyFilter;
 
-describe("istio/ext-authz-envoyfilter.yaml", () => {
+describe("istio/base/ext-authz-envoyfilter.yaml", () => {
   it("is an EnvoyFilter patching the gateway's HTTP filters before the router", () => {
     assert.equal(filter.apiVersion, "networking.istio.io/v1alpha3");
     assert.equal(filter.kind, "EnvoyFilter");

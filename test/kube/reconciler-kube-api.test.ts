@@ -26,7 +26,7 @@ import { useKubeApi } from "../support/kube-api/harness.js";
 import { TEST_CLIENT_USER_AGENT } from "../support/kube-api/http-client.js";
 import { RbacRecorder, shippedRules } from "../support/rbac.js";
 import { RecordingLogger } from "../support/recording-logger.js";
-import { eventually } from "../support/wait-for.js";
+import { eventually, waitFor } from "../support/wait-for.js";
 
 const S = 1000;
 const APP = appKey("default", "web");
@@ -249,8 +249,15 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
       const cacheCurrent = async (): Promise<boolean> =>
         ok(await kube.api.get(`${DEPLOYMENTS}/web`), "deployment").metadata?.resourceVersion === w.actors.inventory.deployment("default", "web")?.resourceVersion;
       await w.pass(2 * S);
-      for (let i = 0; i < 60 && !(await cacheCurrent()); i++) await w.pass(S);
-      assert.ok(await cacheCurrent(), "the Deployment cache is current before its watches stall");
+      // Bounded by a real deadline, not a count of fake seconds: under load the watch event arrives late in real time.
+      await waitFor(
+        async () => {
+          if (await cacheCurrent()) return true;
+          await w.pass(S);
+          return false;
+        },
+        { timeoutMs: 60_000, what: "the Deployment cache is current before its watches stall" },
+      );
       const confirmed = ownGets();
       // Then the cache stops following the API server, and a crossing scales 1 → 2.
       kube.server.stallWatches();

@@ -7,10 +7,18 @@
  * default, x-kubernetes-int-or-string, x-kubernetes-preserve-unknown-fields —
  * and refuses a schema that uses any other (so it never passes what it did not
  * check). `structuralProblems` lists what makes a schema non-structural.
+ *
+ * `validate` also checks what Istio's published CRDs use (test/fixtures/istio-crds.yaml):
+ * additionalProperties (map values), minLength, minItems, maxItems,
+ * minProperties, maxProperties, and the unions written as oneOf / anyOf /
+ * allOf / not over `required` lists. Their CEL rules
+ * (`x-kubernetes-validations`) are not evaluated: what they check, a test
+ * must check by name.
  */
 export type Schema = Readonly<Record<string, unknown>>;
 
 const KNOWN = new Set([
+  "additionalProperties", "minLength", "minItems", "maxItems", "minProperties", "maxProperties", "oneOf", "anyOf", "allOf", "not", "nullable",
   "type", "description", "properties", "required", "items", "minimum", "exclusiveMinimum", "maximum", "pattern", "maxLength", "enum", "default", "format",
   "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
 ]);
@@ -62,8 +70,8 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaError
   if (value === null || value === undefined) return [];
   const typeError = checkType(schema, value);
   if (typeError !== undefined) return [{ path, message: typeError }];
-  const errors: SchemaError[] = valueProblems(schema, value).map((message) => ({ path, message }));
-  if (isObject(value) && schema.type === "object") errors.push(...objectProblems(schema, value, path));
+  const errors: SchemaError[] = [...valueProblems(schema, value), ...sizeProblems(schema, value), ...unionProblems(schema, value)].map((message) => ({ path, message }));
+  if (isObject(value) && (schema.type === "object" || schema.required !== undefined)) errors.push(...objectProblems(schema, value, path));
   if (Array.isArray(value) && isObject(schema.items)) value.forEach((v, i) => errors.push(...validate(schema.items as Schema, v, join(path, i))));
   return errors;
 }
@@ -89,13 +97,41 @@ function valueProblems(schema: Schema, value: unknown): string[] {
   return out;
 }
 
+const num = (s: Schema, key: string): number | undefined => (typeof s[key] === "number" ? (s[key]) : undefined);
+
+function sizeProblems(schema: Schema, value: unknown): string[] {
+  const size = typeof value === "string" ? [...value].length : Array.isArray(value) ? value.length : isObject(value) ? Object.keys(value).length : undefined;
+  if (size === undefined) return [];
+  const [min, max] = typeof value === "string" ? ["minLength", "maxLength"] : Array.isArray(value) ? ["minItems", "maxItems"] : ["minProperties", "maxProperties"];
+  const out: string[] = [];
+  const lo = num(schema, min);
+  const hi = num(schema, max);
+  if (lo !== undefined && size < lo) out.push(`must have at least ${lo} (${min})`);
+  if (hi !== undefined && size > hi && typeof value !== "string") out.push(`must have at most ${hi} (${max})`);
+  return out;
+}
+
+const passes = (branch: unknown, value: unknown): boolean => isObject(branch) && validate(branch, value).length === 0;
+
+/** oneOf / anyOf / allOf / not: as OpenAPI defines them (Istio writes its unions with them over `required`). */
+function unionProblems(schema: Schema, value: unknown): string[] {
+  const out: string[] = [];
+  const list = (key: string): unknown[] => (Array.isArray(schema[key]) ? (schema[key] as unknown[]) : []);
+  if (schema.oneOf !== undefined && list("oneOf").filter((b) => passes(b, value)).length !== 1) out.push(`must match exactly one of ${JSON.stringify(schema.oneOf)}`);
+  if (schema.anyOf !== undefined && !list("anyOf").some((b) => passes(b, value))) out.push(`must match one of ${JSON.stringify(schema.anyOf)}`);
+  if (schema.allOf !== undefined && !list("allOf").every((b) => passes(b, value))) out.push(`must match all of ${JSON.stringify(schema.allOf)}`);
+  if (schema.not !== undefined && passes(schema.not, value)) out.push(`must not match ${JSON.stringify(schema.not)}`);
+  return out;
+}
+
 function objectProblems(schema: Schema, value: Readonly<Record<string, unknown>>, path: string): SchemaError[] {
   const errors: SchemaError[] = [];
   for (const r of (schema.required ?? []) as string[]) if (value[r] === undefined) errors.push({ path: join(path, r), message: "is required" });
   const known = props(schema);
-  const open = schema["x-kubernetes-preserve-unknown-fields"] === true || schema.properties === undefined;
+  const extra = isObject(schema.additionalProperties) ? (schema.additionalProperties as Schema) : undefined;
+  const open = schema["x-kubernetes-preserve-unknown-fields"] === true || schema.additionalProperties === true || (schema.properties === undefined && extra === undefined);
   for (const [key, v] of Object.entries(value)) {
-    const child = known[key];
+    const child = known[key] ?? extra;
     if (child !== undefined) errors.push(...validate(child, v, join(path, key)));
     else if (!open) errors.push({ path: join(path, key), message: "unknown field" });
   }

@@ -217,6 +217,28 @@ export const KINDS: readonly KindSpec[] = [
   // KEDA's custom resource; a test that needs a cluster without KEDA serves KINDS without it (`kinds` option).
   { group: "keda.sh", version: "v1alpha1", kind: "ScaledObject", plural: "scaledobjects", singular: "scaledobject", namespaced: true, shortNames: ["so"], categories: ["keda"], status: true, generation: true, custom: true, columns: SCALED_OBJECT_COLUMNS },
   { group: "ticketplane.dev", version: "v1alpha1", kind: "TicketedApp", plural: "ticketedapps", singular: "ticketedapp", namespaced: true, shortNames: ["tapp"], categories: ["ticketplane"], status: true, generation: true, custom: true },
+  // What `kubectl apply -k deploy/` installs besides the kinds above: stored and served, nothing acts on them
+  // (no RBAC enforcement, no disruption controller; a CRD object does not create an API: its kind must be in this table).
+  { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true, shortNames: ["sa"] },
+  { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", singular: "clusterrole", namespaced: false },
+  { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", singular: "clusterrolebinding", namespaced: false },
+  { group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", singular: "role", namespaced: true },
+  { group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", singular: "rolebinding", namespaced: true },
+  { group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", singular: "poddisruptionbudget", namespaced: true, shortNames: ["pdb"], status: true, generation: true },
+  { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", singular: "customresourcedefinition", namespaced: false, shortNames: ["crd", "crds"], status: true, generation: true },
+];
+
+/**
+ * Istio's kinds, as its CRDs serve them (the versions ticketplane's istio/ uses), for a test
+ * cluster "with Istio": `KubeApiServer.start({ kinds: [...KINDS, ...ISTIO_KINDS] })`.
+ */
+export const ISTIO_KINDS: readonly KindSpec[] = [
+  { group: "networking.istio.io", version: "v1", kind: "Gateway", plural: "gateways", singular: "gateway", namespaced: true, shortNames: ["gw"], categories: ["istio-io", "networking-istio-io"], generation: true, custom: true },
+  { group: "networking.istio.io", version: "v1", kind: "VirtualService", plural: "virtualservices", singular: "virtualservice", namespaced: true, shortNames: ["vs"], categories: ["istio-io", "networking-istio-io"], generation: true, custom: true },
+  { group: "networking.istio.io", version: "v1", kind: "DestinationRule", plural: "destinationrules", singular: "destinationrule", namespaced: true, shortNames: ["dr"], categories: ["istio-io", "networking-istio-io"], generation: true, custom: true },
+  { group: "networking.istio.io", version: "v1alpha3", kind: "EnvoyFilter", plural: "envoyfilters", singular: "envoyfilter", namespaced: true, categories: ["istio-io", "networking-istio-io"], generation: true, custom: true },
+  { group: "security.istio.io", version: "v1", kind: "PeerAuthentication", plural: "peerauthentications", singular: "peerauthentication", namespaced: true, shortNames: ["pa"], categories: ["istio-io", "security-istio-io"], generation: true, custom: true },
+  { group: "security.istio.io", version: "v1", kind: "AuthorizationPolicy", plural: "authorizationpolicies", singular: "authorizationpolicy", namespaced: true, shortNames: ["ap"], categories: ["istio-io", "security-istio-io"], generation: true, custom: true },
 ];
 
 export function apiVersionOf(k: Pick<KindSpec, "group" | "version">): string {
