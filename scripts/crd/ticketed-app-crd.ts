@@ -267,7 +267,7 @@ export function statusSchema(): Schema {
       },
       conditions: {
         type: "array",
-        description: "Standard conditions: Ready, ScalingActive, ScalingLimited.",
+        description: "Standard conditions: Ready, ScalingActive, ScalingLimited, ScaleToZeroReady.",
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["type"],
         items: {
