@@ -86,6 +86,14 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual([r.value.gateway.authzTimeoutMs, r.value.clientAddress.trustedHops], [60_000, 10]);
   });
 
+  it("serves the resolver only where listen.resolver is set", () => {
+    const r = parseConfigFile('listen: { resolver: "127.0.0.1:9006" }\napps: []\n', "c.yaml");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.listen.resolver, { host: "127.0.0.1", port: 9006 });
+    const none = parseConfigFile("apps: []\n", "c.yaml");
+    assert.ok(none.ok && none.value.listen.resolver === undefined, JSON.stringify(none));
+  });
+
   it("serves the KEDA scaler only where listen.keda is set", () => {
     const r = parseConfigFile('listen: { keda: "127.0.0.1:9003" }\napps: []\n', "c.yaml");
     assert.ok(r.ok, JSON.stringify(r));
