@@ -60,16 +60,21 @@ function isRefused(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === "ECONNREFUSED";
 }
 
+/** `hooks.onEnd`, called at most once; `done()` says whether it was. */
+function endOnce(hooks: ForwardHooks): ((e: ForwardEnd) => void) & { done(): boolean } {
+  let ended = false;
+  const end = (e: ForwardEnd): void => {
+    if (ended) return;
+    ended = true;
+    hooks.onEnd(e);
+  };
+  return Object.assign(end, { done: () => ended });
+}
+
 /** Forwards one HTTP request; `hooks.onEnd` is called exactly once. */
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, dest: Forward, agent: Agent, hooks: ForwardHooks): void {
   let connected = false;
-  let ended = false;
-  const end = (e: ForwardEnd) => {
-    if (!ended) {
-      ended = true;
-      hooks.onEnd(e);
-    }
-  };
+  const end = endOnce(hooks);
   const up = httpRequest({ host: dest.host, port: dest.port, method: req.method, path: dest.path, headers: requestHeaders(req, dest, false), agent });
   whenConnected(up, () => {
     connected = true;
@@ -98,13 +103,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, dest: For
 /** Forwards one WebSocket (or other) upgrade; `hooks.onEnd` is called exactly once. */
 export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, dest: Forward, hooks: ForwardHooks): void {
   let connected = false;
-  let ended = false;
-  const end = (e: ForwardEnd) => {
-    if (!ended) {
-      ended = true;
-      hooks.onEnd(e);
-    }
-  };
+  const end = endOnce(hooks);
   // A fresh connection (no agent): an upgraded socket is never returned to a pool.
   const up = httpRequest({ host: dest.host, port: dest.port, method: req.method, path: dest.path, headers: requestHeaders(req, dest, true), agent: false });
   whenConnected(up, () => {
@@ -147,6 +146,6 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
     end({ kind: "failed", error: err });
   });
   socket.on("close", () => {
-    if (!ended) up.destroy();
+    if (!end.done()) up.destroy();
   });
 }
