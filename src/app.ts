@@ -44,7 +44,8 @@ import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, Xds
 import type { BoundAddresses, Mode } from "./runtime/index.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
-import { ScalerServer } from "./scaler/index.js";
+import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
+import { ScalerServer, WakeRequests } from "./scaler/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
@@ -68,7 +69,7 @@ export interface TicketplaneDeps {
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
-export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "admin", address: string) => void;
+export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "resolver" | "admin", address: string) => void;
 
 export interface Ticketplane {
   /** Starts every part in order. On failure it stops what started, then rejects. */
@@ -145,7 +146,21 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     xds: () => xds.status(),
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
-  const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
+  // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's),
+  // and, for apps whose replicas a KEDA ScaledObject owns, through the external scaler's activity.
+  const wakes = new WakeRequests(clock);
+  const holdTimeout = (app: AppKey): number => tickets.apps().find((s) => appKey(s.namespace, s.name) === app)?.resolverHoldTimeoutMs ?? 0;
+  const wake = (app: AppKey): void => {
+    reconciler?.wake(app);
+    wakes.wake(app, holdTimeout(app));
+  };
+  const served = (app: AppKey): void => {
+    reconciler?.serving(app);
+    wakes.clear(app);
+  };
+  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets, wake, serving: served });
+  const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
+  const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
   const addresses = (): BoundAddresses => ({ authz: authz.addresses.authz, accessLog: authz.addresses.accessLog, xds: xds.address(), admin: admin.address() ?? "?" });
 
@@ -169,6 +184,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
           }),
         });
       if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
+      if (resolver !== undefined) manager.add(resolver, { onStarted: () => onListening("resolver", formatHostPort(resolver.address())) });
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });
