@@ -133,7 +133,7 @@ export interface AppFigures {
   readonly issuedTotal: number;
 }
 
-export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed";
+export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed" | "superseded";
 
 /** What changed in the ticket core; listeners get these synchronously after each change. */
 export type TicketCoreEvent =
