@@ -382,11 +382,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
       if (reason === undefined) restoredQueue++;
       else dropped.push({ id: entryId(x), reason });
     }
-    const totals = saved["issuedTotal"];
-    for (const state of scope) {
-      const total = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[state.ledger.key] : undefined;
-      if (typeof total === "number" && Number.isSafeInteger(total) && total > state.issuedTotal) state.issuedTotal = total;
-    }
+    restoreTotals(scope, saved["issuedTotal"]);
     for (const state of touched) {
       changes.push({ kind: "pods", app: state.ledger.key });
       this.#settleQueue(state, now, changes, true);
@@ -620,4 +616,12 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 /** The same ticket on the same slot since the same moment: what verify compares a token's claims with. */
 function sameHold(t: TicketRecord, v: TicketView): boolean {
   return t.pod === v.pod && t.slot === v.slot && t.issuedAt === v.issuedAt;
+}
+
+/** Issue counts only grow: a snapshot's count is taken where it is higher. */
+function restoreTotals(scope: ReadonlySet<AppState>, totals: unknown): void {
+  for (const state of scope) {
+    const total = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[state.ledger.key] : undefined;
+    if (typeof total === "number" && Number.isSafeInteger(total) && total > state.issuedTotal) state.issuedTotal = total;
+  }
 }
