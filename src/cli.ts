@@ -329,6 +329,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     gateway: settings.gateway,
     trustedHops: settings.clientAddress.trustedHops,
     ledgerStore: control.ledgerStore,
+    ledgerMirror: control.ledgerMirror,
     keys: control.keys,
     leadership: control.leadership,
     control: () => control.status(),

@@ -6,7 +6,7 @@
  * the ledger's final save), the key watcher runs on every replica, the Event
  * recorder is leader-only (only the leader acts, so only it records).
  */
-import { CoordinationV1Api, CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, Watch } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
@@ -14,7 +14,9 @@ import type { Logger } from "../common/logger.js";
 import type { ModeParts } from "../runtime/ports.js";
 import { EventRecorder } from "./events.js";
 import { LeaseLeadership, type LeadershipStatus, type LeaseTiming } from "./lease-leadership.js";
+import { ApiLedgerMirror } from "./ledger-mirror.js";
 import { ApiLedgerStore } from "./ledger-store.js";
+import { kubeApis } from "./resources.js";
 import { SecretKeyProvider, SecretKeyWatcher } from "./secret-keys.js";
 
 /** The control plane's namespace when nothing names one. */
@@ -43,6 +45,8 @@ export interface KubeControlPlaneOptions {
 export interface KubeControlPlane {
   readonly leadership: LeaseLeadership;
   readonly ledgerStore: ApiLedgerStore;
+  /** Every replica's copy of the ledger ConfigMaps (the mode plugs it in; it applies only while this replica follows). */
+  readonly ledgerMirror: ApiLedgerMirror;
   readonly keys: SecretKeyProvider;
   readonly events: EventRecorder;
   /** The mode's parts: the Lease first, the key watcher on every replica, the Event recorder leader-only. */
@@ -70,6 +74,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
     ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }),
   });
   const ledgerStore = new ApiLedgerStore({ core, namespace, claim: leadership, clock, logger: part("ledger-store"), registry });
+  const ledgerMirror = new ApiLedgerMirror({ apis: kubeApis(kubeConfig), watch: new Watch(kubeConfig), namespace, clock, logger: part("ledger-mirror"), registry });
   const keys = new SecretKeyProvider({ core, namespace, name: options.keysSecret, clock, logger: part("keys") });
   const events = new EventRecorder({
     events: kubeConfig.makeApiClient(EventsV1Api),
@@ -90,6 +95,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
   return {
     leadership,
     ledgerStore,
+    ledgerMirror,
     keys,
     events,
     parts,

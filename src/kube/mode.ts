@@ -12,7 +12,7 @@ import type { Logger } from "../common/logger.js";
 import { formatHostPort } from "../config/address.js";
 import { formatSpecError } from "../config/app-spec.js";
 import type { GatewayConfig, ListenConfig } from "../config/config-file.js";
-import type { BoundAddresses, KeyProvider, Leadership, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
+import type { BoundAddresses, KeyProvider, Leadership, LedgerMirror, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
 import type { KubeConnection } from "./client.js";
 import type { WatchPort } from "./informer.js";
 import { KubeInventory } from "./inventory.js";
@@ -27,6 +27,8 @@ export interface KubernetesModeOptions {
   readonly gateway: GatewayConfig;
   readonly trustedHops: number;
   readonly ledgerStore: LedgerStore;
+  /** Followers' copy of the owner's ledger (KubeControlPlane.ledgerMirror). */
+  readonly ledgerMirror?: LedgerMirror;
   readonly keys: KeyProvider;
   readonly leadership: Leadership;
   /** The control plane's own objects (namespace, Lease and its holder, ledger, keys), for `/api/config`. */
@@ -61,6 +63,7 @@ export function createKubernetesMode(options: KubernetesModeOptions): Mode & { r
     // Fixed for the life of the process: there is nothing to watch.
     gateway: { current: () => options.gateway, subscribe: () => () => undefined },
     ledgerStore: options.ledgerStore,
+    ...(options.ledgerMirror === undefined ? {} : { ledgerMirror: options.ledgerMirror }),
     keys: options.keys,
     leadership: options.leadership,
     // Pods come and go with the Deployment's replicas (a reconciler, an HPA, a person): queue users rather than refuse them.
