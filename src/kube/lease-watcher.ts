@@ -16,7 +16,7 @@ import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import { Informer, type Change, type ResourceSource, type WatchPort } from "./informer.js";
 import type { InformerTuning } from "./inventory.js";
-import { page, type RawList } from "./resources.js";
+import { page } from "./resources.js";
 
 export interface LeaseWatcherOptions {
   readonly coordination: CoordinationV1Api;
@@ -49,7 +49,7 @@ export class LeaseWatcher implements Runnable {
       path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
       selectors: { fieldSelector },
       async list(p) {
-        return page((await coordination.listNamespacedLease({ namespace, fieldSelector, limit: p.limit, ...(p.continue === undefined ? {} : { _continue: p.continue }) })) as RawList);
+        return page((await coordination.listNamespacedLease({ namespace, fieldSelector, limit: p.limit, ...(p.continue === undefined ? {} : { _continue: p.continue }) })));
       },
     };
     this.#informer = new Informer<CachedLease>({
