@@ -240,7 +240,7 @@ describe("Several replicas under chaos: kills, owner kill, rolling restart", { t
   it("a replica is SIGKILLed at seeded moments and restarted (twice): a new owner is elected when it was the owner", { timeout: 120_000 }, async () => {
     for (let i = 0; i < 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(random() * 1500)));
-      const victim = replicas[Math.floor(random() * replicas.length)] as Replica;
+      const victim = replicas[Math.floor(random() * replicas.length)];
       await victim.kill("SIGKILL");
       await waitFor(() => owner() !== undefined, { timeoutMs: 20_000, what: `an owner after ${victim.name} was killed` });
       await victim.start();
