@@ -24,9 +24,10 @@ import type * as grpc from "@grpc/grpc-js";
 import { decodeLedgerObject } from "../../src/kube/ledger-object.js";
 import { replayJournal } from "../../src/tickets/index.js";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { Browser, checkClient } from "./check-client.js";
+import { Browser } from "./check-client.js";
 import type { CheckResult } from "./check-client.js";
-import { ServeProcess, getJson, tempDir } from "./serve-process.js";
+import { Replica } from "./kube-replica.js";
+import { getJson, tempDir } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
 import type { RequestRecord } from "../support/kube-api/server.js";
@@ -48,49 +49,6 @@ const PROCESS_CONFIG = `listen:
   xds: 127.0.0.1:0
   admin: 127.0.0.1:0
 `;
-
-/** One replica: a serve process with its own kubeconfig token and Lease identity (POD_NAME). */
-class Replica {
-  serve: ServeProcess | undefined;
-  client: grpc.Client | undefined;
-  /** In the round-robin: started, ready, not being stopped. */
-  live = false;
-  generation = 0;
-
-  constructor(
-    readonly name: string,
-    readonly kubeconfig: string,
-    readonly config: string,
-  ) {}
-
-  /** Every generation's stderr, for TP_CHAOS_LOGS. */
-  readonly logs: string[] = [];
-
-  async start(): Promise<void> {
-    if (this.serve !== undefined) this.logs.push(this.serve.stderr);
-    this.generation++;
-    this.serve = new ServeProcess(["serve", "--kubernetes", "--kubeconfig", this.kubeconfig, "--namespace", NS, "--config", this.config, ...LEASE, "--log-format", "json", "--log-level", "info"], { POD_NAME: this.name });
-    await this.serve.listening(60_000);
-    const admin = this.serve.admin;
-    await waitFor(async () => (await getJson(`${admin}/readyz`)).status === 200, { timeoutMs: 30_000, what: () => `${this.name} ready; stderr:\n${this.serve?.stderr.slice(-2000) ?? ""}` });
-    this.client = checkClient(this.serve.addresses.authz ?? "");
-    this.live = true;
-  }
-
-  leads(): boolean {
-    const child = this.serve?.child;
-    return child !== undefined && child.exitCode === null && child.signalCode === null && /ticketplane: this replica leads/.test(this.serve?.stderr ?? "");
-  }
-
-  async kill(signal: "SIGKILL" | "SIGTERM"): Promise<number | null> {
-    this.live = false;
-    this.client?.close();
-    const serve = this.serve;
-    if (serve === undefined) return null;
-    serve.signal(signal);
-    return (await serve.waitExit(30_000)).code;
-  }
-}
 
 interface User {
   readonly name: string;
@@ -205,7 +163,7 @@ describe("Several replicas under chaos: kills, owner kill, rolling restart", { t
       },
     });
     const config = await tmp.write("tp.yaml", PROCESS_CONFIG);
-    for (const name of ["r1", "r2", "r3"]) replicas.push(new Replica(name, await server.writeKubeconfig(tmp.file(`kubeconfig-${name}`), NS, name), config));
+    for (const name of ["r1", "r2", "r3"]) replicas.push(new Replica(name, [...LEASE, "--kubeconfig", await server.writeKubeconfig(tmp.file(`kubeconfig-${name}`), NS, name), "--namespace", NS, "--config", config]));
   });
 
   after(async () => {
