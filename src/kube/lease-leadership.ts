@@ -133,6 +133,11 @@ export class LeaseLeadership implements Leadership, Runnable {
     return this.#leading;
   }
 
+  /** Leadership.release: the same as stopping (the Lease is released; this replica never leads again). */
+  release(): Promise<void> {
+    return this.stop();
+  }
+
   /** `leaseTransitions` of the Lease when this replica took it: a fencing term for writes (undefined before). */
   term(): number | undefined {
     return this.#term;

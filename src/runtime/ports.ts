@@ -109,6 +109,13 @@ export interface Leadership {
   readonly elected: Promise<void>;
   /** Aborted when this replica stops leading; leader-only parts must stop acting, and the process exits. */
   readonly lost: AbortSignal;
+  /**
+   * Gives the lead up now (a Lease: released, so a successor takes over at
+   * once). The manager calls it on the way out, after the leader-only parts
+   * stopped (the ledger's final save) and before the servers drain; from
+   * then on `isLeader()` is false. Absent where there is one replica.
+   */
+  release?(): Promise<void>;
 }
 
 /** The one replica of standalone and local modes: always the leader. */
