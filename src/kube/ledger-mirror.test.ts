@@ -52,13 +52,25 @@ async function owner(clock: FakeClock): Promise<{ core: TicketCore; keeper: Ledg
   return { core: c, keeper, flush };
 }
 
-function follower(clock: FakeClock, target: TicketCore, follow = () => true): { mirror: ApiLedgerMirror; registry: Registry; logger: RecordingLogger } {
+function follower(clock: FakeClock, target: TicketCore, follow: () => boolean = () => true): { mirror: ApiLedgerMirror; registry: Registry; logger: RecordingLogger } {
   const { kubeConfig } = apiClients(k.server);
   const registry = new Registry();
   const logger = new RecordingLogger();
   const mirror = new ApiLedgerMirror({ apis: kubeApis(kubeConfig), watch: new Watch(kubeConfig), namespace: "default", clock, logger, registry });
   mirror.feed(target, follow);
   return { mirror, registry, logger };
+}
+
+/** An owner that issued one ticket and compacted, and a follower mirroring it (started). */
+async function ownerAndFollower(options: { pods?: boolean; follow?: () => boolean } = {}): Promise<{ o: Awaited<ReturnType<typeof owner>>; t: string; b: TicketCore; f: ReturnType<typeof follower> }> {
+  const clock = new FakeClock();
+  const o = await owner(clock);
+  const t = token(admit(o.core, SHINY, {}));
+  await o.keeper.compact();
+  const b = core(clock, options.pods ?? true);
+  const f = follower(clock, b, options.follow);
+  await f.mirror.start(new AbortController().signal);
+  return { o, t, b, f };
 }
 
 describe("ApiLedgerMirror", () => {
@@ -93,13 +105,7 @@ describe("ApiLedgerMirror", () => {
   });
 
   it("a ticket on a pod this replica does not know yet verifies once its informer sees the pod", async () => {
-    const clock = new FakeClock();
-    const o = await owner(clock);
-    const t = token(admit(o.core, SHINY, {}));
-    await o.keeper.compact();
-    const b = core(clock, false);
-    const f = follower(clock, b);
-    await f.mirror.start(new AbortController().signal);
+    const { o, t, b, f } = await ownerAndFollower({ pods: false });
     assert.equal(b.verify(SHINY, t).ok, false, "pod unknown here: not yet");
     b.setPods(SHINY, [{ name: "shiny-a", host: "10.0.0.1", port: 80, ready: true }]);
     assert.equal(b.verify(SHINY, t).ok, true, "applied again when the pod arrived");
@@ -108,13 +114,7 @@ describe("ApiLedgerMirror", () => {
   });
 
   it("applies nothing while this replica owns the ledger", async () => {
-    const clock = new FakeClock();
-    const o = await owner(clock);
-    const t = token(admit(o.core, SHINY, {}));
-    await o.keeper.compact();
-    const b = core(clock);
-    const f = follower(clock, b, () => false);
-    await f.mirror.start(new AbortController().signal);
+    const { o, t, b, f } = await ownerAndFollower({ follow: () => false });
     assert.equal(b.verify(SHINY, t).ok, false);
     assert.deepEqual(b.tickets(SHINY), []);
     await f.mirror.stop();
