@@ -40,7 +40,7 @@ import { ERROR_CODES, TicketplaneError, errorMessage } from "./common/errors.js"
 import type { Logger } from "./common/logger.js";
 import { appKey, formatHostPort, parseHostPort } from "./config/index.js";
 import type { AppKey, HostPort } from "./config/index.js";
-import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView } from "./runtime/index.js";
+import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView, ownerOnlyAllocation } from "./runtime/index.js";
 import type { BoundAddresses, Mode } from "./runtime/index.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
@@ -110,14 +110,19 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       ? undefined
       : new Reconciler({ clock, logger: part("reconciler"), registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...(deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs }) });
   const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock });
-  // Check decides only once apps and pods are in, the ledger is restored and the routes are out; before that it allocates nothing.
+  // A follower's mirror applies the owner's ledger until this replica leads; from then on the ledger keeper rebuilds and owns it.
+  const mirror = mode.ledgerMirror;
+  mirror?.feed(tickets, () => !mode.leadership.isLeader());
+  // Check decides only once apps and pods are in, the ledger is known (restored here, or mirrored from the owner) and the routes are out.
   const notReady = (): string | undefined => {
-    if (mode.leadership.isLeader() && !ledger.restored()) return "the ledger is not restored yet";
+    if (!ledger.restored() && !(mirror?.synced() ?? false)) return mode.leadership.isLeader() || mirror === undefined ? "the ledger is not restored yet" : "the ledger mirror has not read the owner's ledger yet";
     if (!xds.published()) return "the gateway configuration is not published yet";
     return undefined;
   };
+  // Only the owner allocates, and only once its ledger is rebuilt from the store: anything else fails closed (waiting room, Retry-After).
+  const owns = (): boolean => mode.leadership.isLeader() && ledger.restored();
   const authz = new AuthzServer({
-    tickets,
+    tickets: ownerOnlyAllocation(tickets, owns),
     logger: part("authz"),
     metrics: createAuthzMetrics(registry, tickets),
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
@@ -134,6 +139,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     for (const server of ["xds", "authz", "admin"]) if (!listening.has(server)) reasons.push(`${server} server is not listening`);
     const checking = notReady();
     if (checking !== undefined) reasons.push(`Check cannot decide yet: ${checking}`);
+    else if (mode.leadership.isLeader() && !ledger.restored()) reasons.push("this replica leads but has not rebuilt the ledger from the store yet: it issues nothing until it has");
+    reasons.push(...(mirror?.readinessReasons() ?? []));
     reasons.push(...mode.inventory.readinessReasons());
     return { ready: reasons.length === 0, reasons };
   };
@@ -172,6 +179,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       };
       for (const first of mode.parts?.first ?? []) manager.add(first);
       manager.add(new EventLog(tickets, part("tickets"))).add(mode.inventory);
+      if (mirror !== undefined) manager.add(mirror);
       for (const every of mode.parts?.everyReplica?.({ reloadKeys: () => keys.reload() }) ?? []) manager.add(every);
       manager
         .add(ledger, { leaderOnly: true })

@@ -17,7 +17,7 @@ import { systemClock } from "./common/clock.js";
 import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
-import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatFileErrors, parseConfigFile, parseHostPort } from "./config/index.js";
+import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatDuration, formatFileErrors, parseConfigFile, parseDuration, parseHostPort } from "./config/index.js";
 import type { HostPort, LocalConfig } from "./config/index.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
@@ -47,6 +47,7 @@ Run "ticketplane COMMAND --help" for a command's options.
        ticketplane serve --kubernetes [--namespace NS]... | --all-namespaces
                          [--kubeconfig FILE] [--context NAME] [--config FILE]
                          [--lease-namespace NS] [--lease-name NAME] [--keys-secret NAME]
+                         [--lease-duration D] [--renew-deadline D] [--retry-period D]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
@@ -73,6 +74,13 @@ exits 1), the ledger as one ConfigMap per app, and the signing keys in a
 Secret (created with a generated key when missing; checked every 10 s for
 rotation). The Lease holder is POD_NAME (else the hostname) plus a random
 suffix. The admin server also serves POST /drain/NAMESPACE/POD (preStop).
+Every replica answers Check for valid tickets from its own copy of the
+ledger (the ConfigMaps, watched); only the leader issues tickets (a follower
+answers the waiting room with Retry-After). SIGTERM saves the ledger and
+releases the Lease, and a follower watching it takes over at once; a crashed
+leader is replaced after --lease-duration. Lease timing (client-go's
+defaults): --lease-duration 15s, --renew-deadline 10s, --retry-period 2s;
+retry period < renew deadline < lease duration.
 
 Options:
   -c, --config FILE      the config file (required without --kubernetes)
@@ -84,6 +92,9 @@ Options:
       --lease-namespace NS  the control plane's namespace (Lease, ledger, keys)
       --lease-name NAME  the leader Lease (default ticketplane-leader)
       --keys-secret NAME the signing keys Secret (default ticketplane-keys)
+      --lease-duration D how long a silent leader's Lease holds (default 15s)
+      --renew-deadline D a leader that could not renew for this long steps down (default 10s)
+      --retry-period D   time between Lease attempts (default 2s)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -189,6 +200,14 @@ interface KubeServeArgs {
   readonly leaseNamespace?: string;
   readonly leaseName?: string;
   readonly keysSecret?: string;
+  readonly leaseTiming: Partial<LeaseTimingArgs>;
+}
+
+/** The Lease timing flags, in milliseconds (kube's LeaseTiming, which the CLI does not import eagerly). */
+interface LeaseTimingArgs {
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
 }
 
 const SERVE_OPTIONS = {
@@ -201,12 +220,15 @@ const SERVE_OPTIONS = {
   "lease-namespace": { type: "string" },
   "lease-name": { type: "string" },
   "keys-secret": { type: "string" },
+  "lease-duration": { type: "string" },
+  "renew-deadline": { type: "string" },
+  "retry-period": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret"] as const;
+const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret", "lease-duration", "renew-deadline", "retry-period"] as const;
 
 type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
 
@@ -223,7 +245,9 @@ function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixed
   if (typeof log === "string") return usageError(command, log);
   if (v.kubernetes === true) {
     if (fixedConfig !== undefined) return usageError(command, "dev takes no --kubernetes (use serve)");
-    return kubeArgs(v, log) ?? usageError(command, "--namespace and --all-namespaces exclude each other");
+    const timing = leaseTimingArgs(v);
+    if (typeof timing === "string") return usageError(command, timing);
+    return kubeArgs(v, log, timing) ?? usageError(command, "--namespace and --all-namespaces exclude each other");
   }
   const stray = KUBE_ONLY.find((k) => v[k] !== undefined);
   if (stray !== undefined) return usageError(command, `--${stray} needs --kubernetes`);
@@ -241,11 +265,33 @@ function logOptions(v: ServeValues): { format: LogFormat; level: LogLevel } | st
   return { format, level: level as LogLevel };
 }
 
-function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }): KubeServeArgs | undefined {
+/** client-go's defaults, which the flags override one by one. */
+const LEASE_DEFAULTS: LeaseTimingArgs = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+/** --lease-duration, --renew-deadline, --retry-period: each a duration; together 0 < retry period < renew deadline < lease duration. A string is the error. */
+function leaseTimingArgs(v: ServeValues): Partial<LeaseTimingArgs> | string {
+  const flags = [["lease-duration", "leaseDurationMs"], ["renew-deadline", "renewDeadlineMs"], ["retry-period", "retryPeriodMs"]] as const;
+  const timing: { -readonly [K in keyof LeaseTimingArgs]?: number } = {};
+  for (const [flag, key] of flags) {
+    const text = v[flag];
+    if (text === undefined) continue;
+    const parsed = parseDuration(text);
+    if (!parsed.ok) return `--${flag} ${text}: ${parsed.rule}`;
+    timing[key] = parsed.ms;
+  }
+  const t = { ...LEASE_DEFAULTS, ...timing };
+  if (!(t.retryPeriodMs > 0 && t.retryPeriodMs < t.renewDeadlineMs && t.renewDeadlineMs < t.leaseDurationMs)) {
+    return `lease timing must satisfy 0 < --retry-period < --renew-deadline < --lease-duration (got ${formatDuration(t.retryPeriodMs)}, ${formatDuration(t.renewDeadlineMs)}, ${formatDuration(t.leaseDurationMs)})`;
+  }
+  return timing;
+}
+
+function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }, leaseTiming: Partial<LeaseTimingArgs>): KubeServeArgs | undefined {
   if (v.namespace !== undefined && v["all-namespaces"] === true) return undefined;
   return {
     kubernetes: true,
     ...log,
+    leaseTiming,
     namespaces: [...new Set(v.namespace ?? [])],
     ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"] }),
   };
@@ -316,6 +362,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     leaseName,
     identity,
     keysSecret: opts.keysSecret ?? kube.DEFAULT_KEYS_SECRET,
+    leaseTiming: opts.leaseTiming,
     clock: systemClock,
     logger,
     registry,
@@ -331,6 +378,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     trustedHops: settings.clientAddress.trustedHops,
     ...(settings.check === undefined ? {} : { unmatched: settings.check.unmatched }),
     ledgerStore: control.ledgerStore,
+    ledgerMirror: control.ledgerMirror,
     keys: control.keys,
     leadership: control.leadership,
     control: () => control.status(),

@@ -66,7 +66,7 @@ export type CheckOutcome =
       readonly kind: "full";
       readonly app: AppSpec;
       readonly key: AppKey;
-      readonly reason: "queue_full" | "no_capacity";
+      readonly reason: "queue_full" | "no_capacity" | "no_owner";
       readonly retryAfterMs: number;
       readonly json: boolean;
     }

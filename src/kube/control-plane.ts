@@ -3,10 +3,11 @@
  * Lease, the ledger ConfigMaps claimed by that Lease, the signing key Secret
  * with its rotation check, and the Event recorder. Wired as
  * docs/kubernetes.md says: the Lease is the first part (it stops last, after
- * the ledger's final save), the key watcher runs on every replica, the Event
+ * the ledger's final save), then its watch (a released Lease is taken at
+ * once), the ledger mirror every replica keeps, the key watcher runs on every replica, the Event
  * recorder is leader-only (only the leader acts, so only it records).
  */
-import { CoordinationV1Api, CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, Watch } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
@@ -14,7 +15,10 @@ import type { Logger } from "../common/logger.js";
 import type { ModeParts } from "../runtime/ports.js";
 import { EventRecorder } from "./events.js";
 import { LeaseLeadership, type LeadershipStatus, type LeaseTiming } from "./lease-leadership.js";
+import { LeaseWatcher } from "./lease-watcher.js";
+import { ApiLedgerMirror } from "./ledger-mirror.js";
 import { ApiLedgerStore } from "./ledger-store.js";
+import { kubeApis } from "./resources.js";
 import { SecretKeyProvider, SecretKeyWatcher } from "./secret-keys.js";
 
 /** The control plane's namespace when nothing names one. */
@@ -43,6 +47,8 @@ export interface KubeControlPlaneOptions {
 export interface KubeControlPlane {
   readonly leadership: LeaseLeadership;
   readonly ledgerStore: ApiLedgerStore;
+  /** Every replica's copy of the ledger ConfigMaps (the mode plugs it in; it applies only while this replica follows). */
+  readonly ledgerMirror: ApiLedgerMirror;
   readonly keys: SecretKeyProvider;
   readonly events: EventRecorder;
   /** The mode's parts: the Lease first, the key watcher on every replica, the Event recorder leader-only. */
@@ -59,8 +65,9 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
   const { kubeConfig, namespace, clock, registry } = options;
   const part = (component: string): Logger => options.logger.child({ component });
   const core = kubeConfig.makeApiClient(CoreV1Api);
+  const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
   const leadership = new LeaseLeadership({
-    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
+    coordination,
     namespace,
     lease: options.leaseName,
     identity: options.identity,
@@ -69,7 +76,10 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
     registry,
     ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }),
   });
+  // Followers watch the Lease: a released one is taken at once (graceful hand-over in one round trip, not a retry period).
+  const leaseWatcher = new LeaseWatcher({ coordination, watch: new Watch(kubeConfig), namespace, lease: options.leaseName, onReleased: () => leadership.nudge(), clock, logger: part("lease") });
   const ledgerStore = new ApiLedgerStore({ core, namespace, claim: leadership, clock, logger: part("ledger-store"), registry });
+  const ledgerMirror = new ApiLedgerMirror({ apis: kubeApis(kubeConfig), watch: new Watch(kubeConfig), namespace, clock, logger: part("ledger-mirror"), registry });
   const keys = new SecretKeyProvider({ core, namespace, name: options.keysSecret, clock, logger: part("keys") });
   const events = new EventRecorder({
     events: kubeConfig.makeApiClient(EventsV1Api),
@@ -81,7 +91,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
     registry,
   });
   const parts: ModeParts = {
-    first: [leadership],
+    first: [leadership, leaseWatcher],
     everyReplica: (hooks) => [
       new SecretKeyWatcher({ provider: keys, onChange: () => hooks.reloadKeys(), clock, logger: part("keys"), ...(options.keyCheckEveryMs === undefined ? {} : { everyMs: options.keyCheckEveryMs }) }),
     ],
@@ -90,6 +100,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
   return {
     leadership,
     ledgerStore,
+    ledgerMirror,
     keys,
     events,
     parts,

@@ -48,6 +48,8 @@ export interface ResourceSource {
   readonly description: string;
   /** The collection's path, which is also the watch's: /api/v1/namespaces/shop/pods. */
   readonly path: string;
+  /** What narrows the watch as it narrows the list (`labelSelector`, `fieldSelector`). */
+  readonly selectors?: Readonly<Record<string, string>>;
   list(page: { readonly limit: number; readonly continue?: string }): Promise<ListPage>;
 }
 
@@ -255,7 +257,7 @@ export class Informer<T> implements Runnable {
       if (generation !== this.#generation) return;
       this.#watchEnded(err, delivered || clock.now() - startedAt >= (this.#o.minWatchMs ?? 1000));
     };
-    const query = { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
+    const query = { ...this.#o.source.selectors, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
     this.#o.watch.watch(this.#o.source.path, query, onEvent, done).then(
       (handle) => {
         if (generation === this.#generation) this.#watch = handle;

@@ -13,12 +13,13 @@ export interface ApiClients {
   readonly events: EventsV1Api;
 }
 
-export function apiClients(server: KubeApiServer): ApiClients {
+/** `token`: the bearer token, which tells clients apart for the server's `partition` (default "test"). */
+export function apiClients(server: KubeApiServer, token = "test"): ApiClients {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     // client-node refuses plain http unless TLS verification is off; the test server speaks no TLS.
     clusters: [{ name: "test", server: server.url, skipTLSVerify: true }],
-    users: [{ name: "test", token: "test" }],
+    users: [{ name: "test", token }],
     contexts: [{ name: "test", cluster: "test", user: "test", namespace: "default" }],
     currentContext: "test",
   });

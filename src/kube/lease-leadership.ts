@@ -102,6 +102,8 @@ export class LeaseLeadership implements Leadership, Runnable {
   #next: Timer | undefined;
   #deadline: Timer | undefined;
   #attempt: Promise<void> | undefined;
+  /** A nudge came during an attempt: run the next one at once. */
+  #nudged = false;
   /** The record as last seen (its text) and when this replica saw it change. */
   #observed: { key: string; at: number; durationMs: number } | undefined;
   #holder: string | undefined;
@@ -131,6 +133,11 @@ export class LeaseLeadership implements Leadership, Runnable {
     return this.#leading;
   }
 
+  /** Leadership.release: the same as stopping (the Lease is released; this replica never leads again). */
+  release(): Promise<void> {
+    return this.stop();
+  }
+
   /** `leaseTransitions` of the Lease when this replica took it: a fencing term for writes (undefined before). */
   term(): number | undefined {
     return this.#term;
@@ -152,6 +159,21 @@ export class LeaseLeadership implements Leadership, Runnable {
     this.#o.logger.info("campaigning for the leader Lease", { lease: this.#leaseName(), identity: this.identity, ...this.#timing });
     this.#run();
     return Promise.resolve();
+  }
+
+  /**
+   * The Lease was seen released (or deleted): a replica that does not lead
+   * tries to take it now instead of at its next retry. A leader, or a
+   * replica that stopped, ignores it.
+   */
+  nudge(): void {
+    if (!this.#started || this.#ended || this.#leading) return;
+    if (this.#attempt !== undefined) {
+      this.#nudged = true;
+      return;
+    }
+    this.#next?.cancel();
+    this.#run();
   }
 
   /** Resolves when no attempt is in flight (tests step the fake clock with it; stop waits for it). */
@@ -178,7 +200,9 @@ export class LeaseLeadership implements Leadership, Runnable {
   #schedule(): void {
     if (this.#ended) return;
     const { retryPeriodMs } = this.#timing;
-    const wait = this.#leading ? retryPeriodMs : retryPeriodMs * (1 + ACQUIRE_JITTER * (this.#o.random ?? Math.random)());
+    const nudged = this.#nudged && !this.#leading;
+    this.#nudged = false;
+    const wait = nudged ? 0 : this.#leading ? retryPeriodMs : retryPeriodMs * (1 + ACQUIRE_JITTER * (this.#o.random ?? Math.random)());
     this.#next = this.#o.clock.setTimeout(() => this.#run(), wait);
   }
 

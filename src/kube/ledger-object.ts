@@ -190,6 +190,20 @@ function parseRecord(line: string, app: AppKey): unknown {
   return recordApp === app ? r : undefined;
 }
 
+/** The apps' snapshots (each replayed over its journal) as one LedgerSnapshot-shaped value (restore checks every entry). */
+export function mergeAppSnapshots(snapshots: readonly unknown[], savedAt: number): unknown {
+  const tickets: unknown[] = [];
+  const queue: unknown[] = [];
+  const issuedTotal: Record<string, number> = {};
+  for (const s of snapshots) {
+    const x = (s ?? {}) as { tickets?: unknown[]; queue?: unknown[]; issuedTotal?: Record<string, number> };
+    tickets.push(...(x.tickets ?? []));
+    queue.push(...(x.queue ?? []));
+    Object.assign(issuedTotal, x.issuedTotal ?? {});
+  }
+  return { version: 1, savedAt, tickets, queue, issuedTotal };
+}
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }

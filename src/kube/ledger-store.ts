@@ -62,6 +62,7 @@ import {
   journalKey,
   journalSeq,
   ledgerObjectName,
+  mergeAppSnapshots,
   splitSnapshot,
   type AppPart,
 } from "./ledger-object.js";
@@ -179,7 +180,7 @@ export class ApiLedgerStore implements LedgerStore {
       if (setAside.length === 0) return { kind: "missing" };
       return { kind: "set-aside", reason: setAside.map((s) => s.reason).join("; "), movedTo: setAside.map((s) => s.movedTo).join(", ") };
     }
-    return { kind: "loaded", snapshot: merge(snapshots, savedAt), savedAt };
+    return { kind: "loaded", snapshot: mergeAppSnapshots(snapshots, savedAt), savedAt };
   }
 
   async append(records: readonly LedgerRecord[]): Promise<void> {
@@ -466,20 +467,6 @@ function emptyBase(app: AppKey): unknown {
 function partOf(folded: unknown, app: AppKey): AppPart {
   const s = (folded ?? {}) as { tickets?: unknown[]; queue?: unknown[]; issuedTotal?: Record<string, number> };
   return { tickets: s.tickets ?? [], queue: s.queue ?? [], issuedTotal: s.issuedTotal?.[app] ?? 0 };
-}
-
-/** The apps' snapshots as one LedgerSnapshot-shaped value (restore checks every entry). */
-function merge(snapshots: readonly unknown[], savedAt: number): unknown {
-  const tickets: unknown[] = [];
-  const queue: unknown[] = [];
-  const issuedTotal: Record<string, number> = {};
-  for (const s of snapshots) {
-    const x = (s ?? {}) as { tickets?: unknown[]; queue?: unknown[]; issuedTotal?: Record<string, number> };
-    tickets.push(...(x.tickets ?? []));
-    queue.push(...(x.queue ?? []));
-    Object.assign(issuedTotal, x.issuedTotal ?? {});
-  }
-  return { version: 1, savedAt, tickets, queue, issuedTotal };
 }
 
 /** `20260101T000000123Z` lowercased: sortable, and valid in an object name. */

@@ -12,7 +12,7 @@ import type { Logger } from "../common/logger.js";
 import { formatHostPort } from "../config/address.js";
 import { formatSpecError } from "../config/app-spec.js";
 import { CHECK_DEFAULTS, type GatewayConfig, type ListenConfig, type UnmatchedPolicy } from "../config/config-file.js";
-import type { BoundAddresses, KeyProvider, Leadership, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
+import type { BoundAddresses, KeyProvider, Leadership, LedgerMirror, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
 import type { KubeConnection } from "./client.js";
 import type { WatchPort } from "./informer.js";
 import { KubeInventory } from "./inventory.js";
@@ -29,6 +29,8 @@ export interface KubernetesModeOptions {
   /** What Check answers for a request of no ticketed app (absent: `deny`). */
   readonly unmatched?: UnmatchedPolicy;
   readonly ledgerStore: LedgerStore;
+  /** Followers' copy of the owner's ledger (KubeControlPlane.ledgerMirror). */
+  readonly ledgerMirror?: LedgerMirror;
   readonly keys: KeyProvider;
   readonly leadership: Leadership;
   /** The control plane's own objects (namespace, Lease and its holder, ledger, keys), for `/api/config`. */
@@ -63,6 +65,7 @@ export function createKubernetesMode(options: KubernetesModeOptions): Mode & { r
     // Fixed for the life of the process: there is nothing to watch.
     gateway: { current: () => options.gateway, subscribe: () => () => undefined },
     ledgerStore: options.ledgerStore,
+    ...(options.ledgerMirror === undefined ? {} : { ledgerMirror: options.ledgerMirror }),
     keys: options.keys,
     leadership: options.leadership,
     // Pods come and go with the Deployment's replicas (a reconciler, an HPA, a person): queue users rather than refuse them.

@@ -74,3 +74,15 @@ export function ticketedAppsIn(apis: KubeApis, namespace: Scope): ResourceSource
     },
   };
 }
+
+/** The ledger ConfigMaps in the control plane's namespace (label `ticketplane.dev/ledger=v1`), for the followers' mirror. */
+export function ledgerObjectsIn(apis: KubeApis, namespace: string, labelSelector: string): ResourceSource {
+  return {
+    description: `ledger ConfigMaps in namespace ${namespace}`,
+    path: `/api/v1/namespaces/${namespace}/configmaps`,
+    selectors: { labelSelector },
+    async list(p) {
+      return page(await apis.core.listNamespacedConfigMap({ namespace, labelSelector, limit: p.limit, ...(p.continue === undefined ? {} : { _continue: p.continue }) }));
+    },
+  };
+}

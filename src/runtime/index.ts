@@ -13,3 +13,5 @@ export { SigningKeyKeeper } from "./key-keeper.js";
 export type { KeyStatus } from "./key-keeper.js";
 export { appsView } from "./api-views.js";
 export { EventLog } from "./event-log.js";
+export { ownerOnlyAllocation } from "./owner-gate.js";
+export type { CheckTickets } from "./owner-gate.js";

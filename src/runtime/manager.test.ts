@@ -117,6 +117,18 @@ describe("RunnableManager", () => {
     assert.deepEqual(journal.filter((j) => j.startsWith("stopped")), ["stopped sweep", "stopped allocate", "stopped check", "stopped serve"]);
   });
 
+  it("stopping a leader with release: leader-only parts stop first (the ledger's last save), then the lead is given up, then the servers drain", async () => {
+    const journal: string[] = [];
+    const vote = election();
+    const leadership: Leadership = { ...vote, isLeader: () => vote.isLeader(), release: () => Promise.resolve(void journal.push("release the lead")) };
+    const m = new RunnableManager({ logger: new RecordingLogger(), leadership });
+    m.add(new Part("lease", journal)).add(new Part("ledger", journal), { leaderOnly: true }).add(new Part("check", journal)).add(new Part("sweep", journal), { leaderOnly: true });
+    vote.win();
+    await m.start();
+    await m.stop();
+    assert.deepEqual(journal.filter((j) => !j.startsWith("start ") && !j.startsWith("stop ")), ["stopped sweep", "stopped ledger", "release the lead", "stopped check", "stopped lease"]);
+  });
+
   it("starts a leader-only part in place when this replica already leads", async () => {
     const journal: string[] = [];
     const m = new RunnableManager({ logger: new RecordingLogger(), leadership: soleReplica() });

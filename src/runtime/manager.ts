@@ -40,7 +40,7 @@ export interface ManagerOptions {
 export class RunnableManager {
   readonly #o: ManagerOptions;
   readonly #parts: Part[] = [];
-  readonly #started: Runnable[] = [];
+  readonly #started: Part[] = [];
   readonly #deferred: Part[] = [];
   readonly #controller = new AbortController();
   #state: "new" | "starting" | "running" | "stopping" = "new";
@@ -59,7 +59,7 @@ export class RunnableManager {
 
   /** Names of the parts running now, in start order. */
   running(): readonly string[] {
-    return this.#started.map((r) => r.name);
+    return this.#started.map((p) => p.runnable.name);
   }
 
   async start(): Promise<void> {
@@ -98,7 +98,7 @@ export class RunnableManager {
       await runnable.stop().catch(() => undefined);
       throw err;
     }
-    this.#started.push(runnable);
+    this.#started.push(part);
     this.#o.logger.debug(`${runnable.name} started`, { part: runnable.name });
     part.options.onStarted?.();
   }
@@ -120,10 +120,32 @@ export class RunnableManager {
     void this.stop().finally(() => this.#o.onLeadershipLost?.());
   }
 
+  /**
+   * Leader-only parts first (in reverse order: the reconciler, …, the
+   * ledger's final save), then the lead is given up (Leadership.release:
+   * a successor takes over while this replica still drains), then the
+   * rest in reverse order. Without `release`, plain reverse order.
+   */
   async #stopAll(): Promise<void> {
     this.#state = "stopping";
     this.#controller.abort();
-    for (const r of this.#started.splice(0).reverse()) {
+    const started = this.#started.splice(0).reverse();
+    const { leadership } = this.#o;
+    if (leadership.release !== undefined) {
+      await this.#stopEach(started.filter((p) => p.options.leaderOnly === true));
+      try {
+        await leadership.release();
+      } catch (err) {
+        this.#o.logger.error("could not give up the lead; it expires on its own", { error: errorMessage(err) });
+      }
+      await this.#stopEach(started.filter((p) => p.options.leaderOnly !== true));
+      return;
+    }
+    await this.#stopEach(started);
+  }
+
+  async #stopEach(parts: readonly Part[]): Promise<void> {
+    for (const { runnable: r } of parts) {
       try {
         await r.stop();
         this.#o.logger.debug(`${r.name} stopped`, { part: r.name });

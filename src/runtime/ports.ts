@@ -8,7 +8,7 @@ import type { Runnable } from "../common/runnable.js";
 import type { AppKey } from "../config/app-spec.js";
 import type { GatewayConfig, ListenConfig, UnmatchedPolicy } from "../config/config-file.js";
 import type { SpecError } from "../config/app-spec.js";
-import type { TicketInventory } from "../tickets/ports.js";
+import type { LedgerAccess, TicketInventory, TicketViews } from "../tickets/ports.js";
 import type { LedgerRecord } from "../tickets/ledger-journal.js";
 import type { KeyRing, LedgerSnapshot } from "../tickets/types.js";
 
@@ -66,6 +66,25 @@ export interface LedgerStore {
   release(): Promise<void>;
 }
 
+/** Where a follower's mirror puts the owner's ledger: the ticket core's restore, and its events (apps and pods arriving). */
+export type MirrorTarget = Pick<LedgerAccess, "restore"> & Pick<TicketViews, "subscribe">;
+
+/**
+ * A follower's copy of the owner's ledger (Kubernetes: the ledger
+ * ConfigMaps, watched), so every replica verifies tickets from local state:
+ * a ticket released or reassigned on the owner stops validating here too.
+ */
+export interface LedgerMirror extends Runnable {
+  /** Where mirrored ledgers go, and whether to apply them (false once this replica owns the ledger). Called once, before `start`. */
+  feed(target: MirrorTarget, follow: () => boolean): void;
+  /** `start` resolves once the stored ledgers are read and applied. */
+  start(signal: AbortSignal): Promise<void>;
+  /** True once the stored ledgers have been read and applied. */
+  synced(): boolean;
+  /** Why the mirror may be stale (empty when fine). */
+  readinessReasons(): readonly string[];
+}
+
 /** Where the key ring is read from, and what the admin API may say about it (never a secret). */
 export interface KeySourceView {
   readonly kind: string;
@@ -90,6 +109,13 @@ export interface Leadership {
   readonly elected: Promise<void>;
   /** Aborted when this replica stops leading; leader-only parts must stop acting, and the process exits. */
   readonly lost: AbortSignal;
+  /**
+   * Gives the lead up now (a Lease: released, so a successor takes over at
+   * once). The manager calls it on the way out, after the leader-only parts
+   * stopped (the ledger's final save) and before the servers drain; from
+   * then on `isLeader()` is false. Absent where there is one replica.
+   */
+  release?(): Promise<void>;
 }
 
 /** The one replica of standalone and local modes: always the leader. */
@@ -138,6 +164,8 @@ export interface Mode {
   readonly inventory: Inventory;
   readonly gateway: GatewaySource;
   readonly ledgerStore: LedgerStore;
+  /** Several replicas: how followers keep a copy of the owner's ledger (none where one replica is all there is). */
+  readonly ledgerMirror?: LedgerMirror;
   readonly keys: KeyProvider;
   readonly leadership: Leadership;
   /** The inventory can add pods (a reconciler scales); false where pods are only listed. */

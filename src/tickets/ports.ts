@@ -74,11 +74,14 @@ export interface LedgerAccess {
   /** Every app's ledger and queue, JSON-safe. */
   snapshot(): LedgerSnapshot;
   /**
-   * Restores a snapshot read from storage, after the apps and pods are in.
-   * The argument is untrusted (`unknown`): every entry is checked; what does
-   * not fit is dropped and reported, never two tickets on one slot.
+   * Makes the ledgers of `apps` (default: every app) those of a snapshot
+   * read from storage, after the apps and pods are in: the owner's rebuild,
+   * a follower's mirror. The argument is untrusted (`unknown`): every entry
+   * is checked; what does not fit is dropped and reported; a ticket held
+   * here that the snapshot does not hold as it is held here is released
+   * (`superseded`), so never two tickets on one slot.
    */
-  restore(snapshot: unknown): RestoreReport;
+  restore(snapshot: unknown, apps?: readonly AppKey[]): RestoreReport;
 }
 
 export interface KeyHolder {

@@ -409,6 +409,43 @@ describe("TicketCore snapshot and restore", () => {
     assert.equal(new Set(slots).size, slots.length);
   });
 
+  it("restoring over a ledger held here makes it the snapshot's: identical tickets stay (with their connections), others are superseded, the queue follows", () => {
+    const clock = new FakeClock();
+    const { core: owner, tokens } = populated(clock);
+    const follower = fresh(clock);
+    follower.restore(JSON.parse(JSON.stringify(owner.snapshot())));
+    const [t0, t1] = follower.tickets(APP);
+    assert.ok(t0 !== undefined && t1 !== undefined);
+    follower.openConnection(APP, t0.id, "ws-1");
+    // The owner released t1 and gave its slot to n1; the first waiting user left.
+    const later = owner.snapshot();
+    const n1 = { ...t1, id: "n1", issuedAt: clock.now() + 1, lastActiveAt: clock.now() + 1 };
+    clock.advance(5);
+    const next = { ...later, tickets: [...later.tickets.filter((t) => t.id !== t1.id), n1], queue: later.queue.slice(1) };
+    const seen: TicketCoreEvent[] = [];
+    follower.subscribe((c) => seen.push(c));
+    const report = follower.restore(JSON.parse(JSON.stringify(next)));
+    assert.deepEqual([report.restoredTickets, report.restoredQueue, report.dropped], [4, 1, []]);
+    assert.deepEqual(releases(seen), [`${t1.id}:superseded`]);
+    assert.equal(follower.verify(APP, tokens[1]).ok, false, "t1's token stops validating");
+    assert.deepEqual(follower.verify(APP, signTicketToken(new SigningKeys(keyRing("k1")), n1)).ok, true, "n1 validates on t1's old slot");
+    assert.equal(follower.tickets(APP).find((t) => t.id === t0.id)?.openConnections, 1, "t0 kept its open connection");
+    assert.deepEqual(follower.queue(APP).map((q) => q.id), [later.queue[1]?.id]);
+    const slots = follower.tickets(APP).map((t) => `${t.pod}/${t.slot}`);
+    assert.equal(new Set(slots).size, 4);
+  });
+
+  it("restores only the apps it is given: the others keep their tickets", () => {
+    const clock = new FakeClock();
+    const { core, tokens } = populated(clock);
+    const report = core.restore({ version: 1, savedAt: 0, tickets: [], queue: [], issuedTotal: {} }, ["ns/other"]);
+    assert.deepEqual([report.restoredTickets, report.dropped], [0, []]);
+    assert.equal(core.verify(APP, tokens[0]).ok, true);
+    core.restore({ version: 1, savedAt: 0, tickets: [], queue: [], issuedTotal: {} }, [APP]);
+    assert.equal(core.verify(APP, tokens[0]).ok, false, "an empty snapshot of the app releases its tickets");
+    assert.deepEqual(core.queue(APP), []);
+  });
+
   it("refuses a snapshot of another version", () => {
     const next = fresh(new FakeClock());
     const report = next.restore({ version: 2 });

@@ -347,38 +347,42 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   }
 
   /**
+   * Makes the ledgers of `apps` (default: every app) the snapshot's: the
+   * owner rebuilding from its store, a follower following the owner's.
    * Restored tickets keep their last activity and their probation (a crash
    * loop must not keep abandoned tickets alive), with no open connection:
    * the gateways report open connections again within a second. A ticket
    * signed by a key no longer in the ring is dropped: no token of its can
-   * verify.
+   * verify. A ticket already held here on the same slot since the same
+   * moment is kept (with its activity and connections); one held here but
+   * not in the snapshot, or on another slot, is released first (`superseded`):
+   * the snapshot is the owner's word, so no slot ends up with two holders.
+   * The waiting queue of each app becomes the snapshot's, in its order.
    */
-  restore(snapshot: unknown): RestoreReport {
+  restore(snapshot: unknown, apps?: readonly AppKey[]): RestoreReport {
     const now = this.#clock.now();
     const dropped: { id: string; reason: string }[] = [];
     if (typeof snapshot !== "object" || snapshot === null || (snapshot as { version?: unknown }).version !== 1) {
       return { restoredTickets: 0, restoredQueue: 0, dropped: [{ id: "snapshot", reason: "unsupported snapshot version" }] };
     }
     const saved = snapshot as Readonly<Record<string, unknown>>;
-    const touched = new Set<AppState>();
+    const scope = this.#scope(apps);
+    const changes: TicketCoreEvent[] = [];
+    const { touched, kept } = this.#supersede(scope, listOf(saved["tickets"]), now, changes);
     let restoredTickets = 0;
     for (const x of listOf(saved["tickets"])) {
-      const reason = this.#restoreTicket(x, now, touched);
+      const reason = this.#restoreTicket(x, now, { touched, kept, scope });
       if (reason === undefined) restoredTickets++;
       else dropped.push({ id: entryId(x), reason });
     }
+    for (const state of scope) this.#clearQueue(state, touched);
     let restoredQueue = 0;
     for (const x of listOf(saved["queue"])) {
-      const reason = this.#restoreQueueEntry(x, touched);
+      const reason = this.#restoreQueueEntry(x, touched, scope);
       if (reason === undefined) restoredQueue++;
       else dropped.push({ id: entryId(x), reason });
     }
-    const totals = saved["issuedTotal"];
-    for (const [app, state] of this.#apps) {
-      const total = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[app] : undefined;
-      if (typeof total === "number" && Number.isSafeInteger(total) && total > state.issuedTotal) state.issuedTotal = total;
-    }
-    const changes: TicketCoreEvent[] = [];
+    restoreTotals(scope, saved["issuedTotal"]);
     for (const state of touched) {
       changes.push({ kind: "pods", app: state.ledger.key });
       this.#settleQueue(state, now, changes, true);
@@ -387,11 +391,58 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     return { restoredTickets, restoredQueue, dropped };
   }
 
-  #restoreTicket(x: unknown, now: number, touched: Set<AppState>): string | undefined {
+  #scope(apps: readonly AppKey[] | undefined): Set<AppState> {
+    if (apps === undefined) return new Set(this.#apps.values());
+    const scope = new Set<AppState>();
+    for (const app of apps) {
+      const state = this.#apps.get(app);
+      if (state !== undefined) scope.add(state);
+    }
+    return scope;
+  }
+
+  /** Releases the tickets of `scope` that the snapshot does not hold as they are held here. Returns the apps it touched and the tickets it kept. */
+  #supersede(scope: ReadonlySet<AppState>, saved: readonly unknown[], now: number, changes: TicketCoreEvent[]): { touched: Set<AppState>; kept: Set<TicketRecord> } {
+    const touched = new Set<AppState>();
+    const kept = new Set<TicketRecord>();
+    const wanted = new Map<string, TicketView>();
+    for (const x of saved) {
+      const v = readSavedTicket(x);
+      if (v !== undefined) wanted.set(`${v.app}\n${v.id}`, v);
+    }
+    for (const state of scope) {
+      for (const t of [...state.ledger.tickets.values()]) {
+        const v = wanted.get(`${state.ledger.key}\n${t.id}`);
+        if (v !== undefined && sameHold(t, v)) {
+          kept.add(t);
+          continue;
+        }
+        this.#release(state, t, "superseded", now, changes);
+        touched.add(state);
+      }
+    }
+    return { touched, kept };
+  }
+
+  #clearQueue(state: AppState, touched: Set<AppState>): void {
+    for (const e of [...state.queue.entries()]) state.queue.remove(e);
+    touched.add(state);
+  }
+
+  #restoreTicket(x: unknown, now: number, pass: { readonly touched: Set<AppState>; readonly kept: Set<TicketRecord>; readonly scope: ReadonlySet<AppState> }): string | undefined {
+    const { touched, kept, scope } = pass;
     const v = readSavedTicket(x);
     if (v === undefined) return "malformed entry";
     const state = this.#apps.get(v.app);
     if (state === undefined) return "unknown app";
+    if (!scope.has(state)) return "app not restored";
+    const held = state.ledger.tickets.get(v.id);
+    if (held !== undefined && kept.delete(held)) {
+      // Held here already (a follower's mirror, promoted): keep it, with the later activity and the owner's confirmation.
+      if (v.confirmed && !held.confirmed) state.ledger.activate(held, Math.max(held.lastActiveAt, v.lastActiveAt));
+      else held.lastActiveAt = Math.max(held.lastActiveAt, v.lastActiveAt);
+      return undefined;
+    }
     if (now >= v.expiresAt) return "expired";
     if (v.keyId !== undefined && !this.#keys.has(v.keyId)) return `signing key "${v.keyId}" is no longer in the ring`;
     const r = state.ledger.restore(v);
@@ -400,11 +451,12 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     return undefined;
   }
 
-  #restoreQueueEntry(x: unknown, touched: Set<AppState>): string | undefined {
+  #restoreQueueEntry(x: unknown, touched: Set<AppState>, scope: ReadonlySet<AppState>): string | undefined {
     const e = readSavedQueueEntry(x);
     if (e === undefined) return "malformed entry";
     const state = this.#apps.get(e.app);
     if (state === undefined) return "unknown app";
+    if (!scope.has(state)) return "app not restored";
     if (state.queue.get(e.id) !== undefined) return "duplicate queue entry";
     if (state.queue.length >= state.ledger.spec.queue.maxLength) return "queue full";
     state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, client: e.client, reservedUntil: undefined });
@@ -558,5 +610,18 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   #emit(changes: readonly TicketCoreEvent[]): void {
     for (const c of changes) for (const l of this.#listeners) l(c);
+  }
+}
+
+/** The same ticket on the same slot since the same moment: what verify compares a token's claims with. */
+function sameHold(t: TicketRecord, v: TicketView): boolean {
+  return t.pod === v.pod && t.slot === v.slot && t.issuedAt === v.issuedAt;
+}
+
+/** Issue counts only grow: a snapshot's count is taken where it is higher. */
+function restoreTotals(scope: ReadonlySet<AppState>, totals: unknown): void {
+  for (const state of scope) {
+    const total = typeof totals === "object" && totals !== null ? (totals as Record<string, unknown>)[state.ledger.key] : undefined;
+    if (typeof total === "number" && Number.isSafeInteger(total) && total > state.issuedTotal) state.issuedTotal = total;
   }
 }

@@ -106,9 +106,10 @@ export type Allocation =
   /**
    * No free slot and the queue is full, or the app has no pods and cannot get
    * any, or this client already holds as many tickets or queue places as
-   * `limits` allows.
+   * `limits` allows, or (`no_owner`) this replica may not allocate for the
+   * app now (it does not own it, or its ledger is not rebuilt yet).
    */
-  | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity" | "client_limit"; readonly retryAfterMs: number }
+  | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity" | "client_limit" | "no_owner"; readonly retryAfterMs: number }
   | { readonly kind: "unknown_app" };
 
 /** Check's decision on the ticket side: a valid ticket, or what the allocator answered. */
@@ -133,7 +134,7 @@ export interface AppFigures {
   readonly issuedTotal: number;
 }
 
-export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed";
+export type ReleaseReason = "probation" | "idle" | "lifetime" | "pod_gone" | "app_removed" | "spec_changed" | "key_removed" | "superseded";
 
 /** What changed in the ticket core; listeners get these synchronously after each change. */
 export type TicketCoreEvent =

@@ -46,8 +46,8 @@ describe("deploy/rbac.yaml", () => {
       "* core pods: get,list,patch,watch",
       "* events.k8s.io events: create,patch",
       "* core events: create,patch",
-      `${CONTROL} coordination.k8s.io leases: create,get,update`,
-      `${CONTROL} core configmaps: create,delete,get,list,patch,update`,
+      `${CONTROL} coordination.k8s.io leases: create,get,list,update,watch`,
+      `${CONTROL} core configmaps: create,delete,get,list,patch,update,watch`,
       `${CONTROL} core secrets: create,get`,
     ]);
     for (const r of policy.rulesFor(SUBJECT)) for (const v of [...r.verbs, ...r.resources, ...r.apiGroups]) assert.notEqual(v, "*", r.from);

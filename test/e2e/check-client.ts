@@ -25,10 +25,11 @@ export interface CheckResult {
 
 /** One browser: keeps the cookies the gateway set, sends them back. */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  /** `cookies`: a jar to share (one user going through several replicas). */
   constructor(
     readonly client: grpc.Client,
     readonly name: string,
+    readonly cookies = new Map<string, string>(),
   ) {}
 
   async get(path: string): Promise<CheckResult> {

@@ -135,6 +135,9 @@ describe("Kubernetes mode: refusing to start", () => {
   };
   refused("usage: --namespace with --all-namespaces", () => ["serve", "--kubernetes", "--namespace", "a", "--all-namespaces"], 2, /--namespace and --all-namespaces exclude each other/);
   refused("usage: a Kubernetes flag without --kubernetes", () => ["serve", "--config", "examples/standalone.yaml", "--namespace", "a"], 2, /--namespace needs --kubernetes/);
+  refused("usage: a lease duration that is not a duration", () => ["serve", "--kubernetes", "--lease-duration", "soon"], 2, /--lease-duration soon: must be a duration/);
+  refused("usage: lease timing that could let two leaders act at once", () => ["serve", "--kubernetes", "--lease-duration", "5s", "--renew-deadline", "6s"], 2, /0 < --retry-period < --renew-deadline < --lease-duration \(got 2s, 6s, 5s\)/);
+  refused("usage: lease timing without --kubernetes", () => ["serve", "--config", "examples/standalone.yaml", "--retry-period", "1s"], 2, /--retry-period needs --kubernetes/);
   refused("usage: the state file is standalone's (the ledger lives in the API server)", () => ["serve", "--kubernetes", "--state-file", "x.json"], 2, /Unknown option '--state-file'/);
   refused("apps in --config: they come from the cluster", () => ["serve", "--kubernetes", "--config", "examples/standalone.yaml"], 1, /standalone\.yaml: apps: in Kubernetes mode apps come from the cluster/);
 });

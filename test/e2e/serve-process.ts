@@ -29,8 +29,9 @@ export class ServeProcess {
   readonly exited: Promise<Exit>;
   #exit: Exit | undefined;
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  /** `env`: added to this process's environment (POD_NAME for a replica's Lease identity). */
+  constructor(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+    this.child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let buffer = "";
     this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       buffer += chunk;

@@ -22,6 +22,21 @@ describe("kube-api: fault injection", () => {
     assert.equal((await k.api.get(CONFIGMAPS)).status, 200);
   });
 
+  it("partition makes the server unreachable for one client (by bearer token) while others are served; heal ends it; requests record their client", async () => {
+    const as = (token: string) => fetch(`${k.server.url}${CONFIGMAPS}`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+    // A watch of the partitioned client is cut too.
+    const watching = fetch(`${k.server.url}${CONFIGMAPS}?watch=true`, { headers: { Authorization: "Bearer replica-a" }, signal: AbortSignal.timeout(5_000) });
+    const watch = await watching;
+    const reading = watch.body?.getReader().read();
+    k.server.partition("replica-a");
+    await assert.rejects(async () => reading, "the open watch is reset");
+    await assert.rejects(as("replica-a"), "a new request is reset");
+    assert.equal((await as("replica-b")).status, 200);
+    k.server.heal("replica-a");
+    assert.equal((await as("replica-a")).status, 200);
+    assert.deepEqual(k.server.requests.filter((r) => r.path === CONFIGMAPS && r.query === "").map((r) => r.client), ["replica-b", "replica-a"]);
+  });
+
   it("clearFailures forgets the failures not yet served", async () => {
     k.server.failNext(5, { status: 500, path: CONFIGMAPS });
     assert.equal((await k.api.get(CONFIGMAPS)).status, 500);

@@ -43,6 +43,8 @@ export interface RequestRecord {
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
   readonly userAgent: string | undefined;
+  /** The bearer token the client sent (a kubeconfig per client tells clients apart: `kubeconfig(ns, token)`). */
+  readonly client: string | undefined;
   status: number;
 }
 
@@ -92,6 +94,9 @@ export class KubeApiServer {
   readonly #http: Server;
   readonly #options: KubeApiServerOptions;
   readonly #sockets = new Set<Socket>();
+  /** Which client (bearer token) last used each connection, for partitions. */
+  readonly #socketClients = new Map<Socket, string>();
+  readonly #partitioned = new Set<string>();
   readonly #watches = new Set<WatchStream>();
   #failures: { spec: InjectedFailure; left: number }[] = [];
   #port = 0;
@@ -104,7 +109,10 @@ export class KubeApiServer {
     this.#http = createServer((req, res) => this.#handle(req, res));
     this.#http.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
+      socket.once("close", () => {
+        this.#sockets.delete(socket);
+        this.#socketClients.delete(socket);
+      });
     });
   }
 
@@ -142,7 +150,7 @@ export class KubeApiServer {
   }
 
   /** A kubeconfig (YAML) whose current context points at this server, in `namespace`. */
-  kubeconfig(namespace = "default"): string {
+  kubeconfig(namespace = "default", token = "test-token"): string {
     return [
       "apiVersion: v1",
       "kind: Config",
@@ -153,7 +161,7 @@ export class KubeApiServer {
       "users:",
       "- name: test",
       "  user:",
-      "    token: test-token",
+      `    token: ${token}`,
       "contexts:",
       "- name: test",
       "  context:",
@@ -166,9 +174,9 @@ export class KubeApiServer {
   }
 
   /** Writes `kubeconfig()` to `path` (default: a new temporary directory) and returns the path. */
-  async writeKubeconfig(path?: string, namespace?: string): Promise<string> {
+  async writeKubeconfig(path?: string, namespace?: string, token?: string): Promise<string> {
     const file = path ?? join(await mkdtemp(join(tmpdir(), "kube-api-")), "kubeconfig");
-    await writeFile(file, this.kubeconfig(namespace), { mode: 0o600 });
+    await writeFile(file, this.kubeconfig(namespace, token), { mode: 0o600 });
     return file;
   }
 
@@ -190,6 +198,21 @@ export class KubeApiServer {
   /** The next `count` requests (matching `path`/`method`, if given) are answered with `status`. */
   failNext(count: number, failure: InjectedFailure): void {
     this.#failures.push({ spec: failure, left: count });
+  }
+
+  /**
+   * A partition: the API server becomes unreachable for the client that
+   * sends bearer `token` (its connections are reset, open watches included,
+   * and every later request of it too) while every other client is served.
+   */
+  partition(token: string): void {
+    this.#partitioned.add(token);
+    for (const [socket, client] of this.#socketClients) if (client === token) socket.destroy();
+  }
+
+  /** Ends a partition: the client is served again. */
+  heal(token: string): void {
+    this.#partitioned.delete(token);
   }
 
   /** Forgets every failure failNext queued that has not happened yet. */
@@ -254,7 +277,15 @@ export class KubeApiServer {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const record: RequestRecord = { method: req.method ?? "GET", path: url.pathname, query: url.search, contentType: req.headers["content-type"], accept: req.headers.accept, userAgent: req.headers["user-agent"], status: 0 };
+    const client = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (client !== undefined) {
+      this.#socketClients.set(req.socket, client);
+      if (this.#partitioned.has(client)) {
+        req.socket.destroy();
+        return;
+      }
+    }
+    const record: RequestRecord = { method: req.method ?? "GET", path: url.pathname, query: url.search, contentType: req.headers["content-type"], accept: req.headers.accept, userAgent: req.headers["user-agent"], client, status: 0 };
     if (this.requests.length < 10_000) this.requests.push(record);
     for (const listener of this.#requestListeners) listener(record);
     res.on("finish", () => (record.status = res.statusCode));
