@@ -18,6 +18,10 @@
  *   4. xds        — gateways can connect and ACK pods (pods become routable);
  *   5. authz      — Check and access logs; once bound, xds publishes the
  *                   gateway config that points at them;
+ *      peer       — only where the mode runs several replicas: the internal
+ *                   peer API (forwarded admissions, activity and ACK reports
+ *                   from other replicas), and this replica's batches to the
+ *                   owner; after authz so it stops first (a last activity flush);
  *   6. keda       — only where `listen.keda` is set: KEDA's external scaler,
  *                   reading the ticket core's views (any replica can answer);
  *   7. admin      — health, readiness and the JSON API;
@@ -45,7 +49,9 @@ import type { BoundAddresses, Mode } from "./runtime/index.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
 import { ScalerServer } from "./scaler/index.js";
+import { ReplicaLink } from "./replicas/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
+import type { CheckPorts, TicketViews } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
   readonly logger: Logger;
@@ -68,7 +74,7 @@ export interface TicketplaneDeps {
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
-export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "admin", address: string) => void;
+export type OnListening = (server: "authz" | "accesslog" | "xds" | "peer" | "keda" | "admin", address: string) => void;
 
 export interface Ticketplane {
   /** Starts every part in order. On failure it stops what started, then rejects. */
@@ -115,8 +121,15 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     if (!xds.published()) return "the gateway configuration is not published yet";
     return undefined;
   };
+  // Several replicas: Check allocates through the app's owner and sends activity there; the peer API answers other replicas.
+  const link =
+    mode.replicas === undefined
+      ? undefined
+      : new ReplicaLink({ settings: mode.replicas, tickets, keys: () => keys.ring(), notReady, xds, clock, logger: part("peer"), registry });
+  const checkTickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures"> =
+    link === undefined ? tickets : { ...link.checkPorts, apps: () => tickets.apps(), subscribe: (listener) => tickets.subscribe(listener), figures: (app) => tickets.figures(app) };
   const authz = new AuthzServer({
-    tickets,
+    tickets: checkTickets,
     logger: part("authz"),
     metrics: createAuthzMetrics(registry, tickets),
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
@@ -167,6 +180,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
             onListening("accesslog", authz.addresses.accessLog);
           }),
         });
+      if (link !== undefined) manager.add(link, { onStarted: () => onListening("peer", link.address()) });
       if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })

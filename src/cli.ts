@@ -17,7 +17,7 @@ import { systemClock } from "./common/clock.js";
 import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
-import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatFileErrors, parseConfigFile, parseHostPort } from "./config/index.js";
+import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, PEER_LISTEN_DEFAULT, formatFileErrors, formatHostPort, parseConfigFile, parseHostPort } from "./config/index.js";
 import type { HostPort, LocalConfig } from "./config/index.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
@@ -47,6 +47,7 @@ Run "ticketplane COMMAND --help" for a command's options.
        ticketplane serve --kubernetes [--namespace NS]... | --all-namespaces
                          [--kubeconfig FILE] [--context NAME] [--config FILE]
                          [--lease-namespace NS] [--lease-name NAME] [--keys-secret NAME]
+                         [--peer-listen HOST:PORT] [--peer-host HOST]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
@@ -72,6 +73,11 @@ exits 1), the ledger as one ConfigMap per app, and the signing keys in a
 Secret (created with a generated key when missing; checked every 10 s for
 rotation). The Lease holder is POD_NAME (else the hostname) plus a random
 suffix. The admin server also serves POST /drain/NAMESPACE/POD (preStop).
+Replicas that do not hold the Lease forward issuing and queueing to the one
+that does, over the internal peer API (--peer-listen, else listen.peer, else
+0.0.0.0:9005), authenticated with a credential derived from the key Secret;
+the holder writes its address (--peer-host, else POD_IP, else the listen
+host or the hostname, and the bound port) on the Lease.
 
 Options:
   -c, --config FILE      the config file (required without --kubernetes)
@@ -83,6 +89,8 @@ Options:
       --lease-namespace NS  the control plane's namespace (Lease, ledger, keys)
       --lease-name NAME  the leader Lease (default ticketplane-leader)
       --keys-secret NAME the signing keys Secret (default ticketplane-keys)
+      --peer-listen HOST:PORT  the internal peer API (default listen.peer, else 0.0.0.0:9005)
+      --peer-host HOST   where other replicas reach this one (default POD_IP)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -188,6 +196,8 @@ interface KubeServeArgs {
   readonly leaseNamespace?: string;
   readonly leaseName?: string;
   readonly keysSecret?: string;
+  readonly peerListen?: string;
+  readonly peerHost?: string;
 }
 
 const SERVE_OPTIONS = {
@@ -200,12 +210,14 @@ const SERVE_OPTIONS = {
   "lease-namespace": { type: "string" },
   "lease-name": { type: "string" },
   "keys-secret": { type: "string" },
+  "peer-listen": { type: "string" },
+  "peer-host": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret"] as const;
+const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret", "peer-listen", "peer-host"] as const;
 
 type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
 
@@ -246,7 +258,7 @@ function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }): 
     kubernetes: true,
     ...log,
     namespaces: [...new Set(v.namespace ?? [])],
-    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"] }),
+    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"], peerListen: v["peer-listen"], peerHost: v["peer-host"] }),
   };
 }
 
@@ -309,7 +321,14 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
   const controlNamespace = opts.leaseNamespace ?? nonEmpty(process.env["POD_NAMESPACE"]) ?? (connection.context === "in-cluster" ? connection.namespace : undefined) ?? kube.DEFAULT_CONTROL_NAMESPACE;
   const identity = kube.leaseIdentity(nonEmpty(process.env["POD_NAME"]) ?? hostname());
   const leaseName = opts.leaseName ?? kube.DEFAULT_LEASE_NAME;
+  const peer = peerSettings(opts, settings.listen.peer);
+  if (typeof peer === "string") {
+    io.err(`ticketplane serve --kubernetes: ${peer}`);
+    return 2;
+  }
+  let peerPort: number | undefined;
   const control = kube.createKubeControlPlane({
+    peerAddress: () => (peerPort === undefined ? undefined : formatHostPort({ host: peer.host, port: peerPort })),
     kubeConfig: connection.kubeConfig,
     namespace: controlNamespace,
     leaseName,
@@ -334,6 +353,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     control: () => control.status(),
     clock: systemClock,
     logger,
+    replicas: { ownership: kube.leaseOwnership(control.leadership), listen: peer.listen, identity, onPeerBound: (port) => (peerPort = port) },
   });
   const ports = kube.createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory: base.inventory, events: control.events, namespaces: opts.namespaces, clock: systemClock, logger: logger.child({ component: "reconcile-ports" }), registry });
   const invalidAppEvents = new kube.InvalidAppEvents({ inventory: base.inventory, events: control.events });
@@ -350,6 +370,18 @@ function announceLeadership(leadership: Leadership, lease: string): void {
     () => io.err(`ticketplane: this replica leads (Lease ${lease})`),
     () => undefined,
   );
+}
+
+/** Where the peer API listens and the host other replicas reach it at; a string is a usage error. */
+function peerSettings(opts: KubeServeArgs, fromFile: HostPort | undefined): { listen: HostPort; host: string } | string {
+  let listen = fromFile ?? hostPort(PEER_LISTEN_DEFAULT);
+  if (opts.peerListen !== undefined) {
+    const parsed = parseHostPort(opts.peerListen, true);
+    if (!parsed.ok) return `usage: --peer-listen ${JSON.stringify(opts.peerListen)}: ${parsed.rule}`;
+    listen = parsed.value;
+  }
+  const wildcard = listen.host === "0.0.0.0" || listen.host === "::";
+  return { listen, host: opts.peerHost ?? nonEmpty(process.env["POD_IP"]) ?? (wildcard ? hostname() : listen.host) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -32,6 +32,8 @@ export interface ListenConfig {
   readonly admin: HostPort;
   /** KEDA's external scaler (src/scaler/); absent: not served. */
   readonly keda?: HostPort;
+  /** The internal peer API between replicas (src/replicas/), Kubernetes mode only; absent: PEER_LISTEN_DEFAULT there. */
+  readonly peer?: HostPort;
 }
 
 /** What the Envoy entry point is told over xDS. */
@@ -75,6 +77,8 @@ export const LISTEN_DEFAULTS = {
   accessLog: "127.0.0.1:9002",
   admin: "127.0.0.1:9090",
 } as const;
+/** Where the internal peer API listens in Kubernetes mode unless `listen.peer` or --peer-listen says otherwise: every interface, so other replicas reach it. */
+export const PEER_LISTEN_DEFAULT = "0.0.0.0:9005";
 /** The KEDA external scaler's address in the docs' examples; it is served only where `listen.keda` is set. */
 export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
@@ -82,7 +86,7 @@ export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080
 /** Top-level keys of the single-document shape, and of its sections. */
 export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
-  listen: ["authz", "xds", "accessLog", "admin", "keda"],
+  listen: ["authz", "xds", "accessLog", "admin", "keda", "peer"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
   keys: ["file"],
   state: ["file"],
@@ -205,6 +209,7 @@ function readListen(value: unknown, r: FieldReader): ListenConfig {
     accessLog: address("accessLog", LISTEN_DEFAULTS.accessLog),
     admin: address("admin", LISTEN_DEFAULTS.admin),
     ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
+    ...(section.peer === undefined || section.peer === null ? {} : { peer: address("peer", "") }),
   };
 }
 

@@ -38,6 +38,8 @@ export interface KubeControlPlaneOptions {
   readonly leaseTiming?: Partial<LeaseTiming>;
   /** How often the key Secret is checked for rotation (default 10 s). */
   readonly keyCheckEveryMs?: number;
+  /** This replica's peer API address, written on the Lease while it leads (undefined until bound). */
+  readonly peerAddress?: () => string | undefined;
 }
 
 export interface KubeControlPlane {
@@ -68,6 +70,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
     logger: part("lease"),
     registry,
     ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }),
+    ...(options.peerAddress === undefined ? {} : { peerAddress: options.peerAddress }),
   });
   const ledgerStore = new ApiLedgerStore({ core, namespace, claim: leadership, clock, logger: part("ledger-store"), registry });
   const keys = new SecretKeyProvider({ core, namespace, name: options.keysSecret, clock, logger: part("keys") });

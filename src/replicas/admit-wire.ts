@@ -1,0 +1,10150 @@
+    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+W    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+→    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+→    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+→    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+D    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+@    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+K    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+-    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+j    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+j    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+j    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+K    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+<    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+>    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+0    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+0    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+0    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+Y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+F    case "issued":
+      return issuedOf(app, r);
+U    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+L    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+J    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+N    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+j    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+[    case "issued":
+      return issuedOf(app, r);
+]    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+'    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+*    case "issued":
+      return issuedOf(app, r);
+/    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+K    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+!    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+&    case "issued":
+      return issuedOf(app, r);
+&    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+!    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+J    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+N    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+$    case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+J    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+N    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+j    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+<    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+1    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+|    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+q    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+!    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+E    case "issued":
+      return issuedOf(app, r);
+F    case "issued":
+      return issuedOf(app, r);
+U    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+L    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+$    case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+J    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+N    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+R    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+_    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+$    case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+J    case "issued":
+      return issuedOf(app, r);
+S    case "issued":
+      return issuedOf(app, r);
+O    case "issued":
+      return issuedOf(app, r);
+N    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+0    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+4    case "issued":
+      return issuedOf(app, r);
+0    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+`    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+K    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+T    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+x    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+v    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+A    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+C    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+k    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+I    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+=    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+"    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+?    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+M    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+f    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+(    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+)    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+P    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+V    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+w    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+{    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+m    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+h    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+i    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+g    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+c    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+n    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+y    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+r    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+a    case "issued":
+      return issuedOf(app, r);
+b    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+l    case "issued":
+      return issuedOf(app, r);
+o    case "issued":
+      return issuedOf(app, r);
+t    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+,    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+:    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+p    case "issued":
+      return issuedOf(app, r);
+.    case "issued":
+      return issuedOf(app, r);
+u    case "issued":
+      return issuedOf(app, r);
+s    case "issued":
+      return issuedOf(app, r);
+e    case "issued":
+      return issuedOf(app, r);
+d    case "issued":
+      return issuedOf(app, r);
+     case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+;    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
+}    case "issued":
+      return issuedOf(app, r);
+
+    case "issued":
+      return issuedOf(app, r);
