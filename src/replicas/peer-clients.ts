@@ -45,6 +45,11 @@ export class PeerClients {
     });
   }
 
+  /** Starts connecting to `address` now, so the first forwarded admission does not pay for the connection inside its deadline. */
+  warm(address: string): void {
+    this.#client(address).getChannel().getConnectivityState(true);
+  }
+
   /** Closes every channel (calls in flight fail with CANCELLED). */
   close(): void {
     for (const client of this.#clients.values()) client.close();

@@ -84,7 +84,12 @@ export class ReplicaLink implements Runnable {
     });
     this.#acks = new AckReporter({
       source: options.xds,
-      owners: () => this.peerOwners(),
+      // Checked every 250 ms: the owners' channels are kept connected, so a forwarded admission never waits for a connection.
+      owners: () => {
+        const owners = this.peerOwners();
+        for (const address of owners) this.#clients.warm(address);
+        return owners;
+      },
       send: (address, report) => this.#clients.reportAcks(address, report),
       identity: settings.identity,
       clock,
