@@ -61,7 +61,7 @@ describe("several replicas: a follower forwards issuing to the Lease holder", ()
     await tmp?.remove();
   });
 
-  it("both listen on a peer port; only the first leads", async () => {
+  it("both listen on a peer port; only the first leads", () => {
     assert.match(owner.addresses.peer ?? "", /^127\.0\.0\.1:\d+$/);
     assert.match(follower.addresses.peer ?? "", /^127\.0\.0\.1:\d+$/);
     assert.doesNotMatch(follower.stderr, /this replica leads \(Lease/);
