@@ -42,9 +42,9 @@ const ENVOY_PACKAGES = [
   "data/accesslog/v3",
 ];
 const OTHER_FILES = ["googleapis/google/rpc/status.proto"];
-/** Our own protos (a buf module root in the scratch copy), each copied from protos/: KEDA's external scaler. */
+/** Our own protos (a buf module root in the scratch copy), each copied from protos/: KEDA's external scaler, ticketplane's peer API. */
 const OWN_ROOT = "own";
-const OWN_FILES = ["externalscaler.proto"];
+const OWN_FILES = ["externalscaler.proto", "peer.proto"];
 
 /** Fields the Envoy protos set on validate rules that the bundled validate.proto may lack. */
 const MISSING_RULE_FIELDS = [{ name: "ignore_empty", type: "bool" }];

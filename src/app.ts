@@ -18,6 +18,10 @@
  *   4. xds        — gateways can connect and ACK pods (pods become routable);
  *   5. authz      — Check and access logs; once bound, xds publishes the
  *                   gateway config that points at them;
+ *      peer       — only where the mode runs several replicas: the internal
+ *                   peer API (forwarded admissions, activity and ACK reports
+ *                   from other replicas), and this replica's batches to the
+ *                   owner; after authz so it stops first (a last activity flush);
  *   6. keda       — only where `listen.keda` is set: KEDA's external scaler,
  *                   reading the ticket core's views (any replica can answer);
  *   7. admin      — health, readiness and the JSON API;
@@ -46,7 +50,9 @@ import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.j
 import type { ReconcilePorts } from "./reconcile/index.js";
 import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
 import { ScalerServer, WakeRequests } from "./scaler/index.js";
+import { ReplicaLink } from "./replicas/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
+import type { CheckPorts, TicketViews } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
   readonly logger: Logger;
@@ -69,7 +75,7 @@ export interface TicketplaneDeps {
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
-export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "resolver" | "admin", address: string) => void;
+export type OnListening = (server: "authz" | "accesslog" | "xds" | "peer" | "keda" | "resolver" | "admin", address: string) => void;
 
 export interface Ticketplane {
   /** Starts every part in order. On failure it stops what started, then rejects. */
@@ -121,8 +127,16 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   };
   // Only the owner allocates, and only once its ledger is rebuilt from the store: anything else fails closed (waiting room, Retry-After).
   const owns = (): boolean => mode.leadership.isLeader() && ledger.restored();
+  const gated = ownerOnlyAllocation(tickets, owns);
+  // Several replicas: Check allocates through the app's owner and sends activity there; the peer API answers other replicas.
+  const link =
+    mode.replicas === undefined
+      ? undefined
+      : new ReplicaLink({ settings: mode.replicas, tickets: gated, keys: () => keys.ring(), notReady, xds, clock, logger: part("peer"), registry });
+  const checkTickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures"> =
+    link === undefined ? gated : { ...link.checkPorts, apps: () => tickets.apps(), subscribe: (listener) => tickets.subscribe(listener), figures: (app) => tickets.figures(app) };
   const authz = new AuthzServer({
-    tickets: ownerOnlyAllocation(tickets, owns),
+    tickets: checkTickets,
     logger: part("authz"),
     metrics: createAuthzMetrics(registry, tickets),
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
@@ -165,7 +179,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     reconciler?.serving(app);
     wakes.clear(app);
   };
-  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets, wake, serving: served });
+  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: gated, wake, serving: served });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
   const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
@@ -191,6 +205,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
             onListening("accesslog", authz.addresses.accessLog);
           }),
         });
+      if (link !== undefined) manager.add(link, { onStarted: () => onListening("peer", link.address()) });
       if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
       if (resolver !== undefined) manager.add(resolver, { onStarted: () => onListening("resolver", formatHostPort(resolver.address())) });
       manager

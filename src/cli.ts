@@ -17,7 +17,7 @@ import { systemClock } from "./common/clock.js";
 import { errorMessage } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
 import type { LogFormat, LogLevel, Logger } from "./common/logger.js";
-import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, formatDuration, formatFileErrors, parseConfigFile, parseDuration, parseHostPort } from "./config/index.js";
+import { CLIENT_ADDRESS_DEFAULTS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, PEER_LISTEN_DEFAULT, formatDuration, formatFileErrors, formatHostPort, parseConfigFile, parseDuration, parseHostPort } from "./config/index.js";
 import type { HostPort, LocalConfig } from "./config/index.js";
 import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
@@ -48,6 +48,7 @@ Run "ticketplane COMMAND --help" for a command's options.
                          [--kubeconfig FILE] [--context NAME] [--config FILE]
                          [--lease-namespace NS] [--lease-name NAME] [--keys-secret NAME]
                          [--lease-duration D] [--renew-deadline D] [--retry-period D]
+                         [--peer-listen HOST:PORT] [--peer-host HOST]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
@@ -75,12 +76,16 @@ Secret (created with a generated key when missing; checked every 10 s for
 rotation). The Lease holder is POD_NAME (else the hostname) plus a random
 suffix. The admin server also serves POST /drain/NAMESPACE/POD (preStop).
 Every replica answers Check for valid tickets from its own copy of the
-ledger (the ConfigMaps, watched); only the leader issues tickets (a follower
-answers the waiting room with Retry-After). SIGTERM saves the ledger and
-releases the Lease, and a follower watching it takes over at once; a crashed
+ledger (the ConfigMaps, watched); only the leader issues tickets. SIGTERM
+saves the ledger and releases the Lease, and a follower watching it takes over at once; a crashed
 leader is replaced after --lease-duration. Lease timing (client-go's
 defaults): --lease-duration 15s, --renew-deadline 10s, --retry-period 2s;
 retry period < renew deadline < lease duration.
+Replicas that do not hold the Lease forward issuing and queueing to the one
+that does, over the internal peer API (--peer-listen, else listen.peer, else
+0.0.0.0:9005), authenticated with a credential derived from the key Secret;
+the holder writes its address (--peer-host, else POD_IP, else the listen
+host or the hostname, and the bound port) on the Lease.
 
 Options:
   -c, --config FILE      the config file (required without --kubernetes)
@@ -95,6 +100,8 @@ Options:
       --lease-duration D how long a silent leader's Lease holds (default 15s)
       --renew-deadline D a leader that could not renew for this long steps down (default 10s)
       --retry-period D   time between Lease attempts (default 2s)
+      --peer-listen HOST:PORT  the internal peer API (default listen.peer, else 0.0.0.0:9005)
+      --peer-host HOST   where other replicas reach this one (default POD_IP)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -200,6 +207,8 @@ interface KubeServeArgs {
   readonly leaseNamespace?: string;
   readonly leaseName?: string;
   readonly keysSecret?: string;
+  readonly peerListen?: string;
+  readonly peerHost?: string;
   readonly leaseTiming: Partial<LeaseTimingArgs>;
 }
 
@@ -223,12 +232,14 @@ const SERVE_OPTIONS = {
   "lease-duration": { type: "string" },
   "renew-deadline": { type: "string" },
   "retry-period": { type: "string" },
+  "peer-listen": { type: "string" },
+  "peer-host": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret", "lease-duration", "renew-deadline", "retry-period"] as const;
+const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "lease-namespace", "lease-name", "keys-secret", "lease-duration", "renew-deadline", "retry-period", "peer-listen", "peer-host"] as const;
 
 type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
 
@@ -293,7 +304,7 @@ function kubeArgs(v: ServeValues, log: { format: LogFormat; level: LogLevel }, l
     ...log,
     leaseTiming,
     namespaces: [...new Set(v.namespace ?? [])],
-    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"] }),
+    ...defined({ config: v.config, kubeconfig: v.kubeconfig, context: v.context, leaseNamespace: v["lease-namespace"], leaseName: v["lease-name"], keysSecret: v["keys-secret"], peerListen: v["peer-listen"], peerHost: v["peer-host"] }),
   };
 }
 
@@ -356,7 +367,14 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
   const controlNamespace = opts.leaseNamespace ?? nonEmpty(process.env["POD_NAMESPACE"]) ?? (connection.context === "in-cluster" ? connection.namespace : undefined) ?? kube.DEFAULT_CONTROL_NAMESPACE;
   const identity = kube.leaseIdentity(nonEmpty(process.env["POD_NAME"]) ?? hostname());
   const leaseName = opts.leaseName ?? kube.DEFAULT_LEASE_NAME;
+  const peer = peerSettings(opts, settings.listen.peer);
+  if (typeof peer === "string") {
+    io.err(`ticketplane serve --kubernetes: ${peer}`);
+    return 2;
+  }
+  let peerPort: number | undefined;
   const control = kube.createKubeControlPlane({
+    peerAddress: () => (peerPort === undefined ? undefined : formatHostPort({ host: peer.host, port: peerPort })),
     kubeConfig: connection.kubeConfig,
     namespace: controlNamespace,
     leaseName,
@@ -384,6 +402,7 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     control: () => control.status(),
     clock: systemClock,
     logger,
+    replicas: { ownership: kube.leaseOwnership(control.leadership), listen: peer.listen, identity, onPeerBound: (port) => (peerPort = port) },
   });
   // With listen.resolver, minPods-0 apps flip their VirtualService to this Service (deploy/'s name for ticketplane) and port.
   const resolver = settings.listen.resolver === undefined ? {} : { resolver: { host: `ticketplane.${controlNamespace}.svc.cluster.local`, port: settings.listen.resolver.port } };
@@ -402,6 +421,18 @@ function announceLeadership(leadership: Leadership, lease: string): void {
     () => io.err(`ticketplane: this replica leads (Lease ${lease})`),
     () => undefined,
   );
+}
+
+/** Where the peer API listens and the host other replicas reach it at; a string is a usage error. */
+function peerSettings(opts: KubeServeArgs, fromFile: HostPort | undefined): { listen: HostPort; host: string } | string {
+  let listen = fromFile ?? hostPort(PEER_LISTEN_DEFAULT);
+  if (opts.peerListen !== undefined) {
+    const parsed = parseHostPort(opts.peerListen, true);
+    if (!parsed.ok) return `usage: --peer-listen ${JSON.stringify(opts.peerListen)}: ${parsed.rule}`;
+    listen = parsed.value;
+  }
+  const wildcard = listen.host === "0.0.0.0" || listen.host === "::";
+  return { listen, host: opts.peerHost ?? nonEmpty(process.env["POD_IP"]) ?? (wildcard ? hostname() : listen.host) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

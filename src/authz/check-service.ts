@@ -67,8 +67,23 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
   const apps = new AppIndex(tickets);
-  const ctx: DecideContext = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }) };
+  const ctx: DecideContext<CheckPorts> = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }) };
   const trustedHops = options.trustedHops ?? 0;
+
+  const answer = (outcome: CheckOutcome, parsed: CheckInput | string, started: number): CheckResponse => {
+    const response = toCheckResponse(outcome);
+    metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
+    if ("key" in outcome) options.onAppRequest?.(outcome.key);
+    if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
+    return response;
+  };
+  const failed = (err: unknown, request: IncomingCheck, started: number): CheckResponse => {
+    const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, requestContext(request));
+    logger.error("ext_authz Check failed; denied with 503", { error: error.toJSON(), stack: err instanceof Error ? err.stack : undefined });
+    metrics.checkError();
+    metrics.observeCheck("error", (performance.now() - started) / 1000);
+    return internalErrorResponse();
+  };
 
   const check = (call: ServerUnaryCall<IncomingCheck, CheckResponse>, callback: sendUnaryData<CheckResponse>): void => {
     const started = performance.now();
@@ -76,17 +91,18 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
     let response: CheckResponse;
     try {
       const parsed = inputOf(request, call.metadata, trustedHops);
-      const outcome: CheckOutcome = typeof parsed === "string" ? { kind: "bad_request", reason: parsed } : decideCheck(parsed, ctx);
-      response = toCheckResponse(outcome);
-      metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
-      if ("key" in outcome) options.onAppRequest?.(outcome.key);
-      if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
+      const decided = typeof parsed === "string" ? { kind: "bad_request" as const, reason: parsed } : decideCheck(parsed, ctx);
+      if (decided instanceof Promise) {
+        // Forwarded to the app's owner (another replica): answered when it answers (the forwarder never rejects; a throw here is a bug).
+        decided.then(
+          (outcome) => callback(null, answer(outcome, parsed, started)),
+          (err: unknown) => callback(null, failed(err, request, started)),
+        );
+        return;
+      }
+      response = answer(decided, parsed, started);
     } catch (err) {
-      const error = toTicketplaneError(err, ERROR_CODES.INTERNAL, requestContext(request));
-      logger.error("ext_authz Check failed; denied with 503", { error: error.toJSON(), stack: err instanceof Error ? err.stack : undefined });
-      metrics.checkError();
-      metrics.observeCheck("error", (performance.now() - started) / 1000);
-      response = internalErrorResponse();
+      response = failed(err, request, started);
     }
     callback(null, response);
   };

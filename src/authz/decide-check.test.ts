@@ -76,14 +76,14 @@ describe("decideCheck", () => {
     assert.deepEqual([tickets.allocated, tickets.opened], [[], []]);
   });
 
-  it("asks the allocator with the queue cookie and the reason the ticket was not valid", () => {
+  it("asks the allocator with the queue cookie, the reason the ticket was not valid, and the tokens as presented (for the app's owner)", () => {
     const tickets = new ScriptedTickets(
       () => ({ ok: false, reason: "forged" }),
       () => ({ kind: "issued", ticket, pod, token: "new", replaced: "forged" }),
     );
     const out = decideCheck(input("/shiny/", { cookie: "tp=bad; tpq=q1" }), context(tickets));
     assert.equal(out.kind, "issued");
-    assert.deepEqual(tickets.allocated, [{ queueTokens: ["q1"], rejected: { ok: false, reason: "forged" }, client: undefined }]);
+    assert.deepEqual(tickets.allocated, [{ queueTokens: ["q1"], rejected: { ok: false, reason: "forged" }, client: undefined, ticketTokens: ["bad"] }]);
   });
 
   it("opens no connection for a WebSocket upgrade: only the access log's report of the 101 does", () => {

@@ -10,8 +10,8 @@ import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { UnmatchedPolicy } from "../config/config-file.js";
 import { ROUTING_HEADER_PREFIX, ROUTING_HEADERS } from "../routing/headers.js";
 import { admit } from "../tickets/admit.js";
-import type { CheckPorts } from "../tickets/ports.js";
-import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
+import type { AdmitPorts, ImmediateCheckPorts } from "../tickets/ports.js";
+import type { Admission, PodView, TicketRejection, TicketView } from "../tickets/types.js";
 import type { AppIndex } from "./app-index.js";
 import { readCookies } from "./cookies.js";
 import { prefersJson } from "./waiting-room.js";
@@ -66,7 +66,8 @@ export type CheckOutcome =
       readonly kind: "full";
       readonly app: AppSpec;
       readonly key: AppKey;
-      readonly reason: "queue_full" | "no_capacity" | "no_owner";
+      /** no_owner: this replica may not allocate and no owner was asked; owner_unavailable: the app's owner (another replica) could not be asked in time; both fail closed. */
+      readonly reason: "queue_full" | "no_capacity" | "no_owner" | "owner_unavailable";
       readonly retryAfterMs: number;
       readonly json: boolean;
     }
@@ -81,9 +82,15 @@ export type CheckOutcome =
 
 export type OutcomeKind = CheckOutcome["kind"];
 
-export interface DecideContext {
+/**
+ * What the decision reads besides the request. `P` is the ticket side: by
+ * default one whose allocator answers at once (the ticket core); Check's
+ * edge uses `DecideContext<CheckPorts>`, whose allocator may forward to the
+ * app's owner and answer later.
+ */
+export interface DecideContext<P extends AdmitPorts = ImmediateCheckPorts> {
   /** The ticket core's verify, allocate and activity faces. */
-  readonly tickets: CheckPorts;
+  readonly tickets: P;
   readonly apps: AppIndex;
   readonly limits: CheckLimits;
   /** Why Check cannot decide yet, or undefined once it can (apps, ledger and routes in place). */
@@ -116,7 +123,11 @@ function badInput(input: CheckInput, limits: CheckLimits): string | undefined {
   return undefined;
 }
 
-export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome {
+/** With the ticket core as the allocator: the outcome at once. */
+export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome;
+/** With an allocator that forwards to the app's owner: a promise (never rejected) when it forwarded. */
+export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): CheckOutcome | Promise<CheckOutcome>;
+export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): CheckOutcome | Promise<CheckOutcome> {
   const bad = badInput(input, ctx.limits);
   if (bad !== undefined) return { kind: "bad_request", reason: bad };
   const cookie = input.headers["cookie"];
@@ -132,9 +143,23 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
   const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });
+  const matchedRequest: Matched = { app, key, input, queueTokens };
+  // Only an allocator that forwards to the app's owner answers later; a valid ticket never waits.
+  return admission instanceof Promise ? admission.then((a) => outcomeOf(a, matchedRequest)) : outcomeOf(admission, matchedRequest);
+}
 
+interface Matched {
+  readonly app: AppSpec;
+  readonly key: AppKey;
+  readonly input: CheckInput;
+  readonly queueTokens: readonly string[];
+}
+
+function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
+  const { app, key, input, queueTokens } = m;
   switch (admission.kind) {
     case "valid":
+    case "held":
       return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
     case "issued":
       return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueTokens.length > 0, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };

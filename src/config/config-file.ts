@@ -34,6 +34,8 @@ export interface ListenConfig {
   readonly keda?: HostPort;
   /** The scale-from-zero resolver (src/resolver/); absent: not served. */
   readonly resolver?: HostPort;
+  /** The internal peer API between replicas (src/replicas/), Kubernetes mode only; absent: PEER_LISTEN_DEFAULT there. */
+  readonly peer?: HostPort;
 }
 
 /** What the Envoy entry point is told over xDS. */
@@ -112,6 +114,8 @@ export const LISTEN_DEFAULTS = {
   accessLog: "127.0.0.1:9002",
   admin: "127.0.0.1:9090",
 } as const;
+/** Where the internal peer API listens in Kubernetes mode unless `listen.peer` or --peer-listen says otherwise: every interface, so other replicas reach it. */
+export const PEER_LISTEN_DEFAULT = "0.0.0.0:9005";
 /** The KEDA external scaler's address in the docs' examples; it is served only where `listen.keda` is set. */
 export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
 /** The resolver's address in the docs' examples; it is served only where `listen.resolver` is set. */
@@ -121,7 +125,7 @@ export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080
 /** Top-level keys of the single-document shape, and of its sections. */
 export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "check", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
-  listen: ["authz", "xds", "accessLog", "admin", "keda", "resolver"],
+  listen: ["authz", "xds", "accessLog", "admin", "keda", "resolver", "peer"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout", "extAuthz", "accessLogAddress"],
   keys: ["file"],
   state: ["file"],
@@ -262,6 +266,7 @@ function readListen(value: unknown, r: FieldReader): ListenConfig {
     admin: address("admin", LISTEN_DEFAULTS.admin),
     ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
     ...(section.resolver === undefined || section.resolver === null ? {} : { resolver: address("resolver", "") }),
+    ...(section.peer === undefined || section.peer === null ? {} : { peer: address("peer", "") }),
   };
 }
 

@@ -33,7 +33,7 @@ export {
 export type { AppDocumentResult, DocumentKind } from "./app-documents.js";
 export { describeObject, detectKind, readAppDocument } from "./app-documents.js";
 export type { CheckConfig, ClientAddressConfig, GatewayConfig, ListenConfig, LocalConfig, UnmatchedPolicy } from "./config-file.js";
-export { CHECK_DEFAULTS, CLIENT_ADDRESS_DEFAULTS, CONFIG_APP_FIELDS, CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, UNMATCHED_POLICIES, defaultStateFile, isUnmatchedPolicy, parseConfigFile } from "./config-file.js";
+export { CHECK_DEFAULTS, CLIENT_ADDRESS_DEFAULTS, CONFIG_APP_FIELDS, CONFIG_FIELDS, CONFIG_SECTION_FIELDS, GATEWAY_DEFAULTS, LISTEN_DEFAULTS, PEER_LISTEN_DEFAULT, UNMATCHED_POLICIES, defaultStateFile, isUnmatchedPolicy, parseConfigFile } from "./config-file.js";
 export { KEY_FIELDS, KEY_FILE_FIELDS, MIN_SECRET_BYTES, parseKeyFile, parseKeyRing } from "./key-file.js";
 export type { CheckedDocument } from "./validate.js";
 export { checkDocumentText, formatFileErrors, isKeyDocument, validateDocumentText } from "./validate.js";

@@ -42,6 +42,8 @@ export interface KubeControlPlaneOptions {
   readonly leaseTiming?: Partial<LeaseTiming>;
   /** How often the key Secret is checked for rotation (default 10 s). */
   readonly keyCheckEveryMs?: number;
+  /** This replica's peer API address, written on the Lease while it leads (undefined until bound). */
+  readonly peerAddress?: () => string | undefined;
 }
 
 export interface KubeControlPlane {
@@ -75,6 +77,7 @@ export function createKubeControlPlane(options: KubeControlPlaneOptions): KubeCo
     logger: part("lease"),
     registry,
     ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }),
+    ...(options.peerAddress === undefined ? {} : { peerAddress: options.peerAddress }),
   });
   // Followers watch the Lease: a released one is taken at once (graceful hand-over in one round trip, not a retry period).
   const leaseWatcher = new LeaseWatcher({ coordination, watch: new Watch(kubeConfig), namespace, lease: options.leaseName, onReleased: () => leadership.nudge(), clock, logger: part("lease") });

@@ -22,7 +22,7 @@
  * Every API call has a deadline (the retry period) on the Clock, so a
  * stalled server cannot hold an attempt past the renew deadline.
  */
-import type { CoordinationV1Api, V1Lease, V1LeaseSpec } from "@kubernetes/client-node";
+import type { CoordinationV1Api, V1Lease, V1LeaseSpec, V1ObjectMeta } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import type { Registry } from "prom-client";
 import type { Clock, Timer } from "../common/clock.js";
@@ -62,6 +62,22 @@ export interface LeaseLeadershipOptions {
   readonly timing?: Partial<LeaseTiming>;
   /** [0, 1) for the acquire jitter (default Math.random). */
   readonly random?: () => number;
+  /**
+   * This replica's peer API address (`podIP:peerPort`), written on the Lease
+   * (annotation PEER_ADDRESS_ANNOTATION) while it holds it, so followers know
+   * where to forward. Undefined until the peer port is bound.
+   */
+  readonly peerAddress?: () => string | undefined;
+}
+
+/** The Lease annotation carrying the holder's peer API address. */
+export const PEER_ADDRESS_ANNOTATION = "ticketplane.dev/peer-address";
+
+/** The holder as a follower last read it: who, and where its peer API is. */
+export interface LeaseHolderPeer {
+  readonly kind: "peer";
+  readonly identity: string;
+  readonly address: string;
 }
 
 /** What /api/config shows of the election. */
@@ -107,6 +123,7 @@ export class LeaseLeadership implements Leadership, Runnable {
   /** The record as last seen (its text) and when this replica saw it change. */
   #observed: { key: string; at: number; durationMs: number } | undefined;
   #holder: string | undefined;
+  #holderPeer: LeaseHolderPeer | undefined;
   #term: number | undefined;
   #lastRenewedAt: number | undefined;
 
@@ -146,6 +163,19 @@ export class LeaseLeadership implements Leadership, Runnable {
   /** The holder last observed. */
   holder(): string | undefined {
     return this.#holder;
+  }
+
+  /**
+   * Another replica holding the Lease as last read, with the peer address it
+   * wrote; undefined when none is known: no holder, this replica holds it,
+   * the holder wrote no address, or its claim has expired as this replica
+   * measures it. Answers from memory (Check's path asks it).
+   */
+  holderPeer(): LeaseHolderPeer | undefined {
+    const peer = this.#holderPeer;
+    if (peer === undefined || this.#leading || peer.identity !== this.#holder) return undefined;
+    const observed = this.#observed;
+    return observed !== undefined && observed.at + observed.durationMs > this.#o.clock.now() ? peer : undefined;
   }
 
   status(): LeadershipStatus {
@@ -258,13 +288,14 @@ export class LeaseLeadership implements Leadership, Runnable {
     this.#observe(spec, seenAt);
     const holder = spec.holderIdentity ?? "";
     this.#holder = holder === "" ? undefined : holder;
+    this.#notePeer(holder, current.metadata?.annotations?.[PEER_ADDRESS_ANNOTATION]);
     if (holder !== "" && holder !== this.identity) {
       const observed = this.#observed;
       if (observed !== undefined && observed.at + observed.durationMs > seenAt) return { kind: "taken", by: holder };
     }
     const next = this.#nextSpec(spec, now);
     try {
-      const written = await this.#call((options) => coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: next } }, options));
+      const written = await this.#call((options) => coordination.replaceNamespacedLease({ name, namespace, body: { ...current, metadata: this.#withPeerAddress(current.metadata ?? {}), spec: next } }, options));
       this.#observe(written.spec ?? next, this.#o.clock.now());
       this.#holder = this.identity;
       this.#term = next.leaseTransitions ?? 0;
@@ -295,7 +326,7 @@ export class LeaseLeadership implements Leadership, Runnable {
     const { coordination, namespace, lease: name } = this.#o;
     const spec: V1LeaseSpec = { holderIdentity: this.identity, leaseDurationSeconds: Math.ceil(this.#timing.leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
     try {
-      const created = await this.#call((options) => coordination.createNamespacedLease({ namespace, body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "ticketplane" } }, spec } }, options));
+      const created = await this.#call((options) => coordination.createNamespacedLease({ namespace, body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: this.#withPeerAddress({ name, namespace, labels: { "app.kubernetes.io/managed-by": "ticketplane" } }), spec } }, options));
       this.#observe(created.spec ?? spec, this.#o.clock.now());
       this.#holder = this.identity;
       this.#term = 0;
@@ -311,6 +342,18 @@ export class LeaseLeadership implements Leadership, Runnable {
     const why = `${call}: ${describeKubeError(err)}`;
     if (!this.#leading) this.#o.logger.debug("lease attempt failed", { lease: this.#leaseName(), reason: why });
     return { kind: "failed", why };
+  }
+
+  #notePeer(holder: string, address: string | undefined): void {
+    if (holder === "" || address === undefined || address === "") this.#holderPeer = undefined;
+    else if (this.#holderPeer?.identity !== holder || this.#holderPeer.address !== address) this.#holderPeer = { kind: "peer", identity: holder, address };
+  }
+
+  /** The Lease's metadata as this replica writes it: with its peer address, once known. */
+  #withPeerAddress(metadata: V1ObjectMeta): V1ObjectMeta {
+    const address = this.#o.peerAddress?.();
+    if (address === undefined) return metadata;
+    return { ...metadata, annotations: { ...metadata.annotations, [PEER_ADDRESS_ANNOTATION]: address } };
   }
 
   /** Notes when the record last changed, as this replica saw it: the clock expiry is measured by. */

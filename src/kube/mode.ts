@@ -12,7 +12,7 @@ import type { Logger } from "../common/logger.js";
 import { formatHostPort } from "../config/address.js";
 import { formatSpecError } from "../config/app-spec.js";
 import { CHECK_DEFAULTS, type GatewayConfig, type ListenConfig, type UnmatchedPolicy } from "../config/config-file.js";
-import type { BoundAddresses, KeyProvider, Leadership, LedgerMirror, LedgerStore, Mode, RuntimeStatus } from "../runtime/ports.js";
+import type { BoundAddresses, KeyProvider, Leadership, LedgerMirror, LedgerStore, Mode, ReplicaSettings, RuntimeStatus } from "../runtime/ports.js";
 import type { KubeConnection } from "./client.js";
 import type { WatchPort } from "./informer.js";
 import { KubeInventory } from "./inventory.js";
@@ -40,6 +40,8 @@ export interface KubernetesModeOptions {
   readonly informers?: InformerTuning;
   /** The watch transport (default: client-node's Watch on the connection). */
   readonly watch?: WatchPort;
+  /** Several replicas: who owns each app (leaseOwnership) and the peer API's settings. */
+  readonly replicas?: ReplicaSettings;
 }
 
 /** "namespaces shop, web" or "every namespace", for startup lines. */
@@ -72,6 +74,7 @@ export function createKubernetesMode(options: KubernetesModeOptions): Mode & { r
     canAddPods: true,
     trustedHops: options.trustedHops,
     ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }),
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
     configView: (status) => configView(options, inventory, status),
     nextSteps: (addresses) => nextSteps(options, inventory, addresses),
   };

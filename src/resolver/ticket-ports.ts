@@ -20,12 +20,13 @@ import { decideCheck, DEFAULT_CHECK_LIMITS, type CheckOutcome } from "../authz/d
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import { isServing } from "../tickets/pod-state.js";
-import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import type { ImmediateCheckPorts, TicketViews } from "../tickets/ports.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 
 export interface TicketResolverPortsOptions {
   readonly views: Pick<TicketViews, "apps" | "pods" | "subscribe">;
-  readonly tickets: CheckPorts;
+  /** Decides at once (the ticket core, or the owner gate over it): the resolver never waits on another replica. */
+  readonly tickets: ImmediateCheckPorts;
   /** Asks for the app's first pod (see ResolverPorts.wake). */
   readonly wake: (app: AppKey) => void;
   /** The resolver found the app serving (see ResolverPorts.serving). */

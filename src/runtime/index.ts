@@ -1,5 +1,5 @@
 export type * from "./ports.js";
-export { soleReplica } from "./ports.js";
+export { soleOwnership, soleReplica } from "./ports.js";
 export { RunnableManager } from "./manager.js";
 export type { ManagerOptions, PartOptions } from "./manager.js";
 export { XdsServer } from "./xds-server.js";

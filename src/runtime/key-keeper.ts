@@ -75,6 +75,12 @@ export class SigningKeyKeeper {
     this.#logger.info("signing keys reloaded", { active: next.ring.active, ids: next.ring.keys.map((k) => k.id) });
   }
 
+  /** The ring in force (the peer API's credential derives from it). Throws before `load` resolved (a bug). */
+  ring(): KeyRing {
+    if (this.#loaded === undefined) throw new TicketplaneError(ERROR_CODES.INTERNAL, "signing keys read before they were loaded");
+    return this.#loaded.ring;
+  }
+
   status(): KeyStatus | undefined {
     const l = this.#loaded;
     if (l === undefined) return undefined;

@@ -5,18 +5,20 @@
  * this replica owns the app and has rebuilt its ledger from the store.
  * Otherwise the request fails closed: the waiting room with the app's
  * Retry-After (`refused`, `no_owner`), never a slot that the owner might
- * give to someone else too. Forwarding the call to the owner plugs in here.
+ * give to someone else too. Where another replica may own the app, the
+ * replica link (src/replicas/) forwards over this gate: the gate answers for
+ * the apps this replica owns, and allocates at once (never a promise).
  */
 import type { AppKey } from "../config/app-spec.js";
-import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import type { ImmediateCheckPorts, TicketAllocator, TicketViews } from "../tickets/ports.js";
 import type { Allocation, AllocationRequest } from "../tickets/types.js";
 import { appKey } from "../config/app-spec.js";
 
 /** Retry-After when the app's own is not known (it is, whenever Check matched the app). */
 const FALLBACK_RETRY_AFTER_MS = 5_000;
 
-/** What Check's servers read of the ticket core. */
-export type CheckTickets = CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures">;
+/** What Check's servers read of the ticket core (which allocates at once). */
+export type CheckTickets = ImmediateCheckPorts & Pick<TicketAllocator, "sweep"> & Pick<TicketViews, "apps" | "subscribe" | "figures">;
 
 export function ownerOnlyAllocation(tickets: CheckTickets, owns: (app: AppKey) => boolean): CheckTickets {
   const refuse = (app: AppKey): Allocation => {

@@ -6,6 +6,7 @@
  */
 import type { Runnable } from "../common/runnable.js";
 import type { AppKey } from "../config/app-spec.js";
+import type { HostPort } from "../config/address.js";
 import type { GatewayConfig, ListenConfig, UnmatchedPolicy } from "../config/config-file.js";
 import type { SpecError } from "../config/app-spec.js";
 import type { LedgerAccess, TicketInventory, TicketViews } from "../tickets/ports.js";
@@ -123,6 +124,47 @@ export function soleReplica(): Leadership {
   return { isLeader: () => true, elected: Promise.resolve(), lost: new AbortController().signal };
 }
 
+/**
+ * Who allocates for an app (issue, queue, release): this replica, another
+ * replica reachable at `address` (its internal peer API), or nobody known
+ * right now (no holder, or its address unknown: callers fail closed).
+ */
+export type AppOwner =
+  | { readonly kind: "self" }
+  | { readonly kind: "peer"; readonly address: string; readonly identity: string }
+  | { readonly kind: "unknown"; readonly reason: string };
+
+/**
+ * The ownership seam. Today one Lease makes its holder the owner of every
+ * app; the seam takes an app so that apps can later hash into buckets with a
+ * Lease each (Knative's bucketed leader election) without changing callers.
+ * `ownerOf` is called on Check's path: it must answer from memory, at once.
+ */
+export interface AppOwnership {
+  ownerOf(app: AppKey): AppOwner;
+}
+
+/** The one replica of standalone and local modes owns every app. */
+export function soleOwnership(): AppOwnership {
+  const self: AppOwner = { kind: "self" };
+  return { ownerOf: () => self };
+}
+
+/**
+ * A mode that runs as several replicas (Kubernetes): who owns each app, and
+ * where this replica serves the internal peer API (src/replicas/). Absent:
+ * one replica owns everything and no peer port is opened.
+ */
+export interface ReplicaSettings {
+  readonly ownership: AppOwnership;
+  /** Where the peer API listens (`listen.peer`). */
+  readonly listen: HostPort;
+  /** This replica's name for peers' logs (the Lease identity). */
+  readonly identity: string;
+  /** Called once the peer port is bound, with the bound port: the mode then advertises `host:port` to peers (the Lease annotation). */
+  onPeerBound?(port: number): void;
+}
+
 /** The addresses the runtime's servers bound. */
 export interface BoundAddresses {
   readonly authz: string;
@@ -176,6 +218,8 @@ export interface Mode {
   readonly unmatched?: UnmatchedPolicy;
   /** Parts beyond the inventory (none by default). */
   readonly parts?: ModeParts;
+  /** Several replicas: ownership and the peer API (absent: this replica owns every app). */
+  readonly replicas?: ReplicaSettings;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
   configView(status: RuntimeStatus): unknown;
   /** Lines for a person once everything listens (stderr). */

@@ -18,7 +18,7 @@ import { formatHostPort } from "../config/address.js";
 import type { HostPort } from "../config/address.js";
 import type { TicketInventory, TicketViews } from "../tickets/ports.js";
 import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "../xds/index.js";
-import type { AdsLimits, XdsStatus } from "../xds/index.js";
+import type { AdsLimits, LocalAckState, XdsStatus } from "../xds/index.js";
 import { createIncrementalGatewayBuilder } from "../xds/resources/index.js";
 import type { TypeUrl } from "../xds/resources/type-urls.js";
 import { DEFAULT_GROUP, buildGatewayModels, type Upstreams } from "./gateway-models.js";
@@ -83,6 +83,16 @@ export class XdsServer implements Runnable {
   /** The bound address (valid after start). */
   address(): string {
     return this.#address;
+  }
+
+  /** Per group with gateways connected here: their node ids and the pods all of them ACKed (a follower reports it to the owner). */
+  ackState(): LocalAckState[] {
+    return this.#ads.localAckState();
+  }
+
+  /** On the owner: another replica's gateways and what they ACKed gate routability as local gateways do. */
+  applyAckReport(replica: string, groups: readonly LocalAckState[]): void {
+    this.#ads.applyAckReport(replica, groups);
   }
 
   /** `GET /api/xds`. */

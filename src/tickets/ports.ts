@@ -19,6 +19,7 @@ import type {
   AppFigures,
   KeyRing,
   LedgerSnapshot,
+  MaybePromise,
   PodInput,
   PodView,
   QueueView,
@@ -34,8 +35,12 @@ export interface TicketVerifier {
 }
 
 export interface TicketAllocator {
-  /** A request that holds no valid ticket: issue one, queue it, or refuse. */
-  allocate(app: AppKey, request: AllocationRequest): Allocation;
+  /**
+   * A request that holds no valid ticket: issue one, queue it, or refuse.
+   * The ticket core answers at once; an allocator that forwards the call to
+   * the app's owner (src/replicas/) answers with a promise that never rejects.
+   */
+  allocate(app: AppKey, request: AllocationRequest): MaybePromise<Allocation>;
   /** Releases idle and expired tickets, expires queue reservations, hands freed slots to the queue. */
   sweep(): readonly TicketCoreEvent[];
 }
@@ -96,3 +101,9 @@ export interface KeyHolder {
 
 /** What Check needs of the ticket core. */
 export type CheckPorts = TicketVerifier & TicketAllocator & ActivityRecorder;
+
+/** What `admit` composes: verify, activity and allocate. */
+export type AdmitPorts = TicketVerifier & ActivityRecorder & Pick<TicketAllocator, "allocate">;
+
+/** `admit`'s ports with an allocator that answers at once (the ticket core itself). */
+export type ImmediateCheckPorts = TicketVerifier & ActivityRecorder & { allocate(app: AppKey, request: AllocationRequest): Allocation };

@@ -95,6 +95,13 @@ export interface AllocationRequest {
   readonly client?: string;
   /** Why the request holds no valid ticket; an expired ticket's slot is freed at once. */
   readonly rejected: Rejected;
+  /**
+   * The ticket cookie's values as presented. The ticket core does not read
+   * them (`rejected` says what they were worth here); an allocator that
+   * forwards to the app's owner sends them on, and the owner verifies them
+   * against its own ledger, which may hold a ticket this replica has not seen yet.
+   */
+  readonly ticketTokens?: readonly string[];
 }
 
 /** The allocator's answer. */
@@ -109,11 +116,28 @@ export type Allocation =
    * `limits` allows, or (`no_owner`) this replica may not allocate for the
    * app now (it does not own it, or its ledger is not rebuilt yet).
    */
-  | { readonly kind: "refused"; readonly reason: "queue_full" | "no_capacity" | "client_limit" | "no_owner"; readonly retryAfterMs: number }
-  | { readonly kind: "unknown_app" };
+  | { readonly kind: "refused"; readonly reason: RefusalReason; readonly retryAfterMs: number }
+  | { readonly kind: "unknown_app" }
+  /**
+   * Forwarded only: a presented ticket holds a slot on the app's owner (this
+   * replica's view has not caught up): route to its pod as if it had verified
+   * here. The ticket core itself never answers it.
+   */
+  | { readonly kind: "held"; readonly ticket: TicketView; readonly pod: PodView };
+
+/**
+ * Why no slot and no place in line: the queue is full; the app has no pods
+ * and cannot get any; this client's limit; or (forwarded only) the app's
+ * owner could not be asked in time — fail closed: never a local slot;
+ * or (`no_owner`) this replica may not allocate and has no owner to ask.
+ */
+export type RefusalReason = "queue_full" | "no_capacity" | "client_limit" | "no_owner" | "owner_unavailable";
 
 /** Check's decision on the ticket side: a valid ticket, or what the allocator answered. */
 export type Admission = Extract<Verification, { ok: true }> | Allocation;
+
+/** A value now, or later (an allocator that forwards to another replica answers later). */
+export type MaybePromise<T> = T | Promise<T>;
 
 export interface AppFigures {
   readonly app: AppKey;

@@ -14,7 +14,7 @@ import { waitFor } from "../support/wait-for.js";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "src/cli.ts");
 
-export type ServerName = "authz" | "accesslog" | "xds" | "keda" | "admin";
+export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "admin";
 
 export interface Exit {
   readonly code: number | null;
@@ -40,7 +40,7 @@ export class ServeProcess {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         this.stdoutLines.push(line);
-        const m = /^(authz|accesslog|xds|keda|admin) listening on (\S+)$/.exec(line);
+        const m = /^(authz|accesslog|xds|peer|keda|admin) listening on (\S+)$/.exec(line);
         if (m?.[1] !== undefined && m[2] !== undefined) this.addresses[m[1] as ServerName] = m[2];
       }
     });

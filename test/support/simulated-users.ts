@@ -6,7 +6,7 @@
  */
 import type { AppKey } from "../../src/config/app-spec.js";
 import { admit } from "../../src/tickets/admit.js";
-import type { ActivityRecorder, TicketAllocator, TicketVerifier } from "../../src/tickets/ports.js";
+import type { ImmediateCheckPorts } from "../../src/tickets/ports.js";
 
 export class SimulatedUsers {
   /** Present users: name → ticket token. Deleting one stops its requests (an open WebSocket stays open). */
@@ -15,7 +15,7 @@ export class SimulatedUsers {
   readonly #sockets = new Map<string, string>();
 
   constructor(
-    private readonly core: TicketVerifier & TicketAllocator & ActivityRecorder,
+    private readonly core: ImmediateCheckPorts,
     private readonly app: AppKey,
   ) {}
 

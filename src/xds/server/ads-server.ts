@@ -9,7 +9,8 @@ import { DeltaStream } from "./delta-stream.js";
 import { ADS_LIMIT_DEFAULTS, type AdsLimits } from "./limits.js";
 import { createXdsMetrics } from "./metrics.js";
 import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
-import { RoutabilityTracker, type RoutableListener } from "./routability.js";
+import { RemoteAcks, type ReportedAcks } from "./remote-acks.js";
+import { RoutabilityTracker, type LocalAckState, type RoutableListener } from "./routability.js";
 import { SotwStream } from "./sotw-stream.js";
 import type { XdsStatus } from "./status.js";
 import type { RegisteredStream, StreamContext } from "./stream-context.js";
@@ -27,6 +28,8 @@ export interface AdsServerOptions {
   readonly ackTimeoutMs?: number;
   /** Bounds per client (defaults: ADS_LIMIT_DEFAULTS). */
   readonly limits?: Partial<AdsLimits>;
+  /** Another replica that stops reporting its gateways' ACKs is forgotten after this long (default 3 s). */
+  readonly remoteAckExpireMs?: number;
 }
 
 export interface AdsServer {
@@ -44,6 +47,10 @@ export interface AdsServer {
   isRoutable(group: string, podKey: string): boolean;
   /** Declares routable the pods whose ACK deadline passed (runs on its own timer too). */
   sweepAckTimeouts(): void;
+  /** Per group with local gateways: their node ids and the pods all of them ACKed (what a follower reports to the owner). */
+  localAckState(): LocalAckState[];
+  /** On the owner: another replica's gateways and what they ACKed; they hold pods back as local ones do (remote-acks.ts). */
+  applyAckReport(replica: string, groups: readonly ReportedAcks[]): void;
   /** Stops timers and the cache subscription. Streams end with the grpc server. */
   close(): void;
 }
@@ -58,6 +65,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const metrics = createXdsMetrics(options.registry);
   const logger = options.logger.child({ component: "xds" });
   const routability = new RoutabilityTracker({ clock: options.clock, logger, metrics, ackTimeoutMs: options.ackTimeoutMs });
+  const remote = new RemoteAcks({ tracker: routability, clock: options.clock, logger, ...(options.remoteAckExpireMs === undefined ? {} : { expireMs: options.remoteAckExpireMs }) });
   const streams = new Set<RegisteredStream>();
   let nonce = 0;
   let streamId = 0;
@@ -106,8 +114,11 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     onRoutable: (listener) => routability.onRoutable(listener),
     isRoutable: (group, podKey) => routability.isRoutable(group, podKey),
     sweepAckTimeouts: () => routability.sweep(),
+    localAckState: () => routability.localAckState(),
+    applyAckReport: (replica, groups) => remote.apply(replica, groups),
     close: () => {
       unsubscribe();
+      remote.close();
       routability.close();
     },
   };

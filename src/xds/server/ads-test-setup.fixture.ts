@@ -7,7 +7,14 @@ import { Snapshot } from "../cache/snapshot.js";
 import { SnapshotCache } from "../cache/snapshot-cache.js";
 import { gatewayResources } from "../cache/resources.fixture.js";
 import { createAdsServer, type AdsServer, type AdsServerOptions } from "./ads-server.js";
-import { connectAds } from "./ads-client.fixture.js";
+import { connectAds, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
+import { waitFor } from "../../../test/support/wait-for.js";
+
+/** ACKs a delta response and waits until the server has taken that ACK. */
+export async function ackDelta(env: AdsTestEnv, s: TestAdsStream<DeltaWireResponse>, r: DeltaWireResponse): Promise<void> {
+  s.send({ type_url: r.type_url, response_nonce: r.nonce });
+  await waitFor(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.lastSentNonce === r.nonce && t.ackedAt !== undefined && t.ackedVersion === r.system_version_info)));
+}
 
 export interface AdsTestEnv {
   readonly cache: SnapshotCache;

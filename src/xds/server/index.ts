@@ -6,6 +6,7 @@ export { ADS_LIMIT_DEFAULTS } from "./limits.js";
 export type { AdsLimits } from "./limits.js";
 export { defaultNodeGroup, GROUP_METADATA_KEY } from "./node-group.js";
 export type { NodeGroupFn } from "./node-group.js";
-export type { RoutableListener } from "./routability.js";
+export type { LocalAckState, RoutableListener } from "./routability.js";
+export type { ReportedAcks } from "./remote-acks.js";
 export type { NackRecord } from "./ack-state.js";
 export type { StreamStatus, TypeStatus, WaitingStream, XdsProtocol, XdsStatus } from "./status.js";

@@ -4,17 +4,14 @@ import { appGatewayResources } from "../cache/resources.fixture.js";
 import { Snapshot } from "../cache/snapshot.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { node, type DeltaWireResponse, type TestAdsStream } from "./ads-client.fixture.js";
-import { startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
+import { ackDelta, startAdsEnv, type AdsTestEnv } from "./ads-test-setup.fixture.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
 const RDS = TYPE_URLS.routes;
 
-async function acked(env: AdsTestEnv, s: TestAdsStream<DeltaWireResponse>, r: DeltaWireResponse): Promise<void> {
-  s.send({ type_url: r.type_url, response_nonce: r.nonce });
-  await waitFor(() => env.ads.status().streams.some((st) => st.types.some((t) => t.typeUrl === r.type_url && t.lastSentNonce === r.nonce && t.ackedAt !== undefined && t.ackedVersion === r.system_version_info)));
-}
+const acked = ackDelta;
 
 describe("make before use (routability)", () => {
   let env: AdsTestEnv;

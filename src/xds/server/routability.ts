@@ -11,6 +11,19 @@ export interface AckingStream {
   readonly nodeId: string;
   /** The version of (typeUrl, name) this stream's client has ACKed. */
   acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined;
+  /**
+   * Set on the stand-in for another replica's gateways of the group
+   * (remote-acks.ts): whether every one of them has ACKed everything that
+   * carries the pod, as that replica reported. Local streams leave it unset.
+   */
+  readonly ackedPod?: (podKey: string) => boolean;
+}
+
+/** One group's local gateways and the pods all of them have ACKed (what a replica reports to the owner). */
+export interface LocalAckState {
+  readonly group: string;
+  readonly gateways: readonly string[];
+  readonly ackedPods: readonly string[];
 }
 
 export type RoutableListener = (group: string, podKey: string, routable: boolean) => void;
@@ -136,6 +149,24 @@ export class RoutabilityTracker {
     this.#arm(g);
   }
 
+  /**
+   * Per group with at least one local stream (another replica's stand-ins
+   * not counted): its node ids and the pods of the group's snapshot that every
+   * one of those streams has ACKed. O(pods × streams): called every few
+   * hundred ms by a follower's reporter, not per request.
+   */
+  localAckState(): LocalAckState[] {
+    const out: LocalAckState[] = [];
+    for (const [group, g] of this.#groups) {
+      const local = [...g.streams].filter((s) => s.ackedPod === undefined);
+      if (local.length === 0 || g.snapshot === undefined) continue;
+      const snapshot = g.snapshot;
+      const ackedPods = [...snapshot.pods()].filter((pod) => local.every((s) => satisfied(s, pod, snapshot))).sort();
+      out.push({ group, gateways: local.map((s) => s.nodeId).sort(), ackedPods });
+    }
+    return out;
+  }
+
   /** Declares routable every pending pod whose deadline has passed. */
   sweep(): void {
     const now = this.#clock.now();
@@ -198,6 +229,7 @@ export class RoutabilityTracker {
 }
 
 function satisfied(stream: AckingStream, pod: string, snapshot: Snapshot): boolean {
+  if (stream.ackedPod !== undefined) return stream.ackedPod(pod);
   const byType = snapshot.carriersOf(pod);
   if (!byType) return true;
   for (const typeUrl of GATING_TYPES) {

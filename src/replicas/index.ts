@@ -1,0 +1,13 @@
+export { ReplicaLink } from "./replica-link.js";
+export type { ReplicaLinkOptions } from "./replica-link.js";
+export { ForwardingAllocator, DEFAULT_FORWARD_DEADLINE_MS, OWNER_UNAVAILABLE_RETRY_MS } from "./forwarding-allocator.js";
+export type { ForwardingAllocatorOptions } from "./forwarding-allocator.js";
+export { ActivityForwarder } from "./activity-forwarder.js";
+export type { ActivityForwarderOptions } from "./activity-forwarder.js";
+export { AckReporter } from "./ack-reporter.js";
+export type { AckReporterOptions } from "./ack-reporter.js";
+export type { AckSink, AckSource, GroupAckState } from "./ack-state.js";
+export { PeerClients } from "./peer-clients.js";
+export { peerBearer, checkPeerBearer, PEER_AUTH_HEADER } from "./peer-credential.js";
+export { createReplicaMetrics } from "./metrics.js";
+export type { ForwardResult, ReplicaMetrics } from "./metrics.js";
