@@ -12,13 +12,10 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { appKey } from "../config/app-spec.js";
-import { parseKeyFile } from "../config/key-file.js";
 import type { LocalModeConfig } from "../config/local-file.js";
 import type { ReconcilePorts } from "../reconcile/ports.js";
-import { soleReplica, type BoundAddresses, type Mode, type RuntimeStatus } from "../runtime/ports.js";
-import { FileKeyProvider } from "../standalone/key-files.js";
-import { generatedKeyFile } from "../standalone/mode.js";
-import { StateFileStore } from "../standalone/state-file-store.js";
+import type { BoundAddresses, Mode, RuntimeStatus } from "../runtime/ports.js";
+import { singleReplicaFiles } from "../standalone/mode.js";
 import { DevGatewayPart } from "./dev-gateway-part.js";
 import { LocalInventory } from "./local-inventory.js";
 import { ProcessDriver } from "./process-driver.js";
@@ -54,14 +51,10 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
   let gateway: DevGatewayPart | undefined;
   const mode: Mode = {
     name: "local",
-    listen: config.listen,
     inventory,
     gateway: inventory,
-    ledgerStore: new StateFileStore({ file: config.state.file, clock, logger }),
-    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(config.state.file), parseKeyFile, logger, ...(config.keys === undefined ? {} : { keysFile: config.keys.file }) }),
-    leadership: soleReplica(),
+    ...singleReplicaFiles(config, clock, logger),
     canAddPods: true,
-    trustedHops: config.clientAddress.trustedHops,
     parts: {
       last: (hooks) => {
         gateway = new DevGatewayPart({ listen, hooks, clock, logger, registry: options.registry, ...(options.onGatewayListening === undefined ? {} : { onListening: options.onGatewayListening }) });

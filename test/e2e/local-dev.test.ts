@@ -10,21 +10,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { isAlive } from "../support/process-liveness.js";
 import { eventually, waitFor } from "../support/wait-for.js";
-import { ROOT, ServeProcess, getJson, tempDir, type TempDir } from "./serve-process.js";
+import { ROOT, ServeProcess, TEST_CONFIG_HEAD, getJson, tempDir, type TempDir } from "./serve-process.js";
 
 const LONG = { timeoutMs: 60_000, intervalMs: 100 };
 
 function localConfig(): string {
-  return `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-gateway:
-  listenerAddress: 127.0.0.1
-  listenerPort: 10080
-cookieSecure: false
-apps:
+  return `${TEST_CONFIG_HEAD}apps:
   - name: demo
     pathPrefix: /demo/
     ticketsPerPod: 1
