@@ -29,7 +29,7 @@ function setup(minPods = 0): { driver: ProcessDriver; clock: FakeClock; logger: 
     run: { [APP]: { command: "node", args: [POD_SCRIPT], env: {}, cwd: process.cwd(), readinessPath: "/healthz" } },
     clock,
     logger,
-    timing: { probePeriodMs: 100 },
+    timing: { probePeriodMs: 100, probeTimeoutMs: 3_600_000 },
   });
   driver.feed({ setPods: (app, pods) => published.set(app, pods) });
   drivers.push(driver);
