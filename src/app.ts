@@ -48,6 +48,7 @@ import type { BoundAddresses, Mode, RuntimeHooks } from "./runtime/index.js";
 import type { Runnable } from "./common/runnable.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
+import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
 import { ScalerServer } from "./scaler/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
 
@@ -72,7 +73,7 @@ export interface TicketplaneDeps {
 }
 
 /** Called once per server as it starts listening: ("authz", "127.0.0.1:9001"). */
-export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "admin", address: string) => void;
+export type OnListening = (server: "authz" | "accesslog" | "xds" | "keda" | "resolver" | "admin", address: string) => void;
 
 export interface Ticketplane {
   /** Starts every part in order. On failure it stops what started, then rejects. */
@@ -149,6 +150,9 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
+  // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's).
+  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets, wake: (app) => reconciler?.wake(app), serving: (app) => reconciler?.serving(app) });
+  const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
   const addresses = (): BoundAddresses => ({ authz: authz.addresses.authz, accessLog: authz.addresses.accessLog, xds: xds.address(), admin: admin.address() ?? "?" });
 
@@ -173,6 +177,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
           }),
         });
       if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
+      if (resolver !== undefined) manager.add(resolver, { onStarted: () => onListening("resolver", formatHostPort(resolver.address())) });
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });

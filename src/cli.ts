@@ -53,7 +53,8 @@ Run "ticketplane COMMAND --help" for a command's options.
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
 server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
-KEDA's external scaler where the file sets listen.keda.
+KEDA's external scaler where the file sets listen.keda, the scale-from-zero
+resolver where it sets listen.resolver.
 Prints one line per server to stdout once it listens, e.g.
   authz listening on 127.0.0.1:9001
 The file is watched; a valid edit is applied, an invalid one is refused and
@@ -405,7 +406,9 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     clock: systemClock,
     logger,
   });
-  const ports = kube.createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory: base.inventory, events: control.events, namespaces: opts.namespaces, clock: systemClock, logger: logger.child({ component: "reconcile-ports" }), registry });
+  // With listen.resolver, minPods-0 apps flip their VirtualService to this Service (deploy/'s name for ticketplane) and port.
+  const resolver = settings.listen.resolver === undefined ? {} : { resolver: { host: `ticketplane.${controlNamespace}.svc.cluster.local`, port: settings.listen.resolver.port } };
+  const ports = kube.createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory: base.inventory, events: control.events, namespaces: opts.namespaces, clock: systemClock, logger: logger.child({ component: "reconcile-ports" }), registry, ...resolver });
   const invalidAppEvents = new kube.InvalidAppEvents({ inventory: base.inventory, events: control.events });
   // The Event recorder and the ports' watches start before the reconciler and stop after it.
   const mode: Mode = { ...base, parts: { ...control.parts, leaderOnly: [...(control.parts.leaderOnly ?? []), invalidAppEvents, ports] } };

@@ -88,6 +88,9 @@ export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   "canary.deployment": dnsSubdomain,
   "canary.weight": { kind: "range", min: 0, max: 100 },
   "resolver.holdTimeout": { kind: "duration", bound: "resolver.holdTimeout", positive: true },
+  "resolver.waitingPage": { kind: "bool" },
+  "resolver.waitingPageAfter": { kind: "duration", bound: "resolver.waitingPageAfter" },
+  "resolver.virtualService": dnsSubdomain,
   "scaling.policy": { kind: "enum", values: SCALING_POLICIES },
   "scaling.metric": { kind: "enum", values: SCALING_METRICS },
   "scaling.target": { kind: "number", min: 0, exclusive: true, bound: "scaling.target" },
@@ -135,6 +138,8 @@ export function defaultOf(field: string): unknown {
     "scaleDown.period": formatDuration(D.scaleDown.periodMs),
     "scaleDown.stabilizationWindow": formatDuration(D.scaleDown.stabilizationMs),
     "resolver.holdTimeout": formatDuration(D.resolverHoldTimeoutMs),
+    "resolver.waitingPage": D.resolverWaitingPage,
+    "resolver.waitingPageAfter": formatDuration(D.resolverWaitingPageAfterMs),
     // Not metric, target, tolerance: the reader refuses them under the default policy (tickets).
     "scaling.policy": D.scaling.policy,
     "scaling.increaseCooldown": formatDuration(D.scaling.increaseCooldownMs),
@@ -262,7 +267,7 @@ export function statusSchema(): Schema {
       },
       conditions: {
         type: "array",
-        description: "Standard conditions: Ready, ScalingActive, ScalingLimited.",
+        description: "Standard conditions: Ready, ScalingActive, ScalingLimited, ScaleToZeroReady.",
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["type"],
         items: {

@@ -49,6 +49,8 @@ describe("readAppFields: defaults", () => {
       scaleDown: DEFAULTS.scaleDown,
       scaling: { policy: "tickets", metric: "requestsPerSecond", target: 100, increaseCooldownMs: 0, decreaseCooldownMs: 0, tolerance: 0.1 },
       resolverHoldTimeoutMs: DEFAULTS.resolverHoldTimeoutMs,
+      resolverWaitingPage: true,
+      resolverWaitingPageAfterMs: 3_000,
     });
   });
 
@@ -83,7 +85,7 @@ describe("readAppFields: defaults", () => {
       scaleDown: { pods: 1, period: "1m", stabilizationWindow: "5m" },
       scaling: { policy: "hpa", metric: "connections", target: 2.5, increaseCooldown: "1m", decreaseCooldown: "2m", tolerance: 0.2 },
       canary: { deployment: "shiny-v2", weight: 10 },
-      resolver: { holdTimeout: "45s" },
+      resolver: { holdTimeout: "45s", waitingPage: false, waitingPageAfter: "5s", virtualService: "shiny-vs" },
       pods: [
         { name: "shiny-0", address: "127.0.0.1:3838", ready: false },
         { name: "shiny-1", address: "[2001:db8::7]:3838" },
@@ -115,6 +117,9 @@ describe("readAppFields: defaults", () => {
       scaleDown: { pods: 1, periodMs: 60_000, stabilizationMs: 300_000 },
       canary: { deployment: "shiny-v2", weight: 10 },
       resolverHoldTimeoutMs: 45_000,
+      resolverWaitingPage: false,
+      resolverWaitingPageAfterMs: 5_000,
+      resolverVirtualService: "shiny-vs",
       pods: [
         { name: "shiny-0", host: "127.0.0.1", port: 3838, ready: false },
         { name: "shiny-1", host: "2001:db8::7", port: 3838, ready: true },
@@ -296,6 +301,7 @@ describe("readAppFields: upper bounds (the bound accepted, just over it refused 
     ["scaling.increaseCooldown", "720h", "720h1ms", {}],
     ["scaling.decreaseCooldown", "720h", "720h1ms", {}],
     ["resolver.holdTimeout", "60m", "60m1ms", {}],
+    ["resolver.waitingPageAfter", "60m", "60m1ms", {}],
   ];
   for (const [field, bound, over, beside] of durations) {
     it(`${field} ≤ ${bound}`, () => {

@@ -52,7 +52,7 @@ export const SECTION_FIELDS = {
   scaleDown: ["pods", "period", "stabilizationWindow"],
   scaling: ["policy", "metric", "target", "increaseCooldown", "decreaseCooldown", "tolerance"],
   canary: ["deployment", "weight"],
-  resolver: ["holdTimeout"],
+  resolver: ["holdTimeout", "waitingPage", "waitingPageAfter", "virtualService"],
   pods: ["name", "address", "ready"],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -100,7 +100,7 @@ export function readAppFields(fields: Fields, r: FieldReader, options: AppFields
     scaleDown: readRate("scaleDown", fields.scaleDown, r, DEFAULTS.scaleDown),
     scaling: readScaling(fields.scaling, r),
     ...optional("canary", readCanary(fields.canary, r, id.deployment)),
-    resolverHoldTimeoutMs: readResolver(fields.resolver, r),
+    ...readResolver(fields.resolver, r),
   };
   return r.errors.length === 0 ? { ok: true, value: spec } : { ok: false, errors: [...r.errors] };
 }
@@ -263,9 +263,17 @@ function readCanary(value: unknown, r: FieldReader, deployment: string | undefin
   return { deployment: canaryDeployment, weight };
 }
 
-function readResolver(value: unknown, r: FieldReader): number {
+type ResolverFields = Pick<AppSpec, "resolverHoldTimeoutMs" | "resolverWaitingPage" | "resolverWaitingPageAfterMs" | "resolverVirtualService">;
+
+function readResolver(value: unknown, r: FieldReader): ResolverFields {
   const s = r.section("resolver", value, SECTION_FIELDS.resolver) ?? {};
-  return r.duration("resolver.holdTimeout", s.holdTimeout, { positive: true, max: DURATION_BOUNDS["resolver.holdTimeout"] }) ?? DEFAULTS.resolverHoldTimeoutMs;
+  const virtualService = r.string("resolver.virtualService", s.virtualService, checkDnsSubdomain);
+  return {
+    resolverHoldTimeoutMs: r.duration("resolver.holdTimeout", s.holdTimeout, { positive: true, max: DURATION_BOUNDS["resolver.holdTimeout"] }) ?? DEFAULTS.resolverHoldTimeoutMs,
+    resolverWaitingPage: r.bool("resolver.waitingPage", s.waitingPage) ?? DEFAULTS.resolverWaitingPage,
+    resolverWaitingPageAfterMs: r.duration("resolver.waitingPageAfter", s.waitingPageAfter, { max: DURATION_BOUNDS["resolver.waitingPageAfter"] }) ?? DEFAULTS.resolverWaitingPageAfterMs,
+    ...optional("resolverVirtualService", virtualService),
+  };
 }
 
 /**

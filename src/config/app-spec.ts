@@ -59,6 +59,11 @@ export interface AppSpec {
   readonly scaling: ScalingSettings;
   readonly canary?: CanarySpec;
   readonly resolverHoldTimeoutMs: number;
+  /** A page navigation (Accept: text/html) held longer than `resolverWaitingPageAfterMs` gets the waiting page instead of being held on. */
+  readonly resolverWaitingPage: boolean;
+  readonly resolverWaitingPageAfterMs: number;
+  /** The Istio VirtualService (in the app's namespace) whose `ticketplane-<app>` route the reconciler flips; default: the app's name. */
+  readonly resolverVirtualService?: string;
   /**
    * k8sTicket source only: the proxy port the Deployment named in
    * `ipb-halle.de/k8sticket.deployment.port`. Kept for migration reports; ticketplane
@@ -191,4 +196,6 @@ export const DEFAULTS = {
   scaleDown: { pods: 1, periodMs: 15_000, stabilizationMs: 30_000 },
   scaling: { policy: "tickets", metric: "requestsPerSecond", target: 100, increaseCooldownMs: 0, decreaseCooldownMs: 0, tolerance: 0.1 },
   resolverHoldTimeoutMs: 120_000,
+  resolverWaitingPage: true,
+  resolverWaitingPageAfterMs: 3_000,
 } as const;

@@ -57,6 +57,7 @@ export const DURATION_BOUNDS = {
   "scaling.increaseCooldown": MONTH,
   "scaling.decreaseCooldown": MONTH,
   "resolver.holdTimeout": { value: HOUR_MS, why: "a request held longer has been given up by its client" },
+  "resolver.waitingPageAfter": { value: HOUR_MS, why: "a page held longer has been given up by its user" },
   "gateway.authzTimeout": { value: 60_000, why: "Envoy holds each request this long when Check does not answer; Check answers in milliseconds" },
 } as const satisfies Readonly<Record<string, Bound>>;
 

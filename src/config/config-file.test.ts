@@ -86,13 +86,15 @@ describe("parseConfigFile: the config document", () => {
     assert.deepEqual([r.value.gateway.authzTimeoutMs, r.value.clientAddress.trustedHops], [60_000, 10]);
   });
 
-  it("serves the KEDA scaler only where listen.keda is set", () => {
-    const r = parseConfigFile('listen: { keda: "127.0.0.1:9003" }\napps: []\n', "c.yaml");
-    assert.ok(r.ok, JSON.stringify(r));
-    assert.deepEqual(r.value.listen.keda, { host: "127.0.0.1", port: 9003 });
-    const none = parseConfigFile("listen: {}\napps: []\n", "c.yaml");
-    assert.ok(none.ok && none.value.listen.keda === undefined, JSON.stringify(none));
-  });
+  for (const [server, address, port] of [["keda", "127.0.0.1:9003", 9003], ["resolver", "127.0.0.1:9006", 9006]] as const) {
+    it(`serves ${server} only where listen.${server} is set`, () => {
+      const r = parseConfigFile(`listen: { ${server}: "${address}" }\napps: []\n`, "c.yaml");
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.deepEqual(r.value.listen[server], { host: "127.0.0.1", port });
+      const none = parseConfigFile("listen: {}\napps: []\n", "c.yaml");
+      assert.ok(none.ok && none.value.listen[server] === undefined, JSON.stringify(none));
+    });
+  }
 
   it("an empty clientAddress keeps the default", () => {
     const r = parseConfigFile("clientAddress: {}\napps: []\n", "c.yaml");

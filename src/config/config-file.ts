@@ -32,6 +32,8 @@ export interface ListenConfig {
   readonly admin: HostPort;
   /** KEDA's external scaler (src/scaler/); absent: not served. */
   readonly keda?: HostPort;
+  /** The scale-from-zero resolver (src/resolver/); absent: not served. */
+  readonly resolver?: HostPort;
 }
 
 /** What the Envoy entry point is told over xDS. */
@@ -77,12 +79,14 @@ export const LISTEN_DEFAULTS = {
 } as const;
 /** The KEDA external scaler's address in the docs' examples; it is served only where `listen.keda` is set. */
 export const KEDA_EXAMPLE_LISTEN = "127.0.0.1:9003";
+/** The resolver's address in the docs' examples; it is served only where `listen.resolver` is set. */
+export const RESOLVER_EXAMPLE_LISTEN = "127.0.0.1:9006";
 export const GATEWAY_DEFAULTS = { listenerAddress: "0.0.0.0", listenerPort: 8080, authzTimeoutMs: 250 } as const;
 
 /** Top-level keys of the single-document shape, and of its sections. */
 export const CONFIG_FIELDS = ["listen", "gateway", "keys", "state", "cookieSecure", "clientAddress", "apps"] as const;
 export const CONFIG_SECTION_FIELDS = {
-  listen: ["authz", "xds", "accessLog", "admin", "keda"],
+  listen: ["authz", "xds", "accessLog", "admin", "keda", "resolver"],
   gateway: ["listenerAddress", "listenerPort", "authzTimeout"],
   keys: ["file"],
   state: ["file"],
@@ -206,6 +210,7 @@ function readListen(value: unknown, r: FieldReader): ListenConfig {
     accessLog: address("accessLog", LISTEN_DEFAULTS.accessLog),
     admin: address("admin", LISTEN_DEFAULTS.admin),
     ...(section.keda === undefined || section.keda === null ? {} : { keda: address("keda", "") }),
+    ...(section.resolver === undefined || section.resolver === null ? {} : { resolver: address("resolver", "") }),
   };
 }
 

@@ -69,6 +69,7 @@ describe("docs/config.md", () => {
       ["scaling.increaseCooldown", DEFAULTS.scaling.increaseCooldownMs],
       ["scaling.decreaseCooldown", DEFAULTS.scaling.decreaseCooldownMs],
       ["resolver.holdTimeout", DEFAULTS.resolverHoldTimeoutMs],
+      ["resolver.waitingPageAfter", DEFAULTS.resolverWaitingPageAfterMs],
       ["gateway.authzTimeout", GATEWAY_DEFAULTS.authzTimeoutMs],
     ];
     for (const [field, ms] of rows) {

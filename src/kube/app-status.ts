@@ -101,6 +101,10 @@ const ACTIONS: Readonly<Record<EventReason, string>> = {
   ReplicasChangedExternally: "Observe",
   DeploymentMissing: "Observe",
   MetricUnavailable: "Measure",
+  RoutedToResolver: "Route",
+  RoutedToApp: "Route",
+  VirtualServiceMissing: "Observe",
+  VirtualServiceMalformed: "Observe",
 };
 
 export function regardingOf(definedBy: ObjectRef): EventObject {

@@ -6,6 +6,7 @@
  */
 import { EventsV1Api, Watch } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
+import type { HostPort } from "../config/address.js";
 import type { AppSpec } from "../config/app-spec.js";
 import { TicketCore } from "../tickets/ticket-core.js";
 import { keyRing, sequentialIds } from "../tickets/tickets.fixture.js";
@@ -30,7 +31,7 @@ export interface KubeActors {
 }
 
 /** Starts the inventory and the ports (in that order, as the mode does) against `server`. */
-export async function startKubeActors(server: KubeApiServer, options: { readonly callTimeoutMs?: number; readonly apps?: readonly AppSpec[] } = {}): Promise<KubeActors> {
+export async function startKubeActors(server: KubeApiServer, options: { readonly callTimeoutMs?: number; readonly apps?: readonly AppSpec[]; readonly resolver?: HostPort } = {}): Promise<KubeActors> {
   const clock = new FakeClock();
   const logger = new RecordingLogger();
   const registry = new Registry();
@@ -40,7 +41,7 @@ export async function startKubeActors(server: KubeApiServer, options: { readonly
   const inventory = new KubeInventory({ apis: kubeApis(kubeConfig), watch, namespaces: [], clock, logger });
   inventory.feed(core);
   const recorder = new EventRecorder({ events: kubeConfig.makeApiClient(EventsV1Api), reportingController: "ticketplane.dev/reconciler", reportingInstance: "tp-0", clock, logger, registry });
-  const ports = createKubeReconcilePorts({ kubeConfig, inventory, events: recorder, clock, logger, registry, watch, ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }) });
+  const ports = createKubeReconcilePorts({ kubeConfig, inventory, events: recorder, clock, logger, registry, watch, ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }), ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const signal = new AbortController().signal;
   await inventory.start(signal);
   await ports.start(signal);

@@ -19,6 +19,7 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Runnable } from "../common/runnable.js";
+import type { HostPort } from "../config/address.js";
 import type { ReconcilePorts } from "../reconcile/ports.js";
 import { KubeEventSink, KubeStatusSink } from "./app-status.js";
 import type { EventRecorder } from "./events.js";
@@ -28,6 +29,7 @@ import { KubeDraining, KubePodCosts } from "./pod-marks.js";
 import { ReplicaOwners } from "./replica-owners.js";
 import { kubeApis } from "./resources.js";
 import { KubeScaleTarget } from "./scale-target.js";
+import { KubeRouteSwitch } from "./virtual-service.js";
 
 export interface KubeReconcilePortsOptions {
   readonly kubeConfig: KubeConfig;
@@ -44,6 +46,8 @@ export interface KubeReconcilePortsOptions {
   readonly watch?: WatchPort;
   /** Informer settings for the HPA and ScaledObject watches (tests shorten them). */
   readonly informers?: InformerTuning;
+  /** The resolver's Service as the mesh reaches it: with it, apps with minPods 0 flip their VirtualService route for scale to zero (KubeRouteSwitch). */
+  readonly resolver?: HostPort;
 }
 
 /** The ports, plus the lifecycle of the watches behind them. */
@@ -75,5 +79,6 @@ export function createKubeReconcilePorts(options: KubeReconcilePortsOptions): Ku
     draining: new KubeDraining({ core: apis.core, inventory: options.inventory, call }),
     status: new KubeStatusSink({ custom: apis.custom, inventory: options.inventory, call, logger: options.logger, registry: options.registry }),
     events: new KubeEventSink({ inventory: options.inventory, recorder: options.events }),
+    ...(options.resolver === undefined ? {} : { routes: new KubeRouteSwitch({ custom: apis.custom, call, resolver: options.resolver }) }),
   };
 }

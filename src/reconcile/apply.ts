@@ -6,7 +6,7 @@
  * someone else changed them, it stops and the next run adopts their value.
  */
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
-import type { AppKey } from "../config/app-spec.js";
+import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { Action } from "./plan.js";
 import type { ReconcilePorts } from "./ports.js";
 
@@ -27,6 +27,8 @@ export interface ApplyResult {
 export interface ApplyContext {
   readonly app: AppKey;
   readonly ports: ReconcilePorts;
+  /** The app's spec (the route flip names its VirtualService). */
+  readonly spec?: AppSpec;
   /** Checked before every write: a replica that stopped leading stops writing at once. */
   readonly isLeader: () => boolean;
 }
@@ -71,6 +73,10 @@ async function applyOne(ctx: ApplyContext, a: Exclude<Action, { kind: "scale" }>
       return ports.events.record(app, a.event);
     case "status":
       return ports.status.write(app, a.status);
+    case "route":
+      if (ports.routes === undefined || ctx.spec === undefined) throw new TicketplaneError(ERROR_CODES.INTERNAL, "a route flip was planned without a RouteSwitch", { app });
+      // A 409 rejects: the work queue runs the reconcile again, which re-reads the route.
+      return ports.routes.write(app, ctx.spec, a.mode, a.resourceVersion);
   }
 }
 

@@ -7,7 +7,7 @@
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { DrainedBy } from "../config/pod-annotations.js";
 import type { PodLoad, ScaleHistory } from "../tickets/index.js";
-import type { ScaleReading, WorkloadRef } from "./ports.js";
+import type { RouteReading, ScaleReading, WorkloadRef } from "./ports.js";
 import type { AppStatus, ScaleDecision } from "./status.js";
 
 /** The app's Deployment, or its canary Deployment. */
@@ -39,6 +39,12 @@ export interface Observed {
   readonly free: number;
   /** The value of `spec.scaling.metric` (formula, hpa). */
   readonly metric?: number;
+  /** The app's route (VirtualService), read for apps with minPods 0 when a RouteSwitch is given. */
+  readonly route?: RouteReading;
+  /** The resolver holds a request for the app (asked for its first pod within the hold timeout). */
+  readonly woken?: boolean;
+  /** The resolver's probe found a pod of the app answering since the route last went to the resolver. */
+  readonly servingConfirmed?: boolean;
 }
 
 export interface WorkloadMemory {

@@ -20,6 +20,7 @@ import type { AppMemory, Observed, ObservedPod, ObservedWorkload, Role, Workload
 import type { AppEvent, ReplicaOwner, WorkloadRef } from "./ports.js";
 import type { AppStatus, Condition, ScaleDecision } from "./status.js";
 import { carryTransitions } from "./status.js";
+import { routeEvent, withZero, zeroStep, type RouteAction, type ZeroStep } from "./scale-to-zero.js";
 
 export type Action =
   | { readonly kind: "undrain"; readonly pod: string }
@@ -28,10 +29,12 @@ export type Action =
   | { readonly kind: "costs"; readonly costs: ReadonlyMap<string, number> }
   | { readonly kind: "scale"; readonly role: Role; readonly ref: WorkloadRef; readonly from: number; readonly to: number; readonly resourceVersion: string; readonly reason: string; readonly removing: readonly string[] }
   | { readonly kind: "event"; readonly event: AppEvent }
-  | { readonly kind: "status"; readonly status: AppStatus };
+  | { readonly kind: "status"; readonly status: AppStatus }
+  /** Flip the app's route (scale to zero: see scale-to-zero.ts). */
+  | RouteAction;
 
 export interface Plan {
-  /** In the order they must be applied: undrain, drain, scale, costs, events, status. */
+  /** In the order they must be applied: undrain, drain, route, scale, costs, events, status. */
   readonly actions: readonly Action[];
   /** The memory to keep once the actions are applied (apply's scale step adds its own change, see afterScale). */
   readonly memory: AppMemory;
@@ -65,17 +68,21 @@ export function plan(o: Observed, memory: AppMemory): Plan {
   for (const kind of ["undrain", "drain"] as const) for (const p of parts) actions.push(...p.actions.filter((a) => a.kind === kind));
   // The scale write goes before the costs: a raise is latency-critical, and a
   // lowering is planned only once the costs it needs are seen in place.
-  const scales = parts.flatMap((p) => p.actions.filter((a) => a.kind === "scale"));
+  const planned = parts.flatMap((p) => p.actions.filter((a) => a.kind === "scale"));
+  const zero = zeroStep(o, planned.length > 0 && totalAfter(o, planned) === 0);
+  // The route goes to the resolver first and is read back before the last replica goes.
+  const scales = zero.holdScaleToZero ? planned.filter((a) => !(a.kind === "scale" && a.to < a.from)) : planned;
+  if (zero.route !== undefined) actions.push(zero.route, { kind: "event", event: routeEvent(zero.route, o) });
   actions.push(...scales);
   const costs = changedCosts(o.pods, parts);
   if (costs.size > 0) actions.push({ kind: "costs", costs });
   for (const a of scales) if (a.kind === "scale") actions.push({ kind: "event", event: scaleEvent(a) });
-  const warnings = parts.flatMap((p) => p.warnings);
+  const warnings = [...parts.flatMap((p) => p.warnings), ...(zero.warning === undefined ? [] : [zero.warning])];
   const warned = warnings.map((w) => w.key);
   for (const w of warnings) if (!memory.warned.includes(w.key)) actions.push({ kind: "event", event: w.event });
   actions.push(...parts.flatMap((p) => p.actions.filter((a) => a.kind === "event")));
   const lastScale = scales.length > 0 ? decisionOf(scales[scales.length - 1], o.now) : memory.lastScale;
-  const status = statusOf(o, memory, parts, recs, lastScale);
+  const status = statusOf(o, memory, parts, recs, lastScale, zero);
   if (memory.status === undefined || JSON.stringify(memory.status) !== JSON.stringify(status)) actions.push({ kind: "status", status });
   const workloads: Partial<Record<Role, WorkloadMemory>> = {};
   o.workloads.forEach((w, i) => {
@@ -83,7 +90,7 @@ export function plan(o: Observed, memory: AppMemory): Plan {
     if (m !== undefined) workloads[w.role] = m;
   });
   const times = parts.flatMap((p) => p.times).filter((t) => t > o.now);
-  if (costs.size > 0 || actions.some((a) => a.kind === "drain" || a.kind === "undrain")) times.push(o.now + SETTLE_MS);
+  if (zero.settle || costs.size > 0 || actions.some((a) => a.kind === "drain" || a.kind === "undrain")) times.push(o.now + SETTLE_MS);
   const next: AppMemory = { workloads, warned, status, ...(lastScale !== undefined ? { lastScale } : {}) };
   return { actions, memory: next, ...(times.length > 0 ? { requeueAfterMs: Math.min(...times) - o.now } : {}) };
 }
@@ -105,7 +112,7 @@ function recommendations(o: Observed): Recs {
   const canary = o.workloads.find((w) => w.role === "canary");
   const used = (role?: Role) => o.pods.filter((p) => role === undefined || p.role === role).reduce((n, p) => n + p.tickets, 0);
   const current = (stable?.scale?.replicas ?? 0) + (canary?.scale?.replicas ?? 0);
-  const total = recommend({ ...spec, scaling: spec.scaling, used: used(), queued: o.queued, current, ...(o.metric !== undefined ? { metric: o.metric } : {}) });
+  const total = withZero(o, recommend({ ...spec, scaling: spec.scaling, used: used(), queued: o.queued, current, ...(o.metric !== undefined ? { metric: o.metric } : {}) }));
   if (canary === undefined || spec.canary === undefined) return { stable: total };
   if (!total.ok) return { stable: total, canary: total };
   const shares =
@@ -264,21 +271,31 @@ function decisionOf(a: Action | undefined, now: number): ScaleDecision | undefin
   return { time: new Date(now).toISOString(), deployment: a.ref.deployment, from: a.from, to: a.to, reason: a.reason };
 }
 
-function statusOf(o: Observed, memory: AppMemory, parts: readonly WorkloadPlan[], recs: Recs, lastScale: ScaleDecision | undefined): AppStatus {
+/** Replicas of every Deployment once `scales` are written. */
+function totalAfter(o: Observed, scales: readonly Action[]): number {
+  return o.workloads.reduce((n, w) => {
+    const s = scales.find((a) => a.kind === "scale" && a.role === w.role);
+    return n + (s?.kind === "scale" ? s.to : (w.scale?.replicas ?? 0));
+  }, 0);
+}
+
+function statusOf(o: Observed, memory: AppMemory, parts: readonly WorkloadPlan[], recs: Recs, lastScale: ScaleDecision | undefined, zero: ZeroStep): AppStatus {
   const readyPods = o.pods.filter((p) => p.ready).length;
   const stable = o.workloads.find((w) => w.role === "stable");
   const desired = o.workloads.reduce((n, w) => {
     const r = recs[w.role];
     return n + (r?.ok === true ? r.desired : (w.scale?.replicas ?? 0));
   }, 0);
-  const conditions = conditionsOf(readyPods, parts, new Date(o.now).toISOString());
+  const nowIso = new Date(o.now).toISOString();
+  const conditions = conditionsOf(readyPods, parts, nowIso);
+  if (zero.condition !== undefined) conditions.push(cond("ScaleToZeroReady", zero.condition.ok ? "True" : "False", zero.condition.reason, zero.condition.message, nowIso));
   return {
     pods: o.pods.length,
     readyPods,
     usedSlots: o.pods.reduce((n, p) => n + p.tickets, 0),
     freeSlots: o.free,
     queueLength: o.queued,
-    mode: readyPods === 0 && (stable?.scale?.replicas ?? 0) === 0 ? "Proxy" : "Serve",
+    mode: o.route?.kind === "found" ? o.route.mode : readyPods === 0 && (stable?.scale?.replicas ?? 0) === 0 ? "Proxy" : "Serve",
     policy: o.spec.scaling.policy,
     desiredPods: desired,
     replicasOwner: stable?.scale?.owner ?? "ticketplane",

@@ -6,7 +6,7 @@
  * reconciler's work queue retries with backoff, waiting at least
  * `context.retryAfterMs` when the error carries it (a 429's Retry-After).
  */
-import type { AppKey, ScalingMetric } from "../config/app-spec.js";
+import type { AppKey, AppSpec, ScalingMetric } from "../config/app-spec.js";
 import type { DrainMark } from "../config/pod-annotations.js";
 import type { AppStatus } from "./status.js";
 
@@ -82,6 +82,10 @@ export const EVENT_REASONS = [
   "DeploymentMissing",
   "MetricUnavailable",
   "ScaleInBlocked",
+  "RoutedToResolver",
+  "RoutedToApp",
+  "VirtualServiceMissing",
+  "VirtualServiceMalformed",
 ] as const;
 export type EventReason = (typeof EVENT_REASONS)[number];
 
@@ -94,6 +98,33 @@ export interface MetricSource {
   value(app: AppKey, metric: ScalingMetric): number | undefined;
 }
 
+/** Where an app's route sends requests: its pods (Serve) or the scale-from-zero resolver (Proxy). */
+export type RouteMode = "Serve" | "Proxy";
+
+/** What the app's route object (an Istio VirtualService) says now. */
+export type RouteReading =
+  | { readonly kind: "found"; readonly mode: RouteMode; readonly resourceVersion: string }
+  /** The object or its ticketplane route does not exist. */
+  | { readonly kind: "missing"; readonly message: string }
+  /** It exists but cannot be flipped (no destination, a shape we do not know); `message` names the field. */
+  | { readonly kind: "malformed"; readonly message: string };
+
+/**
+ * The route a scale-to-zero app's traffic takes in front of ticketplane (the
+ * VirtualService flip). Only the route ticketplane owns changes; everything
+ * else in the object is kept.
+ */
+export interface RouteSwitch {
+  /** A live read (never a cache): the reconciler confirms a flip by reading it back. */
+  read(app: AppKey, spec: AppSpec): Promise<RouteReading>;
+  /**
+   * Points the route at `mode`'s destination if the object is still at
+   * `resourceVersion`; TicketplaneError TP_CONFLICT when it moved on (the
+   * caller re-reads), TP_NOT_FOUND when it is gone.
+   */
+  write(app: AppKey, spec: AppSpec, mode: RouteMode, resourceVersion: string): Promise<void>;
+}
+
 /** Everything the reconciler acts through. */
 export interface ReconcilePorts {
   readonly scale: ScaleTarget;
@@ -101,4 +132,6 @@ export interface ReconcilePorts {
   readonly draining: Draining;
   readonly status: StatusSink;
   readonly events: EventSink;
+  /** The scale-to-zero route flip; without it an app with minPods 0 goes to zero without one (no resolver in front). */
+  readonly routes?: RouteSwitch;
 }

@@ -49,6 +49,8 @@ export class Reconciler implements Runnable {
   readonly #queue: WorkQueue;
   readonly #metrics: ReconcileMetrics;
   readonly #memory = new Map<AppKey, AppMemory>();
+  /** Per app: when the resolver last asked for a pod, and whether its probe found one answering since the route last went to it. */
+  readonly #resolver = new Map<AppKey, { wokenAt?: number; served: boolean }>();
   #unsubscribe: (() => void) | undefined;
   #resync: Timer | undefined;
   #onLost: (() => void) | undefined;
@@ -92,6 +94,24 @@ export class Reconciler implements Runnable {
 
   enqueueAll(): void {
     for (const spec of this.#o.views.apps()) this.enqueue(appKey(spec.namespace, spec.name));
+  }
+
+  /**
+   * The resolver holds a request for `app`: it wants a pod now (0 → 1), for
+   * as long as the app's hold timeout. Cheap and idempotent: called for
+   * every held request.
+   */
+  wake(app: AppKey): void {
+    const r = this.#resolver.get(app);
+    const first = r?.wokenAt === undefined;
+    this.#resolver.set(app, { served: r?.served ?? false, wokenAt: this.#o.clock.now() });
+    if (first) this.enqueue(app);
+  }
+
+  /** The resolver's probe found a pod of `app` answering: its route may point back at the pods. */
+  serving(app: AppKey): void {
+    this.#resolver.set(app, { served: true });
+    this.enqueue(app);
   }
 
   /** Resolves once no reconcile is queued or running (for tests and shutdown). */
@@ -141,7 +161,9 @@ export class Reconciler implements Runnable {
     const p = plan(observed, memory);
     const log = this.#o.logger.child({ app });
     for (const a of p.actions) if (a.kind === "scale") log.info("scaling", { deployment: a.ref.deployment, from: a.from, to: a.to, reason: a.reason });
-    const result = await applyPlan({ app, ports: this.#o.ports, isLeader: () => this.#o.leadership.isLeader() }, p.actions);
+    const result = await applyPlan({ app, spec, ports: this.#o.ports, isLeader: () => this.#o.leadership.isLeader() }, p.actions);
+    // Once the route went to the resolver, a pod must prove itself again before it points back.
+    if (result.error === undefined && p.actions.some((a) => a.kind === "route" && a.mode === "Proxy")) this.#resolver.set(app, { served: false });
     if (result.conflicts > 0) this.#metrics.conflicts.inc(result.conflicts);
     if (result.error !== undefined) {
       // What was written stays remembered (a raise that went through is ours); the rest is planned again.
@@ -178,7 +200,8 @@ export class Reconciler implements Runnable {
     const deployments = [{ role: "stable" as const, deployment: spec.deployment }, ...(spec.canary !== undefined ? [{ role: "canary" as const, deployment: spec.canary.deployment }] : [])];
     // Independent reads, in parallel: one round trip, not four.
     const reads = deployments.flatMap((d) => (d.deployment === undefined ? [] : [{ role: d.role, ref: { namespace: spec.namespace, deployment: d.deployment } }]));
-    const [scales, costs, marks] = await Promise.all([Promise.all(reads.map((r) => ports.scale.read(r.ref))), ports.costs.read(app), ports.draining.read(app)]);
+    const routes = spec.minPods === 0 ? ports.routes : undefined;
+    const [scales, costs, marks, route] = await Promise.all([Promise.all(reads.map((r) => ports.scale.read(r.ref))), ports.costs.read(app), ports.draining.read(app), routes?.read(app, spec)]);
     const workloads: ObservedWorkload[] = reads.map((r, i) => ({ ...r, scale: scales[i] }));
     const connections = new Map<string, number>();
     for (const t of views.tickets(app)) connections.set(t.pod, (connections.get(t.pod) ?? 0) + t.openConnections);
@@ -199,6 +222,9 @@ export class Reconciler implements Runnable {
     });
     const figures = views.figures(app);
     const metric = this.#o.metrics?.value(app, spec.scaling.metric);
-    return { app, spec, now: clock.now(), workloads, pods, queued: figures?.queued ?? 0, free: figures?.free ?? 0, ...(metric !== undefined ? { metric } : {}) };
+    const now = clock.now();
+    const r = this.#resolver.get(app);
+    const woken = r?.wokenAt !== undefined && now - r.wokenAt < spec.resolverHoldTimeoutMs;
+    return { app, spec, now, workloads, pods, queued: figures?.queued ?? 0, free: figures?.free ?? 0, ...(metric !== undefined ? { metric } : {}), ...(woken ? { woken } : {}), ...(route !== undefined ? { route, servingConfirmed: r?.served === true } : {}) };
   }
 }

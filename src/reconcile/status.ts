@@ -23,8 +23,10 @@ export interface Condition {
  * - ScalingActive   ticketplane computes and applies (or, under an HPA/KEDA, reports) the desired pods.
  * - ScalingLimited  the replicas differ from the policy's recommendation because of a rate limit,
  *                   stabilization window, cooldown or a pod that may not go yet.
+ * - ScaleToZeroReady  (minPods 0 with a route to flip) the app's VirtualService and its ticketplane
+ *                   route exist and can be flipped; False: the app is not scaled to zero.
  */
-export type ConditionType = "Ready" | "ScalingActive" | "ScalingLimited";
+export type ConditionType = "Ready" | "ScalingActive" | "ScalingLimited" | "ScaleToZeroReady";
 
 /** The last replica change ticketplane made, and why. */
 export interface ScaleDecision {

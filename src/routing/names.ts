@@ -53,3 +53,8 @@ export const RESOURCE_NAMES = {
   accessLogCluster: "ticketplane-als",
   resolverCluster: "ticketplane-resolver",
 } as const;
+
+/** Name of the route (in the app's Istio VirtualService) whose destinations ticketplane flips for scale to zero. */
+export function virtualServiceRouteName(app: string): string {
+  return `ticketplane-${app}`;
+}

@@ -31,6 +31,8 @@ export function makeSpec(o: SpecOverrides = {}): AppSpec {
     scaleDown: DEFAULTS.scaleDown,
     scaling: DEFAULTS.scaling,
     resolverHoldTimeoutMs: DEFAULTS.resolverHoldTimeoutMs,
+    resolverWaitingPage: DEFAULTS.resolverWaitingPage,
+    resolverWaitingPageAfterMs: DEFAULTS.resolverWaitingPageAfterMs,
     ...o,
     ticket: { ...DEFAULTS.ticket, ...o.ticket },
     queue: { ...DEFAULTS.queue, ...o.queue },

@@ -198,6 +198,12 @@ const dataCount = (o: KObject) => Object.keys((o.data ?? {})).length + Object.ke
 
 const replicasScale: ScaleSpec = { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", labelSelectorPath: "spec.selector" };
 
+/** `kubectl get virtualservices` as Istio's CRD prints them. */
+const VIRTUAL_SERVICE_COLUMNS: readonly Column[] = [
+  { name: "Gateways", type: "string", value: (o) => JSON.stringify(at(o, "spec.gateways") ?? []) },
+  { name: "Hosts", type: "string", value: (o) => JSON.stringify(at(o, "spec.hosts") ?? []) },
+];
+
 export const KINDS: readonly KindSpec[] = [
   { group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true, shortNames: ["po"], categories: ["all"], status: true, selectableFields: ["spec.nodeName", "status.phase", "status.podIP"], mergeKeys: { ...podSpecLists("spec."), "status.conditions": "type", "status.podIPs": "ip" }, normalize: podDefaults, columns: POD_COLUMNS },
   { group: "", version: "v1", kind: "Service", plural: "services", singular: "service", namespaced: true, shortNames: ["svc"], categories: ["all"], status: true, mergeKeys: { "spec.ports": "port" }, columns: [
@@ -216,6 +222,8 @@ export const KINDS: readonly KindSpec[] = [
   { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", namespaced: true, shortNames: ["hpa"], categories: ["all"], status: true, mergeKeys: { "status.conditions": "type" }, validate: hpaRules, columns: HPA_COLUMNS },
   // KEDA's custom resource; a test that needs a cluster without KEDA serves KINDS without it (`kinds` option).
   { group: "keda.sh", version: "v1alpha1", kind: "ScaledObject", plural: "scaledobjects", singular: "scaledobject", namespaced: true, shortNames: ["so"], categories: ["keda"], status: true, generation: true, custom: true, columns: SCALED_OBJECT_COLUMNS },
+  // Istio's VirtualService (CRD-backed), whose ticketplane route the reconciler flips for scale to zero.
+  { group: "networking.istio.io", version: "v1", kind: "VirtualService", plural: "virtualservices", singular: "virtualservice", namespaced: true, shortNames: ["vs"], categories: ["istio-io", "networking-istio-io"], status: true, generation: true, custom: true, columns: VIRTUAL_SERVICE_COLUMNS },
   { group: "ticketplane.dev", version: "v1alpha1", kind: "TicketedApp", plural: "ticketedapps", singular: "ticketedapp", namespaced: true, shortNames: ["tapp"], categories: ["ticketplane"], status: true, generation: true, custom: true },
 ];
 
