@@ -49,7 +49,7 @@ import type { Runnable } from "./common/runnable.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
 import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
-import { ScalerServer } from "./scaler/index.js";
+import { ScalerServer, WakeRequests } from "./scaler/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
@@ -149,9 +149,20 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     xds: () => xds.status(),
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
-  const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
-  // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's).
-  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets, wake: (app) => reconciler?.wake(app), serving: (app) => reconciler?.serving(app) });
+  // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's),
+  // and, for apps whose replicas a KEDA ScaledObject owns, through the external scaler's activity.
+  const wakes = new WakeRequests(clock);
+  const holdTimeout = (app: AppKey): number => tickets.apps().find((s) => appKey(s.namespace, s.name) === app)?.resolverHoldTimeoutMs ?? 0;
+  const wake = (app: AppKey): void => {
+    reconciler?.wake(app);
+    wakes.wake(app, holdTimeout(app));
+  };
+  const served = (app: AppKey): void => {
+    reconciler?.serving(app);
+    wakes.clear(app);
+  };
+  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets, wake, serving: served });
+  const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
   const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
   const addresses = (): BoundAddresses => ({ authz: authz.addresses.authz, accessLog: authz.addresses.accessLog, xds: xds.address(), admin: admin.address() ?? "?" });

@@ -8,3 +8,5 @@ export { resolveApp, APP_METADATA_KEY } from "./scaled-object.js";
 export type { AppRef, ScaledObjectRefInput } from "./scaled-object.js";
 export { createScalerMetrics, SCALER_METRIC_NAMES } from "./metrics.js";
 export type { ScalerMetrics, ScalerMethod, ScalerOutcome } from "./metrics.js";
+export { WakeRequests } from "./wake-requests.js";
+export type { WakeSignal } from "./wake-requests.js";

@@ -15,6 +15,7 @@ import { formatHostPort, type HostPort } from "../config/address.js";
 import type { TicketViews } from "../tickets/ports.js";
 import { createScalerMetrics, type ScalerMetrics } from "./metrics.js";
 import { createScalerService, type ScalerService } from "./scaler-service.js";
+import type { WakeSignal } from "./wake-requests.js";
 
 export interface ScalerServerOptions {
   readonly tickets: Pick<TicketViews, "apps" | "figures" | "subscribe">;
@@ -23,6 +24,8 @@ export interface ScalerServerOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly registry: Registry;
+  /** Apps the resolver holds requests for (reported active). */
+  readonly waking?: WakeSignal;
   /** Defaults to metrics registered on `registry`. */
   readonly metrics?: ScalerMetrics;
   /** How long a graceful stop waits for open calls before forcing them (default 2 s). */
@@ -39,7 +42,7 @@ export class ScalerServer implements Runnable {
 
   constructor(options: ScalerServerOptions) {
     this.#options = options;
-    this.service = createScalerService({ tickets: options.tickets, logger: options.logger, metrics: options.metrics ?? createScalerMetrics(options.registry) });
+    this.service = createScalerService({ tickets: options.tickets, logger: options.logger, metrics: options.metrics ?? createScalerMetrics(options.registry), ...(options.waking === undefined ? {} : { waking: options.waking }) });
   }
 
   /** The bound `host:port`; throws if read before `start` resolved (a bug). */

@@ -26,6 +26,7 @@ import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import type { TicketViews } from "../tickets/ports.js";
 import type { AppFigures } from "../tickets/types.js";
 import { demandOf, isActive, metricNameOf } from "./demand.js";
+import type { WakeSignal } from "./wake-requests.js";
 import { resolveApp } from "./scaled-object.js";
 import type { ScalerMetrics, ScalerMethod } from "./metrics.js";
 
@@ -44,6 +45,8 @@ export interface ScalerServiceOptions {
   readonly tickets: Pick<TicketViews, "apps" | "figures" | "subscribe">;
   readonly logger: Logger;
   readonly metrics: ScalerMetrics;
+  /** Apps the resolver holds requests for: active too (KEDA then scales them 0 → 1). */
+  readonly waking?: WakeSignal;
 }
 
 export interface ScalerImplementation extends UntypedServiceImplementation {
@@ -72,7 +75,8 @@ interface Found {
 type Lookup = { readonly ok: true; readonly found: Found } | { readonly ok: false; readonly error: ServiceError };
 
 export function createScalerService(options: ScalerServiceOptions): ScalerService {
-  const { tickets, logger, metrics } = options;
+  const { tickets, logger, metrics, waking } = options;
+  const active = (app: AppKey, figures: AppFigures | undefined): boolean => (figures !== undefined && isActive(figures)) || waking?.isWaking(app) === true;
   const streams = new Map<ServerWritableStream<IncomingRef, IsActiveResponse>, () => void>();
 
   const lookup = (ref: IncomingRef | undefined, where: string): Lookup => {
@@ -101,7 +105,7 @@ export function createScalerService(options: ScalerServiceOptions): ScalerServic
   const implementation: ScalerImplementation = {
     isActive: unary<IncomingRef, IsActiveResponse>("IsActive", (ref) => {
       const l = lookup(ref, "IsActive");
-      return l.ok ? { result: isActive(l.found.figures) } : l.error;
+      return l.ok ? { result: active(l.found.app, l.found.figures) } : l.error;
     }),
     getMetricSpec: unary<IncomingRef, GetMetricSpecResponse>("GetMetricSpec", (ref) => {
       const l = lookup(ref, "GetMetricSpec");
@@ -134,16 +138,24 @@ export function createScalerService(options: ScalerServiceOptions): ScalerServic
       }
       metrics.request("StreamIsActive", "ok");
       const app = l.found.app;
-      let last = isActive(l.found.figures);
+      let last = active(app, l.found.figures);
       call.write({ result: last });
-      const unsubscribe = tickets.subscribe((event) => {
-        if (event.kind !== "apps" && event.app !== app) return;
-        const figures = tickets.figures(app);
-        const now = figures !== undefined && isActive(figures);
+      const changed = (): void => {
+        const now = active(app, tickets.figures(app));
         if (now === last) return;
         last = now;
         call.write({ result: now });
+      };
+      const offTickets = tickets.subscribe((event) => {
+        if (event.kind === "apps" || event.app === app) changed();
       });
+      const offWaking = waking?.subscribe((woken) => {
+        if (woken === app) changed();
+      });
+      const unsubscribe = (): void => {
+        offTickets();
+        offWaking?.();
+      };
       const end = (): void => {
         if (!streams.has(call)) return;
         streams.delete(call);

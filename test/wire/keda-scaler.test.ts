@@ -13,7 +13,7 @@ import { ScaledObjectRef } from "@envoyproxy/protos/externalscaler";
 import { Registry } from "prom-client";
 import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/logger.js";
-import { ScalerServer, SCALER_METRIC_NAMES } from "../../src/scaler/index.js";
+import { ScalerServer, SCALER_METRIC_NAMES, WakeRequests } from "../../src/scaler/index.js";
 import { admit } from "../../src/tickets/admit.js";
 import { TicketCore } from "../../src/tickets/index.js";
 import { join, keyRing, pod, sequentialIds } from "../../src/tickets/tickets.fixture.js";
@@ -32,6 +32,7 @@ describe("KEDA external scaler over the wire", () => {
   let registry: Registry;
   let server: ScalerServer;
   let client: KedaClient;
+  let wakes: WakeRequests;
 
   beforeEach(async () => {
     clock = new FakeClock();
@@ -39,7 +40,8 @@ describe("KEDA external scaler over the wire", () => {
     core.setApps([SPEC, makeSpec({ name: "other" })]);
     core.setPods(APP, [pod("p1"), pod("p22")]);
     registry = new Registry();
-    server = new ScalerServer({ tickets: core, listen: { host: "127.0.0.1", port: 0 }, logger: silentLogger, clock: systemClock, registry });
+    wakes = new WakeRequests(clock);
+    server = new ScalerServer({ tickets: core, listen: { host: "127.0.0.1", port: 0 }, logger: silentLogger, clock: systemClock, registry, waking: wakes });
     await server.start();
     client = kedaClient(server.address());
   });
@@ -91,6 +93,30 @@ describe("KEDA external scaler over the wire", () => {
     assert.deepEqual(await call(client.IsActive, client, REF), { result: true });
     releaseAll();
     assert.deepEqual(await call(client.IsActive, client, REF), { result: false });
+  });
+
+  it("IsActive is true while the resolver holds a request for the app (a KEDA-owned app wakes through KEDA), until it serves or the wake lapses", async () => {
+    wakes.wake(APP, 10_000);
+    assert.deepEqual(await call(client.IsActive, client, REF), { result: true });
+    wakes.clear(APP);
+    assert.deepEqual(await call(client.IsActive, client, REF), { result: false });
+    wakes.wake(APP, 10_000);
+    clock.advance(10_000);
+    assert.deepEqual(await call(client.IsActive, client, REF), { result: false });
+  });
+
+  it("StreamIsActive flips when the resolver wakes the app", async () => {
+    const seen: boolean[] = [];
+    const stream = client.StreamIsActive(REF);
+    stream.on("data", (m: { result: boolean }) => seen.push(m.result));
+    stream.on("error", () => undefined);
+    await waitFor(() => seen.length === 1, { what: "the first StreamIsActive message" });
+    wakes.wake(APP, 10_000);
+    await waitFor(() => seen.length === 2, { what: "the flip to active" });
+    wakes.clear(APP);
+    await waitFor(() => seen.length === 3, { what: "the flip back" });
+    assert.deepEqual(seen, [false, true, false]);
+    stream.cancel();
   });
 
   it("answers NOT_FOUND for an app it does not know, naming it", async () => {

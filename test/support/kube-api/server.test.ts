@@ -334,7 +334,7 @@ describe("kube-api: discovery", () => {
     assert.deepEqual(resources.find((r) => r.name === "deployments")?.shortNames, ["deploy"]);
     assert.deepEqual(resources.find((r) => r.name === "deployments/scale"), { name: "deployments/scale", singularName: "", namespaced: true, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
     const groups = ((await k.api.get("/apis")).body.groups as { name: string }[]).map((g) => g.name);
-    assert.deepEqual(groups, ["apps", "coordination.k8s.io", "events.k8s.io", "autoscaling", "keda.sh", "ticketplane.dev"]);
+    assert.deepEqual(groups, ["apps", "coordination.k8s.io", "events.k8s.io", "autoscaling", "keda.sh", "networking.istio.io", "ticketplane.dev"]);
     const accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     const aggregated = await k.api.get("/apis", { Accept: accept });
     assert.equal(aggregated.headers.get("content-type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
