@@ -7,6 +7,7 @@
  * path may not touch the network or Kubernetes (a test checks the imports).
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
+import { isWaitingRoomPath } from "../routing/waiting-room-path.js";
 import { admit } from "../tickets/admit.js";
 import type { CheckPorts } from "../tickets/ports.js";
 import type { PodView, TicketRejection, TicketView } from "../tickets/types.js";
@@ -35,10 +36,17 @@ export interface CheckLimits {
 
 export const DEFAULT_CHECK_LIMITS: CheckLimits = { maxPathLength: 8192, maxHostLength: 1024, maxCookieLength: 16384 };
 
+/**
+ * `probe`: the request is the waiting room's live endpoint (routing's
+ * waitingRoomPath), which Check answers itself: a valid or new ticket is
+ * answered "admitted" (with the new ticket's cookie) instead of being routed,
+ * and every other answer is JSON.
+ */
 export type CheckOutcome =
-  | { readonly kind: "valid"; readonly app: AppSpec; readonly key: AppKey; readonly ticket: TicketView; readonly pod: PodView }
+  | { readonly kind: "valid"; readonly app: AppSpec; readonly key: AppKey; readonly ticket: TicketView; readonly pod: PodView; readonly probe?: true }
   | {
       readonly kind: "issued";
+      readonly probe?: true;
       readonly app: AppSpec;
       readonly key: AppKey;
       readonly ticket: TicketView;
@@ -57,6 +65,8 @@ export type CheckOutcome =
       readonly length: number;
       readonly queueToken: string;
       readonly retryAfterMs: number;
+      /** The probable wait at this position (ReleaseHistory); absent when unknown. */
+      readonly estimatedWaitMs?: number;
       readonly json: boolean;
     }
   | {
@@ -115,12 +125,24 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
   const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });
+  const probe = isWaitingRoomPath(input.path, app.pathPrefix);
+  const json = probe || prefersJson(input.headers["accept"]);
 
   switch (admission.kind) {
     case "valid":
-      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
+      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod, ...(probe ? { probe } : {}) };
     case "issued":
-      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueTokens.length > 0, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };
+      return {
+        kind: "issued",
+        app,
+        key,
+        ticket: admission.ticket,
+        pod: admission.pod,
+        token: admission.token,
+        clearQueueCookie: queueTokens.length > 0,
+        ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }),
+        ...(probe ? { probe } : {}),
+      };
     case "queued":
       return {
         kind: "queued",
@@ -130,11 +152,12 @@ export function decideCheck(input: CheckInput, ctx: DecideContext): CheckOutcome
         length: admission.length,
         queueToken: admission.queueToken,
         retryAfterMs: admission.retryAfterMs,
-        json: prefersJson(input.headers["accept"]),
+        ...(admission.estimatedWaitMs === undefined ? {} : { estimatedWaitMs: admission.estimatedWaitMs }),
+        json,
       };
     case "refused":
-      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
-      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
+      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json };
+      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json };
     case "unknown_app":
       // The ticket core dropped the app between match and admit (apps are being replaced).
       return { kind: "not_found", reason: "app is not served" };

@@ -610,3 +610,28 @@ describe("TicketCore: slots go to people who come back", () => {
     assert.deepEqual([core.tickets(APP), core.figures(APP)?.used, core.figures(APP)?.issuedTotal], [[], 0, 0]);
   });
 });
+
+describe("TicketCore: the waiting room's estimate", () => {
+  it("tells a waiting client how long it will probably wait, from the slots freed lately", () => {
+    const clock = new FakeClock();
+    const spec = makeSpec({ ticketsPerPod: 1, ticket: { probationMs: 5_000, idleTimeoutMs: 5_000, maxLifetimeMs: 3_600_000 } });
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const first = queued(join(core));
+    assert.equal(first.estimatedWaitMs, undefined, "no slot was ever freed: no estimate, no made-up number");
+    // Two holders in a row never come back: their slots are freed by probation 5 s apart.
+    for (let i = 0; i < 2; i++) {
+      clock.advance(5_000);
+      core.sweep();
+      issued(admit(core, APP, { queueTokens: [first.queueToken] }));
+      clock.advance(1);
+    }
+    const later = queued(join(core));
+    assert.equal(later.position, 1);
+    // Two releases over the ~5 s since the first of them: about 2.5 s per slot.
+    assert.equal(later.estimatedWaitMs, 3_000);
+    clock.advance(20_000);
+    const afterSilence = queued(admit(core, APP, { queueTokens: [later.queueToken] }));
+    assert.ok((afterSilence.estimatedWaitMs ?? 0) > 3_000, `the estimate grows while no slot is freed (${String(afterSilence.estimatedWaitMs)})`);
+  });
+});
