@@ -11,5 +11,6 @@ export { LedgerKeeper } from "./ledger-keeper.js";
 export type { LedgerKeeperOptions, LedgerLoadSummary, LedgerStatus } from "./ledger-keeper.js";
 export { SigningKeyKeeper } from "./key-keeper.js";
 export type { KeyStatus } from "./key-keeper.js";
-export { appsView } from "./api-views.js";
+export { appView, appsView, gatewaysView, statusView } from "./api-views.js";
+export type { AppView, AppViewSources, GatewayTypeView, GatewayView, PodStatusView, StatusSources, StatusView } from "./api-views.js";
 export { EventLog } from "./event-log.js";
