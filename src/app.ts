@@ -40,7 +40,7 @@ import { ERROR_CODES, TicketplaneError, errorMessage } from "./common/errors.js"
 import type { Logger } from "./common/logger.js";
 import { appKey, formatHostPort, parseHostPort } from "./config/index.js";
 import type { AppKey, HostPort } from "./config/index.js";
-import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView } from "./runtime/index.js";
+import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView, statusView } from "./runtime/index.js";
 import type { BoundAddresses, Mode } from "./runtime/index.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
@@ -142,6 +142,11 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     config: () => mode.configView({ keys: keys.status(), ledger: ledger.status() }),
     apps: () => appsView(tickets),
     xds: () => xds.status(),
+    dashboard: {
+      clock,
+      status: () => statusView({ views: tickets, xds: () => xds.status(), ...(reconciler === undefined ? {} : { scale: reconciler }), now: () => clock.now() }),
+      changes: (listener) => tickets.subscribe(() => listener()),
+    },
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry });
