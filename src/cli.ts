@@ -4,11 +4,12 @@
  *
  *   ticketplane serve --config FILE   standalone control plane from a config file
  *   ticketplane serve --kubernetes    apps and pods from a Kubernetes cluster
- *   ticketplane dev                   serve examples/standalone.yaml (laptop mode comes later)
+ *   ticketplane dev [--config FILE]   local mode: apps as local processes, the dev gateway (examples/local.yaml)
  *   ticketplane validate FILE…        print every config error; exit 1 on any
  *   ticketplane version
  */
 import { readFile, realpath } from "node:fs/promises";
+import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -25,12 +26,14 @@ import type { KubeConnection } from "./kube/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
 import type { Leadership, Mode } from "./runtime/index.js";
 import { createStandaloneMode } from "./standalone/index.js";
+import { parseLocalFile } from "./config/index.js";
+import { createLocalMode } from "./local/index.js";
 import { validateFiles } from "./validate-command.js";
 import { adminBaseUrl, DEFAULT_ADMIN, fetchStatus, renderStatus } from "./status-command.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
 const SHUTDOWN_GRACE_MS = 10_000;
-const EXAMPLE_CONFIG = fileURLToPath(new URL("../examples/standalone.yaml", import.meta.url));
+const LOCAL_EXAMPLE = fileURLToPath(new URL("../examples/local.yaml", import.meta.url));
 
 const HELP: Record<string, string> = {
   main: `ticketplane — exclusive per-user slots on stateful web apps, as an Envoy control plane
@@ -38,7 +41,7 @@ const HELP: Record<string, string> = {
 Usage:
   ticketplane serve --config FILE   run the control plane from a config file (no Kubernetes)
   ticketplane serve --kubernetes    run it with apps and pods from a Kubernetes cluster
-  ticketplane dev                   run with examples/standalone.yaml (laptop mode comes later)
+  ticketplane dev [--config FILE]   try it on this machine: local pods, a dev gateway (no cluster, no Envoy)
   ticketplane validate FILE...      check config files; print every error; exit 1 on any
   ticketplane status                print a running ticketplane's apps, pods, queue and gateways
   ticketplane version               print the version
@@ -89,10 +92,24 @@ Options:
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
 `,
-  dev: `Usage: ticketplane dev [--log-format json|pretty] [--log-level LEVEL]
+  dev: `Usage: ticketplane dev [--config FILE] [--log-format json|pretty] [--log-level LEVEL]
 
-For now the same as "ticketplane serve --config examples/standalone.yaml".
-The laptop mode (local app processes and a dev gateway) comes later.
+Local mode, for trying ticketplane on one machine: no cluster, no Envoy.
+Runs the control plane with the apps of FILE (default examples/local.yaml),
+starts each app's pods as local processes with the app's run command (each
+on a free port of 127.0.0.1, PORT and POD_NAME in its environment, ready
+when its readinessPath answers 2xx/3xx), and scales them with the same
+reconciler as Kubernetes mode: pods start as tickets are handed out, the
+pod the reconciler chose is drained and stopped when idle, a crashed pod
+restarts with a backoff, minPods: 0 takes an app to zero.
+Ctrl-C stops every pod; if ticketplane is killed, its pods die with it.
+The file is read once, at start.
+
+Options:
+  -c, --config FILE      the local file (default examples/local.yaml)
+      --log-format F     json or pretty (default: pretty on a terminal, else json)
+      --log-level L      error, warn, info or debug (default: info)
+  -h, --help             show this help
 `,
   validate: `Usage: ticketplane validate FILE...
 
@@ -148,9 +165,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "status":
       return status(rest);
     case "serve":
-      return serve(rest, undefined);
+      return serve(rest);
     case "dev":
-      return serve(rest, EXAMPLE_CONFIG);
+      return dev(rest);
     default:
       io.err(`ticketplane: unknown command "${command}"\n`);
       io.err(HELP["main"] ?? "");
@@ -247,7 +264,8 @@ const KUBE_ONLY = ["namespace", "all-namespaces", "kubeconfig", "context", "leas
 
 type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
 
-function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixedConfig: string | undefined): ServeArgs | KubeServeArgs | number {
+function parseServeArgs(args: readonly string[]): ServeArgs | KubeServeArgs | number {
+  const command = "serve";
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options: SERVE_OPTIONS });
@@ -259,14 +277,12 @@ function parseServeArgs(command: "serve" | "dev", args: readonly string[], fixed
   const log = logOptions(v);
   if (typeof log === "string") return usageError(command, log);
   if (v.kubernetes === true) {
-    if (fixedConfig !== undefined) return usageError(command, "dev takes no --kubernetes (use serve)");
     return kubeArgs(v, log) ?? usageError(command, "--namespace and --all-namespaces exclude each other");
   }
   const stray = KUBE_ONLY.find((k) => v[k] !== undefined);
   if (stray !== undefined) return usageError(command, `--${stray} needs --kubernetes`);
-  const config = fixedConfig ?? v.config;
+  const config = v.config;
   if (config === undefined) return usageError(command, "--config FILE is required (or --kubernetes)");
-  if (fixedConfig !== undefined && v.config !== undefined) return usageError(command, "dev takes no --config (use serve)");
   return { config, ...log };
 }
 
@@ -293,12 +309,11 @@ function defined<T extends Record<string, string | undefined>>(values: T): { [K 
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: string };
 }
 
-async function serve(args: readonly string[], fixedConfig: string | undefined): Promise<number> {
-  const opts = parseServeArgs(fixedConfig === undefined ? "serve" : "dev", args, fixedConfig);
+async function serve(args: readonly string[]): Promise<number> {
+  const opts = parseServeArgs(args);
   if (typeof opts === "number") return opts;
   if ("kubernetes" in opts) return serveKubernetes(opts);
   const logger = createLogger({ format: opts.format, level: opts.level });
-  if (fixedConfig !== undefined) logger.info("dev: serving examples/standalone.yaml; the laptop mode (local app processes and a dev gateway) comes later", { config: opts.config });
 
   let text: string;
   try {
@@ -316,6 +331,43 @@ async function serve(args: readonly string[], fixedConfig: string | undefined): 
 
   const mode = createStandaloneMode({ configFile: opts.config, configText: text, config: parsed.value, clock: systemClock, logger });
   return build(mode, logger);
+}
+
+const DEV_OPTIONS = {
+  config: { type: "string", short: "c" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `ticketplane dev`: local mode from a local file (default examples/local.yaml). */
+async function dev(args: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: DEV_OPTIONS });
+  } catch (err) {
+    return usageError("dev", err);
+  }
+  if (parsed.values.help === true) return help("dev");
+  const log = logOptions(parsed.values);
+  if (typeof log === "string") return usageError("dev", log);
+  // Absolute, so that run.cwd and the state file do not depend on where the process was started.
+  const file = resolve(parsed.values.config ?? LOCAL_EXAMPLE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    io.err(`${file}: cannot read: ${errorMessage(err)}`);
+    return 1;
+  }
+  const local = parseLocalFile(text, file);
+  if (!local.ok) {
+    for (const line of formatFileErrors(file, local.errors)) io.err(line);
+    return 1;
+  }
+  const logger = createLogger(log);
+  const { mode, reconcilePorts } = createLocalMode({ local: local.value, clock: systemClock, logger });
+  return build(mode, logger, new Registry(), reconcilePorts);
 }
 
 /**

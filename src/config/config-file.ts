@@ -105,7 +105,8 @@ export function parseConfigFile(text: string, filePath: string): ParseResult<Loc
   return parseAppStream(docs, filePath);
 }
 
-function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: string): ParseResult<LocalConfig> {
+/** One config document (already parsed from YAML), as `parseConfigFile` reads it. */
+export function parseConfigDocument(doc: Readonly<Record<string, unknown>>, filePath: string): ParseResult<LocalConfig> {
   const sink = new ErrorSink();
   const r = new FieldReader(pathUnder(""), false, sink);
   r.checkUnknown(doc, "", CONFIG_FIELDS);

@@ -41,3 +41,5 @@ export { parseYamlDocuments } from "./yaml-documents.js";
 export { specError } from "./spec-errors.js";
 export type { AppSet, ObjectSpecError } from "./app-set.js";
 export { parseAppObjects } from "./app-set.js";
+export type { LocalModeConfig, PodCommand } from "./local-file.js";
+export { RUN_FIELDS, parseLocalFile } from "./local-file.js";

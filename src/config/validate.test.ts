@@ -22,6 +22,13 @@ describe("validateDocumentText", () => {
     assert.deepEqual(validateDocumentText(`${dep}---\napiVersion: ticketplane.dev/v1alpha1\nkind: TicketedApp\nmetadata: { name: a }\n`, "s.yaml"), []);
   });
 
+  it("reads a file whose apps have run as a local mode file: examples/local.yaml is valid, pods there are refused", () => {
+    const example = new URL("../../examples/local.yaml", import.meta.url);
+    assert.deepEqual(validateDocumentText(readFileSync(example, "utf8"), "local.yaml"), []);
+    const lines = formatFileErrors("l.yaml", validateDocumentText("apps:\n  - { name: a, run: { command: node, shell: sh }, pods: [] }\n", "l.yaml"));
+    assert.deepEqual(lines.map((l) => l.split(":").slice(0, 2).join(":")).sort(), ["l.yaml: apps[0].pods", "l.yaml: apps[0].run.shell"]);
+  });
+
   it("prints FILE: path: value — rule lines", () => {
     const lines = formatFileErrors("apps.yaml", validateDocumentText("apps:\n  - { name: a, ticketsPerPod: 0, maxPod: 2 }\n", "apps.yaml"));
     assert.deepEqual(lines, ['apps.yaml: apps[0].maxPod: 2 — unknown field (did you mean "maxPods"?)', "apps.yaml: apps[0].ticketsPerPod: 0 — must be an integer ≥ 1"]);

@@ -1,8 +1,9 @@
 /**
  * `ticketplane validate FILE…`, as pure functions: the CLI reads the files
  * and prints the lines. A file may be a config file, a keys file, a
- * TicketedApp, a k8sTicket Deployment, or a stream of the last two; the same
- * rules as `serve` apply (validation runs parseConfigFile / parseKeyRing).
+ * TicketedApp, a k8sTicket Deployment, or a stream of the last two, or a
+ * local mode file (apps with `run`); the same rules as `serve` and `dev`
+ * apply (validation runs parseConfigFile / parseLocalFile / parseKeyRing).
  */
 import type { KeyRing } from "./key-ring.js";
 import type { ParseResult, SpecError } from "./app-spec.js";
@@ -10,6 +11,7 @@ import { formatSpecError } from "./app-spec.js";
 import type { LocalConfig } from "./config-file.js";
 import { CONFIG_FIELDS, parseConfigFile } from "./config-file.js";
 import { parseKeyRing } from "./key-file.js";
+import { parseLocalFile } from "./local-file.js";
 import { isRecord } from "./spec-errors.js";
 import { parseYamlDocuments } from "./yaml-documents.js";
 
@@ -20,7 +22,16 @@ export function checkDocumentText(text: string, filePath: string): CheckedDocume
   const yaml = parseYamlDocuments(text);
   const only = yaml.ok && yaml.documents.length === 1 ? yaml.documents[0] : undefined;
   if (isKeyDocument(only)) return { kind: "keys", result: parseKeyRing(only) };
+  if (isLocalDocument(only)) {
+    const local = parseLocalFile(text, filePath);
+    return { kind: "config", result: local.ok ? { ok: true, value: local.value.config } : local };
+  }
   return { kind: "config", result: parseConfigFile(text, filePath) };
+}
+
+/** A local mode file (`ticketplane dev`): a config document whose apps say how to start their pods (`run`). */
+export function isLocalDocument(document: unknown): boolean {
+  return isRecord(document) && Array.isArray(document.apps) && (document.apps as unknown[]).some((app) => isRecord(app) && app.run !== undefined);
 }
 
 /**

@@ -1,0 +1,11 @@
+export { createLocalMode } from "./mode.js";
+export type { LocalMode, LocalModeOptions } from "./mode.js";
+export { ProcessDriver, KEPT_EVENTS } from "./process-driver.js";
+export type { LocalAppView, ProcessDriverOptions } from "./process-driver.js";
+export { ProcessDeployment, POD_TIMING_DEFAULTS, describeExit } from "./process-deployment.js";
+export type { GroupWatch, LocalPodView, PodTiming, ProcessDeploymentOptions } from "./process-deployment.js";
+export { LocalInventory } from "./local-inventory.js";
+export { OrphanGuard } from "./orphan-guard.js";
+export { PodProcess } from "./pod-process.js";
+export type { PodExit } from "./pod-process.js";
+export { freePort, probeHttp } from "./http-probe.js";
