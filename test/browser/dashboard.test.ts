@@ -41,7 +41,7 @@ describe("dashboard in Chromium (standalone mode)", { skip: chromiumMissing }, (
     await app.locator('tr[data-pod="pod-a"]').waitFor(LONG);
     assert.equal(await app.locator("tr[data-pod]").count(), 1);
     await page.evaluate(() => {
-      (window as unknown as { marker: boolean }).marker = true;
+      (globalThis as unknown as { marker: boolean }).marker = true;
     });
 
     await writeFile(file, configText([{ name: "pod-a", port: 8081, ready: true }, { name: "pod-b", port: 8082, ready: true }]));
@@ -51,8 +51,10 @@ describe("dashboard in Chromium (standalone mode)", { skip: chromiumMissing }, (
 
     await writeFile(file, configText([{ name: "pod-b", port: 8082, ready: true }]));
     await app.locator('tr[data-pod="pod-a"]').waitFor({ state: "detached", ...LONG });
-    assert.deepEqual(await app.locator("tr[data-pod]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-pod"))), ["pod-b"]);
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: boolean }).marker), true, "updated in place, never reloaded");
+    const rows = app.locator("tr[data-pod]");
+    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.first().getAttribute("data-pod"), "pod-b");
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: boolean }).marker), true, "updated in place, never reloaded");
 
     await writeFile(file, configText([]).replace(/apps:[\s\S]*$/, "apps: []\n"));
     await page.locator("#apps", { hasText: "No apps yet." }).waitFor(LONG);
