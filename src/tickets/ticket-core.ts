@@ -68,9 +68,15 @@ interface ReturnedPlace {
   readonly token: string;
 }
 
-/** How long after issue a turned-away client's token can still take its place: two Retry-After periods and a grace second. */
+/**
+ * How long a waiting client may stay away and keep its place (a reload, a
+ * closed tab opened again), and how long after issue a turned-away client's
+ * token can still take its place: two Retry-After periods and a grace
+ * second, and never less than the reservation window.
+ */
 function placeLifetimeMs(state: AppState): number {
-  return 2 * state.ledger.spec.queue.retryAfterMs + STALE_GRACE_MS;
+  const q = state.ledger.spec.queue;
+  return Math.max(2 * q.retryAfterMs + STALE_GRACE_MS, q.reservationMs);
 }
 
 /** What the allocator knows of the client asking. */
@@ -548,7 +554,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   /** Drops lapsed and stale queue entries (their tokens are used up), then matches reservations to free slots. */
   #settleQueue(state: AppState, now: number, changes: TicketCoreEvent[], changed = false): void {
     const q = state.ledger.spec.queue;
-    const dropped = state.queue.expire(now, 2 * q.retryAfterMs + STALE_GRACE_MS);
+    const dropped = state.queue.expire(now, placeLifetimeMs(state));
     for (const d of dropped) state.usedPlaces.set(d.entry.id, d.entry.enqueuedAt + placeLifetimeMs(state));
     for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);

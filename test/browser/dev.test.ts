@@ -149,6 +149,8 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
     await waitFor(async () => ((await getJson(`${dev.admin}/api/status`)).body as StatusBody).apps[0]?.queueLength === 1, { timeoutMs: 15_000, what: "carol in line" });
     assert.equal(await carol.evaluate(() => (globalThis as unknown as { marker?: boolean }).marker), true, "still the same page: updated in place");
     await screenshot(carol, "waiting-room-position-1");
+    await carol.reload();
+    assert.equal(await carol.locator("#tp-position").textContent(), "1", "a reload keeps the place (the queue cookie)");
     const dashboard = await browser.newPage();
     await dashboard.goto(`${dev.admin}/`);
     await dashboard.locator("ol.queue li").waitFor(LONG);
