@@ -54,7 +54,8 @@ Run "ticketplane COMMAND --help" for a command's options.
                          [--lease-namespace NS] [--lease-name NAME] [--keys-secret NAME]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
-server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
+server (the dashboard at /, /healthz, /readyz, /metrics, /api/config,
+/api/apps, /api/status, /api/events, /api/xds), and
 KEDA's external scaler where the file sets listen.keda.
 Prints one line per server to stdout once it listens, e.g.
   authz listening on 127.0.0.1:9001

@@ -16,39 +16,11 @@ import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/logger.js";
 import { createDevGateway, type DevGateway } from "../../src/local/dev-gateway/index.js";
 import { waitFor } from "../support/wait-for.js";
-import { ROOT, ServeProcess, getJson, tempDir, type TempDir } from "../e2e/serve-process.js";
+import { localConfig } from "../e2e/local-config.js";
+import { ServeProcess, getJson, tempDir, type TempDir } from "../e2e/serve-process.js";
 import { chromiumMissing, launchChromium, screenshot } from "./chromium.js";
 
 const LONG = { timeout: 45_000 };
-
-function devConfig(): string {
-  return `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-gateway:
-  listenerAddress: 127.0.0.1
-  listenerPort: 10080
-cookieSecure: false
-apps:
-  - name: demo
-    pathPrefix: /demo/
-    ticketsPerPod: 1
-    spareTickets: 0
-    minPods: 0
-    maxPods: 2
-    podCooldown: 2s
-    ticket: { probation: 3s, idleTimeout: 3s }
-    queue: { retryAfter: 2s, reservation: 10s }
-    scaleUp: { pods: 2, period: 1s }
-    scaleDown: { pods: 2, period: 1s, stabilizationWindow: 0s }
-    run:
-      command: node
-      args: [${ROOT}/examples/demo-app.mjs]
-      readinessPath: /healthz
-`;
-}
 
 interface StatusBody {
   apps: { pods: { name: string }[]; queueLength: number }[];
@@ -84,7 +56,7 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
 
   before(async () => {
     dir = await tempDir();
-    const file = await dir.write("local.yaml", devConfig());
+    const file = await dir.write("local.yaml", localConfig());
     dev = await new ServeProcess(["dev", "--config", file, "--log-format", "json"]).listening(60_000);
     // The dev gateway (src/local/dev-gateway) on a free port, playing Envoy's part over dev's ADS, Check and access logs.
     devGateway = createDevGateway({

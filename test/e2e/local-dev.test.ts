@@ -10,38 +10,11 @@ import { after, before, describe, it } from "node:test";
 import { isAlive } from "../support/process-liveness.js";
 import { eventually, waitFor } from "../support/wait-for.js";
 import { Browser, checkClient } from "./check-client.js";
-import { ROOT, ServeProcess, getJson, tempDir, type TempDir } from "./serve-process.js";
+import { localConfig } from "./local-config.js";
+import { ServeProcess, getJson, tempDir, type TempDir } from "./serve-process.js";
 
 const LONG = { timeoutMs: 60_000, intervalMs: 100 };
 
-function localConfig(): string {
-  return `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-gateway:
-  listenerAddress: 127.0.0.1
-  listenerPort: 10080
-cookieSecure: false
-apps:
-  - name: demo
-    pathPrefix: /demo/
-    ticketsPerPod: 1
-    spareTickets: 0
-    minPods: 0
-    maxPods: 2
-    podCooldown: 2s
-    ticket: { probation: 4s, idleTimeout: 4s }
-    queue: { retryAfter: 1s, reservation: 10s }
-    scaleUp: { pods: 2, period: 1s }
-    scaleDown: { pods: 2, period: 1s, stabilizationWindow: 0s }
-    run:
-      command: node
-      args: [${ROOT}/examples/demo-app.mjs]
-      readinessPath: /healthz
-`;
-}
 
 interface LocalPodJson {
   readonly name: string;
