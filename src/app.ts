@@ -26,7 +26,10 @@
  *                   reconciler, so what the reconciler recorded is written);
  *  10. reconciler — leader-only, only where the mode can add pods and gives
  *                   the reconciler's ports: scales, sets deletion costs and
- *                   drain marks, writes status and Events.
+ *                   drain marks, writes status and Events;
+ *  11. the mode's last parts — local mode: the dev gateway, which connects to
+ *                   the xDS, Check and access-log servers above, and stops
+ *                   first, so no request meets a server already gone.
  * Stopping runs it backwards: no more scaling, no more sweeps, admin gone, in-flight Checks
  * finished, ADS streams closed, and only then the last ledger save, so the
  * store holds every ticket that was ever handed out.
@@ -41,7 +44,8 @@ import type { Logger } from "./common/logger.js";
 import { appKey, formatHostPort, parseHostPort } from "./config/index.js";
 import type { AppKey, HostPort } from "./config/index.js";
 import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView, statusView } from "./runtime/index.js";
-import type { BoundAddresses, Mode } from "./runtime/index.js";
+import type { BoundAddresses, Mode, RuntimeHooks } from "./runtime/index.js";
+import type { Runnable } from "./common/runnable.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
 import { ScalerServer } from "./scaler/index.js";
@@ -159,9 +163,10 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
         listening.add(name);
         announce();
       };
-      for (const first of mode.parts?.first ?? []) manager.add(first);
+      const parts = modeParts(mode, { reloadKeys: () => keys.reload(), addresses });
+      for (const first of parts.first) manager.add(first);
       manager.add(new EventLog(tickets, part("tickets"))).add(mode.inventory);
-      for (const every of mode.parts?.everyReplica?.({ reloadKeys: () => keys.reload() }) ?? []) manager.add(every);
+      for (const every of parts.everyReplica) manager.add(every);
       manager
         .add(ledger, { leaderOnly: true })
         .add(xds, { onStarted: started("xds", () => onListening("xds", xds.address())) })
@@ -176,8 +181,9 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });
-      for (const leaderPart of mode.parts?.leaderOnly ?? []) manager.add(leaderPart, { leaderOnly: true });
+      for (const leaderPart of parts.leaderOnly) manager.add(leaderPart, { leaderOnly: true });
       if (reconciler !== undefined) manager.add(reconciler, { leaderOnly: true });
+      for (const lastPart of parts.last) manager.add(lastPart);
       await manager.start();
     },
     stop() {
@@ -194,6 +200,12 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     },
     nextSteps: () => mode.nextSteps(addresses()),
   };
+}
+
+/** The mode's parts beyond its inventory, each list empty where the mode has none. */
+function modeParts(mode: Mode, hooks: RuntimeHooks): { first: readonly Runnable[]; everyReplica: readonly Runnable[]; leaderOnly: readonly Runnable[]; last: readonly Runnable[] } {
+  const p = mode.parts;
+  return { first: p?.first ?? [], everyReplica: p?.everyReplica?.(hooks) ?? [], leaderOnly: p?.leaderOnly ?? [], last: p?.last?.(hooks) ?? [] };
 }
 
 /** A bound `host:port` as a HostPort (the servers report what they bound; it always parses). */

@@ -103,11 +103,18 @@ when its readinessPath answers 2xx/3xx), and scales them with the same
 reconciler as Kubernetes mode: pods start as tickets are handed out, the
 pod the reconciler chose is drained and stopped when idle, a crashed pod
 restarts with a backoff, minPods: 0 takes an app to zero.
+The dev gateway (a demo and test tool; production goes through Envoy)
+plays Envoy's part in front: it takes its routes, clusters and endpoints
+over ADS, asks Check for every request, forwards HTTP and WebSockets to the
+pod Check names, and reports to the access-log service. Prints
+"gateway listening on HOST:PORT" on stdout after the four server lines.
 Ctrl-C stops every pod; if ticketplane is killed, its pods die with it.
 The file is read once, at start.
 
 Options:
   -c, --config FILE      the local file (default examples/local.yaml)
+      --gateway-port N   where the dev gateway listens (default: the file's
+                         gateway.listenerPort, 8080 in the example; 0: any free port)
       --log-format F     json or pretty (default: pretty on a terminal, else json)
       --log-level L      error, warn, info or debug (default: info)
   -h, --help             show this help
@@ -336,6 +343,7 @@ async function serve(args: readonly string[]): Promise<number> {
 
 const DEV_OPTIONS = {
   config: { type: "string", short: "c" },
+  "gateway-port": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -366,9 +374,19 @@ async function dev(args: readonly string[]): Promise<number> {
     for (const line of formatFileErrors(file, local.errors)) io.err(line);
     return 1;
   }
+  const gatewayPort = parsed.values["gateway-port"];
+  if (gatewayPort !== undefined && !/^\d{1,5}$/.test(gatewayPort)) return usageError("dev", `--gateway-port must be a port number (0: any free port), not "${gatewayPort}"`);
   const logger = createLogger(log);
-  const { mode, reconcilePorts } = createLocalMode({ local: local.value, clock: systemClock, logger });
-  return build(mode, logger, new Registry(), reconcilePorts);
+  const registry = new Registry();
+  const { mode, reconcilePorts } = createLocalMode({
+    local: local.value,
+    clock: systemClock,
+    logger,
+    registry,
+    ...(gatewayPort === undefined ? {} : { gatewayListen: { port: Number(gatewayPort) } }),
+    onGatewayListening: (address) => io.out(`gateway listening on ${address}`),
+  });
+  return build(mode, logger, registry, reconcilePorts);
 }
 
 /**

@@ -9,3 +9,7 @@ export { OrphanGuard } from "./orphan-guard.js";
 export { PodProcess } from "./pod-process.js";
 export type { PodExit } from "./pod-process.js";
 export { freePort, probeHttp } from "./http-probe.js";
+export { DevGatewayPart } from "./dev-gateway-part.js";
+export type { DevGatewayPartOptions } from "./dev-gateway-part.js";
+export { createDevGateway, DEV_GATEWAY_DEFAULTS, gatewayListeningLine } from "./dev-gateway/index.js";
+export type { DevGateway, DevGatewayOptions, DevGatewayStatus } from "./dev-gateway/index.js";

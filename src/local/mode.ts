@@ -4,18 +4,19 @@
  * starts and stops (LocalInventory), the reconciler scales them through the
  * driver's ports (the same Reconciler as in Kubernetes mode), the ledger is
  * a state file and the key a generated one beside it (as in standalone
- * mode), and this single replica always leads.
+ * mode), and this single replica always leads. The dev gateway plays
+ * Envoy's part in front of it: its last part, started once the servers it
+ * connects to listen.
  */
+import type { Registry } from "prom-client";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { appKey } from "../config/app-spec.js";
-import { parseKeyFile } from "../config/key-file.js";
 import type { LocalModeConfig } from "../config/local-file.js";
 import type { ReconcilePorts } from "../reconcile/ports.js";
-import { soleReplica, type BoundAddresses, type Mode, type RuntimeStatus } from "../runtime/ports.js";
-import { FileKeyProvider } from "../standalone/key-files.js";
-import { generatedKeyFile } from "../standalone/mode.js";
-import { StateFileStore } from "../standalone/state-file-store.js";
+import type { BoundAddresses, Mode, RuntimeStatus } from "../runtime/ports.js";
+import { singleReplicaFiles } from "../standalone/mode.js";
+import { DevGatewayPart } from "./dev-gateway-part.js";
 import { LocalInventory } from "./local-inventory.js";
 import { ProcessDriver } from "./process-driver.js";
 import type { PodTiming } from "./process-deployment.js";
@@ -24,8 +25,13 @@ export interface LocalModeOptions {
   readonly local: LocalModeConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly registry: Registry;
   /** Probe, restart and stop timings of the pods (tests shorten them). */
   readonly timing?: Partial<PodTiming>;
+  /** Where the dev gateway listens; default: the file's gateway listener address and port. Port 0: any free port. */
+  readonly gatewayListen?: { readonly host?: string; readonly port?: number };
+  /** Called once the dev gateway listens, with the address it bound. */
+  readonly onGatewayListening?: (address: string) => void;
 }
 
 export interface LocalMode {
@@ -41,16 +47,20 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
   const logger = options.logger.child({ component: "local" });
   const driver = new ProcessDriver({ apps: config.apps, run: local.run, clock, logger, ...(options.timing === undefined ? {} : { timing: options.timing }) });
   const inventory = new LocalInventory(config, driver, logger);
+  const listen = { host: options.gatewayListen?.host ?? config.gateway.listenerAddress, port: options.gatewayListen?.port ?? config.gateway.listenerPort };
+  let gateway: DevGatewayPart | undefined;
   const mode: Mode = {
     name: "local",
-    listen: config.listen,
     inventory,
     gateway: inventory,
-    ledgerStore: new StateFileStore({ file: config.state.file, clock, logger }),
-    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(config.state.file), parseKeyFile, logger, ...(config.keys === undefined ? {} : { keysFile: config.keys.file }) }),
-    leadership: soleReplica(),
+    ...singleReplicaFiles(config, clock, logger),
     canAddPods: true,
-    trustedHops: config.clientAddress.trustedHops,
+    parts: {
+      last: (hooks) => {
+        gateway = new DevGatewayPart({ listen, hooks, clock, logger, registry: options.registry, ...(options.onGatewayListening === undefined ? {} : { onListening: options.onGatewayListening }) });
+        return [gateway];
+      },
+    },
     configView: (status: RuntimeStatus) => ({
       mode: "local",
       source: config.filePath,
@@ -61,16 +71,15 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
       apps: config.apps.map((spec) => ({ ...spec, run: local.run[appKey(spec.namespace, spec.name)] })),
       local: driver.views(),
     }),
-    nextSteps: (addresses: BoundAddresses) => nextSteps(local, addresses),
+    nextSteps: (addresses: BoundAddresses) => nextSteps(local, addresses, gateway?.address() ?? `${listen.host}:${listen.port}`),
   };
   return { mode, reconcilePorts: driver.ports(), driver };
 }
 
-function nextSteps(local: LocalModeConfig, addresses: BoundAddresses): string[] {
-  const { gateway } = local.config;
-  const host = gateway.listenerAddress === "0.0.0.0" ? "127.0.0.1" : gateway.listenerAddress;
+function nextSteps(local: LocalModeConfig, addresses: BoundAddresses, gateway: string): string[] {
+  const base = gateway.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
   const lines = ["", "ticketplane dev is running. Next:"];
-  for (const spec of local.config.apps) lines.push(`  open the app:       http://${host}:${gateway.listenerPort}${spec.pathPrefix}`);
+  for (const spec of local.config.apps) lines.push(`  open the app:       http://${base}${spec.pathPrefix}   (the dev gateway; a new private window is a new user)`);
   lines.push(`  look inside:        http://${addresses.admin}/api/apps   (pods, tickets, queue)`, `  local pods:         http://${addresses.admin}/api/config   (under "local")`, "  stop:               Ctrl-C (stops every pod)", "");
   return lines;
 }

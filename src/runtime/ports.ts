@@ -115,6 +115,8 @@ export interface RuntimeStatus {
 export interface RuntimeHooks {
   /** Re-reads the signing keys (what SIGHUP does); never rejects. */
   reloadKeys(): Promise<void>;
+  /** The addresses the runtime's servers bound (known once they listen: read it in a part's `start`). */
+  addresses(): BoundAddresses;
 }
 
 /**
@@ -129,6 +131,8 @@ export interface ModeParts {
   everyReplica?(hooks: RuntimeHooks): readonly Runnable[];
   /** Leader-only, started after the sweeper and before the reconciler, so they stop after it (the Event recorder flushes what it recorded). */
   readonly leaderOnly?: readonly Runnable[];
+  /** Started after every other part, so the servers they connect to listen; stopped first (local mode: the dev gateway). */
+  last?(hooks: RuntimeHooks): readonly Runnable[];
 }
 
 /** One mode's adapters, as app.ts plugs them into the runtime. */

@@ -13,5 +13,5 @@ export { FileKeyProvider, GENERATED_KEY_FORMAT } from "./key-files.js";
 export type { FileKeyProviderOptions } from "./key-files.js";
 export { writeFileAtomic, removeStaleTempFiles } from "./atomic-write.js";
 export { configView, restartOnlySettings } from "./config-view.js";
-export { createStandaloneMode, generatedKeyFile, ENVOY_BOOTSTRAP_XDS } from "./mode.js";
+export { createStandaloneMode, generatedKeyFile, singleReplicaFiles, ENVOY_BOOTSTRAP_XDS } from "./mode.js";
 export type { StandaloneModeOptions } from "./mode.js";

@@ -37,21 +37,33 @@ export function generatedKeyFile(stateFile: string): string {
   return join(dirname(stateFile), `${name}.key.json`);
 }
 
+/**
+ * What a single replica driven by a file keeps on disk, and who leads: the
+ * ledger in the state file, the keys in the keys file (or a key generated
+ * beside the state file), this process always the leader; with the file's
+ * listen addresses and trusted hops. Standalone and local modes share it.
+ */
+export function singleReplicaFiles(config: LocalConfig, clock: Clock, logger: Logger): Pick<Mode, "listen" | "ledgerStore" | "keys" | "leadership" | "trustedHops"> {
+  return {
+    listen: config.listen,
+    ledgerStore: new StateFileStore({ file: config.state.file, clock, logger }),
+    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(config.state.file), parseKeyFile, logger, ...(config.keys === undefined ? {} : { keysFile: config.keys.file }) }),
+    leadership: soleReplica(),
+    trustedHops: config.clientAddress.trustedHops,
+  };
+}
+
 export function createStandaloneMode(options: StandaloneModeOptions): Mode & { readonly inventory: FileInventory } {
   const { config, clock } = options;
   const logger = options.logger.child({ component: "standalone" });
   const inventory = new FileInventory({ file: options.configFile, text: options.configText, config, clock, logger, ...(options.watch === undefined ? {} : { watch: options.watch }) });
   return {
     name: "standalone",
-    listen: config.listen,
     inventory,
     gateway: inventory,
-    ledgerStore: new StateFileStore({ file: config.state.file, clock, logger }),
-    keys: new FileKeyProvider({ generatedKeyFile: generatedKeyFile(config.state.file), parseKeyFile, logger, ...(config.keys === undefined ? {} : { keysFile: config.keys.file }) }),
-    leadership: soleReplica(),
+    ...singleReplicaFiles(config, clock, logger),
     // Pods are only listed in the file: nothing will start more.
     canAddPods: false,
-    trustedHops: config.clientAddress.trustedHops,
     configView: (status) => configView(inventory.state, status),
     nextSteps: (addresses) => nextSteps(inventory.state.config, addresses),
   };

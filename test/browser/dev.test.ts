@@ -11,13 +11,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { Registry } from "prom-client";
-import { systemClock } from "../../src/common/clock.js";
-import { silentLogger } from "../../src/common/logger.js";
-import { createDevGateway, type DevGateway } from "../../src/local/dev-gateway/index.js";
 import { waitFor } from "../support/wait-for.js";
-import { localConfig } from "../e2e/local-config.js";
-import { ServeProcess, getJson, tempDir, type TempDir } from "../e2e/serve-process.js";
+import { startDev, type Dev } from "../e2e/local-dev-process.js";
+import { getJson, tempDir, type TempDir } from "../e2e/serve-process.js";
 import { chromiumMissing, launchChromium, screenshot } from "./chromium.js";
 
 const LONG = { timeout: 45_000 };
@@ -28,13 +24,12 @@ interface StatusBody {
 
 describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to zero and back", { skip: chromiumMissing }, () => {
   let dir: TempDir;
-  let dev: ServeProcess;
+  let dev: Dev;
   let browser: Browser;
   let gateway: string;
-  let devGateway: DevGateway | undefined;
   const users = new Map<string, { context: BrowserContext; page: Page }>();
 
-  const podsNow = async (): Promise<string[]> => ((await getJson(`${dev.admin}/api/status`)).body as StatusBody).apps[0]?.pods.map((p) => p.name) ?? [];
+  const podsNow = async (): Promise<string[]> => ((await getJson(`${dev.process.admin}/api/status`)).body as StatusBody).apps[0]?.pods.map((p) => p.name) ?? [];
 
   /** A new user (own cookies) opening the demo. */
   const visit = async (name: string): Promise<Page> => {
@@ -56,29 +51,16 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
 
   before(async () => {
     dir = await tempDir();
-    const file = await dir.write("local.yaml", localConfig());
-    dev = await new ServeProcess(["dev", "--config", file, "--log-format", "json"]).listening(60_000);
-    // The dev gateway (src/local/dev-gateway) on a free port, playing Envoy's part over dev's ADS, Check and access logs.
-    devGateway = createDevGateway({
-      listen: { host: "127.0.0.1", port: 0 },
-      ads: dev.addresses.xds ?? "",
-      check: dev.addresses.authz ?? "",
-      accessLog: dev.addresses.accesslog ?? "",
-      logger: silentLogger,
-      clock: systemClock,
-      registry: new Registry(),
-    });
-    await devGateway.start(new AbortController().signal);
-    gateway = `http://${devGateway.address()}`;
-    await waitFor(() => devGateway?.status().configured === true, { timeoutMs: 30_000, what: "the dev gateway's listener and routes from xDS" });
+    // ticketplane dev with its dev gateway (Envoy's part) on a free port.
+    dev = await startDev(dir);
+    gateway = dev.gateway;
     browser = await launchChromium();
   });
   after(async () => {
     for (const name of [...users.keys()]) await leave(name);
     await browser?.close();
-    await devGateway?.stop();
-    dev?.signal("SIGINT");
-    await dev?.waitExit();
+    dev?.process.signal("SIGINT");
+    await dev?.process.waitExit();
     await dir?.remove();
   });
 
@@ -118,13 +100,13 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
     await carol.evaluate(() => {
       (globalThis as unknown as { marker: boolean }).marker = true;
     });
-    await waitFor(async () => ((await getJson(`${dev.admin}/api/status`)).body as StatusBody).apps[0]?.queueLength === 1, { timeoutMs: 15_000, what: "carol in line" });
+    await waitFor(async () => ((await getJson(`${dev.process.admin}/api/status`)).body as StatusBody).apps[0]?.queueLength === 1, { timeoutMs: 15_000, what: "carol in line" });
     assert.equal(await carol.evaluate(() => (globalThis as unknown as { marker?: boolean }).marker), true, "still the same page: updated in place");
     await screenshot(carol, "waiting-room-position-1");
     await carol.reload();
     assert.equal(await carol.locator("#tp-position").textContent(), "1", "a reload keeps the place (the queue cookie)");
     const dashboard = await browser.newPage();
-    await dashboard.goto(`${dev.admin}/`);
+    await dashboard.goto(`${dev.process.admin}/`);
     await dashboard.locator("ol.queue li").waitFor(LONG);
     await screenshot(dashboard, "dashboard-dev-full");
     await dashboard.close();

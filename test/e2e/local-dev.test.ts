@@ -1,20 +1,19 @@
 /**
  * `ticketplane dev` as a child process: the control plane in local mode,
- * its pods real processes of the demo app, scaled by the real reconciler.
- * Users are browsers asking Check over gRPC (Envoy's own protos) and then
- * talking to the pod Check named. Bounds are loose (a loaded 2-core
- * machine): they only stop a hang, they measure nothing.
+ * its pods real processes of the demo app scaled by the real reconciler,
+ * and the dev gateway in front. Users are HTTP clients with a cookie jar
+ * and WebSockets (Node's own client) through the gateway, as browsers would
+ * be. Bounds are loose (a loaded 2-core machine): they only stop a hang,
+ * they measure nothing.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { isAlive } from "../support/process-liveness.js";
 import { eventually, waitFor } from "../support/wait-for.js";
-import { Browser, checkClient } from "./check-client.js";
-import { localConfig } from "./local-config.js";
-import { ServeProcess, getJson, tempDir, type TempDir } from "./serve-process.js";
+import { startDev, type Dev } from "./local-dev-process.js";
+import { getJson, tempDir, type TempDir } from "./serve-process.js";
 
 const LONG = { timeoutMs: 60_000, intervalMs: 100 };
-
 
 interface LocalPodJson {
   readonly name: string;
@@ -23,39 +22,66 @@ interface LocalPodJson {
   readonly ready: boolean;
 }
 
-async function startDev(dir: TempDir): Promise<ServeProcess> {
-  const file = await dir.write("local.yaml", localConfig());
-  const p = new ServeProcess(["dev", "--config", file, "--log-format", "json", "--log-level", "debug"]);
-  try {
-    return await p.listening(60_000);
-  } catch (err) {
-    await p.kill();
-    throw err;
-  }
-}
-
-async function pods(dev: ServeProcess): Promise<LocalPodJson[]> {
-  const { body } = await getJson(`${dev.admin}/api/config`);
+async function pods(dev: Dev): Promise<LocalPodJson[]> {
+  const { body } = await getJson(`${dev.process.admin}/api/config`);
   return (body as { local: { pods: LocalPodJson[] }[] }).local[0]?.pods ?? [];
 }
 
-/** What the demo pod says when the request carries the headers Check set. */
-async function whoami(dev: ServeProcess, pod: string, ticket: string | undefined, user = "someone"): Promise<{ pod: string; count: number }> {
-  const target = (await pods(dev)).find((p) => p.name === pod);
-  assert.ok(target !== undefined, `pod ${pod} is listed`);
-  const res = await fetch(`http://127.0.0.1:${target.port}/whoami`, { headers: { "x-ticketplane-pod": pod, "x-ticketplane-ticket": ticket ?? "", cookie: `demo-user=${user}` } });
-  return (await res.json()) as { pod: string; count: number };
+interface Visit {
+  readonly status: number;
+  readonly pod?: string;
+  readonly count?: number;
+  /** The ticket id Check named (x-ticketplane-ticket, as the pod saw it). */
+  readonly ticket?: string;
 }
 
-/** Asks Check until the browser is let in (waiting users come back as the waiting room tells them). */
-async function admitted(b: Browser): Promise<{ pod: string; ticket?: string }> {
-  return eventually(async () => {
-    const r = await b.get("/demo/");
-    return r.kind === "ok" && r.pod !== undefined ? { pod: r.pod, ...(r.ticket === undefined ? {} : { ticket: r.ticket }) } : undefined;
-  }, { ...LONG, what: `${b.name} to be let in` });
+/** A browser: a cookie jar, requests through the dev gateway. */
+class User {
+  readonly #cookies = new Map<string, string>();
+  constructor(
+    readonly name: string,
+    readonly dev: Dev,
+  ) {}
+
+  get cookie(): string {
+    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  /** GET /demo/whoami: the pod and this user's visit count on it, or the waiting room's status. */
+  async visit(): Promise<Visit> {
+    const res = await fetch(`${this.dev.gateway}/demo/whoami`, { headers: { cookie: this.cookie }, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const m = /^([^=]+)=([^;]*)/.exec(c);
+      if (m?.[1] === undefined) continue;
+      if (m[2] === undefined || m[2] === "" || /Max-Age=0/i.test(c)) this.#cookies.delete(m[1]);
+      else this.#cookies.set(m[1], m[2]);
+    }
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      return { status: res.status };
+    }
+    const me = (await res.json()) as { pod: string; count: number; ticket: string };
+    return { status: 200, pod: me.pod, count: me.count, ticket: me.ticket };
+  }
+
+  /** Comes back as the waiting room asks until let in; the pod. */
+  async admitted(): Promise<string> {
+    return eventually(async () => (await this.visit()).pod, { ...LONG, intervalMs: 300, what: `${this.name} to be let in` });
+  }
+
+  /** Opens the demo's clock WebSocket with this user's cookies; resolves with the socket and its first message. */
+  async clock(): Promise<{ socket: WebSocket; first: string; closed: Promise<void> }> {
+    const socket = new WebSocket(`${this.dev.gateway.replace(/^http/, "ws")}/demo/clock`, { headers: { cookie: this.cookie } });
+    const closed = new Promise<void>((resolve) => socket.addEventListener("close", () => resolve()));
+    const first = await new Promise<string>((resolve, reject) => {
+      socket.addEventListener("message", (e) => resolve(String(e.data)), { once: true });
+      socket.addEventListener("error", () => reject(new Error(`${this.name}'s WebSocket failed`)), { once: true });
+    });
+    return { socket, first, closed };
+  }
 }
 
-describe("ticketplane dev (e2e)", () => {
+describe("ticketplane dev (e2e, through the dev gateway)", () => {
   let dir: TempDir;
   before(async () => {
     dir = await tempDir();
@@ -64,74 +90,75 @@ describe("ticketplane dev (e2e)", () => {
     await dir.remove();
   });
 
-  it("starts pods as users come, keeps each user on their pod, lets a waiting user in when one leaves, goes to zero and back, and leaves no process behind on SIGINT", async () => {
+  it("starts pods as users come, keeps each user on their pod (HTTP and WebSocket), lets a waiting user in when one leaves, goes to zero and back, and leaves no process behind on SIGINT", async () => {
     const dev = await startDev(dir);
-    const client = checkClient(dev.addresses.authz ?? "");
     const seen = new Set<number>();
     try {
       assert.deepEqual(await pods(dev), [], "minPods 0, no user: no pod");
-      const [a, b, c] = ["alice", "bob", "carol"].map((n) => new Browser(client, n)) as [Browser, Browser, Browser];
-      // Nobody is served at zero: the first user waits while a pod starts.
-      assert.equal((await a.get("/demo/")).kind, "denied");
-      const aliceIn = await admitted(a);
-      const bobIn = await admitted(b);
-      assert.notEqual(aliceIn.pod, bobIn.pod, "one ticket per pod: two users, two pods");
+      const [alice, bob, carol] = ["alice", "bob", "carol"].map((n) => new User(n, dev)) as [User, User, User];
+      // Nobody is served at zero: the first user waits in the waiting room while a pod starts.
+      assert.equal((await alice.visit()).status, 503);
+      const alicePod = await alice.admitted();
+      const bobPod = await bob.admitted();
+      assert.notEqual(alicePod, bobPod, "one ticket per pod: two users, two pods");
       for (const p of await pods(dev)) if (p.pid !== undefined) seen.add(p.pid);
       assert.equal(seen.size, 2);
-      // Stickiness: the pod's in-memory counter goes up for the same user on the same pod.
-      const first = await whoami(dev, aliceIn.pod, aliceIn.ticket, "alice");
-      assert.equal(first.pod, aliceIn.pod);
-      assert.equal((await a.get("/demo/")).pod, aliceIn.pod);
-      const second = await whoami(dev, aliceIn.pod, aliceIn.ticket, "alice");
-      assert.deepEqual([second.pod, second.count], [aliceIn.pod, first.count + 1]);
+      // Stickiness: the counter in the pod's memory goes up, on the same pod.
+      const counts = [];
+      const tickets = new Set<string | undefined>();
+      for (let i = 0; i < 3; i++) {
+        const v = await alice.visit();
+        assert.equal(v.pod, alicePod);
+        counts.push(v.count ?? 0);
+        tickets.add(v.ticket);
+      }
+      assert.equal(tickets.size, 1, "one ticket throughout");
+      assert.deepEqual(counts, [counts[0] ?? 0, (counts[0] ?? 0) + 1, (counts[0] ?? 0) + 2]);
+      // Alice's WebSocket reaches her pod, and keeps her ticket active while she makes no request.
+      const ws = await alice.clock();
+      assert.match(ws.first, new RegExp(`from ${alicePod}$`));
 
-      // maxPods 2, both taken: carol waits. Bob stays active, alice leaves (her ticket goes idle).
-      assert.equal((await c.get("/demo/")).kind, "denied");
-      let carolPod: string | undefined;
-      await waitFor(async () => {
-        assert.equal((await b.get("/demo/")).pod, bobIn.pod, "bob keeps his pod while carol waits");
-        const r = await c.get("/demo/");
-        carolPod = r.kind === "ok" ? r.pod : undefined;
-        return carolPod !== undefined;
-      }, { ...LONG, intervalMs: 500, what: "carol to be let in when alice's ticket goes idle" });
-      assert.equal(carolPod, aliceIn.pod, "carol gets the slot alice left");
+      // maxPods 2, both taken: carol waits. Bob leaves (his ticket goes idle); alice only holds her WebSocket.
+      assert.equal((await carol.visit()).status, 503);
+      const carolPod = await carol.admitted();
+      assert.equal(carolPod, bobPod, "carol gets the slot bob left, not alice's (her WebSocket is open)");
+      const again = await alice.visit();
+      assert.deepEqual([again.pod, again.ticket], [alicePod, [...tickets][0]], "alice kept her ticket and pod through the WebSocket alone");
 
-      // Everyone leaves: tickets go idle, pods drain and stop, the app goes to zero.
+      // Everyone leaves: the WebSocket closes, tickets go idle, pods drain and stop, the app goes to zero.
+      ws.socket.close();
+      await ws.closed;
       await waitFor(async () => (await pods(dev)).length === 0, { ...LONG, what: "the app at zero pods" });
       await waitFor(() => [...seen].every((pid) => !isAlive(pid)), { ...LONG, what: "the stopped pods' processes to exit" });
 
       // And back: the next user waits for a new pod and gets it.
-      const dave = new Browser(client, "dave");
-      const daveIn = await admitted(dave);
+      const dave = new User("dave", dev);
+      assert.equal((await dave.visit()).status, 503);
+      const davePod = await dave.admitted();
       const [back] = await pods(dev);
-      assert.equal(back?.name, daveIn.pod);
+      assert.equal(back?.name, davePod);
       assert.ok(back?.pid !== undefined && !seen.has(back.pid));
       seen.add(back.pid);
-      assert.equal((await whoami(dev, daveIn.pod, daveIn.ticket)).pod, daveIn.pod);
     } finally {
-      client.close();
-      dev.signal("SIGINT");
+      dev.process.signal("SIGINT");
     }
-    const exit = await dev.waitExit(30_000);
-    assert.equal(exit.code, 0, dev.stderr.slice(-2000));
+    const exit = await dev.process.waitExit(30_000);
+    assert.equal(exit.code, 0, dev.process.stderr.slice(-2000));
     assert.ok([...seen].every((pid) => !isAlive(pid)), "no pod outlives ticketplane dev");
   });
 
   it("leaves no pod behind when ticketplane dev is SIGKILLed", async () => {
     const dev = await startDev(dir);
-    const client = checkClient(dev.addresses.authz ?? "");
     let pids: number[] = [];
     try {
-      const users = [new Browser(client, "u1"), new Browser(client, "u2")];
-      for (const u of users) await admitted(u);
+      for (const u of [new User("u1", dev), new User("u2", dev)]) await u.admitted();
       pids = await eventually(async () => {
         const list = (await pods(dev)).flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
         return list.length === 2 ? list : undefined;
       }, { ...LONG, what: "two pod processes" });
       assert.ok(pids.every(isAlive));
     } finally {
-      client.close();
-      await dev.kill();
+      await dev.process.kill();
     }
     await waitFor(() => pids.every((pid) => !isAlive(pid)), { ...LONG, what: `pods ${pids.join(", ")} to die with ticketplane` });
   });

@@ -111,10 +111,8 @@ export interface PodLine {
   readonly ready: boolean;
 }
 
-/** A standalone config with every port 0 and one app `shiny` (ticketsPerPod 1) with the given pods. */
-export function configText(pods: readonly PodLine[], extra = ""): string {
-  const podLines = pods.map((p) => `      - { name: ${p.name}, address: 127.0.0.1:${p.port}, ready: ${p.ready} }`).join("\n");
-  return `listen:
+/** The head of a config file for tests: every server on port 0, the gateway listener on 127.0.0.1:10080, cookies without Secure. */
+export const TEST_CONFIG_HEAD = `listen:
   authz: 127.0.0.1:0
   accessLog: 127.0.0.1:0
   xds: 127.0.0.1:0
@@ -123,7 +121,12 @@ gateway:
   listenerAddress: 127.0.0.1
   listenerPort: 10080
 cookieSecure: false
-${extra}apps:
+`;
+
+/** A standalone config with every port 0 and one app `shiny` (ticketsPerPod 1) with the given pods. */
+export function configText(pods: readonly PodLine[], extra = ""): string {
+  const podLines = pods.map((p) => `      - { name: ${p.name}, address: 127.0.0.1:${p.port}, ready: ${p.ready} }`).join("\n");
+  return `${TEST_CONFIG_HEAD}${extra}apps:
   - name: shiny
     pathPrefix: /shiny/
     ticketsPerPod: 1

@@ -9,8 +9,8 @@
  *     through with `failure_mode_allow`); a denial sends its status, headers
  *     and body; an OK applies `headers`, `headers_to_remove` and the query
  *     parameters to the request and keeps `response_headers_to_add` for the
- *     response. With `clear_route_cache` and any mutation, the route is
- *     picked again — which is how the cluster header Check set chooses the pod;
+ *     response. With `clear_route_cache` and an answer that carries any
+ *     request mutation, the route is picked again — which is how the cluster header Check set chooses the pod;
  *  3. the router: no route → 404; direct_response → its status and body; a
  *     cluster the gateway lacks → cluster_not_found_response_code (503); a
  *     cluster without a healthy endpoint → 503 "no healthy upstream"; a
@@ -100,18 +100,16 @@ function applyCheck(settings: ExtAuthzSettings, result: CheckResult, request: Do
     const denied = response.deniedResponse;
     const headers: HeaderList = new Map();
     applyHeaderOptions(headers, denied?.headers ?? []);
-    const status = denied?.status?.code ?? 0;
+    const status = Number(denied?.status?.code ?? 0);
     return reply(status >= 100 ? status : 403, denied?.body ?? "", { unauthorized: true }, headers);
   }
   const ok = response.okResponse;
   if (ok === undefined) return { kind: "allowed", mutated: false, responseHeadersToAdd: [] };
-  let mutated = applyHeaderOptions(request.headers, ok.headers);
-  mutated = removeHeaders(request.headers, ok.headersToRemove) || mutated;
-  const path = applyQueryParameters(request.path, ok.queryParametersToSet, ok.queryParametersToRemove);
-  if (path !== request.path) {
-    request.path = path;
-    mutated = true;
-  }
+  applyHeaderOptions(request.headers, ok.headers);
+  removeHeaders(request.headers, ok.headersToRemove);
+  request.path = applyQueryParameters(request.path, ok.queryParametersToSet, ok.queryParametersToRemove);
+  // Envoy clears the route cache when the answer carries any request mutation, whether or not it changed a value.
+  const mutated = ok.headers.length + ok.headersToRemove.length + ok.queryParametersToSet.length + ok.queryParametersToRemove.length > 0;
   return { kind: "allowed", mutated, responseHeadersToAdd: ok.responseHeadersToAdd };
 }
 

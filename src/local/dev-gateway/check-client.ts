@@ -12,7 +12,6 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { AuthorizationClient, CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
-import type { Clock } from "../../common/clock.js";
 import { type HeaderList, joinedValue } from "./header-mutation.js";
 import type { ExtAuthzSettings } from "./resources.js";
 
@@ -66,19 +65,15 @@ export type CheckResult = { readonly kind: "response"; readonly response: CheckR
 
 /** Check calls, one channel per target; a target that changes (the authz cluster moved) gets a new channel. */
 export class CheckCaller {
-  readonly #clock: Clock;
   readonly #clients = new Map<string, AuthorizationClient>();
-
-  constructor(clock: Clock) {
-    this.#clock = clock;
-  }
 
   /** Calls Check at `target` (`host:port`) with the filter's timeout and metadata. Never rejects. */
   check(target: string, settings: ExtAuthzSettings, request: CheckRequest): Promise<CheckResult> {
     const client = this.#client(target);
     const metadata = new grpc.Metadata();
     for (const h of settings.metadata) metadata.add(h.key, h.value.length > 0 ? h.value : Buffer.from(h.rawValue).toString("utf8"));
-    const deadline = new Date(this.#clock.now() + settings.timeoutMs);
+    // grpc-js enforces deadlines on its own (real) timers against wall time, so the deadline is wall time too.
+    const deadline = new Date(Date.now() + settings.timeoutMs);
     return new Promise((resolve) => {
       client.check(request, metadata, { deadline }, (err, response) => {
         if (err !== null) resolve({ kind: "error", reason: `${grpc.status[err.code] ?? String(err.code)}: ${err.details}` });

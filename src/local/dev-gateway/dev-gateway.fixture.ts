@@ -31,6 +31,8 @@ export interface Stack {
 export interface StackOptions {
   readonly pods?: number;
   readonly ticketsPerPod?: number;
+  /** Where the gateway sends its access log (default: the cluster the listener names, our service). */
+  readonly accessLog?: string;
 }
 
 function configYaml(pods: readonly PodServer[], options: StackOptions): string {
@@ -65,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await ticketplane.start((server, address) => {
     addresses[server] = address;
   });
-  const gateway = createDevGateway({ listen: { port: 0 }, ads: addresses["xds"] ?? "", logger, clock: systemClock, registry: new Registry() });
+  const gateway = createDevGateway({ listen: { port: 0 }, ads: addresses["xds"] ?? "", ...(options.accessLog === undefined ? {} : { accessLog: options.accessLog }), logger, clock: systemClock, registry: new Registry() });
   await gateway.start(new AbortController().signal);
   await waitFor(() => gateway.status().configured, { what: "the dev gateway's listener and routes" });
   return {

@@ -5,10 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Registry } from "prom-client";
+import { systemClock } from "../../common/clock.js";
+import { silentLogger } from "../../common/logger.js";
+import { createAccessLogService } from "../../authz/index.js";
+import type { ActivityRecorder } from "../../tickets/ports.js";
+import type { AppFigures } from "../../tickets/types.js";
+import { type GrpcHarness, startGrpcServer } from "../../../test/support/grpc-harness.js";
 import type { PodReply } from "../../../test/support/pod-server.js";
 import { wsConnect } from "../../../test/support/pod-server.js";
-import { eventually, waitFor } from "../../../test/support/wait-for.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 import { Browser, request, type Stack, startStack } from "./dev-gateway.fixture.js";
+import { createDevGateway } from "./index.js";
 
 interface AppsBody {
   apps: { pods: { name: string; serving: boolean; tickets?: number }[]; figures?: { used: number } }[];
@@ -82,18 +90,97 @@ describe("dev gateway: Check, routes and pods over the real contracts", () => {
     assert.equal(reply.status, 404);
   });
 
-  it("carries a WebSocket to the ticket's pod and reports its close over the access log; the ticket stays active while open", async () => {
-    const ws = await wsConnect(stack.url("/shiny/ws").replace("http:", "http:"), { cookie: alice.cookieHeader() });
+  it("fails closed with the filter's status_on_error (503) when Check cannot be reached", async () => {
+    const closedPort = "127.0.0.1:1";
+    const gateway = createDevGateway({ listen: { port: 0 }, ads: stack.addresses["xds"] ?? "", check: closedPort, node: { id: "unreachable-check" }, logger: silentLogger, clock: systemClock, registry: new Registry() });
+    await gateway.start(new AbortController().signal);
+    try {
+      await waitFor(() => gateway.status().configured, { what: "the second gateway configured" });
+      const reply = await request(`http://${gateway.address()}/shiny/`, { cookie: alice.cookieHeader() });
+      assert.equal(reply.status, 503);
+      assert.equal(reply.body, "");
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it("carries a WebSocket to the ticket's pod, both ways", async () => {
+    const ws = await wsConnect(stack.url("/shiny/ws"), { cookie: alice.cookieHeader() });
     await waitFor(() => ws.messages.length > 0, { what: "the pod's hello" });
     assert.equal(ws.messages[0], `hello from ${alicePod}`);
+    assert.equal(ws.headers["x-pod"], alicePod, "the pod's 101 headers reach the client");
     ws.send("ping");
     await waitFor(() => ws.messages.includes(`${alicePod}: ping`), { what: "the echo" });
     const pod = stack.pods.find((p) => p.name === alicePod);
     assert.equal(pod?.sockets, 1);
-    // The upgrade's access-log entry (tunnel established) reaches the service: the connection is open.
-    await eventually(() => stack.logger.lines.some((l) => l.message.includes("WebSocket") || l.fields["connections"] !== undefined) || stack.gateway.status().accessLog.sent > 0, { what: "access-log entries sent" });
     await ws.close();
     await waitFor(() => pod?.sockets === 0, { what: "the pod's socket closed" });
-    await waitFor(() => stack.gateway.status().accessLog.buffered === 0, { what: "the close entry flushed" });
+  });
+
+  it("refuses a WebSocket without a free slot with Check's 503, and never opens a socket on a pod", async () => {
+    const refused = await wsConnect(stack.url("/shiny/ws"), {}).then(
+      () => undefined,
+      (err: { status?: number }) => err.status,
+    );
+    assert.equal(refused, 503);
+    assert.ok(stack.pods.every((p) => p.sockets === 0));
+  });
+});
+
+/** An ActivityRecorder that keeps what the access-log service told it. */
+class RecordedActivity implements ActivityRecorder {
+  readonly events: string[] = [];
+  touch(app: string, ticketId: string): void {
+    this.events.push(`touch ${app} ${ticketId}`);
+  }
+  openConnection(app: string, ticketId: string, connectionId: string): void {
+    this.events.push(`open ${app} ${ticketId} ${connectionId}`);
+  }
+  closeConnection(connectionId: string): void {
+    this.events.push(`close ${connectionId}`);
+  }
+  figures(): AppFigures {
+    return { capacity: 1, used: 1, free: 0, queued: 0 } as unknown as AppFigures;
+  }
+}
+
+describe("dev gateway: the access log our access-log service reads", () => {
+  let stack: Stack;
+  let harness: GrpcHarness;
+  const activity = new RecordedActivity();
+  before(async () => {
+    const service = createAccessLogService({ tickets: activity, logger: silentLogger });
+    harness = await startGrpcServer((server) => server.addService(service.definition, service.implementation));
+    stack = await startStack({ pods: 1, accessLog: harness.address });
+    await waitFor(async () => (await appsView(stack)).apps[0]?.pods.every((p) => p.serving) === true, { what: "the pod serving" });
+  });
+  after(async () => {
+    await stack.stop();
+    await harness.close();
+  });
+
+  const user = new Browser();
+  let ticket = "";
+
+  it("reports requests with the ticket Check set, and a WebSocket's open while it is open and its close when it closes", async () => {
+    const first = JSON.parse((await user.get(stack.url("/shiny/"))).body) as PodReply;
+    ticket = String(first.headers["x-ticketplane-ticket"]);
+    await waitFor(() => activity.events.includes(`touch default/shiny ${ticket}`), { what: `a touch for ${ticket} (have ${activity.events.join(" | ")})` });
+
+    const ws = await wsConnect(stack.url("/shiny/ws"), { cookie: user.cookieHeader(), "x-request-id": "ws-1" });
+    await waitFor(() => activity.events.includes(`open default/shiny ${ticket} ws-1`), { what: `the open (have ${activity.events.join(" | ")})` });
+    assert.ok(!activity.events.includes("close ws-1"), "not closed while open");
+    await ws.close();
+    await waitFor(() => activity.events.includes("close ws-1"), { what: `the close (have ${activity.events.join(" | ")})` });
+  });
+
+  it("logs a denied request with the UAEX flag, which the service ignores (its headers are the client's own)", async () => {
+    const before = activity.events.length;
+    const forged = await request(stack.url("/shiny/"), { "x-ticketplane-ticket": "forged", "x-ticketplane-app": "default/shiny" });
+    assert.equal(forged.status, 503, "one pod, one slot: the second user waits");
+    // Entries arrive in order on one stream: once a later request's touch is in, the denied entry was read.
+    await user.get(stack.url("/shiny/later"), { "x-request-id": "later-1" });
+    await waitFor(() => activity.events.slice(before).includes(`touch default/shiny ${ticket}`), { what: "the later request's touch" });
+    assert.ok(!activity.events.slice(before).some((e) => e.includes("forged")), activity.events.join(" | "));
   });
 });

@@ -100,7 +100,7 @@ class DevGatewayServer implements DevGateway {
     this.#logger = options.logger.child({ component: "dev-gateway" });
     this.#clock = options.clock;
     this.#node = { id: options.node?.id ?? DEV_GATEWAY_DEFAULTS.nodeId, cluster: options.node?.cluster ?? DEV_GATEWAY_DEFAULTS.nodeCluster };
-    this.#checks = new CheckCaller(options.clock);
+    this.#checks = new CheckCaller();
     this.#logs = new AccessLogSender({ clock: options.clock, logger: this.#logger, node: this.#node });
     const updates = new Counter({ name: "ticketplane_dev_gateway_xds_updates_total", help: "xDS responses the dev gateway accepted (ack) or rejected (nack)", labelNames: ["result"], registers: [options.registry] });
     this.#requests = new Counter({ name: "ticketplane_dev_gateway_requests_total", help: "Requests the dev gateway handled, by outcome (forwarded, websocket, or the local reply's status)", labelNames: ["outcome"], registers: [options.registry] });

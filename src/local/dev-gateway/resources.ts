@@ -210,7 +210,7 @@ function extAuthzSettings(bytes: Uint8Array, path: string, errors: string[]): Ex
     errors.push(`${path}.typed_config.grpc_service.envoy_grpc.cluster_name: required (the dev gateway calls Check over gRPC through a cluster)`);
     return undefined;
   }
-  const code = c.statusOnError?.code ?? 0;
+  const code = Number(c.statusOnError?.code ?? 0);
   return {
     cluster,
     timeoutMs: ms(c.grpcService?.timeout, DEFAULT_CHECK_TIMEOUT_MS),

@@ -17,7 +17,7 @@
  * with `ignore_port_in_host_matching` (which our route tables set).
  */
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import type { HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import type { HeaderMatcher, Route, RouteAction, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { RouteAction_ClusterNotFoundResponseCode as NotFoundCode } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import type { StringMatcher } from "@envoyproxy/protos/envoy/type/matcher/v3/string";
 import type { Duration } from "@envoyproxy/protos/google/protobuf/duration";
@@ -215,27 +215,39 @@ function compileAction(route: Route, path: string, errors: string[]): CompiledRo
     errors.push(`${path}: needs exactly one action (route or direct_response), has ${kinds}`);
     return undefined;
   }
-  if (route.directResponse !== undefined) {
-    const { status, body } = route.directResponse;
-    if (status < 200 || status > 599) errors.push(`${path}.direct_response.status: ${status} is not in 200..599`);
-    if (body !== undefined && body.inlineString === undefined && body.inlineBytes === undefined) errors.push(`${path}.direct_response.body: only inline_string and inline_bytes are supported`);
-    return { kind: "direct", status, body: body?.inlineString ?? (body?.inlineBytes === undefined ? "" : Buffer.from(body.inlineBytes).toString("utf8")) };
-  }
+  if (route.directResponse !== undefined) return directAction(route.directResponse, path, errors);
   if (route.route === undefined) {
     errors.push(`${path}: only route and direct_response actions are supported`);
     return undefined;
   }
-  const a = route.route;
-  for (const [field, value] of Object.entries({ weighted_clusters: a.weightedClusters, cluster_specifier_plugin: a.clusterSpecifierPlugin, inline_cluster_specifier_plugin: a.inlineClusterSpecifierPlugin, regex_rewrite: a.regexRewrite, path_rewrite_policy: a.pathRewritePolicy })) {
-    if (value !== undefined) errors.push(`${path}.route.${field}: not supported`);
-  }
-  if ((a.cluster === undefined) === (a.clusterHeader === undefined)) errors.push(`${path}.route: needs exactly one of cluster, cluster_header`);
-  if (a.cluster === "" || a.clusterHeader === "") errors.push(`${path}.route: the cluster or cluster_header must not be empty`);
-  if (a.prefixRewrite !== "" && route.match?.prefix === undefined) errors.push(`${path}.route.prefix_rewrite: only with a prefix match`);
+  return { kind: "forward", forward: forwardAction(route.route, route.match?.prefix !== undefined, `${path}.route`, errors) };
+}
+
+function directAction(direct: NonNullable<Route["directResponse"]>, path: string, errors: string[]): CompiledRoute["action"] {
+  const { status, body } = direct;
+  if (status < 200 || status > 599) errors.push(`${path}.direct_response.status: ${status} is not in 200..599`);
+  if (body !== undefined && body.inlineString === undefined && body.inlineBytes === undefined) errors.push(`${path}.direct_response.body: only inline_string and inline_bytes are supported`);
+  const text = body?.inlineString ?? (body?.inlineBytes === undefined ? "" : Buffer.from(body.inlineBytes).toString("utf8"));
+  return { kind: "direct", status, body: text };
+}
+
+/** What in a RouteAction the gateway cannot follow. */
+function routeActionErrors(a: RouteAction, prefixMatch: boolean, path: string): string[] {
+  const errors: string[] = [];
+  const unsupported = { weighted_clusters: a.weightedClusters, cluster_specifier_plugin: a.clusterSpecifierPlugin, inline_cluster_specifier_plugin: a.inlineClusterSpecifierPlugin, regex_rewrite: a.regexRewrite, path_rewrite_policy: a.pathRewritePolicy };
+  for (const [field, value] of Object.entries(unsupported)) if (value !== undefined) errors.push(`${path}.${field}: not supported`);
+  if ((a.cluster === undefined) === (a.clusterHeader === undefined)) errors.push(`${path}: needs exactly one of cluster, cluster_header`);
+  if (a.cluster === "" || a.clusterHeader === "") errors.push(`${path}: the cluster or cluster_header must not be empty`);
+  if (a.prefixRewrite !== "" && !prefixMatch) errors.push(`${path}.prefix_rewrite: only with a prefix match`);
+  return errors;
+}
+
+function forwardAction(a: RouteAction, prefixMatch: boolean, path: string, errors: string[]): ForwardAction {
+  errors.push(...routeActionErrors(a, prefixMatch, path));
   const status = NOT_FOUND_STATUS[a.clusterNotFoundResponseCode];
-  if (status === undefined) errors.push(`${path}.route.cluster_not_found_response_code: ${a.clusterNotFoundResponseCode} is unknown`);
+  if (status === undefined) errors.push(`${path}.cluster_not_found_response_code: ${a.clusterNotFoundResponseCode} is unknown`);
   const websocket = a.upgradeConfigs.find((u) => u.upgradeType.toLowerCase() === "websocket");
-  const forward: ForwardAction = {
+  return {
     ...(a.cluster === undefined ? {} : { cluster: a.cluster }),
     ...(a.clusterHeader === undefined ? {} : { clusterHeader: a.clusterHeader.toLowerCase() }),
     clusterNotFoundStatus: status ?? 503,
@@ -243,7 +255,6 @@ function compileAction(route: Route, path: string, errors: string[]): CompiledRo
     timeoutMs: a.timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : durationMs(a.timeout),
     ...(websocket === undefined ? {} : { websocket: websocket.enabled ?? true }),
   };
-  return { kind: "forward", forward };
 }
 
 /** The `:path` the upstream gets: the matched prefix replaced by `prefix_rewrite`, if the route has one. */
