@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { waitFor } from "../support/wait-for.js";
+import { eventually, waitFor } from "../support/wait-for.js";
 import { startDev, type Dev } from "../e2e/local-dev-process.js";
 import { getJson, tempDir, type TempDir } from "../e2e/serve-process.js";
 import { chromiumMissing, launchChromium, screenshot } from "./chromium.js";
@@ -36,7 +36,9 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
     const context = await browser.newContext();
     const page = await context.newPage();
     users.set(name, { context, page });
-    await page.goto(`${gateway}/demo/`);
+    // A loaded machine can make Check miss the gateway's deadline (an empty 403/503, which Chromium
+    // refuses to show): a person would reload, and so does the test, a bounded number of times.
+    await eventually(async () => (await page.goto(`${gateway}/demo/`).then(() => true, () => false)) || undefined, { timeoutMs: 30_000, intervalMs: 500, what: `${name}'s first page` });
     return page;
   };
   /** Waits until the page is the demo app (let in by itself), and says which pod it is on. */
