@@ -47,7 +47,7 @@ import { ERROR_CODES, TicketplaneError, errorMessage } from "./common/errors.js"
 import type { Logger } from "./common/logger.js";
 import { appKey, formatHostPort, parseHostPort } from "./config/index.js";
 import type { AppKey, HostPort } from "./config/index.js";
-import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView, ownerOnlyAllocation } from "./runtime/index.js";
+import { EventLog, LedgerKeeper, RunnableManager, SigningKeyKeeper, Sweeper, XdsServer, appsView, ownerOnlyAllocation, statusView } from "./runtime/index.js";
 import type { BoundAddresses, Mode, RuntimeHooks } from "./runtime/index.js";
 import type { Runnable } from "./common/runnable.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
@@ -169,6 +169,11 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     config: () => mode.configView({ keys: keys.status(), ledger: ledger.status() }),
     apps: () => appsView(tickets),
     xds: () => xds.status(),
+    dashboard: {
+      clock,
+      status: () => statusView({ views: tickets, xds: () => xds.status(), ...(reconciler === undefined ? {} : { scale: reconciler }), now: () => clock.now() }),
+      changes: (listener) => tickets.subscribe(() => listener()),
+    },
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
   // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's),

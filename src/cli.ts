@@ -29,6 +29,7 @@ import { createStandaloneMode } from "./standalone/index.js";
 import { parseLocalFile } from "./config/index.js";
 import { createLocalMode } from "./local/index.js";
 import { validateFiles } from "./validate-command.js";
+import { adminBaseUrl, DEFAULT_ADMIN, fetchStatus, renderStatus } from "./status-command.js";
 
 /** How long SIGTERM/SIGINT may take before the process is forced down. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -42,6 +43,7 @@ Usage:
   ticketplane serve --kubernetes    run it with apps and pods from a Kubernetes cluster
   ticketplane dev [--config FILE]   try it on this machine: local pods, a dev gateway (no cluster, no Envoy)
   ticketplane validate FILE...      check config files; print every error; exit 1 on any
+  ticketplane status                print a running ticketplane's apps, pods, queue and gateways
   ticketplane version               print the version
 
 Run "ticketplane COMMAND --help" for a command's options.
@@ -54,9 +56,10 @@ Run "ticketplane COMMAND --help" for a command's options.
                          [--peer-listen HOST:PORT] [--peer-host HOST]
 
 Serves ext_authz Check, access logs and ADS from FILE, with an admin HTTP
-server (/healthz, /readyz, /metrics, /api/config, /api/apps, /api/xds), and
-KEDA's external scaler where the file sets listen.keda, the scale-from-zero
-resolver where it sets listen.resolver.
+server (the dashboard at /, /healthz, /readyz, /metrics, /api/config,
+/api/apps, /api/status, /api/events, /api/xds), KEDA's external scaler
+where the file sets listen.keda, and the scale-from-zero resolver where it
+sets listen.resolver.
 Prints one line per server to stdout once it listens, e.g.
   authz listening on 127.0.0.1:9001
 The file is watched; a valid edit is applied, an invalid one is refused and
@@ -144,6 +147,19 @@ state.file's directory must exist, as serve needs them. Exit 1 on any error,
 0 (printing "FILE: ok") otherwise.
 `,
   version: `Usage: ticketplane version\n\nPrints the version.\n`,
+  status: `Usage: ticketplane status [--admin URL] [--json]
+
+Prints what the dashboard shows, from a running ticketplane's admin server
+(GET /api/status): each app with its mode, pods and their slots (used, free,
+draining), WebSockets, the queue and recent scale decisions, and the
+gateways with the xDS versions they ACKed.
+
+Options:
+      --admin URL   the admin server (default: TICKETPLANE_ADMIN, else ${DEFAULT_ADMIN})
+      --json        print the status view as JSON
+  -h, --help        show this help
+Exit 1 when the admin server cannot be reached or answers something else.
+`,
 };
 
 interface Io {
@@ -173,6 +189,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "validate":
       return validate(rest);
+    case "status":
+      return status(rest);
     case "serve":
       return serve(rest);
     case "dev":
@@ -206,6 +224,27 @@ async function validate(args: readonly string[]): Promise<number> {
   const report = await validateFiles(parsed.positionals);
   for (const line of report.lines) io.out(line);
   return report.failed ? 1 : 0;
+}
+
+async function status(args: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: { admin: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  } catch (err) {
+    return usageError("status", err);
+  }
+  if (parsed.values.help === true) return help("status");
+  const admin = parsed.values.admin ?? nonEmpty(process.env["TICKETPLANE_ADMIN"]) ?? DEFAULT_ADMIN;
+  const base = adminBaseUrl(admin);
+  if (base === undefined) return usageError("status", `--admin ${JSON.stringify(admin)} is not a URL or HOST:PORT`);
+  const fetched = await fetchStatus(base);
+  if (!fetched.ok) {
+    io.err(`ticketplane status: ${fetched.error}`);
+    return 1;
+  }
+  if (parsed.values.json === true) io.out(JSON.stringify(fetched.status, null, 2));
+  else for (const line of renderStatus(fetched.status)) io.out(line);
+  return 0;
 }
 
 function usageError(command: string, err: unknown): number {

@@ -10,6 +10,7 @@ import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { AdminDeps } from "./admin-app.js";
 import { createAdminApp } from "./admin-app.js";
 import { adminClientErrors, countClientError } from "./metrics.js";
+import { StatusEvents } from "./status-events.js";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -22,6 +23,7 @@ export class AdminServer implements Runnable {
   readonly #options: AdminServerOptions;
   readonly #deps: AdminDeps;
   #server: Server | undefined;
+  #events: StatusEvents | undefined;
   /** Idempotent: every call settles once the socket is closed. */
   readonly stop: () => Promise<void>;
 
@@ -39,13 +41,20 @@ export class AdminServer implements Runnable {
     return info.family === "IPv6" ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
   }
 
+  /** The dashboard's live-update streams while started (clients, buffered bytes); undefined without a dashboard. */
+  statusEvents(): Pick<StatusEvents, "clients" | "bufferedBytes"> | undefined {
+    return this.#events;
+  }
+
   listening(): boolean {
     return this.#server?.listening ?? false;
   }
 
   async start(): Promise<void> {
     if (this.#server !== undefined) return;
-    const server = createServer(createAdminApp(this.#deps));
+    const dashboard = this.#deps.dashboard;
+    this.#events = dashboard === undefined ? undefined : new StatusEvents({ ...dashboard, view: dashboard.status });
+    const server = createServer(createAdminApp(this.#deps, this.#events));
     // Admin clients are short requests; do not let keep-alive sockets delay shutdown.
     server.keepAliveTimeout = 1_000;
     const clientErrors = adminClientErrors(this.#deps.registry);
@@ -67,6 +76,8 @@ export class AdminServer implements Runnable {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
+    // Dashboard streams never end by themselves: end them first, so close() does not wait for them.
+    this.#events?.close();
     if (!server.listening) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -18,7 +18,8 @@ import { ROUTING_HEADERS } from "../routing/headers.js";
 import { podClusterNameOf } from "../routing/names.js";
 import { formatSetCookie } from "./cookies.js";
 import type { CheckOutcome } from "./decide-check.js";
-import { renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js";
+import { waitingRoomPath } from "../routing/waiting-room-path.js";
+import { renderAdmittedJson, renderWaitingRoomHtml, renderWaitingRoomJson } from "./waiting-room.js";
 
 /** google.rpc.Code values used in CheckResponse.status. */
 const RPC_OK = 0;
@@ -36,10 +37,11 @@ function header(key: string, value: string, append: boolean): HeaderValueOption 
 export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
   switch (outcome.kind) {
     case "valid":
+      if (outcome.probe === true) return admitted([]);
       return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, []);
     case "issued": {
       const { app } = outcome;
-      const cookies = [
+      const cookies: HeaderValueOption[] = [
         header(
           "set-cookie",
           formatSetCookie(app.ticket.cookieName, outcome.token, {
@@ -53,12 +55,20 @@ export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
       if (outcome.clearQueueCookie) {
         cookies.push(header("set-cookie", formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }), true));
       }
+      if (outcome.probe === true) return admitted(cookies);
       return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, cookies);
     }
     case "queued": {
       const { app } = outcome;
       const retryAfterSeconds = retryAfter(outcome.retryAfterMs);
-      const view = { app: app.name, position: outcome.position, length: outcome.length, retryAfterSeconds };
+      const view = {
+        app: app.name,
+        position: outcome.position,
+        length: outcome.length,
+        retryAfterSeconds,
+        pollPath: waitingRoomPath(app.pathPrefix),
+        ...(outcome.estimatedWaitMs === undefined ? {} : { estimatedWaitSeconds: Math.ceil(outcome.estimatedWaitMs / 1000) }),
+      };
       const queueCookie = formatSetCookie(app.ticket.queueCookieName, outcome.queueToken, { path: app.pathPrefix, secure: app.ticket.cookieSecure });
       return waiting(outcome.json, outcome.json ? renderWaitingRoomJson(view) : renderWaitingRoomHtml(view), retryAfterSeconds, queueCookie, "queued");
     }
@@ -114,6 +124,22 @@ function allowUntouched(strip: readonly string[]): CheckResponse {
   return {
     status: OK_STATUS,
     okResponse: { headers: [], headersToRemove: [...strip], responseHeadersToAdd: [], queryParametersToSet: [], queryParametersToRemove: [] },
+  };
+}
+
+/**
+ * The waiting room's live endpoint, answered by Check itself (it never
+ * reaches a pod): 200 "admitted", with the new ticket's cookie if one was
+ * just issued. A denial in gRPC terms, so the gateway sends this body.
+ */
+function admitted(cookies: HeaderValueOption[]): CheckResponse {
+  return {
+    status: { code: RPC_PERMISSION_DENIED, message: "admitted", details: [] },
+    deniedResponse: {
+      status: { code: 200 as StatusCode },
+      headers: [header("content-type", "application/json", false), header("cache-control", "no-store", false), ...cookies],
+      body: renderAdmittedJson(),
+    },
   };
 }
 

@@ -128,6 +128,20 @@ describe("decideCheck", () => {
     assert.ok(f.kind === "full" && !f.json);
   });
 
+  it("answers the waiting room's live endpoint itself: admitted (never routed) or queued, always JSON", () => {
+    const valid = decideCheck(input("/shiny/.ticketplane/wait", { cookie: "tp=tok" }), context(new ScriptedTickets(() => VALID)));
+    assert.ok(valid.kind === "valid" && valid.probe === true);
+    const plainValid = decideCheck(input("/shiny/", { cookie: "tp=tok" }), context(new ScriptedTickets(() => VALID)));
+    assert.ok(plainValid.kind === "valid" && plainValid.probe === undefined, "the app's own paths are routed as ever");
+    const issuing = new ScriptedTickets(absent, () => ({ kind: "issued", ticket, pod, token: "new" }));
+    const issued = decideCheck(input("/shiny/.ticketplane/wait?t=3", { cookie: "tpq=q1" }), context(issuing));
+    assert.ok(issued.kind === "issued" && issued.probe === true && issued.clearQueueCookie);
+    assert.deepEqual(issuing.allocated[0]?.queueTokens, ["q1"], "the poll presents the queue cookie: it keeps (and claims) the user's place");
+    const queued = new ScriptedTickets(absent, () => ({ kind: "queued", position: 1, length: 2, queueToken: "q", retryAfterMs: 5000, estimatedWaitMs: 7000 }));
+    const q = decideCheck(input("/shiny/.ticketplane/wait", { accept: "text/html" }), context(queued));
+    assert.ok(q.kind === "queued" && q.json && q.estimatedWaitMs === 7000);
+  });
+
   const bad: readonly [CheckInput, string][] = [
     [input(""), "bad_request"],
     [input("/" + "a".repeat(9000)), "bad_request"],
@@ -235,6 +249,33 @@ describe("toCheckResponse", () => {
     assert.equal(h["retry-after"], "5");
     assert.equal(h["cache-control"], "no-store");
     assert.equal(h["set-cookie"], "tpq=q; Path=/shiny/; HttpOnly; SameSite=Lax");
+  });
+});
+
+describe("toCheckResponse: the waiting room's live endpoint", () => {
+  it("answers 200 admitted with the new ticket's cookie, and never names a pod", () => {
+    const res = toCheckResponse({ kind: "issued", app, key: "ns/shiny", ticket, pod, token: "tok", clearQueueCookie: true, probe: true });
+    assert.equal(res.okResponse, undefined);
+    assert.notEqual(res.status?.code, 0, "a denial in gRPC terms: the gateway sends this body itself");
+    assert.equal(res.deniedResponse?.status?.code, 200);
+    assert.deepEqual(JSON.parse(res.deniedResponse?.body ?? ""), { status: "admitted" });
+    const headers = (res.deniedResponse?.headers ?? []).map((h) => [h.header?.key, h.header?.value]);
+    assert.deepEqual(
+      headers.filter(([k]) => k === "set-cookie").map(([, v]) => v),
+      ["tp=tok; Path=/shiny/; HttpOnly; SameSite=Lax; Max-Age=7200", "tpq=; Path=/shiny/; HttpOnly; SameSite=Lax; Max-Age=0"],
+    );
+    assert.ok(!headers.some(([k]) => k?.startsWith("x-ticketplane")));
+    const valid = toCheckResponse({ kind: "valid", app, key: "ns/shiny", ticket, pod, probe: true });
+    assert.equal(valid.deniedResponse?.status?.code, 200);
+    assert.ok(!(valid.deniedResponse?.headers ?? []).some((h) => h.header?.key === "set-cookie"));
+  });
+
+  it("answers a waiting user with the page's fields: position, estimate and the endpoint to poll", () => {
+    const res = toCheckResponse({ kind: "queued", app, key: "ns/shiny", position: 2, length: 3, queueToken: "q", retryAfterMs: 5000, estimatedWaitMs: 61_500, json: true });
+    assert.equal(res.deniedResponse?.status?.code, 503);
+    assert.deepEqual(JSON.parse(res.deniedResponse?.body ?? ""), { status: "queued", position: 2, length: 3, retryAfterSeconds: 5, estimatedWaitSeconds: 62, pollPath: "/shiny/.ticketplane/wait" });
+    const page = toCheckResponse({ kind: "queued", app, key: "ns/shiny", position: 2, length: 3, queueToken: "q", retryAfterMs: 5000, json: false });
+    assert.match(page.deniedResponse?.body ?? "", /data-poll="\/shiny\/\.ticketplane\/wait"/);
   });
 });
 

@@ -9,6 +9,7 @@
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { UnmatchedPolicy } from "../config/config-file.js";
 import { ROUTING_HEADER_PREFIX, ROUTING_HEADERS } from "../routing/headers.js";
+import { isWaitingRoomPath } from "../routing/waiting-room-path.js";
 import { admit } from "../tickets/admit.js";
 import type { AdmitPorts, ImmediateCheckPorts } from "../tickets/ports.js";
 import type { Admission, PodView, TicketRejection, TicketView } from "../tickets/types.js";
@@ -38,10 +39,17 @@ export interface CheckLimits {
 
 export const DEFAULT_CHECK_LIMITS: CheckLimits = { maxPathLength: 8192, maxHostLength: 1024, maxCookieLength: 16384 };
 
+/**
+ * `probe`: the request is the waiting room's live endpoint (routing's
+ * waitingRoomPath), which Check answers itself: a valid or new ticket is
+ * answered "admitted" (with the new ticket's cookie) instead of being routed,
+ * and every other answer is JSON.
+ */
 export type CheckOutcome =
-  | { readonly kind: "valid"; readonly app: AppSpec; readonly key: AppKey; readonly ticket: TicketView; readonly pod: PodView }
+  | { readonly kind: "valid"; readonly app: AppSpec; readonly key: AppKey; readonly ticket: TicketView; readonly pod: PodView; readonly probe?: true }
   | {
       readonly kind: "issued";
+      readonly probe?: true;
       readonly app: AppSpec;
       readonly key: AppKey;
       readonly ticket: TicketView;
@@ -60,6 +68,8 @@ export type CheckOutcome =
       readonly length: number;
       readonly queueToken: string;
       readonly retryAfterMs: number;
+      /** The probable wait at this position (ReleaseHistory); absent when unknown. */
+      readonly estimatedWaitMs?: number;
       readonly json: boolean;
     }
   | {
@@ -143,7 +153,9 @@ export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): 
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
   const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });
-  const matchedRequest: Matched = { app, key, input, queueTokens };
+  // The waiting room's live endpoint (the page polls it) always answers JSON.
+  const probe = isWaitingRoomPath(input.path, app.pathPrefix);
+  const matchedRequest: Matched = { app, key, queueTokens, probe, json: probe || prefersJson(input.headers["accept"]) };
   // Only an allocator that forwards to the app's owner answers later; a valid ticket never waits.
   return admission instanceof Promise ? admission.then((a) => outcomeOf(a, matchedRequest)) : outcomeOf(admission, matchedRequest);
 }
@@ -151,18 +163,31 @@ export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): 
 interface Matched {
   readonly app: AppSpec;
   readonly key: AppKey;
-  readonly input: CheckInput;
   readonly queueTokens: readonly string[];
+  /** The request is the waiting room's live endpoint. */
+  readonly probe: boolean;
+  /** The answer is JSON (the client asked for it, or the live endpoint). */
+  readonly json: boolean;
 }
 
 function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
-  const { app, key, input, queueTokens } = m;
+  const { app, key, queueTokens, probe, json } = m;
   switch (admission.kind) {
     case "valid":
     case "held":
-      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
+      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod, ...(probe ? { probe } : {}) };
     case "issued":
-      return { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueTokens.length > 0, ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }) };
+      return {
+        kind: "issued",
+        app,
+        key,
+        ticket: admission.ticket,
+        pod: admission.pod,
+        token: admission.token,
+        clearQueueCookie: queueTokens.length > 0,
+        ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }),
+        ...(probe ? { probe } : {}),
+      };
     case "queued":
       return {
         kind: "queued",
@@ -172,11 +197,12 @@ function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
         length: admission.length,
         queueToken: admission.queueToken,
         retryAfterMs: admission.retryAfterMs,
-        json: prefersJson(input.headers["accept"]),
+        ...(admission.estimatedWaitMs === undefined ? {} : { estimatedWaitMs: admission.estimatedWaitMs }),
+        json,
       };
     case "refused":
-      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
-      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: prefersJson(input.headers["accept"]) };
+      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json };
+      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json };
     case "unknown_app":
       // The ticket core dropped the app between match and admit (apps are being replaced).
       return { kind: "not_found", reason: "app is not served" };

@@ -110,6 +110,12 @@ describe("Reconciler (fake clock, in-memory cluster)", () => {
       const last = w.cluster.statuses.at(-1);
       assert.equal(last?.lastScale?.to, 5);
       assert.match(last?.lastScale?.reason ?? "", /7 tickets \+ 0 waiting \+ 2 spare at 2 per pod → 5 pods/);
+      // The views the dashboard shows: every decision written, with its reason, and the mode.
+      const decisions = w.reconciler.recentDecisions(APP);
+      assert.deepEqual(decisions.map((x) => [x.from, x.to]), [[1, 2], [2, 3], [3, 4], [4, 5]]);
+      assert.deepEqual(decisions.at(-1), last?.lastScale);
+      assert.equal(w.reconciler.mode(APP), "Serve");
+      assert.equal(w.reconciler.mode("ns/unknown"), undefined);
     } finally {
       await w.stop();
     }

@@ -18,14 +18,16 @@ import type { Runnable } from "../common/runnable.js";
 import { once } from "../common/runnable.js";
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
-import type { Leadership } from "../runtime/ports.js";
+import type { Leadership, ScaleViews } from "../runtime/ports.js";
 import type { TicketViews } from "../tickets/ports.js";
 import type { Registry } from "prom-client";
 import { applyPlan } from "./apply.js";
+import { DecisionLog } from "./decision-log.js";
 import { reconcileMetrics, type ReconcileMetrics } from "./metrics.js";
 import { EMPTY_MEMORY, type AppMemory, type Observed, type ObservedPod, type ObservedWorkload } from "./observed.js";
 import { afterScale, plan, type Action } from "./plan.js";
 import type { MetricSource, ReconcilePorts } from "./ports.js";
+import type { ScaleDecision } from "./status.js";
 import { WorkQueue, type WorkResult } from "./work-queue.js";
 
 export interface ReconcilerOptions {
@@ -43,7 +45,7 @@ export interface ReconcilerOptions {
   readonly backoff?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number; readonly random?: () => number };
 }
 
-export class Reconciler implements Runnable {
+export class Reconciler implements Runnable, ScaleViews {
   readonly name = "reconciler";
   readonly #o: ReconcilerOptions;
   readonly #queue: WorkQueue;
@@ -51,6 +53,7 @@ export class Reconciler implements Runnable {
   readonly #memory = new Map<AppKey, AppMemory>();
   /** Per app: when the resolver last asked for a pod, and whether its probe found one answering since the route last went to it. */
   readonly #resolver = new Map<AppKey, { wokenAt?: number; served: boolean }>();
+  readonly #decisions = new DecisionLog();
   #unsubscribe: (() => void) | undefined;
   #resync: Timer | undefined;
   #onLost: (() => void) | undefined;
@@ -124,6 +127,16 @@ export class Reconciler implements Runnable {
     return this.#memory.get(app);
   }
 
+  /** The app's mode as its last status said (undefined before the first reconcile). */
+  mode(app: AppKey): "Serve" | "Proxy" | undefined {
+    return this.#memory.get(app)?.status?.mode;
+  }
+
+  /** The scale decisions written for `app`, newest last (bounded). */
+  recentDecisions(app: AppKey): readonly ScaleDecision[] {
+    return this.#decisions.recent(app);
+  }
+
   async #stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#resync?.cancel();
@@ -140,6 +153,7 @@ export class Reconciler implements Runnable {
     const spec = this.#o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
     if (spec === undefined || spec.deployment === undefined) {
       this.#memory.delete(app);
+      this.#decisions.forget(app);
       return {};
     }
     const started = this.#o.clock.now();
@@ -168,10 +182,10 @@ export class Reconciler implements Runnable {
     if (result.error !== undefined) {
       // What was written stays remembered (a raise that went through is ours); the rest is planned again.
       const before = this.#memory.get(app) ?? EMPTY_MEMORY;
-      this.#memory.set(app, this.#withScales({ ...before, workloads: p.memory.workloads }, result.scaled, observed.now));
+      this.#memory.set(app, this.#withScales(app, { ...before, workloads: p.memory.workloads }, result.scaled, observed.now));
       throw toTicketplaneError(result.error, ERROR_CODES.UNAVAILABLE, { app });
     }
-    memory = this.#withScales(p.memory, result.scaled, observed.now);
+    memory = this.#withScales(app, p.memory, result.scaled, observed.now);
     if (result.superseded) {
       // Replicas moved under the write. The plan's history stands; what it
       // assumed would be written (decision, Events, status) was not.
@@ -185,11 +199,12 @@ export class Reconciler implements Runnable {
     return { work: p.requeueAfterMs !== undefined ? { requeueAfterMs: p.requeueAfterMs } : {}, superseded: false };
   }
 
-  /** `memory` after the scale writes that went through (their changes, baselines and decisions). */
-  #withScales(memory: AppMemory, scaled: readonly Extract<Action, { kind: "scale" }>[], now: number): AppMemory {
+  /** `memory` after the scale writes that went through (their changes, baselines and decisions); each decision is logged. */
+  #withScales(app: AppKey, memory: AppMemory, scaled: readonly Extract<Action, { kind: "scale" }>[], now: number): AppMemory {
     let m = memory;
     for (const a of scaled) {
       m = afterScale(m, a, now);
+      if (m.lastScale !== undefined) this.#decisions.record(app, m.lastScale);
       this.#metrics.scaleWrites.inc({ direction: a.to > a.from ? "up" : "down" });
     }
     return m;

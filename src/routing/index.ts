@@ -9,3 +9,4 @@ export { GATEWAY_GROUP_HEADER, LOGGED_REQUEST_HEADERS, ROUTING_HEADERS } from ".
 export { appClusterPrefix, appClusterPrefixOfPod, fallbackRouteName, podClusterName, podClusterNameOf, podsRouteName, RESOURCE_NAMES, virtualServiceRouteName } from "./names.js";
 export { RouteTable } from "./route-table.js";
 export type { AppRoute, VirtualHostRoutes } from "./route-table.js";
+export { isWaitingRoomPath, waitingRoomPath, WAITING_ROOM_SUFFIX } from "./waiting-room-path.js";

@@ -229,3 +229,24 @@ export interface Mode {
   /** Lines for a person once everything listens (stderr). */
   nextSteps(addresses: BoundAddresses): readonly string[];
 }
+
+/** One replica change the reconciler made, and why (the reconciler's ScaleDecision). */
+export interface ScaleDecisionView {
+  /** RFC 3339. */
+  readonly time: string;
+  readonly deployment: string;
+  readonly from: number;
+  readonly to: number;
+  readonly reason: string;
+}
+
+/**
+ * What the reconciler tells the views about each app (where a reconciler
+ * runs): its mode as its status last said, and its recent scale decisions.
+ */
+export interface ScaleViews {
+  /** Serve, or Proxy (scaled to zero: the resolver holds requests); undefined before the first reconcile. */
+  mode(app: AppKey): "Serve" | "Proxy" | undefined;
+  /** The recent scale decisions written, newest last (bounded). */
+  recentDecisions(app: AppKey): readonly ScaleDecisionView[];
+}

@@ -22,3 +22,5 @@ export { randomId } from "./random-id.js";
 export { journalRecord, replayJournal } from "./ledger-journal.js";
 export type { LedgerRecord } from "./ledger-journal.js";
 export { RequestRate } from "./request-rate.js";
+export { ReleaseHistory } from "./wait-estimate.js";
+export type { ReleaseHistoryOptions } from "./wait-estimate.js";

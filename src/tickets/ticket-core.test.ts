@@ -647,3 +647,53 @@ describe("TicketCore: slots go to people who come back", () => {
     assert.deepEqual([core.tickets(APP), core.figures(APP)?.used, core.figures(APP)?.issuedTotal], [[], 0, 0]);
   });
 });
+
+describe("TicketCore: the waiting room's estimate", () => {
+  it("tells a waiting client how long it will probably wait, from the slots freed lately", () => {
+    const clock = new FakeClock();
+    const spec = makeSpec({ ticketsPerPod: 1, ticket: { probationMs: 5_000, idleTimeoutMs: 5_000, maxLifetimeMs: 3_600_000 } });
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const first = queued(join(core));
+    assert.equal(first.estimatedWaitMs, undefined, "no slot was ever freed: no estimate, no made-up number");
+    // Two holders in a row never come back: their slots are freed by probation 5 s apart.
+    for (let i = 0; i < 2; i++) {
+      clock.advance(5_000);
+      core.sweep();
+      issued(admit(core, APP, { queueTokens: [first.queueToken] }));
+      clock.advance(1);
+    }
+    const later = queued(join(core));
+    assert.equal(later.position, 1);
+    // Two releases over the ~5 s since the first of them: about 2.5 s per slot.
+    assert.equal(later.estimatedWaitMs, 3_000);
+    clock.advance(20_000);
+    const afterSilence = queued(admit(core, APP, { queueTokens: [later.queueToken] }));
+    assert.ok((afterSilence.estimatedWaitMs ?? 0) > 3_000, `the estimate grows while no slot is freed (${String(afterSilence.estimatedWaitMs)})`);
+  });
+});
+
+describe("TicketCore: a waiting client away for a while", () => {
+  it("keeps its place for the reservation window when that is longer than two Retry-After periods, and loses it after", () => {
+    const clock = new FakeClock();
+    const spec = makeSpec({ ticketsPerPod: 1, ticket: { probationMs: 60_000, idleTimeoutMs: 120_000, maxLifetimeMs: 3_600_000 }, queue: { maxLength: 10, retryAfterMs: 1_000, reservationMs: 10_000 } });
+    const { core } = harness(clock, spec);
+    issued(admit(core, APP, {}));
+    const first = queued(join(core));
+    const second = queued(join(core));
+    assert.deepEqual([first.position, second.position], [1, 2]);
+    // The first closes the tab for 9 s (more than 2 × 1 s + 1 s); the second keeps polling.
+    for (let t = 0; t < 9; t++) {
+      clock.advance(1_000);
+      core.sweep();
+      queued(admit(core, APP, { queueTokens: [second.queueToken] }));
+    }
+    assert.equal(queued(admit(core, APP, { queueTokens: [first.queueToken] })).position, 1, "back within the window: still first");
+    for (let t = 0; t < 11; t++) {
+      clock.advance(1_000);
+      core.sweep();
+      queued(admit(core, APP, { queueTokens: [second.queueToken] }));
+    }
+    assert.equal(queued(admit(core, APP, { queueTokens: [second.queueToken] })).position, 1, "the first stayed away too long: the second moved up");
+  });
+});

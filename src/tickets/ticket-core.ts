@@ -40,6 +40,7 @@ import type {
   Verification,
 } from "./types.js";
 import { WaitingQueue, type QueueEntry } from "./waiting-queue.js";
+import { ReleaseHistory } from "./wait-estimate.js";
 
 export interface TicketCoreOptions {
   readonly clock: Clock;
@@ -67,9 +68,15 @@ interface ReturnedPlace {
   readonly token: string;
 }
 
-/** How long after issue a turned-away client's token can still take its place: two Retry-After periods and a grace second. */
+/**
+ * How long a waiting client may stay away and keep its place (a reload, a
+ * closed tab opened again), and how long after issue a turned-away client's
+ * token can still take its place: two Retry-After periods and a grace
+ * second, and never less than the reservation window.
+ */
 function placeLifetimeMs(state: AppState): number {
-  return 2 * state.ledger.spec.queue.retryAfterMs + STALE_GRACE_MS;
+  const q = state.ledger.spec.queue;
+  return Math.max(2 * q.retryAfterMs + STALE_GRACE_MS, q.reservationMs);
 }
 
 /** What the allocator knows of the client asking. */
@@ -89,7 +96,12 @@ interface AppState {
   turnedAwayAt: number;
   /** Places whose token may not make an entry again (claimed, lapsed, dropped), until their tokens are too old anyway. */
   readonly usedPlaces: Map<string, number>;
+  /** When slots were freed lately, for the waiting room's estimate. */
+  readonly releases: ReleaseHistory;
 }
+
+/** Releases that free a slot on a pod that stays (the others take the slot away with the pod, app or key). */
+const FREES_A_SLOT: ReadonlySet<ReleaseReason> = new Set<ReleaseReason>(["probation", "idle", "lifetime"]);
 
 /**
  * A waiting client comes back every Retry-After (the waiting room refreshes
@@ -148,7 +160,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     for (const [key, spec] of next) {
       const state = this.#apps.get(key);
       if (state === undefined) {
-        this.#apps.set(key, { ledger: new AppLedger(key, spec), queue: new WaitingQueue(), split: new CanarySplit(), issuedTotal: 0, turnedAwayAt: Number.NEGATIVE_INFINITY, usedPlaces: new Map() });
+        this.#apps.set(key, { ledger: new AppLedger(key, spec), queue: new WaitingQueue(), split: new CanarySplit(), issuedTotal: 0, turnedAwayAt: Number.NEGATIVE_INFINITY, usedPlaces: new Map(), releases: new ReleaseHistory() });
         continue;
       }
       for (const t of state.ledger.setSpec(spec, now)) this.#released(state, t, "spec_changed", changes);
@@ -484,7 +496,14 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     // Turned away with a signed place and no entry: the entry is made when (if) the client comes back.
     state.turnedAwayAt = now;
     const token = signQueueToken(this.#keys, { app: ledger.key, id: this.#freshId((id) => queue.get(id) !== undefined || state.usedPlaces.has(id)), issuedAt: now });
-    return { kind: "queued", position: queue.length + 1, length: queue.length + 1, queueToken: token, retryAfterMs };
+    return this.#queued(state, queue.length + 1, queue.length + 1, token, now);
+  }
+
+  /** The queued answer, with the wait the recent releases suggest for `position`. */
+  #queued(state: AppState, position: number, length: number, queueToken: string, now: number): Allocation {
+    const retryAfterMs = state.ledger.spec.queue.retryAfterMs;
+    const estimatedWaitMs = state.releases.estimateWaitMs(position, now);
+    return estimatedWaitMs === undefined ? { kind: "queued", position, length, queueToken, retryAfterMs } : { kind: "queued", position, length, queueToken, retryAfterMs, estimatedWaitMs };
   }
 
   /** A client that was turned away came back in time: it takes its place in line (by when it first came). */
@@ -512,7 +531,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
       }
       if (issued !== undefined) return issued;
     }
-    return { kind: "queued", position: queue.position(entry), length: queue.length, queueToken: token, retryAfterMs: state.ledger.spec.queue.retryAfterMs };
+    return this.#queued(state, queue.position(entry), queue.length, token, now);
   }
 
   /**
@@ -587,7 +606,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   /** Drops lapsed and stale queue entries (their tokens are used up), then matches reservations to free slots. */
   #settleQueue(state: AppState, now: number, changes: TicketCoreEvent[], changed = false): void {
     const q = state.ledger.spec.queue;
-    const dropped = state.queue.expire(now, 2 * q.retryAfterMs + STALE_GRACE_MS);
+    const dropped = state.queue.expire(now, placeLifetimeMs(state));
     for (const d of dropped) state.usedPlaces.set(d.entry.id, d.entry.enqueuedAt + placeLifetimeMs(state));
     for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
@@ -599,6 +618,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   #release(state: AppState, t: TicketRecord, reason: ReleaseReason, now: number, changes: TicketCoreEvent[]): void {
     state.ledger.release(t, now);
+    if (FREES_A_SLOT.has(reason)) state.releases.record(now);
     this.#released(state, t, reason, changes);
   }
 

@@ -109,7 +109,15 @@ export type Allocation =
   /** A new ticket was issued (the presented one, if any, was rejected for `replaced`). */
   | { readonly kind: "issued"; readonly ticket: TicketView; readonly pod: PodView; readonly token: string; readonly replaced?: TicketRejection }
   /** No free slot: the client waits at `position` (1-based) and keeps its place with `queueToken`. */
-  | { readonly kind: "queued"; readonly position: number; readonly length: number; readonly queueToken: string; readonly retryAfterMs: number }
+  | {
+      readonly kind: "queued";
+      readonly position: number;
+      readonly length: number;
+      readonly queueToken: string;
+      readonly retryAfterMs: number;
+      /** How long the wait probably is at this position, from the app's recent releases (ReleaseHistory); absent when too little is known. */
+      readonly estimatedWaitMs?: number;
+    }
   /**
    * No free slot and the queue is full, or the app has no pods and cannot get
    * any, or this client already holds as many tickets or queue places as

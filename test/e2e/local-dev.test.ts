@@ -10,55 +10,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { isAlive } from "../support/process-liveness.js";
 import { eventually, waitFor } from "../support/wait-for.js";
-import { ROOT, ServeProcess, TEST_CONFIG_HEAD, getJson, tempDir, type TempDir } from "./serve-process.js";
+import { startDev, type Dev } from "./local-dev-process.js";
+import { getJson, tempDir, type TempDir } from "./serve-process.js";
 
 const LONG = { timeoutMs: 60_000, intervalMs: 100 };
-
-function localConfig(): string {
-  return `${TEST_CONFIG_HEAD}apps:
-  - name: demo
-    pathPrefix: /demo/
-    ticketsPerPod: 1
-    spareTickets: 0
-    minPods: 0
-    maxPods: 2
-    podCooldown: 2s
-    ticket: { probation: 4s, idleTimeout: 4s }
-    queue: { retryAfter: 1s, reservation: 10s }
-    scaleUp: { pods: 2, period: 1s }
-    scaleDown: { pods: 2, period: 1s, stabilizationWindow: 0s }
-    run:
-      command: node
-      args: [${ROOT}/examples/demo-app.mjs]
-      readinessPath: /healthz
-`;
-}
 
 interface LocalPodJson {
   readonly name: string;
   readonly port: number;
   readonly pid?: number;
   readonly ready: boolean;
-}
-
-interface Dev {
-  readonly process: ServeProcess;
-  /** `http://host:port` of the dev gateway. */
-  readonly gateway: string;
-}
-
-async function startDev(dir: TempDir): Promise<Dev> {
-  const file = await dir.write("local.yaml", localConfig());
-  const p = new ServeProcess(["dev", "--config", file, "--gateway-port", "0", "--log-format", "json", "--log-level", "debug"]);
-  try {
-    await p.listening(60_000);
-    const line = await eventually(() => p.stdoutLines.find((l) => l.startsWith("gateway listening on ")), { ...LONG, what: () => `the gateway line; stderr:\n${p.stderr.slice(-3000)}` });
-    assert.match(line, /^gateway listening on 127\.0\.0\.1:\d+$/);
-    return { process: p, gateway: `http://${line.slice("gateway listening on ".length)}` };
-  } catch (err) {
-    await p.kill();
-    throw err;
-  }
 }
 
 async function pods(dev: Dev): Promise<LocalPodJson[]> {

@@ -188,17 +188,17 @@ describe("authz Check over the wire", () => {
     assert.equal(deniedHeader(second, "cache-control"), "no-store");
     assert.match(deniedHeader(second, "content-type") ?? "", /^text\/html/);
     assert.match(second.denied_response?.body ?? "", /<meta http-equiv="refresh" content="4">/);
-    assert.match(second.denied_response?.body ?? "", /number <strong>1<\/strong> of 1/);
+    assert.match(second.denied_response?.body ?? "", /number <strong id="tp-position">1<\/strong> of <span id="tp-length">1<\/span>/);
     const queueCookie = cookies(second)[0] ?? "";
     assert.match(queueCookie, /^ticketplane-queue=[^;]+; Path=\/solo\/; HttpOnly; SameSite=Lax$/);
     const q2 = tokenOf(queueCookie);
     // Coming back with the cookie takes the place in line (turned away, the client held none).
     const back = await check(client, get("/solo/", { accept: "application/json", cookie: `ticketplane-queue=${q2}` }));
-    assert.deepEqual(JSON.parse(back.denied_response?.body ?? ""), { status: "queued", position: 1, length: 1, retryAfterSeconds: 4 });
+    assert.deepEqual(JSON.parse(back.denied_response?.body ?? ""), { status: "queued", position: 1, length: 1, retryAfterSeconds: 4, estimatedWaitSeconds: null, pollPath: "/solo/.ticketplane/wait" });
 
     const third = await check(client, get("/solo/", { accept: "application/json" }));
     assert.match(deniedHeader(third, "content-type") ?? "", /^application\/json/);
-    assert.deepEqual(JSON.parse(third.denied_response?.body ?? ""), { status: "queued", position: 2, length: 2, retryAfterSeconds: 4 });
+    assert.deepEqual(JSON.parse(third.denied_response?.body ?? ""), { status: "queued", position: 2, length: 2, retryAfterSeconds: 4, estimatedWaitSeconds: null, pollPath: "/solo/.ticketplane/wait" });
     const q3 = tokenOf(cookies(third)[0]);
     await check(client, get("/solo/", { cookie: `ticketplane-queue=${q3}` }));
 
