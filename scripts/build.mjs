@@ -17,7 +17,7 @@
 //
 // The type check is tsc's own (tsconfig.build.json extends tsconfig.json).
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -58,4 +58,8 @@ writeFileSync(
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 writeFileSync(join(out, "package.json"), JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: "module" }, null, 2) + "\n");
 cpSync(join(root, "examples", "standalone.yaml"), join(out, "examples", "standalone.yaml"));
+// `ticketplane dev` reads examples/local.yaml and runs the demo app beside it.
+for (const file of ["local.yaml", "demo-app.mjs"]) cpSync(join(root, "examples", file), join(out, "examples", file));
+// Files the sources read at run time (the dashboard's HTML, CSS and JS) go beside the compiled modules.
+cpSync(join(root, "src"), join(out, "src"), { recursive: true, filter: (from) => statSync(from).isDirectory() || !from.endsWith(".ts") });
 process.stdout.write(`build: ${out}\n`);

@@ -18,7 +18,8 @@ import { fileURLToPath } from "node:url";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 
-const GUARD_MAIN = fileURLToPath(new URL("./orphan-guard-main.ts", import.meta.url));
+// Beside this module: .ts from the sources (Node strips the types), .js from the build (dist/).
+const GUARD_MAIN = fileURLToPath(new URL(`./orphan-guard-main${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 
 export interface OrphanGuardOptions {
   readonly logger: Logger;

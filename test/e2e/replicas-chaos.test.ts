@@ -48,6 +48,7 @@ const PROCESS_CONFIG = `listen:
   accessLog: 127.0.0.1:0
   xds: 127.0.0.1:0
   admin: 127.0.0.1:0
+  peer: 127.0.0.1:0
 `;
 
 interface User {
