@@ -45,14 +45,12 @@ export interface ForwardHeaderOptions {
  */
 export function forwardHeaders(raw: readonly string[], options: ForwardHeaderOptions = {}): string[] {
   const { set = NONE, add = NONE, drop = NO_NAMES } = options;
-  const listed = connectionListed(raw);
-  const replaced = set.length === 0 ? undefined : new Set(set.map(([n]) => n.toLowerCase()));
+  const skipped = [HOP_BY_HOP, drop, connectionListed(raw) ?? NO_NAMES, set.length === 0 ? NO_NAMES : new Set(set.map(([n]) => n.toLowerCase()))];
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? "";
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower) === true || drop.has(lower) || replaced?.has(lower) === true) continue;
-    out.push(name, raw[i + 1] ?? "");
+    if (!skipped.some((names) => names.has(lower))) out.push(name, raw[i + 1] ?? "");
   }
   for (const [n, v] of set) out.push(n, v);
   for (const [n, v] of add) out.push(n, v);
