@@ -5,7 +5,9 @@
  * 1. Pass-through (the app awake): keep-alive GETs (32 at a time, 2 s) from
  *    a separate load process, through the resolver and through nginx
  *    `proxy_pass` (one worker, upstream keep-alive) to the same upstream
- *    process, and straight to the upstream; five rounds, alternating which
+ *    process, and straight to the upstream; both proxies keep their upstream
+ *    connections alive (the resolver's pool, nginx's `keepalive`); one
+ *    unmeasured warm-up round each, then five rounds, alternating which
  *    proxy goes first. Figure: resolver/nginx requests per second (goal
  *    ≥ 0.5); info: the resolver's p99 minus the direct p99.
  * 2. Cold start: a request held at zero, then the pod "becomes Ready" (the
@@ -137,6 +139,9 @@ function p99(xs: number[]): number {
 async function passThrough(resolverPort: number, nginxPort: number, upstreamPort: number): Promise<void> {
   const ratios: number[] = [];
   const added: number[] = [];
+  // One unmeasured round through each side first: the resolver is a JIT-compiled process that serves warm in
+  // production, so its first seconds of compiling are not its throughput (nginx has nothing to warm up).
+  for (const port of [upstreamPort, nginxPort, resolverPort]) await load(`http://127.0.0.1:${String(port)}/${port === upstreamPort ? "x" : "app/x"}`);
   for (let round = 0; round < 5; round++) {
     const direct = await load(`http://127.0.0.1:${String(upstreamPort)}/x`);
     const order = round % 2 === 0 ? ["nginx", "resolver"] : ["resolver", "nginx"];

@@ -12,7 +12,7 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { endToEnd, flat, withHeaders } from "./hop-headers.js";
+import { endToEnd, forwardHeaders } from "./hop-headers.js";
 import type { Destination } from "./ports.js";
 import { endSocket, responseHead } from "./raw-response.js";
 
@@ -41,11 +41,18 @@ export function createUpstreamAgent(): Agent {
 }
 
 function requestHeaders(req: IncomingMessage, dest: Forward, upgrade: boolean): string[] {
-  const base = endToEnd(req.rawHeaders);
-  const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter((v) => v !== undefined).join(", ");
-  const set: [string, string][] = [...dest.setHeaders.map(([n, v]): [string, string] => [n, v]), ["x-forwarded-for", forwardedFor]];
+  const header = req.headers["x-forwarded-for"];
+  const received = Array.isArray(header) ? header.join(", ") : header;
+  const client = req.socket.remoteAddress;
+  const forwardedFor = received === undefined ? (client ?? "") : client === undefined ? received : `${received}, ${client}`;
+  const set: (readonly [string, string])[] = [...dest.setHeaders, ["x-forwarded-for", forwardedFor]];
   if (upgrade) set.push(["connection", "upgrade"], ["upgrade", String(req.headers.upgrade ?? "websocket")]);
-  return flat(withHeaders(base, set));
+  return forwardHeaders(req.rawHeaders, { set });
+}
+
+/** A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): nothing to stream. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
 }
 
 /** Calls `onConnected` once the request's socket is connected (at once for a reused keep-alive socket). */
@@ -78,11 +85,12 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, dest: For
   const up = httpRequest({ host: dest.host, port: dest.port, method: req.method, path: dest.path, headers: requestHeaders(req, dest, false), agent });
   whenConnected(up, () => {
     connected = true;
-    req.pipe(up);
+    // Most requests (GETs) have no body: end at once rather than set up a pipe that would only carry "end".
+    if (hasBody(req)) req.pipe(up);
+    else up.end();
   });
   up.on("response", (ures) => {
-    const headers = withHeaders(endToEnd(ures.rawHeaders), []).concat(dest.responseHeaders.map(([n, v]): [string, string] => [n, v]));
-    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, flat(headers));
+    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, forwardHeaders(ures.rawHeaders, { add: dest.responseHeaders }));
     hooks.onFirstByte?.();
     end({ kind: "answered" });
     ures.pipe(res);
