@@ -119,7 +119,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     ports === undefined || requests === undefined
       ? undefined
       : new Reconciler({ clock, logger: part("reconciler"), registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...(deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs }) });
-  const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock });
+  const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock, ...(mode.routeModes === undefined ? {} : { routeModes: mode.routeModes }) });
   // A follower's mirror applies the owner's ledger until this replica leads; from then on the ledger keeper rebuilds and owns it.
   const mirror = mode.ledgerMirror;
   mirror?.feed(tickets, () => !mode.leadership.isLeader());
@@ -217,7 +217,14 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
         });
       if (link !== undefined) manager.add(link, { onStarted: () => onListening("peer", link.address()) });
       if (keda !== undefined) manager.add(keda, { onStarted: () => onListening("keda", keda.address()) });
-      if (resolver !== undefined) manager.add(resolver, { onStarted: () => onListening("resolver", formatHostPort(resolver.address())) });
+      if (resolver !== undefined) {
+        manager.add(resolver, {
+          onStarted: () => {
+            xds.setResolver(resolver.address());
+            onListening("resolver", formatHostPort(resolver.address()));
+          },
+        });
+      }
       manager
         .add(admin, { onStarted: started("admin", () => onListening("admin", admin.address() ?? "?")) })
         .add(new Sweeper(tickets, clock, part("sweeper")), { leaderOnly: true });

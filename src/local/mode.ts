@@ -4,7 +4,9 @@
  * starts and stops (LocalInventory), the reconciler scales them through the
  * driver's ports (the same Reconciler as in Kubernetes mode), the ledger is
  * a state file and the key a generated one beside it (as in standalone
- * mode), and this single replica always leads. The dev gateway plays
+ * mode), and this single replica always leads. An app at zero comes back
+ * through the resolver: the reconciler flips LocalRouteSwitch to Proxy and
+ * the dev gateway's route for the app goes to the resolver. The dev gateway plays
  * Envoy's part in front of it: its last part, started once the servers it
  * connects to listen.
  */
@@ -18,6 +20,7 @@ import type { BoundAddresses, Mode, RuntimeStatus } from "../runtime/ports.js";
 import { singleReplicaFiles } from "../standalone/mode.js";
 import { DevGatewayPart } from "./dev-gateway-part.js";
 import { LocalInventory } from "./local-inventory.js";
+import { LocalRouteSwitch } from "./route-switch.js";
 import { ProcessDriver } from "./process-driver.js";
 import type { PodTiming } from "./process-deployment.js";
 
@@ -48,12 +51,18 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
   const driver = new ProcessDriver({ apps: config.apps, run: local.run, clock, logger, ...(options.timing === undefined ? {} : { timing: options.timing }) });
   const inventory = new LocalInventory(config, driver, logger);
   const listen = { host: options.gatewayListen?.host ?? config.gateway.listenerAddress, port: options.gatewayListen?.port ?? config.gateway.listenerPort };
+  const routes = new LocalRouteSwitch(config.apps.map((a) => appKey(a.namespace, a.name)));
   let gateway: DevGatewayPart | undefined;
+  const files = singleReplicaFiles(config, clock, logger);
   const mode: Mode = {
     name: "local",
     inventory,
     gateway: inventory,
-    ...singleReplicaFiles(config, clock, logger),
+    ...files,
+    // minPods 0 goes to zero and back through the resolver, so local mode always serves one: on the file's
+    // listen.resolver, else a free port beside Check (the dev gateway finds it over xDS, as it finds Check).
+    listen: { ...files.listen, resolver: files.listen.resolver ?? { host: files.listen.authz.host, port: 0 } },
+    routeModes: routes,
     canAddPods: true,
     parts: {
       last: (hooks) => {
@@ -73,7 +82,7 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
     }),
     nextSteps: (addresses: BoundAddresses) => nextSteps(local, addresses, gateway?.address() ?? `${listen.host}:${listen.port}`),
   };
-  return { mode, reconcilePorts: driver.ports(), driver };
+  return { mode, reconcilePorts: { ...driver.ports(), routes }, driver };
 }
 
 function nextSteps(local: LocalModeConfig, addresses: BoundAddresses, gateway: string): string[] {

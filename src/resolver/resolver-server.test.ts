@@ -283,6 +283,20 @@ describe("ResolverServer", () => {
     assert.deepEqual(JSON.parse(after.body), { app: KEY, progress: "serving" });
   });
 
+  it("a page navigation alone at zero: the waiting page, then the probe still runs and its poll reads serving", async () => {
+    const t = await setup();
+    const page = t.send("/app/", { headers: { accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" } });
+    await eventually(() => t.resolver.heldCount(KEY) === 1);
+    t.clock.advance(APP.waitingPageAfterMs ?? 0);
+    assert.equal((await page.answer).status, 503);
+    assert.equal(t.resolver.heldCount(KEY), 0, "nothing else is held");
+    const up = await t.upstream("pod-1");
+    t.ports.ready(up.port);
+    await advanceUntil(t.clock, () => t.ports.served.length === 1);
+    const after = await t.send("/app/", { headers: { [PROGRESS_HEADER]: "progress" } }).answer;
+    assert.deepEqual(JSON.parse(after.body), { app: KEY, progress: "serving" });
+  });
+
   it("carries a WebSocket through: held at zero, upgraded once the pod serves", async () => {
     const t = await setup();
     const ws = new WebSocket(`ws://127.0.0.1:${String(t.port)}/app/ws`);

@@ -254,7 +254,9 @@ export class ResolverServer implements Runnable {
       return;
     }
     if (state.serving === formatHostPort(target)) return this.#release(app, state);
-    if (state.queue.length > 0 && !state.probing) void this.#probe(app, state, target);
+    // A cold start is open while a request is held, and also after a page navigation was answered with the waiting page
+    // (it left the queue): that page polls until the app serves, so the probe must run for it too.
+    if ((state.queue.length > 0 || state.coldSince !== undefined) && !state.probing) void this.#probe(app, state, target);
   }
 
   async #probe(app: AppKey, state: AppState, target: ProbeTarget): Promise<void> {

@@ -48,6 +48,19 @@ describe("buildGatewayModels", () => {
     assert.notEqual(buildGatewayModels({ views: core, gateway: { ...gateway, extAuthz: true }, upstreams: { authz: { host: "127.0.0.1", port: 1 }, accessLog: { host: "127.0.0.1", port: 2 } } })[0]?.extAuthz, undefined);
   });
 
+  it("follows each app's route mode: at zero (proxy) the app's traffic without a ticket goes to the resolver's cluster", () => {
+    const modes = (app: string): "serve" | "proxy" => (app === "ns/lab" ? "proxy" : "serve");
+    const local = buildGatewayModels({ views: core, gateway, upstreams: { authz: { host: "0.0.0.0", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } }, modes, resolver: { host: "0.0.0.0", port: 9006 } });
+    assert.deepEqual(local.map((m) => m.apps.map((a) => `${a.name}:${a.mode}`)), [["shiny:serve"], ["lab:proxy"]]);
+    assert.deepEqual(local[1]?.resolver, { host: "127.0.0.1", port: 9006 });
+    const edge = local[1];
+    assert.ok(edge !== undefined);
+    const messages = buildGatewayMessages(edge);
+    assert.deepEqual(gatewayResourcesErrors(messages), []);
+    assert.ok(messages.routes.virtualHosts.some((vh) => vh.routes.some((r) => r.route?.cluster === "ticketplane-resolver")));
+    assert.equal(models[1]?.resolver, undefined, "without a resolver: none in the model");
+  });
+
   it("always has the default group, and drops a pod the ticket core no longer has", () => {
     const solo = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32) }] } });
     solo.setApps([makeSpec({ name: "shiny", gateway: "edge" })]);

@@ -8,7 +8,7 @@
  * the ticket core's business, not the route table's. A pod the inventory no
  * longer lists is gone from the ticket core, so its cluster goes.
  */
-import { appKey } from "../config/app-spec.js";
+import { type AppKey, appKey } from "../config/app-spec.js";
 import type { HostPort } from "../config/address.js";
 import type { GatewayConfig } from "../config/config-file.js";
 import type { TicketViews } from "../tickets/ports.js";
@@ -26,6 +26,10 @@ export interface GatewayModelInputs {
   readonly upstreams: Upstreams;
   /** Access-log buffer flush interval Envoy uses (default 1 s). */
   readonly accessLogFlushMs?: number;
+  /** Each app's route mode (absent: every app serves). */
+  readonly modes?: (app: AppKey) => "serve" | "proxy";
+  /** Where gateways reach the resolver, for apps in proxy mode (absent: a proxy-mode app's fallback is the 503). */
+  readonly resolver?: HostPort;
 }
 
 /** The node group a gateway that connects before any app is configured still gets its listener from. */
@@ -41,7 +45,7 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
       pathPrefix: spec.pathPrefix,
       ...(spec.host !== undefined ? { host: spec.host } : {}),
       podPath: spec.podPath,
-      mode: "serve",
+      mode: inputs.modes?.(appKey(spec.namespace, spec.name)) ?? "serve",
       pods: views.pods(appKey(spec.namespace, spec.name)).map((p) => ({ name: p.name, host: p.host, port: p.port })),
     };
     const list = groups.get(spec.gateway) ?? [];
@@ -56,6 +60,7 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
       // Without ext_authz (Check runs on the gateway in front) the model has no authz cluster either.
       ...(gateway.extAuthz === false ? {} : { extAuthz: { cluster: dialable(upstreams.authz), timeoutMs: gateway.authzTimeoutMs } }),
       accessLog: { cluster: gateway.accessLogAddress ?? dialable(upstreams.accessLog), flushIntervalMs: inputs.accessLogFlushMs ?? 1_000 },
+      ...(inputs.resolver === undefined ? {} : { resolver: dialable(inputs.resolver) }),
       apps,
     }));
 }

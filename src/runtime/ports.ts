@@ -203,6 +203,14 @@ export interface ModeParts {
   last?(hooks: RuntimeHooks): readonly Runnable[];
 }
 
+/** Each app's route mode as the gateway routes should show it, and when any changes. */
+export interface RouteModes {
+  /** "proxy": the app's traffic without a ticket goes to the resolver (no Check at the gateway); "serve": to its pods through Check. */
+  mode(app: AppKey): "serve" | "proxy";
+  /** Called after any app's mode changed; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
+}
+
 /** One mode's adapters, as app.ts plugs them into the runtime. */
 export interface Mode {
   readonly name: string;
@@ -224,6 +232,12 @@ export interface Mode {
   readonly parts?: ModeParts;
   /** Several replicas: ownership and the peer API (absent: this replica owns every app). */
   readonly replicas?: ReplicaSettings;
+  /**
+   * Where the gateways themselves send an app at zero (local mode: the dev
+   * gateway's route goes to the resolver, as a flipped VirtualService does
+   * in Istio). Absent: the gateways' routes never change with the mode.
+   */
+  readonly routeModes?: RouteModes;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
   configView(status: RuntimeStatus): unknown;
   /** Lines for a person once everything listens (stderr). */

@@ -21,8 +21,8 @@ import { SnapshotCache, addAdsService, createAdsServer, createPublisher } from "
 import type { AdsLimits, LocalAckState, XdsStatus } from "../xds/index.js";
 import { createIncrementalGatewayBuilder } from "../xds/resources/index.js";
 import type { TypeUrl } from "../xds/resources/type-urls.js";
-import { DEFAULT_GROUP, buildGatewayModels, type Upstreams } from "./gateway-models.js";
-import type { GatewaySource } from "./ports.js";
+import { DEFAULT_GROUP, buildGatewayModels, type GatewayModelInputs, type Upstreams } from "./gateway-models.js";
+import type { GatewaySource, RouteModes } from "./ports.js";
 
 export interface XdsServerOptions {
   readonly listen: HostPort;
@@ -37,6 +37,8 @@ export interface XdsServerOptions {
   readonly ackTimeoutMs?: number;
   /** Bounds per ADS client (names per stream, NACK log); default ADS_LIMIT_DEFAULTS. */
   readonly limits?: Partial<AdsLimits>;
+  /** The apps' route modes the gateways follow (local mode); absent: every app serves. */
+  readonly routeModes?: RouteModes;
 }
 
 /** `<namespace>/<app>/<pod>` → app key and pod name (pod names never contain "/"). */
@@ -53,6 +55,7 @@ export class XdsServer implements Runnable {
   readonly #ads: ReturnType<typeof createAdsServer>;
   readonly #publisher: ReturnType<typeof createPublisher>;
   #upstreams: Upstreams | undefined;
+  #resolver: HostPort | undefined;
   #listener: GrpcListener | undefined;
   #address = "";
   #unsubscribe: (() => void)[] = [];
@@ -71,7 +74,7 @@ export class XdsServer implements Runnable {
     });
     // Until Check and the access-log server are bound there is nothing a gateway could use: no models.
     this.#publisher = createPublisher({
-      models: () => (this.#upstreams === undefined ? [] : buildGatewayModels({ views: options.tickets, gateway: options.gateway.current(), upstreams: this.#upstreams })),
+      models: () => (this.#upstreams === undefined ? [] : buildGatewayModels({ views: options.tickets, gateway: options.gateway.current(), upstreams: this.#upstreams, ...this.#modes() })),
       build: createIncrementalGatewayBuilder(),
       cache: this.#cache,
       logger,
@@ -114,6 +117,18 @@ export class XdsServer implements Runnable {
     this.#publisher.publishNow();
   }
 
+  /** Where gateways reach the resolver (once it listens): apps in proxy mode route there. Only with `routeModes`. */
+  setResolver(address: HostPort): void {
+    this.#resolver = address;
+    this.#publisher.schedule();
+  }
+
+  #modes(): Pick<GatewayModelInputs, "modes" | "resolver"> {
+    const { routeModes } = this.#o;
+    if (routeModes === undefined || this.#resolver === undefined) return {};
+    return { modes: (app) => routeModes.mode(app), resolver: this.#resolver };
+  }
+
   /** True once a gateway configuration has been published (the upstreams are known). */
   published(): boolean {
     return this.#upstreams !== undefined && this.#cache.getSnapshot(DEFAULT_GROUP) !== undefined;
@@ -141,6 +156,7 @@ export class XdsServer implements Runnable {
         if (event.kind === "apps" || event.kind === "pods") this.#publisher.schedule();
       }),
       this.#o.gateway.subscribe(() => this.#publisher.schedule()),
+      this.#o.routeModes?.subscribe(() => this.#publisher.schedule()) ?? (() => {}),
     );
     const s = new grpc.Server();
     addAdsService(s, this.#ads);

@@ -5,7 +5,7 @@
  * page; two users get distinct pods and keep them across reloads and over
  * the WebSocket; a third waits at position 1 and is let in automatically
  * when a user leaves; after everyone leaves the app goes to zero and the
- * next visit brings it back. One screenshot per page, in test-artifacts/.
+ * next visit brings it back through the resolver's cold-start page. One screenshot per page, in test-artifacts/.
  * Bounds are loose (a loaded 2-core machine): they only stop a hang.
  */
 import assert from "node:assert/strict";
@@ -19,7 +19,7 @@ import { chromiumMissing, launchChromium, screenshot } from "./chromium.js";
 const LONG = { timeout: 45_000 };
 
 interface StatusBody {
-  apps: { pods: { name: string }[]; queueLength: number }[];
+  apps: { pods: { name: string }[]; queueLength: number; mode: string }[];
 }
 
 describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to zero and back", { skip: chromiumMissing }, () => {
@@ -121,7 +121,16 @@ describe("ticketplane dev in Chromium: the waiting room, stickiness, scale to ze
   it("everyone leaves: the app goes to zero, and the next visit brings it back", async () => {
     for (const name of [...users.keys()]) await leave(name);
     await waitFor(async () => (await podsNow()).length === 0, { timeoutMs: 45_000, intervalMs: 200, what: "the app at zero pods" });
-    const dave = await visit("dave");
+    // At zero the route goes to the resolver (mode Proxy); its cold-start page answers the navigation
+    // (waitingPageAfter is 0s in this config) and reloads itself once the new pod serves.
+    await waitFor(async () => ((await getJson(`${dev.process.admin}/api/status`)).body as StatusBody).apps[0]?.mode === "Proxy", { timeoutMs: 45_000, intervalMs: 200, what: "mode Proxy at zero" });
+    const context = await browser.newContext();
+    const dave = await context.newPage();
+    users.set("dave", { context, page: dave });
+    const first = await dave.goto(`${gateway}/demo/`);
+    assert.equal(first?.status(), 503);
+    assert.match((await first?.text()) ?? "", /<h1>Starting [^<]*demo<\/h1>/, "the resolver's cold-start page");
+    await screenshot(dave, "resolver-cold-start");
     const pod = await onPod(dave);
     assert.deepEqual(await podsNow(), [pod]);
     await screenshot(dave, "demo-back-from-zero");

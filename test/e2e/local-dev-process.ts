@@ -24,6 +24,7 @@ export function localConfig(): string {
     queue: { retryAfter: 1s, reservation: 10s }
     scaleUp: { pods: 2, period: 1s }
     scaleDown: { pods: 2, period: 1s, stabilizationWindow: 0s }
+    resolver: { waitingPageAfter: 0s }
     run:
       command: node
       args: [${ROOT}/examples/demo-app.mjs]

@@ -7,6 +7,7 @@
  * they measure nothing.
  */
 import assert from "node:assert/strict";
+import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { isAlive } from "../support/process-liveness.js";
 import { eventually, waitFor } from "../support/wait-for.js";
@@ -81,6 +82,20 @@ class User {
   }
 }
 
+/** A browser's page navigation (fetch would say `sec-fetch-mode: cors`, which is a script's request). */
+function navigate(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
 describe("ticketplane dev (e2e, through the dev gateway)", () => {
   let dir: TempDir;
   before(async () => {
@@ -90,15 +105,20 @@ describe("ticketplane dev (e2e, through the dev gateway)", () => {
     await dir.remove();
   });
 
-  it("starts pods as users come, keeps each user on their pod (HTTP and WebSocket), lets a waiting user in when one leaves, goes to zero and back, and leaves no process behind on SIGINT", async () => {
+  it("starts pods as users come, keeps each user on their pod (HTTP and WebSocket), lets a waiting user in when one leaves, goes to zero and back through the resolver, and leaves no process behind on SIGINT", async () => {
     const dev = await startDev(dir);
     const seen = new Set<number>();
     try {
       assert.deepEqual(await pods(dev), [], "minPods 0, no user: no pod");
+      // At zero the app's route goes to the resolver (mode Proxy), as a flipped VirtualService does.
+      const mode = async (): Promise<string | undefined> => ((await getJson(`${dev.process.admin}/api/status`)).body as { apps: { mode: string }[] }).apps[0]?.mode;
+      await waitFor(async () => (await mode()) === "Proxy", { ...LONG, what: "mode Proxy at zero from the start" });
       const [alice, bob, carol] = ["alice", "bob", "carol"].map((n) => new User(n, dev)) as [User, User, User];
-      // Nobody is served at zero: the first user waits in the waiting room while a pod starts.
-      assert.equal((await alice.visit()).status, 503);
+      // The first user's request is held by the resolver while a pod starts, then answered by it.
+      const first = await alice.visit();
+      assert.equal(first.status, 200, "held at zero, answered by the first pod");
       const alicePod = await alice.admitted();
+      assert.equal(alicePod, first.pod);
       const bobPod = await bob.admitted();
       assert.notEqual(alicePod, bobPod, "one ticket per pod: two users, two pods");
       for (const p of await pods(dev)) if (p.pid !== undefined) seen.add(p.pid);
@@ -131,14 +151,24 @@ describe("ticketplane dev (e2e, through the dev gateway)", () => {
       await waitFor(async () => (await pods(dev)).length === 0, { ...LONG, what: "the app at zero pods" });
       await waitFor(() => [...seen].every((pid) => !isAlive(pid)), { ...LONG, what: "the stopped pods' processes to exit" });
 
-      // And back: the next user waits for a new pod and gets it.
+      await waitFor(async () => (await mode()) === "Proxy", { ...LONG, what: "mode Proxy at zero again" });
+
+      // And back through the resolver: a page navigation held there gets its cold-start page (waitingPageAfter 0s
+      // here), and dave's API request is held until the new pod serves, then answered by it with a ticket.
+      const page = await navigate(`${dev.gateway}/demo/`);
+      assert.equal(page.status, 503);
+      assert.match(page.body, /<title>Starting [^<]*demo/, "the resolver's cold-start page, not Check's waiting room");
       const dave = new User("dave", dev);
-      assert.equal((await dave.visit()).status, 503);
-      const davePod = await dave.admitted();
+      const held = await dave.visit();
+      assert.equal(held.status, 200, "held at zero, answered by the new pod");
       const [back] = await pods(dev);
-      assert.equal(back?.name, davePod);
+      assert.equal(back?.name, held.pod);
       assert.ok(back?.pid !== undefined && !seen.has(back.pid));
       seen.add(back.pid);
+      // The pod serves: the route returns to the pods (Serve), and dave's ticket keeps him there through Check.
+      await waitFor(async () => (await mode()) === "Serve", { ...LONG, what: "mode Serve once the pod serves" });
+      const next = await dave.visit();
+      assert.deepEqual([next.status, next.pod, next.ticket], [200, held.pod, held.ticket]);
     } finally {
       dev.process.signal("SIGINT");
     }

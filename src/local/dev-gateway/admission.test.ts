@@ -10,7 +10,7 @@ import { ClusterLoadAssignment } from "@envoyproxy/protos/envoy/config/endpoint/
 import { Listener } from "@envoyproxy/protos/envoy/config/listener/v3/listener";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { HttpConnectionManager } from "@envoyproxy/protos/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager";
-import { ExtAuthz } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
+import { ExtAuthz, ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { buildClusterLoadAssignment } from "../../xds/resources/cluster-load-assignment.js";
 import { buildPodCluster } from "../../xds/resources/cluster.js";
@@ -46,14 +46,36 @@ const ROUTES = RouteConfiguration.encode(
   }),
 ).finish();
 
-function state(authz: Partial<ExtAuthz> | undefined): GatewayState {
+/** The app at zero: its fallback goes to the resolver with Check off on that route (what the route builder publishes in proxy mode). */
+const ROUTES_AT_ZERO = RouteConfiguration.encode(
+  RouteConfiguration.fromPartial({
+    name: "routes",
+    virtualHosts: [
+      {
+        name: "any",
+        domains: ["*"],
+        routes: [
+          { name: "pods", match: { prefix: "/app/", headers: [{ name: "x-c", stringMatch: { prefix: "pod-" } }] }, route: { clusterHeader: "x-c", prefixRewrite: "/" } },
+          {
+            name: "fallback",
+            match: { prefix: "/app/" },
+            route: { cluster: "pod-a" },
+            typedPerFilterConfig: { "envoy.filters.http.ext_authz": { typeUrl: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute", value: Buffer.from(ExtAuthzPerRoute.encode({ disabled: true }).finish()) } },
+          },
+        ],
+      },
+    ],
+  }),
+).finish();
+
+function state(authz: Partial<ExtAuthz> | undefined, routes = ROUTES): GatewayState {
   const steps: [string, string, Uint8Array][] = [
     [TYPE.cluster, "pod-a", Cluster.encode(buildPodCluster("pod-a")).finish()],
     [TYPE.cluster, "pod-empty", Cluster.encode(buildPodCluster("pod-empty")).finish()],
     [TYPE.endpoints, "pod-a", ClusterLoadAssignment.encode(buildClusterLoadAssignment("pod-a", [{ host: "127.0.0.1", port: 7001 }])).finish()],
     [TYPE.endpoints, "pod-empty", ClusterLoadAssignment.encode(ClusterLoadAssignment.fromPartial({ clusterName: "pod-empty" })).finish()],
     [TYPE.listener, "l", listener(authz)],
-    [TYPE.routes, "routes", ROUTES],
+    [TYPE.routes, "routes", routes],
   ];
   let s = new GatewayState();
   for (const [type, name, bytes] of steps) {
@@ -120,6 +142,21 @@ describe("admission: ext_authz then the router, as Envoy orders them", () => {
 
   it("refuses a WebSocket upgrade the listener and route do not allow (403)", async () => {
     assert.equal(summary(await decide({ clearRouteCache: true }, ok([["x-c", "pod-a"]]), downstream(), true)), "reply 403 ");
+  });
+
+  it("skips Check on a route that disables ext_authz (per route), and only when that route is the one picked first", async () => {
+    let checks = 0;
+    const counting = (result: CheckResult) => () => {
+      checks++;
+      return Promise.resolve(result);
+    };
+    const denied: CheckResult = { kind: "response", response: { status: { code: 7, message: "", details: [] }, deniedResponse: { status: { code: 503 }, headers: [], body: "waiting room" } } };
+    const atZero = state({}, ROUTES_AT_ZERO);
+    assert.equal(summary(await admit({ state: atZero, check: counting(denied), pick: () => 0 }, downstream(), false)), "forward pod-a /app/x 127.0.0.1:7001");
+    assert.equal(checks, 0);
+    // A request that picks the pods route first (it carries the cluster header) still goes through Check.
+    assert.equal(summary(await admit({ state: atZero, check: counting(denied), pick: () => 0 }, downstream("/app/x", { "x-c": "pod-a" }), false)), "reply 503 waiting room");
+    assert.equal(checks, 1);
   });
 
   it("answers 503 before ADS has given a listener and routes, and 404 where no route matches", async () => {

@@ -4,7 +4,8 @@
  * with which headers. Mirrors Envoy's order:
  *
  *  1. the route is picked from the request as it came;
- *  2. ext_authz calls Check (when the listener has the filter). An error or
+ *  2. ext_authz calls Check (when the listener has the filter and the route
+ *     picked does not disable it per route). An error or
  *     timeout fails closed with `status_on_error` (or lets the request
  *     through with `failure_mode_allow`); a denial sends its status, headers
  *     and body; an OK applies `headers`, `headers_to_remove` and the query
@@ -75,7 +76,9 @@ export async function admit(ctx: AdmissionContext, request: DownstreamRequest & 
   if (listener === undefined || routes === undefined) return reply(503, "dev gateway: no listener and routes from ADS yet\n");
   let decision = routes.decide(request.authority, request.path, request.headers);
   let responseHeadersToAdd: readonly HeaderValueOption[] = [];
-  if (listener.extAuthz !== undefined) {
+  // A route with ext_authz disabled (ExtAuthzPerRoute), picked before Check, skips Check as Envoy's filter does.
+  const checked = decision.kind === "no_route" || decision.route.extAuthzDisabled !== true;
+  if (listener.extAuthz !== undefined && checked) {
     const result = await ctx.check(listener.extAuthz, request);
     const outcome = applyCheck(listener.extAuthz, result, request);
     if (outcome.kind === "reply") return outcome;

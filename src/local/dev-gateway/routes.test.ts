@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import { appKey } from "../../config/app-spec.js";
 import { podClusterName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
 import { buildRouteConfiguration } from "../../xds/resources/route-configuration.js";
@@ -24,6 +25,8 @@ import type { AppModel } from "../../xds/resources/model.js";
 import { selectTarget } from "../../../test/support/envoy-route-match.js";
 import { prng } from "../../../test/support/prng.js";
 import { compileRouteConfiguration, type CompiledRoutes } from "./routes.js";
+
+const EXT_AUTHZ_PER_ROUTE = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute";
 
 const SEED = Number(process.env["TICKETPLANE_ROUTING_SEED"] ?? 20_261_201);
 const SETS = 200;
@@ -140,5 +143,20 @@ describe("compileRouteConfiguration", () => {
     assert.match(errors(rc([{ name: "re", match: { safeRegex: { regex: "(" } }, directResponse: { status: 200 } }])), /safe_regex\.regex: "\(" does not compile/);
     const dup = RouteConfiguration.fromPartial({ name: "r", virtualHosts: [{ name: "a", domains: ["A.com"] }, { name: "b", domains: ["a.com"] }] });
     assert.match(errors(dup), /duplicate virtual host domain "a\.com"/);
+    const perFilter = (name: string, typeUrl: string, value: Uint8Array): RouteConfiguration => rc([{ name: "p", match: { prefix: "/" }, directResponse: { status: 200 }, typedPerFilterConfig: { [name]: { typeUrl, value: Buffer.from(value) } } }]);
+    const perRoute = (p: { disabled?: boolean; checkSettings?: { disableRequestBodyBuffering: boolean } }): Uint8Array => ExtAuthzPerRoute.encode(ExtAuthzPerRoute.fromPartial(p)).finish();
+    assert.match(errors(perFilter("envoy.filters.http.cors", EXT_AUTHZ_PER_ROUTE, perRoute({ disabled: true }))), /typed_per_filter_config\["envoy\.filters\.http\.cors"\]: only envoy\.filters\.http\.ext_authz with ExtAuthzPerRoute/);
+    assert.match(errors(perFilter("envoy.filters.http.ext_authz", EXT_AUTHZ_PER_ROUTE, perRoute({ checkSettings: { disableRequestBodyBuffering: true } }))), /check_settings: not supported/);
+    assert.match(errors(perFilter("envoy.filters.http.ext_authz", EXT_AUTHZ_PER_ROUTE, Buffer.from([0xff, 0xff]))), /does not decode/);
+  });
+
+  it("follows ext_authz's per-route `disabled` (the resolver's route in proxy mode), and only on that route", () => {
+    const compiled = compileRouteConfiguration(buildRouteConfiguration(sampleModel()));
+    assert.ok(compiled.ok);
+    const atZero = compiled.value.decide("lab.example.com", "/notebook", new Map());
+    assert.equal(atZero.kind === "forward" && atZero.cluster, RESOURCE_NAMES.resolverCluster);
+    assert.equal(atZero.kind === "forward" && atZero.route.extAuthzDisabled, true);
+    const serving = compiled.value.decide("x", "/shiny/", new Map());
+    assert.equal(serving.kind !== "no_route" && serving.route.extAuthzDisabled, undefined);
   });
 });

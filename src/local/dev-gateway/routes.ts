@@ -11,7 +11,8 @@
  * exact / prefix / suffix / contains with `ignore_case`, `present_match`,
  * `invert_match`; several values of one header are matched joined with ",");
  * actions `route` (`cluster`, `cluster_header`, `prefix_rewrite`, `timeout`,
- * `upgrade_configs`) and `direct_response` (inline body). Anything else in a
+ * `upgrade_configs`) and `direct_response` (inline body); per route, ext_authz's
+ * `ExtAuthzPerRoute` `disabled`. Anything else in a
  * RouteConfiguration is an error, so the gateway NACKs it rather than route
  * differently from Envoy. Domains are matched without the port, as Envoy does
  * with `ignore_port_in_host_matching` (which our route tables set).
@@ -20,6 +21,7 @@ import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v
 import type { HeaderMatcher, Route, RouteAction, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { RouteAction_ClusterNotFoundResponseCode as NotFoundCode } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import type { StringMatcher } from "@envoyproxy/protos/envoy/type/matcher/v3/string";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import type { Duration } from "@envoyproxy/protos/google/protobuf/duration";
 import { DomainIndex } from "../../routing/index.js";
 
@@ -44,6 +46,8 @@ export interface CompiledRoute {
   readonly name: string;
   /** The prefix the route matched with, for prefix_rewrite; undefined for path / regex routes. */
   readonly prefix?: string;
+  /** ExtAuthzPerRoute `disabled`: a request that picks this route first is not sent to Check. */
+  readonly extAuthzDisabled?: true;
   readonly matches: (path: string, headers: ReadonlyMap<string, readonly string[]>) => boolean;
   readonly action: { readonly kind: "forward"; readonly forward: ForwardAction } | { readonly kind: "direct"; readonly status: number; readonly body: string };
 }
@@ -113,14 +117,39 @@ function compileRoute(route: Route, path: string, errors: string[]): CompiledRou
   const pathMatch = compilePathMatch(route, path, errors);
   const headerMatches = (route.match?.headers ?? []).map((h, i) => compileHeaderMatcher(h, `${path}.match.headers[${i}]`, errors));
   const action = compileAction(route, path, errors);
+  const checkOff = extAuthzDisabled(route, path, errors);
   if (errors.length > before || pathMatch === undefined || action === undefined) return undefined;
   const prefix = route.match?.prefix;
   return {
     name: route.name,
     ...(prefix === undefined ? {} : { prefix }),
+    ...(checkOff ? { extAuthzDisabled: true as const } : {}),
     matches: (p, headers) => pathMatch(p) && headerMatches.every((m) => m?.(headers) ?? false),
     action,
   };
+}
+
+const EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+const EXT_AUTHZ_PER_ROUTE = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute";
+
+/** The route's `typed_per_filter_config`: only ext_authz's ExtAuthzPerRoute with `disabled` is followed; true when it turns Check off. */
+function extAuthzDisabled(route: Route, path: string, errors: string[]): boolean {
+  let disabled = false;
+  for (const [name, any] of Object.entries(route.typedPerFilterConfig)) {
+    const at = `${path}.typed_per_filter_config["${name}"]`;
+    if (name !== EXT_AUTHZ_FILTER || any.typeUrl !== EXT_AUTHZ_PER_ROUTE) {
+      errors.push(`${at}: only ${EXT_AUTHZ_FILTER} with ExtAuthzPerRoute is supported`);
+      continue;
+    }
+    try {
+      const perRoute = ExtAuthzPerRoute.decode(any.value);
+      if (perRoute.checkSettings !== undefined) errors.push(`${at}.check_settings: not supported`);
+      disabled = perRoute.disabled === true;
+    } catch (err) {
+      errors.push(`${at}: does not decode: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return disabled;
 }
 
 /** The path without query and fragment (what `path` and `safe_regex` see). */

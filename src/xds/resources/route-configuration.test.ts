@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import { HeaderMatcher, type Route } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import { selectRoute, selectTarget } from "../../../test/support/envoy-route-match.js";
 import { appKey } from "../../config/app-spec.js";
 import { RouteTable } from "../../routing/route-table.js";
@@ -86,6 +87,11 @@ describe("route configuration", () => {
 
   it("falls back to the resolver in proxy mode, to a 503 in serve mode or without a resolver", () => {
     assert.equal(target(rc, "lab.example.com", "/notebook"), "ticketplane-resolver");
+    // Check at the gateway is off on that route only: the resolver decides as Check does once a pod serves.
+    const perFilter = match(rc, "lab.example.com", "/notebook")?.typedPerFilterConfig["envoy.filters.http.ext_authz"];
+    assert.equal(perFilter?.typeUrl, "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute");
+    assert.equal(ExtAuthzPerRoute.decode(perFilter.value).disabled, true);
+    assert.deepEqual(match(rc, "lab.example.com", "/notebook", { "x-ticketplane-cluster": "apps/lab/p" })?.typedPerFilterConfig, {});
     const noResolver = buildRouteConfiguration(sampleModel({ resolver: undefined }));
     const r = match(noResolver, "lab.example.com", "/notebook");
     assert.equal(r?.directResponse?.status, 503);

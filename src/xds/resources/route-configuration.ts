@@ -14,7 +14,11 @@
  *     before use keeps tickets off pods whose cluster a gateway has not
  *     ACKed.
  *  2. `<ns>/<app>:fallback`: the app's prefix without a valid header: a 503
- *     "no valid ticket", or the resolver for an app in proxy mode.
+ *     "no valid ticket", or the resolver for an app in proxy mode. That
+ *     route turns ext_authz off (ExtAuthzPerRoute `disabled`): the resolver
+ *     makes Check's decision itself once the app has a pod, and Check at the
+ *     gateway would only put the user in a waiting room for a pod that the
+ *     resolver is already bringing.
  *
  * Virtual hosts and the order of apps come from the group's RouteTable
  * (src/routing), the same table Check matches with, so the two cannot
@@ -24,9 +28,10 @@ import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/rou
 import { type HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { appKey } from "../../config/app-spec.js";
 import { ANY_HOST, appClusterPrefix, type AppRoute, fallbackRouteName, podsRouteName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
-import { checkUniqueNames, duration } from "./envoy-values.js";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
+import { checkUniqueNames, duration, packAny } from "./envoy-values.js";
 import type { AppModel, GatewayModel } from "./model.js";
-import { TYPE_URLS } from "./type-urls.js";
+import { EXTENSION_NAMES, EXTENSION_TYPE_URLS, TYPE_URLS } from "./type-urls.js";
 
 export const ROUTE_CONFIGURATION_TYPE_URL = TYPE_URLS.routes;
 
@@ -52,7 +57,8 @@ function fallbackRoute(app: AppModel, model: GatewayModel): Route {
   const name = fallbackRouteName(app.namespace, app.name);
   const match = { prefix: app.pathPrefix };
   if (app.mode === "proxy" && model.resolver !== undefined) {
-    return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster } });
+    const noCheck = packAny(EXTENSION_TYPE_URLS.extAuthzPerRoute, ExtAuthzPerRoute.encode(ExtAuthzPerRoute.fromPartial({ disabled: true })).finish());
+    return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster }, typedPerFilterConfig: { [EXTENSION_NAMES.extAuthz]: noCheck } });
   }
   // Check never lets a request without a ticket through in serve mode; if one
   // slips by (or a proxy-mode app has no resolver) it must not reach a pod.
