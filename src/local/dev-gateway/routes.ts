@@ -19,7 +19,7 @@
  */
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import type { HeaderMatcher, Route, RouteAction, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { RouteAction_ClusterNotFoundResponseCode as NotFoundCode } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { FilterConfig, RouteAction_ClusterNotFoundResponseCode as NotFoundCode } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import type { StringMatcher } from "@envoyproxy/protos/envoy/type/matcher/v3/string";
 import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import type { Duration } from "@envoyproxy/protos/google/protobuf/duration";
@@ -131,12 +131,33 @@ function compileRoute(route: Route, path: string, errors: string[]): CompiledRou
 
 const EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
 const EXT_AUTHZ_PER_ROUTE = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute";
+const FILTER_CONFIG = "type.googleapis.com/envoy.config.route.v3.FilterConfig";
 
-/** The route's `typed_per_filter_config`: only ext_authz's ExtAuthzPerRoute with `disabled` is followed; true when it turns Check off. */
+/**
+ * The route's `typed_per_filter_config`: only ext_authz's ExtAuthzPerRoute
+ * with `disabled` is followed, bare or inside a FilterConfig (whose own
+ * `disabled` turns the filter off too, as in Envoy); true when it turns Check off.
+ */
 function extAuthzDisabled(route: Route, path: string, errors: string[]): boolean {
   let disabled = false;
-  for (const [name, any] of Object.entries(route.typedPerFilterConfig)) {
+  for (const [name, wrapped] of Object.entries(route.typedPerFilterConfig)) {
     const at = `${path}.typed_per_filter_config["${name}"]`;
+    let any = wrapped;
+    if (name === EXT_AUTHZ_FILTER && wrapped.typeUrl === FILTER_CONFIG) {
+      let filterConfig: FilterConfig;
+      try {
+        filterConfig = FilterConfig.decode(wrapped.value);
+      } catch (err) {
+        errors.push(`${at}: does not decode: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      if (filterConfig.disabled) {
+        disabled = true;
+        continue;
+      }
+      if (filterConfig.config === undefined) continue;
+      any = filterConfig.config;
+    }
     if (name !== EXT_AUTHZ_FILTER || any.typeUrl !== EXT_AUTHZ_PER_ROUTE) {
       errors.push(`${at}: only ${EXT_AUTHZ_FILTER} with ExtAuthzPerRoute is supported`);
       continue;

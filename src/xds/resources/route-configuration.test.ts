@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import { HeaderMatcher, type Route } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { HeaderMatcher, type Route, FilterConfig } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import { selectRoute, selectTarget } from "../../../test/support/envoy-route-match.js";
 import { appKey } from "../../config/app-spec.js";
@@ -89,8 +89,12 @@ describe("route configuration", () => {
     assert.equal(target(rc, "lab.example.com", "/notebook"), "ticketplane-resolver");
     // Check at the gateway is off on that route only: the resolver decides as Check does once a pod serves.
     const perFilter = match(rc, "lab.example.com", "/notebook")?.typedPerFilterConfig["envoy.filters.http.ext_authz"];
-    assert.equal(perFilter?.typeUrl, "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute");
-    assert.equal(ExtAuthzPerRoute.decode(perFilter.value).disabled, true);
+    // Optional, so a client without ext_authz (gRPC) ignores it rather than refusing the table.
+    assert.equal(perFilter?.typeUrl, "type.googleapis.com/envoy.config.route.v3.FilterConfig");
+    const wrapper = FilterConfig.decode(perFilter.value);
+    assert.equal(wrapper.isOptional, true);
+    assert.equal(wrapper.config?.typeUrl, "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute");
+    assert.equal(ExtAuthzPerRoute.decode(wrapper.config.value).disabled, true);
     assert.deepEqual(match(rc, "lab.example.com", "/notebook", { "x-ticketplane-cluster": "apps/lab/p" })?.typedPerFilterConfig, {});
     const noResolver = buildRouteConfiguration(sampleModel({ resolver: undefined }));
     const r = match(noResolver, "lab.example.com", "/notebook");

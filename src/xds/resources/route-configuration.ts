@@ -18,14 +18,15 @@
  *     route turns ext_authz off (ExtAuthzPerRoute `disabled`): the resolver
  *     makes Check's decision itself once the app has a pod, and Check at the
  *     gateway would only put the user in a waiting room for a pod that the
- *     resolver is already bringing.
+ *     resolver is already bringing. The setting is wrapped in an optional
+ *     FilterConfig: a client without ext_authz (gRPC) ignores it.
  *
  * Virtual hosts and the order of apps come from the group's RouteTable
  * (src/routing), the same table Check matches with, so the two cannot
  * disagree about a request's app.
  */
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import { type HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { FilterConfig, type HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
 import { appKey } from "../../config/app-spec.js";
 import { ANY_HOST, appClusterPrefix, type AppRoute, fallbackRouteName, podsRouteName, RESOURCE_NAMES, RouteTable, ROUTING_HEADERS } from "../../routing/index.js";
 import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
@@ -57,7 +58,8 @@ function fallbackRoute(app: AppModel, model: GatewayModel): Route {
   const name = fallbackRouteName(app.namespace, app.name);
   const match = { prefix: app.pathPrefix };
   if (app.mode === "proxy" && model.resolver !== undefined) {
-    const noCheck = packAny(EXTENSION_TYPE_URLS.extAuthzPerRoute, ExtAuthzPerRoute.encode(ExtAuthzPerRoute.fromPartial({ disabled: true })).finish());
+    const perRoute = packAny(EXTENSION_TYPE_URLS.extAuthzPerRoute, ExtAuthzPerRoute.encode(ExtAuthzPerRoute.fromPartial({ disabled: true })).finish());
+    const noCheck = packAny(EXTENSION_TYPE_URLS.filterConfig, FilterConfig.encode(FilterConfig.fromPartial({ config: perRoute, isOptional: true })).finish());
     return Route.fromPartial({ name, match, route: { ...longLived(), cluster: RESOURCE_NAMES.resolverCluster }, typedPerFilterConfig: { [EXTENSION_NAMES.extAuthz]: noCheck } });
   }
   // Check never lets a request without a ticket through in serve mode; if one

@@ -30,6 +30,8 @@ export const EXTENSION_TYPE_URLS = {
   router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
   extAuthz: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
   extAuthzPerRoute: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute",
+  /** The per-route wrapper that marks a filter's setting optional, so a client without that filter (gRPC) may ignore it. */
+  filterConfig: "type.googleapis.com/envoy.config.route.v3.FilterConfig",
   httpGrpcAccessLog: "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
   httpProtocolOptions: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
 } as const;
