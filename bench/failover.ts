@@ -25,7 +25,7 @@ import { TicketCore, admit } from "../src/tickets/index.js";
 import { makeSpec } from "../test/support/app-spec.js";
 import { Browser } from "../test/e2e/check-client.js";
 import { Replica } from "../test/e2e/kube-replica.js";
-import { tempDir } from "../test/e2e/serve-process.js";
+import { KUBE_PROCESS_CONFIG, tempDir } from "../test/e2e/serve-process.js";
 import { KubeApiServer } from "../test/support/kube-api/server.js";
 import { ReplicaController } from "../test/support/kube-api/replica-controller.js";
 import type { KObject } from "../test/support/kube-api/kinds.js";
@@ -120,7 +120,7 @@ async function cluster(): Promise<Cluster> {
     spec: { replicas: 2, selector: { matchLabels: { app: "shiny" } }, template: { metadata: { labels: { app: "shiny" } }, spec: { containers: [{ name: "app", image: "example/shiny:1" }] } } },
   } satisfies KObject);
   server.store.create(kind("ticketedapps"), "demo", { apiVersion: "ticketplane.dev/v1alpha1", kind: "TicketedApp", metadata: { name: "shiny" }, spec: { deployment: "shiny", port: 8080, pathPrefix: "/shiny/", ticketsPerPod: 500, minPods: 2, maxPods: 2, spareTickets: 0, ticket: { cookieSecure: false } } });
-  const config = await tmp.write("tp.yaml", "listen:\n  authz: 127.0.0.1:0\n  accessLog: 127.0.0.1:0\n  xds: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  peer: 127.0.0.1:0\n");
+  const config = await tmp.write("tp.yaml", KUBE_PROCESS_CONFIG);
   const replicas: Replica[] = [];
   for (const name of ["r1", "r2", "r3"]) replicas.push(new Replica(name, [...LEASE, "--kubeconfig", await server.writeKubeconfig(tmp.file(`kc-${name}`), "demo", name), "--namespace", "demo", "--config", config]));
   await replicas[0]?.start();

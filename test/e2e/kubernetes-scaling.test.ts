@@ -22,7 +22,7 @@ import { after, before, describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 import { Browser, checkClient } from "./check-client.js";
 import { RawGateway } from "./raw-gateway.js";
-import { ServeProcess, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, ServeProcess, tempDir } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
@@ -35,14 +35,6 @@ const SCALE_PATH = `/apis/apps/v1/namespaces/${NS}/deployments/shiny/scale`;
 /** client-go's lease duration, which the CLI uses; the follower may need one retry period (2 s × 2.2 jitter) more to see it expire. */
 const LEASE_MS = 15_000;
 const TAKEOVER_BOUND_MS = LEASE_MS + 5_000;
-
-const PROCESS_CONFIG = `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  peer: 127.0.0.1:0
-`;
 
 /** One controller process with its gateway and Check client. */
 class Controller {

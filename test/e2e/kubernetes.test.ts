@@ -14,21 +14,13 @@ import type * as grpc from "@grpc/grpc-js";
 import { Browser, checkClient } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
 import { RawGateway } from "./raw-gateway.js";
-import { ServeProcess, getJson, runCli, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, ServeProcess, getJson, runCli, tempDir } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
   apps: { app: string; pods: { name: string; address: string; serving: boolean }[] }[];
 }
-
-const PROCESS_CONFIG = `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  peer: 127.0.0.1:0
-`;
 
 describe("Kubernetes mode: ticketplane serve --kubernetes against the sandbox", () => {
   let tmp: TempDir;

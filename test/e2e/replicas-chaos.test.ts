@@ -27,7 +27,7 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { Browser } from "./check-client.js";
 import type { CheckResult } from "./check-client.js";
 import { Replica } from "./kube-replica.js";
-import { getJson, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, getJson, tempDir } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
 import type { RequestRecord } from "../support/kube-api/server.js";
@@ -43,13 +43,6 @@ const LEASE = ["--lease-duration", "6s", "--renew-deadline", "4s", "--retry-peri
 const SCALE_PATH = `/apis/apps/v1/namespaces/${NS}/deployments/shiny/scale`;
 /** A ticket counts as established (persisted, mirrored everywhere) this long after it was issued. */
 const ESTABLISHED_MS = 2_000;
-const PROCESS_CONFIG = `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  peer: 127.0.0.1:0
-`;
 
 interface User {
   readonly name: string;

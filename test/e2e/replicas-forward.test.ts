@@ -12,21 +12,13 @@ import type * as grpc from "@grpc/grpc-js";
 import { Browser, checkClient } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
 import { RawGateway } from "./raw-gateway.js";
-import { ServeProcess, getJson, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, ServeProcess, getJson, tempDir } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
   apps: { app: string; figures?: { used: number }; pods: { name: string; serving: boolean }[] }[];
 }
-
-const PROCESS_CONFIG = `listen:
-  authz: 127.0.0.1:0
-  accessLog: 127.0.0.1:0
-  xds: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  peer: 127.0.0.1:0
-`;
 
 describe("several replicas: a follower forwards issuing to the Lease holder", () => {
   let tmp: TempDir;

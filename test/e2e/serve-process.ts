@@ -14,6 +14,19 @@ import { waitFor } from "../support/wait-for.js";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "src/cli.ts");
 
+/**
+ * The config file of a `serve --kubernetes` process in the e2e tests: every
+ * server on a free loopback port, the peer API too (several replicas share
+ * one host, and 9005 is the peer port's default).
+ */
+export const KUBE_PROCESS_CONFIG = `listen:
+  authz: 127.0.0.1:0
+  accessLog: 127.0.0.1:0
+  xds: 127.0.0.1:0
+  admin: 127.0.0.1:0
+  peer: 127.0.0.1:0
+`;
+
 export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "admin";
 
 export interface Exit {
