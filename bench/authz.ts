@@ -26,7 +26,7 @@ import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { AppIndex, createAuthzMetrics, createAuthzServer, DEFAULT_CHECK_LIMITS, decideCheck, toCheckResponse } from "../src/authz/index.js";
 import { createCheckService, SafeAuthorizationService, toCheckInput, type IncomingCheck } from "../src/authz/check-service.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
-import { DEFAULTS, type AppSpec } from "../src/config/app-spec.js";
+import { CHECK_BENCH_APP } from "./lib/check-app.js";
 import { TicketCore, admit } from "../src/tickets/index.js";
 import { alternate, figure, inconclusiveBecause, info, median, ratios, report } from "./lib/rounds.js";
 
@@ -39,16 +39,7 @@ const SATURATED = 0.9;
 const METHOD = "/envoy.service.auth.v3.Authorization/Check";
 const identity = (b: Buffer): Buffer => b;
 
-const APP: AppSpec = {
-  ...DEFAULTS,
-  source: "file",
-  namespace: "bench",
-  name: "shiny",
-  pathPrefix: "/shiny/",
-  ticketsPerPod: 1_000,
-  maxPods: 100,
-  ticket: { ...DEFAULTS.ticket, idleTimeoutMs: 3_600_000, maxLifetimeMs: 3_600_000 },
-};
+const APP = CHECK_BENCH_APP;
 const PODS = Array.from({ length: 100 }, (_, i) => ({ name: `shiny-7d9f-${String(i).padStart(5, "0")}`, host: `10.244.1.${i + 1}`, port: 3838, ready: true }));
 
 function newCore(): TicketCore {

@@ -18,7 +18,7 @@
 import { Registry } from "prom-client";
 import { DEFAULT_CHECK_LIMITS, AppIndex, decideCheck } from "../src/authz/index.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
-import { DEFAULTS, type AppSpec } from "../src/config/app-spec.js";
+import { CHECK_BENCH_APP } from "./lib/check-app.js";
 import { ReplicaLink } from "../src/replicas/index.js";
 import type { AppOwner } from "../src/runtime/ports.js";
 import { TicketCore, admit } from "../src/tickets/index.js";
@@ -30,16 +30,7 @@ const ISSUES_PER_ROUND = 400;
 const CHECKS_PER_ROUND = 20_000;
 const KEY = "bench/shiny";
 const RING = { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] };
-const APP: AppSpec = {
-  ...DEFAULTS,
-  source: "file",
-  namespace: "bench",
-  name: "shiny",
-  pathPrefix: "/shiny/",
-  ticketsPerPod: 1_000,
-  maxPods: 100,
-  ticket: { ...DEFAULTS.ticket, idleTimeoutMs: 3_600_000, maxLifetimeMs: 3_600_000 },
-};
+const APP = CHECK_BENCH_APP;
 const PODS = Array.from({ length: 100 }, (_, i) => ({ name: `shiny-${String(i).padStart(5, "0")}`, host: `10.244.1.${i + 1}`, port: 3838, ready: true }));
 
 interface Replica {
