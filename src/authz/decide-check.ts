@@ -155,7 +155,7 @@ export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): 
   const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });
   // The waiting room's live endpoint (the page polls it) always answers JSON.
   const probe = isWaitingRoomPath(input.path, app.pathPrefix);
-  const matchedRequest: Matched = { app, key, queueTokens, probe, json: probe || prefersJson(input.headers["accept"]) };
+  const matchedRequest: Matched = { app, key, queueTokens, probe, accept: input.headers["accept"] };
   // Only an allocator that forwards to the app's owner answers later; a valid ticket never waits.
   return admission instanceof Promise ? admission.then((a) => outcomeOf(a, matchedRequest)) : outcomeOf(admission, matchedRequest);
 }
@@ -166,12 +166,17 @@ interface Matched {
   readonly queueTokens: readonly string[];
   /** The request is the waiting room's live endpoint. */
   readonly probe: boolean;
-  /** The answer is JSON (the client asked for it, or the live endpoint). */
-  readonly json: boolean;
+  /** The Accept header: read only for an answer that has a body (a valid ticket has none). */
+  readonly accept: string | undefined;
+}
+
+/** The answer is JSON: the client asked for it, or it is the live endpoint. */
+function answersJson(m: Matched): boolean {
+  return m.probe || prefersJson(m.accept);
 }
 
 function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
-  const { app, key, queueTokens, probe, json } = m;
+  const { app, key, queueTokens, probe } = m;
   switch (admission.kind) {
     case "valid":
     case "held":
@@ -198,11 +203,11 @@ function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
         queueToken: admission.queueToken,
         retryAfterMs: admission.retryAfterMs,
         ...(admission.estimatedWaitMs === undefined ? {} : { estimatedWaitMs: admission.estimatedWaitMs }),
-        json,
+        json: answersJson(m),
       };
     case "refused":
-      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json };
-      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json };
+      if (admission.reason === "client_limit") return { kind: "limited", app, key, retryAfterMs: admission.retryAfterMs, json: answersJson(m) };
+      return { kind: "full", app, key, reason: admission.reason, retryAfterMs: admission.retryAfterMs, json: answersJson(m) };
     case "unknown_app":
       // The ticket core dropped the app between match and admit (apps are being replaced).
       return { kind: "not_found", reason: "app is not served" };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SigningKeys, checkKeyRing } from "./signing-keys.js";
 import { keyRing } from "./tickets.fixture.js";
-import { signTicketToken, verifyTicketToken, type TicketClaims } from "./ticket-token.js";
+import { VERIFIED_TOKENS_KEPT, signTicketToken, verifiedTokensKept, verifyTicketToken, type TicketClaims } from "./ticket-token.js";
 import { MAX_TOKEN_LENGTH } from "./token-envelope.js";
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -107,6 +107,58 @@ describe("ticket tokens", () => {
     it("treats a token under a same-named key with another secret as forged", () => {
       const other = new SigningKeys({ active: "old", keys: [{ id: "old", secret: Buffer.alloc(32, 1) }] });
       assert.deepEqual(verifyTicketToken(other, token, "ns/app", NOW), { ok: false, reason: "forged" });
+    });
+  });
+
+  describe("remembering verified tokens", () => {
+    /** A key ring that counts the MACs it computes. */
+    class CountingKeys extends SigningKeys {
+      macs = 0;
+      override mac(kid: string, data: string): string | undefined {
+        this.macs += 1;
+        return super.mac(kid, data);
+      }
+    }
+
+    it("checks a token's MAC once per key ring, and its app and expiry on every call", () => {
+      const ring = new CountingKeys(keyRing("k1"));
+      const token = signTicketToken(ring, claims);
+      ring.macs = 0;
+      assert.deepEqual(verifyTicketToken(ring, token, "ns/app", NOW), { ok: true, claims });
+      assert.deepEqual(verifyTicketToken(ring, token, "ns/app", NOW + 1), { ok: true, claims });
+      assert.equal(ring.macs, 1);
+      assert.deepEqual(verifyTicketToken(ring, token, "ns/other", NOW), { ok: false, reason: "wrong_app", claims });
+      assert.deepEqual(verifyTicketToken(ring, token, "ns/app", claims.expiresAt), { ok: false, reason: "expired", claims });
+      assert.equal(ring.macs, 1);
+    });
+
+    it("never lets a remembered token vouch for an altered one", () => {
+      const ring = new SigningKeys(keyRing("k1"));
+      const token = signTicketToken(ring, claims);
+      assert.equal(verifyTicketToken(ring, token, "ns/app", NOW).ok, true);
+      assert.deepEqual(verifyTicketToken(ring, flip(token, token.length - 5), "ns/app", NOW), { ok: false, reason: "forged" });
+      assert.deepEqual(verifyTicketToken(ring, `${token}A`, "ns/app", NOW), { ok: false, reason: "malformed" });
+    });
+
+    it("starts afresh with a new key ring", () => {
+      const before = new SigningKeys(keyRing("old"));
+      const token = signTicketToken(before, claims);
+      assert.equal(verifyTicketToken(before, token, "ns/app", NOW).ok, true);
+      assert.deepEqual(verifyTicketToken(new SigningKeys(keyRing("new")), token, "ns/app", NOW), { ok: false, reason: "unknown_key" });
+      const sameIdOtherSecret = new SigningKeys({ active: "old", keys: [{ id: "old", secret: Buffer.alloc(32, 1) }] });
+      assert.deepEqual(verifyTicketToken(sameIdOtherSecret, token, "ns/app", NOW), { ok: false, reason: "forged" });
+    });
+
+    it("keeps a bounded number, the newest", () => {
+      const ring = new CountingKeys(keyRing("k1"));
+      const tokens = Array.from({ length: VERIFIED_TOKENS_KEPT + 10 }, (_, i) => signTicketToken(ring, { ...claims, id: `t${String(i)}` }));
+      for (const t of tokens) assert.equal(verifyTicketToken(ring, t, "ns/app", NOW).ok, true);
+      assert.equal(verifiedTokensKept(ring), VERIFIED_TOKENS_KEPT);
+      ring.macs = 0;
+      verifyTicketToken(ring, tokens.at(-1), "ns/app", NOW);
+      assert.equal(ring.macs, 0, "the newest is kept");
+      verifyTicketToken(ring, tokens[0], "ns/app", NOW);
+      assert.equal(ring.macs, 1, "the oldest went first");
     });
   });
 

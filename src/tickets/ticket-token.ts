@@ -36,11 +36,37 @@ export function signTicketToken(keys: SigningKeys, c: TicketClaims): string {
   return envelope.seal(keys, payload);
 }
 
+/** How many verified tokens each key ring remembers (about 300 B each). */
+export const VERIFIED_TOKENS_KEPT = 8_192;
+
+/**
+ * Claims of tokens whose shape, MAC and payload checked out, per key ring.
+ * A browser presents the same cookie on every request of a session, and the
+ * HMAC is most of what verifying costs (Envoy's jwt_authn caches verified
+ * JWTs for the same reason). Only a token that verified is kept, keyed by
+ * its exact text, so a forged or altered token always meets the MAC. Keyed
+ * by the SigningKeys object: a new ring (rotation, a key removed) starts
+ * empty. App and expiry are checked on every call. Bounded: when full, the
+ * oldest entry goes.
+ */
+type Verified = Extract<TicketTokenCheck, { ok: true }>;
+const verified = new WeakMap<SigningKeys, Map<string, Verified>>();
+
 /**
  * Verifies a presented ticket token for `app` at time `now`. Never throws.
  * Order: shape → key id → MAC (constant time) → payload → app → expiry.
  */
 export function verifyTicketToken(keys: SigningKeys, token: unknown, app: AppKey, now: number): TicketTokenCheck {
+  const opened = typeof token === "string" ? (verified.get(keys)?.get(token) ?? openClaims(keys, token)) : openClaims(keys, token);
+  if (!opened.ok) return opened;
+  const claims = opened.claims;
+  if (claims.app !== app) return { ok: false, reason: "wrong_app", claims };
+  if (now >= claims.expiresAt) return { ok: false, reason: "expired", claims };
+  return opened;
+}
+
+/** Shape, MAC and payload; a token that passes is remembered for its ring. */
+function openClaims(keys: SigningKeys, token: unknown): TicketTokenCheck {
   const opened = envelope.open(keys, token);
   if (!opened.ok) return opened;
   const r = new PayloadReader(opened.payload);
@@ -52,8 +78,19 @@ export function verifyTicketToken(keys: SigningKeys, token: unknown, app: AppKey
   const pod = r.str();
   const id = r.str();
   if (!r.done() || layout !== LAYOUT || id === "" || pod === "") return { ok: false, reason: "malformed" };
-  const claims: TicketClaims = { app: claimApp, pod, slot, id, issuedAt, expiresAt };
-  if (claimApp !== app) return { ok: false, reason: "wrong_app", claims };
-  if (now >= expiresAt) return { ok: false, reason: "expired", claims };
-  return { ok: true, claims };
+  const check = Object.freeze({ ok: true as const, claims: Object.freeze({ app: claimApp, pod, slot, id, issuedAt, expiresAt }) });
+  remember(keys, token as string, check);
+  return check;
+}
+
+function remember(keys: SigningKeys, token: string, check: Verified): void {
+  let kept = verified.get(keys);
+  if (kept === undefined) verified.set(keys, (kept = new Map<string, Verified>()));
+  if (kept.size >= VERIFIED_TOKENS_KEPT) kept.delete(kept.keys().next().value as string);
+  kept.set(token, check);
+}
+
+/** How many verified tokens `keys` remembers (for tests and status). */
+export function verifiedTokensKept(keys: SigningKeys): number {
+  return verified.get(keys)?.size ?? 0;
 }
