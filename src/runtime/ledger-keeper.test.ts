@@ -6,7 +6,7 @@ import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { AppKey } from "../config/app-spec.js";
 import { TicketCore, admit } from "../tickets/index.js";
-import type { LedgerRecord } from "../tickets/ledger-journal.js";
+import { replayJournal, type LedgerRecord } from "../tickets/ledger-journal.js";
 import type { LedgerSnapshot } from "../tickets/types.js";
 import { LedgerKeeper } from "./ledger-keeper.js";
 import type { LedgerLoad, LedgerStore } from "./ports.js";
@@ -94,6 +94,47 @@ describe("LedgerKeeper", () => {
     admit(core, "ns/shiny", {});
     await clock.advanceAsync(20_000);
     assert.equal(store.calls.at(-1), "release", "stopped: no more writes");
+  });
+
+  it("keeps the line through a crash: who joins and who leaves goes to the journal, so the next owner restores the line in its order", async () => {
+    const { clock, core, store } = world();
+    // No compaction in this test: the line must come back from the journal alone.
+    const keeper = new LedgerKeeper({ store, tickets: core, clock, logger: new RecordingLogger(), appendDelayMs: 20, compactEveryMs: 3_600_000, compactAfterRecords: 1_000 });
+    await keeper.start();
+    admit(core, "ns/shiny", {});
+    admit(core, "ns/shiny", {});
+    const places: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const turnedAway = admit(core, "ns/shiny", { client: `c${String(i)}` });
+      assert.ok(turnedAway.kind === "queued", turnedAway.kind);
+      places.push(turnedAway.queueToken);
+      clock.advance(100);
+    }
+    // Each comes back and takes its place in line; then the second stops coming back and is dropped.
+    for (const [i, token] of places.entries()) assert.equal(admit(core, "ns/shiny", { queueTokens: [token], client: `c${String(i)}` }).kind, "queued");
+    const line = core.queue("ns/shiny").map((q) => q.id);
+    assert.equal(line.length, 3);
+    for (let t = 0; t < 20; t++) {
+      await clock.advanceAsync(1_000);
+      for (const i of [0, 2]) admit(core, "ns/shiny", { queueTokens: [places[i] ?? ""], client: `c${String(i)}` });
+    }
+    const kept = core.queue("ns/shiny").map((q) => q.id);
+    assert.deepEqual(kept, [line[0], line[2]], "the one who stopped coming back left the line");
+    await clock.advanceAsync(20);
+    assert.equal(store.saved.length, 1, "only the start's snapshot: nothing compacted");
+    const queueRecords = store.appended.flat().filter((r) => r.op === "queue");
+    assert.deepEqual(queueRecords.flatMap((r) => r.joined.map((j) => j.id)), line);
+    assert.deepEqual(queueRecords.flatMap((r) => r.left), [line[1]]);
+
+    // The process dies without a word; the next owner loads the snapshot and the journal.
+    const next = world();
+    next.clock.advance(clock.now() - next.clock.now() + 30_000);
+    next.store.next = { kind: "loaded", snapshot: replayJournal(store.saved[0]?.snapshot, store.appended.flat()), savedAt: 1 };
+    await next.keeper.start();
+    assert.deepEqual(next.core.queue("ns/shiny").map((q) => q.id), kept, "the line as it was, in its order, although the failover took longer than a client may stay away");
+    assert.equal(next.core.tickets("ns/shiny").length, 2);
+    await next.keeper.stop();
+    await keeper.stop();
   });
 
   it("compacts early once the journal holds enough records, so loading stays bounded", async () => {

@@ -5,9 +5,9 @@
  * start: claim the store (fails fast when another process holds it), load,
  * restore into the ticket core (which checks every entry). Then every change
  * the ticket core makes goes to the store's journal as a small record
- * (issue, confirm, release), batched over `appendDelayMs` — O(1) per issue,
- * whatever the size of the ledger — and the whole ledger (with the waiting
- * queue, which is kept by compaction only) is compacted into a snapshot
+ * (issue, confirm, release, places taken and left in line), batched over
+ * `appendDelayMs` — O(1) per change, whatever the size of the ledger — and
+ * the whole ledger (with the waiting queue) is compacted into a snapshot
  * every `compactEveryMs` while anything changed, or once the journal holds
  * `compactAfterRecords`. Writes are serialised (never two at once).
  * stop: one last compaction, then give the claim up. A keeper whose start

@@ -55,4 +55,35 @@ describe("ledger journal", () => {
     assert.deepEqual(r.tickets.map((t) => t.id), ["t1"]);
     assert.deepEqual(r.issuedTotal, { "ns/app": 1 });
   });
+
+  it("the line: joins and leaves rebuild the queue the ticket core has, in its order; replaying twice changes nothing", () => {
+    const { clock, core, records } = world();
+    for (let i = 0; i < 6; i++) admit(core, APP, {});
+    const base = JSON.parse(JSON.stringify(core.snapshot())) as unknown;
+    records.length = 0;
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const q = admit(core, APP, {});
+      assert.ok(q.kind === "queued");
+      tokens.push(q.queueToken);
+      clock.advance(10);
+    }
+    for (const t of tokens) admit(core, APP, { queueTokens: [t] });
+    assert.equal(core.queue(APP).length, 3);
+    // Only the first two keep coming back: the third is dropped.
+    for (let s = 0; s < 30; s++) {
+      clock.advance(1_000);
+      for (const t of tokens.slice(0, 2)) admit(core, APP, { queueTokens: [t] });
+    }
+    assert.equal(core.queue(APP).length, 2);
+    const line = (snap: unknown): string[] => ((snap as LedgerSnapshot).queue ?? []).map((e) => e.id);
+    const replayed = replayJournal(base, records);
+    assert.deepEqual(line(replayed), line(core.snapshot()));
+    assert.deepEqual(line(replayJournal(replayed, records)), line(core.snapshot()));
+  });
+
+  it("skips a malformed queue record or entry", () => {
+    const r = replayJournal(undefined, [{ op: "queue", app: "ns/app" }, { op: "queue", app: "ns/app", joined: [7, null, { id: "q1", enqueuedAt: 1, lastSeenAt: 1 }], left: "q9" }]) as LedgerSnapshot;
+    assert.deepEqual(r.queue.map((e) => [e.app, e.id]), [["ns/app", "q1"]]);
+  });
 });

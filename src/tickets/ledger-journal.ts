@@ -10,14 +10,16 @@
  * one it lacks does nothing).
  */
 import type { AppKey } from "../config/app-spec.js";
-import type { TicketCoreEvent, TicketView } from "./types.js";
+import type { QueuedView, TicketCoreEvent, TicketView } from "./types.js";
 
 export type LedgerRecord =
   | { readonly op: "issue"; readonly ticket: TicketView }
   | { readonly op: "confirm"; readonly app: AppKey; readonly id: string; readonly at: number }
-  | { readonly op: "release"; readonly app: AppKey; readonly id: string };
+  | { readonly op: "release"; readonly app: AppKey; readonly id: string }
+  /** The app's line: who joined (at their place by enqueuedAt) and who left since the last record. */
+  | { readonly op: "queue"; readonly app: AppKey; readonly joined: readonly QueuedView[]; readonly left: readonly string[] };
 
-/** The record a ticket-core event leaves in the journal, if any (queue changes are kept by compaction only). */
+/** The record a ticket-core event leaves in the journal, if any (reservations are not kept: the next owner grants them again). */
 export function journalRecord(event: TicketCoreEvent): LedgerRecord | undefined {
   switch (event.kind) {
     case "issued":
@@ -26,6 +28,8 @@ export function journalRecord(event: TicketCoreEvent): LedgerRecord | undefined 
       return { op: "confirm", app: event.app, id: event.ticket.id, at: event.ticket.lastActiveAt };
     case "released":
       return { op: "release", app: event.app, id: event.ticket.id };
+    case "queue":
+      return event.joined.length === 0 && event.left.length === 0 ? undefined : { op: "queue", app: event.app, joined: event.joined, left: event.left };
     default:
       return undefined;
   }
@@ -58,11 +62,29 @@ function apply(base: Mutable, byKey: Map<string, Record<string, unknown>>, r: un
     if (typeof t["app"] === "string") base.issuedTotal[t["app"]] = (base.issuedTotal[t["app"]] ?? 0) + 1;
     return;
   }
+  if (r["op"] === "queue") {
+    applyQueue(base, r);
+    return;
+  }
   const key = `${String(r["app"])}\u0000${String(r["id"])}`;
   if (r["op"] === "release") byKey.delete(key);
   else if (r["op"] === "confirm") {
     const t = byKey.get(key);
     if (t !== undefined) byKey.set(key, { ...t, confirmed: true, ...(typeof r["at"] === "number" ? { lastActiveAt: r["at"] } : {}) });
+  }
+}
+
+/** Leaves first, then joins not already in line (replaying a record twice changes nothing). Entries are checked again on restore. */
+function applyQueue(base: Mutable, r: Record<string, unknown>): void {
+  const app = r["app"];
+  const left = new Set(Array.isArray(r["left"]) ? (r["left"] as unknown[]) : []);
+  const ofApp = (e: unknown): e is Record<string, unknown> => isRecord(e) && e["app"] === app;
+  base.queue = base.queue.filter((e) => !(ofApp(e) && left.has(e["id"])));
+  const present = new Set(base.queue.filter(ofApp).map((e) => e["id"]));
+  for (const j of Array.isArray(r["joined"]) ? (r["joined"] as unknown[]) : []) {
+    if (!isRecord(j) || present.has(j["id"])) continue;
+    present.add(j["id"]);
+    base.queue.push({ ...j, app });
   }
 }
 

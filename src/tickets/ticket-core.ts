@@ -32,6 +32,7 @@ import type {
   PodInput,
   PodView,
   QueueView,
+  QueuedView,
   ReleaseReason,
   RestoreReport,
   TicketCoreEvent,
@@ -352,7 +353,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const issuedTotal: Record<AppKey, number> = {};
     for (const [app, state] of this.#apps) {
       for (const t of state.ledger.tickets.values()) tickets.push(t.view());
-      for (const e of state.queue.entries()) queue.push({ app, id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, ...(e.client === undefined ? {} : { client: e.client }) });
+      for (const e of state.queue.entries()) queue.push({ app, ...queuedView(e) });
       issuedTotal[app] = state.issuedTotal;
     }
     return { version: 1, savedAt: this.#clock.now(), tickets, queue, issuedTotal };
@@ -390,12 +391,14 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     for (const state of scope) this.#clearQueue(state, touched);
     let restoredQueue = 0;
     for (const x of listOf(saved["queue"])) {
-      const reason = this.#restoreQueueEntry(x, touched, scope);
+      const reason = this.#restoreQueueEntry(x, now, touched, scope);
       if (reason === undefined) restoredQueue++;
       else dropped.push({ id: entryId(x), reason });
     }
     restoreTotals(scope, saved["issuedTotal"]);
     for (const state of touched) {
+      // The restored line is the stored one: nothing new for the journal.
+      state.queue.takeChanges();
       changes.push({ kind: "pods", app: state.ledger.key });
       this.#settleQueue(state, now, changes, true);
     }
@@ -463,7 +466,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     return undefined;
   }
 
-  #restoreQueueEntry(x: unknown, touched: Set<AppState>, scope: ReadonlySet<AppState>): string | undefined {
+  #restoreQueueEntry(x: unknown, now: number, touched: Set<AppState>, scope: ReadonlySet<AppState>): string | undefined {
     const e = readSavedQueueEntry(x);
     if (e === undefined) return "malformed entry";
     const state = this.#apps.get(e.app);
@@ -471,7 +474,8 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     if (!scope.has(state)) return "app not restored";
     if (state.queue.get(e.id) !== undefined) return "duplicate queue entry";
     if (state.queue.length >= state.ledger.spec.queue.maxLength) return "queue full";
-    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, client: e.client, reservedUntil: undefined });
+    // Counted as seen now: while no owner answered (a restart, a failover) its client could not come back.
+    state.queue.push({ id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: Math.max(e.lastSeenAt, now), client: e.client, reservedUntil: undefined });
     touched.add(state);
     return undefined;
   }
@@ -610,9 +614,14 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     for (const d of dropped) state.usedPlaces.set(d.entry.id, d.entry.enqueuedAt + placeLifetimeMs(state));
     for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
-    if (changed || dropped.length > 0 || granted) {
+    const line = state.queue.takeChanges();
+    if (changed || dropped.length > 0 || granted || line.joined.length > 0 || line.left.length > 0) {
       const app = state.ledger.key;
-      if (!changes.some((c) => c.kind === "queue" && c.app === app)) changes.push({ kind: "queue", app });
+      const joined = line.joined.map(queuedView);
+      const i = changes.findIndex((c) => c.kind === "queue" && c.app === app);
+      const earlier = changes[i];
+      if (earlier?.kind === "queue") changes[i] = { kind: "queue", app, joined: [...earlier.joined, ...joined], left: [...earlier.left, ...line.left] };
+      else changes.push({ kind: "queue", app, joined, left: line.left });
     }
   }
 
@@ -631,6 +640,10 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   #emit(changes: readonly TicketCoreEvent[]): void {
     for (const c of changes) for (const l of this.#listeners) l(c);
   }
+}
+
+function queuedView(e: QueueEntry): QueuedView {
+  return { id: e.id, enqueuedAt: e.enqueuedAt, lastSeenAt: e.lastSeenAt, ...(e.client === undefined ? {} : { client: e.client }) };
 }
 
 /** The same ticket on the same slot since the same moment: what verify compares a token's claims with. */

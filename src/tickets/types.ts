@@ -61,6 +61,15 @@ export interface QueueView {
   readonly reserved: boolean;
 }
 
+/** A place in line as the ledger keeps it (the snapshot's and the journal's form). */
+export interface QueuedView {
+  readonly id: string;
+  /** When the client was first turned away: the line's order. */
+  readonly enqueuedAt: number;
+  readonly lastSeenAt: number;
+  readonly client?: string;
+}
+
 /**
  * What the client presented: every value of the ticket cookie and of the
  * queue cookie (a browser may send several cookies of one name: other paths,
@@ -174,7 +183,8 @@ export type TicketCoreEvent =
   /** A ticket's holder came back: its probation is over. */
   | { readonly kind: "confirmed"; readonly app: AppKey; readonly ticket: TicketView }
   | { readonly kind: "released"; readonly app: AppKey; readonly ticket: TicketView; readonly reason: ReleaseReason }
-  | { readonly kind: "queue"; readonly app: AppKey }
+  /** The app's line changed: who joined and who left (ids) since the last event, for the ledger journal; reservations changed too. */
+  | { readonly kind: "queue"; readonly app: AppKey; readonly joined: readonly QueuedView[]; readonly left: readonly string[] }
   | { readonly kind: "pods"; readonly app: AppKey }
   | { readonly kind: "apps" };
 

@@ -30,6 +30,9 @@ export class WaitingQueue {
   readonly #entries: QueueEntry[] = [];
   readonly #byId = new Map<string, QueueEntry>();
   readonly #perClient = new Map<string, number>();
+  /** Joins and leaves since the last takeChanges (what the ledger journal records). */
+  #joined: QueueEntry[] = [];
+  #left: string[] = [];
 
   get length(): number {
     return this.#entries.length;
@@ -72,6 +75,7 @@ export class WaitingQueue {
     this.#entries.splice(i, 0, entry);
     this.#byId.set(entry.id, entry);
     if (entry.client !== undefined) this.#perClient.set(entry.client, this.countFor(entry.client) + 1);
+    this.#joined.push(entry);
   }
 
   remove(entry: QueueEntry): void {
@@ -79,10 +83,22 @@ export class WaitingQueue {
     if (i < 0) return;
     this.#entries.splice(i, 1);
     this.#byId.delete(entry.id);
+    // Joined and left since the journal last looked: nothing to record.
+    const joined = this.#joined.indexOf(entry);
+    if (joined >= 0) this.#joined.splice(joined, 1);
+    else this.#left.push(entry.id);
     if (entry.client === undefined) return;
     const left = this.countFor(entry.client) - 1;
     if (left > 0) this.#perClient.set(entry.client, left);
     else this.#perClient.delete(entry.client);
+  }
+
+  /** The entries that joined and the ids that left since the last call, then forgets them. */
+  takeChanges(): { readonly joined: readonly QueueEntry[]; readonly left: readonly string[] } {
+    const changes = { joined: this.#joined, left: this.#left };
+    this.#joined = [];
+    this.#left = [];
+    return changes;
   }
 
   /** Drops entries whose reservation lapsed or that were not seen for `staleMs`. */
