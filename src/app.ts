@@ -129,8 +129,9 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     if (!xds.published()) return "the gateway configuration is not published yet";
     return undefined;
   };
-  // Only the owner allocates, and only once its ledger is rebuilt from the store: anything else fails closed (waiting room, Retry-After).
-  const owns = (): boolean => mode.leadership.isLeader() && ledger.restored();
+  // Only the owner allocates, and only while its ledger keeper records every change (rebuilt from the store, not stopping):
+  // anything else fails closed (waiting room, Retry-After).
+  const owns = (): boolean => mode.leadership.isLeader() && ledger.recording();
   const gated = ownerOnlyAllocation(tickets, owns);
   // Several replicas: Check allocates through the app's owner and sends activity there; the peer API answers other replicas.
   const link =

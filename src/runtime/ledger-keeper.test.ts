@@ -68,6 +68,22 @@ describe("LedgerKeeper", () => {
     await keeper.stop();
   });
 
+  it("stops recording the moment it begins to stop, before its final save (the owner must not issue a ticket no store would hold)", async () => {
+    const { store, keeper } = world();
+    assert.equal(keeper.recording(), false, "not before it restored");
+    await keeper.start();
+    assert.equal(keeper.recording(), true);
+    let saved: (() => void) | undefined;
+    store.save = () => new Promise<void>((resolve) => (saved = resolve));
+    const stopping = keeper.stop();
+    assert.equal(keeper.recording(), false, "while the final save is under way");
+    assert.equal(keeper.restored(), true, "the ledger is still known: valid tickets are still answered");
+    while (saved === undefined) await new Promise((resolve) => setImmediate(resolve));
+    saved();
+    await stopping;
+    assert.equal(keeper.recording(), false);
+  });
+
   it("journals each change as a small record, batched; compacts on a timer and on stop", async () => {
     const { clock, core, store, keeper } = world();
     await keeper.start();

@@ -64,6 +64,7 @@ export class LedgerKeeper implements Runnable {
   #journalRecords = 0;
   #claimed = false;
   #restored = false;
+  #stopping = false;
   #status: { load?: LedgerLoadSummary; restore?: RestoreReport; lastSavedAt?: number; lastAppendedAt?: number; lastError?: string } = {};
   readonly stop: () => Promise<void>;
 
@@ -75,6 +76,16 @@ export class LedgerKeeper implements Runnable {
   /** True once the stored ledger has been read and restored (or found missing or set aside). */
   restored(): boolean {
     return this.#restored;
+  }
+
+  /**
+   * True while every change is recorded: restored, and not stopping. The
+   * owner allocates only while this holds; from the moment stop begins the
+   * final save is under way and a ticket issued now would be in no store
+   * (the next owner would not know it), so allocation must fail closed.
+   */
+  recording(): boolean {
+    return this.#restored && !this.#stopping;
   }
 
   status(): LedgerStatus {
@@ -169,6 +180,7 @@ export class LedgerKeeper implements Runnable {
   }
 
   async #stop(): Promise<void> {
+    this.#stopping = true;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     try {
