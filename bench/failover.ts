@@ -159,8 +159,11 @@ async function failover(c: Cluster, signal: "SIGKILL" | "SIGTERM"): Promise<numb
   // The owner issues before it goes (the app is warm), so what is timed is the hand-over.
   if (Number.isNaN(await firstIssue([owner]))) throw new Error("the owner issues nothing");
   const t0 = performance.now();
-  await owner.kill(signal);
+  // Asked from the moment the signal goes, not once the old process has exited: a new owner that issues
+  // while the old one still drains its connections has taken over.
+  const exited = owner.kill(signal);
   const t1 = await firstIssue(c.replicas.filter((r) => r !== owner));
+  await exited;
   await owner.start();
   return t1 - t0;
 }

@@ -26,7 +26,7 @@ import type { CheckPorts, TicketViews } from "../src/tickets/index.js";
 import { alternate, figure, info, median, ratios, report } from "./lib/rounds.js";
 
 const ROUNDS = 5;
-const ISSUES_PER_ROUND = 400;
+const ISSUES_PER_ROUND = 1_000;
 const CHECKS_PER_ROUND = 20_000;
 const KEY = "bench/shiny";
 const RING = { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] };
