@@ -23,6 +23,7 @@
  *   last change), {type:"memory", rss, heapUsed} (after a full GC).
  */
 import * as grpc from "@grpc/grpc-js";
+import { writeHeapSnapshot } from "node:v8";
 import { Registry } from "prom-client";
 import {
   DeltaDiscoveryRequest,
@@ -246,6 +247,7 @@ function startFloor(server: grpc.Server, protocol: Protocol, pods: number, apps:
 // ---- process -------------------------------------------------------------
 
 let server: grpc.Server | undefined;
+let serverKind: ServerKind = "ours";
 let change: ((round: number, to: ChangeKind) => void) | undefined;
 let cpuAtChange = process.cpuUsage();
 
@@ -256,6 +258,7 @@ function send(message: object): void {
 async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> {
   const s = new grpc.Server();
   server = s;
+  serverKind = m.kind;
   change = m.kind === "ours" ? startOurs(s, m.pods, m.apps) : startFloor(s, m.protocol, m.pods, m.apps, m.rounds);
   const port = await new Promise<number>((resolve, reject) =>
     s.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
@@ -263,10 +266,15 @@ async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> 
   send({ type: "ready", port });
 }
 
+let snapshots = 0;
+
 function memory(): void {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
   const m = process.memoryUsage();
-  send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed });
+  // XDS_BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at each memory figure, to attribute the bytes.
+  const dir = process.env.XDS_BENCH_HEAP_SNAPSHOT;
+  if (dir !== undefined) writeHeapSnapshot(`${dir}/xds-${serverKind}-${process.pid}-${++snapshots}.heapsnapshot`);
+  send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
 }
 
 function stop(): void {
