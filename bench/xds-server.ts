@@ -23,7 +23,9 @@
  *   last change), {type:"memory", rss, heapUsed} (after a full GC).
  */
 import * as grpc from "@grpc/grpc-js";
-import { writeHeapSnapshot } from "node:v8";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { Registry } from "prom-client";
 import {
   DeltaDiscoveryRequest,
@@ -268,16 +270,69 @@ async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> 
 
 let snapshots = 0;
 
+/** RSS by kind of mapping (/proc/self/smaps): the malloc heap, anonymous mappings by size, files. */
+function mappings(): string {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/smaps", "utf8");
+  } catch {
+    return "no smaps";
+  }
+  const kb = new Map<string, number>();
+  let kind = "";
+  for (const line of text.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const size = (parseInt(head[2] ?? "0", 16) - parseInt(head[1] ?? "0", 16)) / 2 ** 20;
+      const name = head[3] ?? "";
+      kind = name.startsWith("[") ? name : name !== "" ? "files" : size >= 60 ? "anon>=60MB" : size >= 1 ? "anon 1-60MB" : "anon<1MB";
+    } else if (line.startsWith("Rss:")) kb.set(kind, (kb.get(kind) ?? 0) + Number(line.split(/\s+/)[1]));
+  }
+  return [...kb].map(([k, v]) => `${k} ${Math.round(v / 1024)} MB`).join(", ");
+}
+
 function memory(): void {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
   const m = process.memoryUsage();
   // XDS_BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at each memory figure, to attribute the bytes.
   const dir = process.env.XDS_BENCH_HEAP_SNAPSHOT;
+  if (process.env.XDS_BENCH_MEMORY_DETAIL !== undefined) {
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20)]));
+    const h = getHeapStatistics();
+    process.stderr.write(`${serverKind} memory: ${mappings()}; rss ${Math.round(m.rss / 2 ** 20)} MB, spaces (MB) ${JSON.stringify(spaces)}, malloced ${Math.round(h.malloced_memory / 2 ** 20)} MB (peak ${Math.round(h.peak_malloced_memory / 2 ** 20)})\n`);
+  }
   if (dir !== undefined) writeHeapSnapshot(`${dir}/xds-${serverKind}-${process.pid}-${++snapshots}.heapsnapshot`);
   send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
 }
 
+/**
+ * XDS_BENCH_CHANGE_PROF=<dir>: a CPU profile of the changes only (from the
+ * first change to stop), without the first sync that a whole-process
+ * profile (XDS_BENCH_CPU_PROF) is mostly made of.
+ */
+let changeProfile: Session | undefined;
+
+function profileChanges(): void {
+  if (changeProfile || process.env.XDS_BENCH_CHANGE_PROF === undefined) return;
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable", () => session.post("Profiler.start"));
+  changeProfile = session;
+}
+
+function writeChangeProfile(): void {
+  const session = changeProfile;
+  const dir = process.env.XDS_BENCH_CHANGE_PROF;
+  if (!session || dir === undefined) return;
+  changeProfile = undefined;
+  session.post("Profiler.stop", (err, r) => {
+    if (!err) writeFileSync(`${dir}/xds-changes-${serverKind}-${process.pid}.cpuprofile`, JSON.stringify(r.profile));
+    session.disconnect();
+  });
+}
+
 function stop(): void {
+  writeChangeProfile();
   server?.forceShutdown();
   if (process.connected) process.disconnect();
   setTimeout(() => process.exit(0), 100).unref();
@@ -290,6 +345,7 @@ process.on("message", (m: ParentMessage) => {
       process.exit(1);
     });
   } else if (m.type === "change") {
+    profileChanges();
     cpuAtChange = process.cpuUsage();
     change?.(m.round, m.to);
   } else if (m.type === "cpu") {

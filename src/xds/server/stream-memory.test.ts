@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Node } from "@envoyproxy/protos/envoy/config/core/v3/base";
 import { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { Registry } from "prom-client";
 import { silentLogger } from "../../common/logger.js";
@@ -41,7 +42,7 @@ class Gateway {
 
   constructor(id: string, serve: (call: FakeCall<DeltaDiscoveryRequest>) => void) {
     serve(this.call);
-    this.#send({ node: { id, cluster: "" }, typeUrl: CDS });
+    this.#send({ node: Node.fromPartial({ id }), typeUrl: CDS });
   }
 
   /** Drains and handles responses until the server has nothing more to say. */
