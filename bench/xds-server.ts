@@ -80,7 +80,10 @@ export function changedPod(round: number): string {
 function startOurs(server: grpc.Server, pods: number, apps: number): (round: number, to: ChangeKind) => void {
   let current = gatewayModel(pods, apps);
   const cache = new SnapshotCache();
-  const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock });
+  // XDS_BENCH_WRITE_BUDGET_KB: the server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal), to see what it costs in RSS and time.
+  const budgetKb = Number(process.env.XDS_BENCH_WRITE_BUDGET_KB);
+  const limits = Number.isInteger(budgetKb) && budgetKb > 0 ? { maxBytesInFlightTotal: budgetKb * 1024 } : {};
+  const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock, limits });
   const publisher = createPublisher({ models: () => [current], build: createIncrementalGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   server.addService(ads.service, ads.implementation);

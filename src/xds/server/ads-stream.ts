@@ -5,7 +5,7 @@ import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
 import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
-import { TYPE_URLS, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
+import { TYPE_URLS, typeUrlOf, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
 import type { AdsCall } from "./ads-service.js";
 import { NackLog, truncateMessage } from "./nack-log.js";
@@ -203,12 +203,12 @@ export abstract class AdsStream implements AckingStream {
 
   #onRequest(req: RequestHead): void {
     if (!this.#joined && !this.#join(req)) return;
-    if (!isTypeUrl(req.typeUrl)) {
+    const typeUrl = typeUrlOf(req.typeUrl);
+    if (typeUrl === undefined) {
       this.ctx.metrics.badRequests.inc({ reason: "unknown_type", protocol: this.protocol });
       this.log.debug("xds: ignoring request for an unknown type", { node: this.nodeId, typeUrl: req.typeUrl });
       return;
     }
-    const typeUrl = req.typeUrl;
     const state = this.ackState(typeUrl);
     const nonceMatched = req.responseNonce !== "" && state?.lastNonce === req.responseNonce;
     const stale = req.responseNonce !== "" && !nonceMatched;
