@@ -150,7 +150,7 @@ export class SotwWatch extends BaseWatch<SotwResult, SotwCacheResponse> {
 
   protected response(_next: Snapshot, r: SotwResult): SotwCacheResponse {
     const typeUrl = this.typeUrl;
-    return new SotwResponse(typeUrl, r);
+    return { typeUrl, ...r, body: () => sotwBody(r.version, typeUrl, r.resources) };
   }
 }
 
@@ -198,9 +198,9 @@ export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
 }
 
 /**
- * A response as the cache hands it to a stream, one per stream and update:
- * a class rather than an object literal with a closure, so the per-stream
- * cost of a fan-out is one small object.
+ * A delta response as the cache hands it to a stream, one per stream and
+ * update: a class rather than an object literal with a closure, so the
+ * per-stream cost of a fan-out is one small object.
  */
 class DeltaResponse implements DeltaCacheResponse {
   readonly systemVersion: string;
@@ -221,31 +221,6 @@ class DeltaResponse implements DeltaCacheResponse {
 
   body(): Buffer {
     return deltaBody(this.systemVersion, this.typeUrl, this.changed, this.removed);
-  }
-}
-
-class SotwResponse implements SotwCacheResponse {
-  readonly version: string;
-  readonly resources: readonly EncodedResource[];
-  readonly removed: readonly string[];
-  readonly replace: boolean;
-  readonly whole?: ReadonlyMap<string, EncodedResource>;
-  readonly base: ReadonlyMap<string, EncodedResource>;
-
-  constructor(
-    readonly typeUrl: TypeUrl,
-    r: SotwResult,
-  ) {
-    this.version = r.version;
-    this.resources = r.resources;
-    this.removed = r.removed;
-    this.replace = r.replace;
-    if (r.whole !== undefined) this.whole = r.whole;
-    this.base = r.base;
-  }
-
-  body(): Buffer {
-    return sotwBody(this.version, this.typeUrl, this.resources);
   }
 }
 
