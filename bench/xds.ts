@@ -39,6 +39,10 @@
  *   XDS_BENCH_SYNC_PODS    2000: the size whose initial sync is measured in rounds ("0": none)
  *   XDS_BENCH_CONNECTIONS  20, XDS_BENCH_APPS 50
  *   XDS_BENCH_CPU_PROF     a directory: each server process writes a CPU profile there (node --cpu-prof)
+ *   XDS_BENCH_CHANGE_PROF  a directory: each server process writes a CPU profile of the changes only (first change to stop)
+ *   XDS_BENCH_HEAP_SNAPSHOT a directory: each server process writes a heap snapshot at each memory figure
+ *   XDS_BENCH_MEMORY_DETAIL set: each server prints its V8 spaces and its RSS by mapping (malloc heap, anonymous, files)
+ *   XDS_BENCH_WRITE_BUDGET_KB ours' server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal; default 16384)
  * A bigger run by hand, e.g.:
  *   XDS_BENCH_SIZES=8000x1000 XDS_BENCH_SYNC_PODS=8000 npm run bench:xds
  */
