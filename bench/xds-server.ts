@@ -23,6 +23,9 @@
  *   last change), {type:"memory", rss, heapUsed} (after a full GC).
  */
 import * as grpc from "@grpc/grpc-js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { Registry } from "prom-client";
 import {
   DeltaDiscoveryRequest,
@@ -77,7 +80,10 @@ export function changedPod(round: number): string {
 function startOurs(server: grpc.Server, pods: number, apps: number): (round: number, to: ChangeKind) => void {
   let current = gatewayModel(pods, apps);
   const cache = new SnapshotCache();
-  const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock });
+  // XDS_BENCH_WRITE_BUDGET_KB: the server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal), to see what it costs in RSS and time.
+  const budgetKb = Number(process.env.XDS_BENCH_WRITE_BUDGET_KB);
+  const limits = Number.isInteger(budgetKb) && budgetKb > 0 ? { maxBytesInFlightTotal: budgetKb * 1024 } : {};
+  const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock, limits });
   const publisher = createPublisher({ models: () => [current], build: createIncrementalGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();
   server.addService(ads.service, ads.implementation);
@@ -246,6 +252,7 @@ function startFloor(server: grpc.Server, protocol: Protocol, pods: number, apps:
 // ---- process -------------------------------------------------------------
 
 let server: grpc.Server | undefined;
+let serverKind: ServerKind = "ours";
 let change: ((round: number, to: ChangeKind) => void) | undefined;
 let cpuAtChange = process.cpuUsage();
 
@@ -256,6 +263,7 @@ function send(message: object): void {
 async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> {
   const s = new grpc.Server();
   server = s;
+  serverKind = m.kind;
   change = m.kind === "ours" ? startOurs(s, m.pods, m.apps) : startFloor(s, m.protocol, m.pods, m.apps, m.rounds);
   const port = await new Promise<number>((resolve, reject) =>
     s.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
@@ -263,13 +271,71 @@ async function init(m: Extract<ParentMessage, { type: "init" }>): Promise<void> 
   send({ type: "ready", port });
 }
 
+let snapshots = 0;
+
+/** RSS by kind of mapping (/proc/self/smaps): the malloc heap, anonymous mappings by size, files. */
+function mappings(): string {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/smaps", "utf8");
+  } catch {
+    return "no smaps";
+  }
+  const kb = new Map<string, number>();
+  let kind = "";
+  for (const line of text.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const size = (parseInt(head[2] ?? "0", 16) - parseInt(head[1] ?? "0", 16)) / 2 ** 20;
+      const name = head[3] ?? "";
+      kind = name.startsWith("[") ? name : name !== "" ? "files" : size >= 60 ? "anon>=60MB" : size >= 1 ? "anon 1-60MB" : "anon<1MB";
+    } else if (line.startsWith("Rss:")) kb.set(kind, (kb.get(kind) ?? 0) + Number(line.split(/\s+/)[1]));
+  }
+  return [...kb].map(([k, v]) => `${k} ${Math.round(v / 1024)} MB`).join(", ");
+}
+
 function memory(): void {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
   const m = process.memoryUsage();
-  send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed });
+  // XDS_BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at each memory figure, to attribute the bytes.
+  const dir = process.env.XDS_BENCH_HEAP_SNAPSHOT;
+  if (process.env.XDS_BENCH_MEMORY_DETAIL !== undefined) {
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20)]));
+    const h = getHeapStatistics();
+    process.stderr.write(`${serverKind} memory: ${mappings()}; rss ${Math.round(m.rss / 2 ** 20)} MB, spaces (MB) ${JSON.stringify(spaces)}, malloced ${Math.round(h.malloced_memory / 2 ** 20)} MB (peak ${Math.round(h.peak_malloced_memory / 2 ** 20)})\n`);
+  }
+  if (dir !== undefined) writeHeapSnapshot(`${dir}/xds-${serverKind}-${process.pid}-${++snapshots}.heapsnapshot`);
+  send({ type: "memory", rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
+}
+
+/**
+ * XDS_BENCH_CHANGE_PROF=<dir>: a CPU profile of the changes only (from the
+ * first change to stop), without the first sync that a whole-process
+ * profile (XDS_BENCH_CPU_PROF) is mostly made of.
+ */
+let changeProfile: Session | undefined;
+
+function profileChanges(): void {
+  if (changeProfile || process.env.XDS_BENCH_CHANGE_PROF === undefined) return;
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable", () => session.post("Profiler.start"));
+  changeProfile = session;
+}
+
+function writeChangeProfile(): void {
+  const session = changeProfile;
+  const dir = process.env.XDS_BENCH_CHANGE_PROF;
+  if (!session || dir === undefined) return;
+  changeProfile = undefined;
+  session.post("Profiler.stop", (err, r) => {
+    if (!err) writeFileSync(`${dir}/xds-changes-${serverKind}-${process.pid}.cpuprofile`, JSON.stringify(r.profile));
+    session.disconnect();
+  });
 }
 
 function stop(): void {
+  writeChangeProfile();
   server?.forceShutdown();
   if (process.connected) process.disconnect();
   setTimeout(() => process.exit(0), 100).unref();
@@ -282,6 +348,7 @@ process.on("message", (m: ParentMessage) => {
       process.exit(1);
     });
   } else if (m.type === "change") {
+    profileChanges();
     cpuAtChange = process.cpuUsage();
     change?.(m.round, m.to);
   } else if (m.type === "cpu") {

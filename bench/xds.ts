@@ -39,6 +39,10 @@
  *   XDS_BENCH_SYNC_PODS    2000: the size whose initial sync is measured in rounds ("0": none)
  *   XDS_BENCH_CONNECTIONS  20, XDS_BENCH_APPS 50
  *   XDS_BENCH_CPU_PROF     a directory: each server process writes a CPU profile there (node --cpu-prof)
+ *   XDS_BENCH_CHANGE_PROF  a directory: each server process writes a CPU profile of the changes only (first change to stop)
+ *   XDS_BENCH_HEAP_SNAPSHOT a directory: each server process writes a heap snapshot at each memory figure
+ *   XDS_BENCH_MEMORY_DETAIL set: each server prints its V8 spaces and its RSS by mapping (malloc heap, anonymous, files)
+ *   XDS_BENCH_WRITE_BUDGET_KB ours' server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal; default 16384)
  * A bigger run by hand, e.g.:
  *   XDS_BENCH_SIZES=8000x1000 XDS_BENCH_SYNC_PODS=8000 npm run bench:xds
  */
@@ -55,7 +59,8 @@ interface Size {
 }
 
 function sizes(name: string, fallback: string): Size[] {
-  return (process.env[name] ?? fallback).split(",").map((s) => {
+  // An empty list ("XDS_BENCH_SOTW_SIZES=") runs that protocol at no size.
+  return (process.env[name] ?? fallback).split(",").filter((s) => s.trim() !== "").map((s) => {
     const [pods, streams] = s.split("x").map(Number);
     if (!Number.isInteger(pods) || !Number.isInteger(streams) || !pods || !streams) throw new Error(`${name}: "${s}" is not <pods>x<streams>`);
     return { pods, streams };
@@ -148,6 +153,10 @@ class Child {
 interface Memory {
   rss: number;
   heapUsed: number;
+  /** What V8 holds for its heap (used or not): part of the RSS. */
+  heapTotal: number;
+  /** Memory of Buffers and other objects outside the V8 heap (includes arrayBuffers). */
+  external: number;
 }
 
 interface ChangeResult {
@@ -260,7 +269,8 @@ async function runProtocol(size: Size, protocol: Protocol): Promise<ProtocolRun>
     const perStream = (s: Side): number => ((s.synced?.rss ?? 0) - (s.baseline?.rss ?? 0)) / size.streams / 1024;
     console.log(
       `${protocol}: first sync of ${size.streams} streams with ${size.pods} pods: floor ${floor.firstSyncMs.toFixed(0)} ms, ours ${ours.firstSyncMs.toFixed(0)} ms; ` +
-        `ours rss ${mb(ours.baseline?.rss)} → ${mb(ours.synced?.rss)} MB (heap ${mb(ours.synced?.heapUsed)} MB), ${perStream(ours).toFixed(0)} KB per stream; floor rss ${mb(floor.synced?.rss)} MB`,
+        `ours rss ${mb(ours.baseline?.rss)} → ${mb(ours.synced?.rss)} MB (heap used ${mb(ours.baseline?.heapUsed)} → ${mb(ours.synced?.heapUsed)} MB, heap total ${mb(ours.baseline?.heapTotal)} → ${mb(ours.synced?.heapTotal)} MB, external ${mb(ours.baseline?.external)} → ${mb(ours.synced?.external)} MB), ${perStream(ours).toFixed(0)} KB per stream; ` +
+        `floor rss ${mb(floor.baseline?.rss)} → ${mb(floor.synced?.rss)} MB (heap ${mb(floor.baseline?.heapUsed)} → ${mb(floor.synced?.heapUsed)} MB)`,
     );
     let syncRatios: number[] = [];
     if (size.pods === SYNC_PODS) {

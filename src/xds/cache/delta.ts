@@ -1,4 +1,5 @@
 import type { EncodedResource } from "./encoded-resource.js";
+import type { NameSet } from "./layered-set.js";
 import type { TypeChange } from "./snapshot-diff.js";
 
 /** What a delta client has and wants, for one type. */
@@ -6,7 +7,7 @@ export interface DeltaSubscription {
   /** Subscribed to every resource of the type ("*" or the legacy empty first request on LDS/CDS). */
   readonly wildcard: boolean;
   /** Explicitly subscribed names. */
-  readonly subscribed: ReadonlySet<string>;
+  readonly subscribed: NameSet;
   /** What the client holds: name → version (from initial_resource_versions and what was sent since). */
   readonly known: ReadonlyMap<string, string>;
 }

@@ -95,6 +95,16 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
     this.#limit = Math.max(MIN_LIMIT, 2 * diff.size);
   }
 
+  /** Whether the contents are kept over `base` (shared): what tests of memory sharing assert. */
+  isOver(base: ReadonlyMap<string, B>): boolean {
+    return this.#base === base;
+  }
+
+  /** Entries kept privately (the differences from the base, or everything without one). */
+  get privateEntries(): number {
+    return this.#overlay.size;
+  }
+
   *entries(): MapIterator<[string, V]> {
     for (const [name, v] of this.#overlay) if (v !== undefined) yield [name, v];
     if (this.#base) for (const [name, b] of this.#base) if (!this.#overlay.has(name)) yield [name, this.project(b)];

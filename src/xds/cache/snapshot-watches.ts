@@ -193,9 +193,34 @@ export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
   }
 
   protected response(next: Snapshot, r: DeltaResult): DeltaCacheResponse {
-    const typeUrl = this.typeUrl;
-    const systemVersion = next.typeVersion(typeUrl);
-    return { typeUrl, systemVersion, changed: r.changed, removed: r.removed, resources: next.resources(typeUrl), body: () => deltaBody(systemVersion, typeUrl, r.changed, r.removed) };
+    return new DeltaResponse(this.typeUrl, next, r);
+  }
+}
+
+/**
+ * A delta response as the cache hands it to a stream, one per stream and
+ * update: a class rather than an object literal with a closure, so the
+ * per-stream cost of a fan-out is one small object.
+ */
+class DeltaResponse implements DeltaCacheResponse {
+  readonly systemVersion: string;
+  readonly changed: readonly EncodedResource[];
+  readonly removed: readonly string[];
+  readonly resources: ReadonlyMap<string, EncodedResource>;
+
+  constructor(
+    readonly typeUrl: TypeUrl,
+    next: Snapshot,
+    r: DeltaResult,
+  ) {
+    this.systemVersion = next.typeVersion(typeUrl);
+    this.changed = r.changed;
+    this.removed = r.removed;
+    this.resources = next.resources(typeUrl);
+  }
+
+  body(): Buffer {
+    return deltaBody(this.systemVersion, this.typeUrl, this.changed, this.removed);
   }
 }
 

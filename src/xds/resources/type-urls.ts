@@ -20,8 +20,19 @@ export const REMOVE_ORDER: readonly TypeUrl[] = [...PUSH_ORDER].reverse();
 /** Types whose subscriptions may be wildcard (all resources of the type). */
 export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.cluster, TYPE_URLS.listener]);
 
+const BY_VALUE: ReadonlyMap<string, TypeUrl> = new Map(Object.values(TYPE_URLS).map((t) => [t, t]));
+
 export function isTypeUrl(value: string): value is TypeUrl {
-  return (Object.values(TYPE_URLS) as string[]).includes(value);
+  return BY_VALUE.has(value);
+}
+
+/**
+ * Our own constant for a type URL a client sent (a string decoded per
+ * request), or undefined for a type we do not serve: the per-stream maps
+ * keyed by type are then looked up by the same string every time.
+ */
+export function typeUrlOf(value: string): TypeUrl | undefined {
+  return BY_VALUE.get(value);
 }
 
 /** Type URLs of the typed_config extensions our resources embed as `google.protobuf.Any`. */

@@ -97,6 +97,16 @@ export class AckState {
   get ackedCount(): number {
     return this.#acked.size;
   }
+
+  /** ACKed entries kept privately, not shared through a snapshot map (LayeredMap.privateEntries). */
+  get privateEntries(): number {
+    return this.#acked.privateEntries;
+  }
+
+  /** Whether the ACKed state is kept over `base` (shared with every stream in step with it). */
+  ackedOver(base: ReadonlyMap<string, EncodedResource>): boolean {
+    return this.#acked.isOver(base);
+  }
 }
 
 /** Responses sent since the last ACK/NACK, as the (shared) arrays they were sent from. */

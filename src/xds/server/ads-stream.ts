@@ -5,7 +5,7 @@ import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
 import { UndecodableMessage } from "../../common/undecodable.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
-import { TYPE_URLS, isTypeUrl, type TypeUrl } from "../resources/type-urls.js";
+import { TYPE_URLS, typeUrlOf, type TypeUrl } from "../resources/type-urls.js";
 import type { AckState } from "./ack-state.js";
 import type { AdsCall } from "./ads-service.js";
 import { NackLog, truncateMessage } from "./nack-log.js";
@@ -203,12 +203,12 @@ export abstract class AdsStream implements AckingStream {
 
   #onRequest(req: RequestHead): void {
     if (!this.#joined && !this.#join(req)) return;
-    if (!isTypeUrl(req.typeUrl)) {
+    const typeUrl = typeUrlOf(req.typeUrl);
+    if (typeUrl === undefined) {
       this.ctx.metrics.badRequests.inc({ reason: "unknown_type", protocol: this.protocol });
       this.log.debug("xds: ignoring request for an unknown type", { node: this.nodeId, typeUrl: req.typeUrl });
       return;
     }
-    const typeUrl = req.typeUrl;
     const state = this.ackState(typeUrl);
     const nonceMatched = req.responseNonce !== "" && state?.lastNonce === req.responseNonce;
     const stale = req.responseNonce !== "" && !nonceMatched;
@@ -259,6 +259,8 @@ export abstract class AdsStream implements AckingStream {
 
   /** Resumes waiting types, one response at a time, while the writes (this stream's, and the server's) stay below their limits. */
   #resumeWaiting(): void {
+    // Called on every write's completion: nothing waiting is the common case.
+    if (this.#waiting.size === 0 && this.#held.size === 0) return;
     while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
       const step = this.#nextToResume();
       if (!step || !this.ctx.writeBudget.hasRoom(this.#wake)) return;
@@ -275,7 +277,8 @@ export abstract class AdsStream implements AckingStream {
 
   /** Waiting types in the order they started waiting (clusters and endpoints keep removals back while routes wait); then the held removals, endpoints before clusters. */
   #nextToResume(): { typeUrl: TypeUrl; holdRemovals: boolean } | undefined {
-    const routesWaiting = [...ROUTE_TYPES].some((t) => this.#waiting.has(t));
+    let routesWaiting = false;
+    for (const t of ROUTE_TYPES) routesWaiting ||= this.#waiting.has(t);
     for (const typeUrl of this.#waiting) return { typeUrl, holdRemovals: routesWaiting && !ROUTE_TYPES.has(typeUrl) };
     if (this.#held.has(TYPE_URLS.endpoints)) return { typeUrl: TYPE_URLS.endpoints, holdRemovals: false };
     for (const typeUrl of this.#held) return { typeUrl, holdRemovals: false };

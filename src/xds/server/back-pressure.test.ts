@@ -10,7 +10,6 @@
  * write-budget.test.ts).
  */
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
 import { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { Registry } from "prom-client";
@@ -22,40 +21,11 @@ import { Snapshot } from "../cache/snapshot.js";
 import { SnapshotCache } from "../cache/snapshot-cache.js";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { createAdsServer } from "./ads-server.js";
-import type { AdsCall } from "./ads-service.js";
-import { serializeResponse, type OutgoingResponse } from "./response-encoding.js";
+import { FakeCall } from "./fake-call.fixture.js";
 
 const CDS = TYPE_URLS.cluster;
 const EDS = TYPE_URLS.endpoints;
 const RDS = TYPE_URLS.routes;
-
-/** A call (the port a stream uses; grpc-js's server call is the other implementation) whose writes complete only on `drain()`. */
-class FakeCall<Req = unknown> extends EventEmitter implements AdsCall<Req> {
-  readonly written: Buffer[] = [];
-  readonly #callbacks: (() => void)[] = [];
-
-  write(r: OutgoingResponse, cb: () => void): boolean {
-    this.written.push(serializeResponse(r));
-    this.#callbacks.push(cb);
-    return true;
-  }
-
-  /** Completes every write so far (and any the completions cause). */
-  drain(): void {
-    while (this.#callbacks.length > 0) this.#callbacks.shift()?.();
-  }
-
-  /** Completes the oldest outstanding write. */
-  drainOne(): void {
-    this.#callbacks.shift()?.();
-  }
-
-  get outstanding(): number {
-    return this.#callbacks.length;
-  }
-
-  end(): void {}
-}
 
 function setUp(): { cache: SnapshotCache; delta(): FakeCall; sotw(): FakeCall; set(pods: string[], ips?: Record<string, string>): Snapshot } {
   const cache = new SnapshotCache();

@@ -2,6 +2,7 @@ import type { DeltaDiscoveryRequest } from "@envoyproxy/protos/envoy/service/dis
 import type { DeltaSubscription } from "../cache/delta.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
 import { LayeredMap } from "../cache/layered-map.js";
+import { LayeredSet } from "../cache/layered-set.js";
 import type { DeltaCacheResponse, DeltaStreamView, Watch } from "../cache/watch.js";
 import { WILDCARD_TYPES, type TypeUrl } from "../resources/type-urls.js";
 import { AckState } from "./ack-state.js";
@@ -10,9 +11,17 @@ import { AdsStream, type RequestHead } from "./ads-stream.js";
 import type { TypeStatus } from "./status.js";
 import type { StreamContext } from "./stream-context.js";
 
+export interface StreamFootprint {
+  readonly subscribed: number;
+  readonly known: number;
+  readonly acked: number;
+  readonly over: boolean;
+}
+
 class DeltaTypeState implements DeltaSubscription {
   wildcard = false;
-  readonly subscribed = new Set<string>();
+  /** Kept over the snapshot map last sent from, like `known`: a gateway subscribed to every cluster's endpoints shares it. */
+  readonly subscribed = new LayeredSet();
   /** Kept over the snapshot map last sent from (shared by the streams in step with it), plus differences. */
   readonly known = new LayeredMap<string, EncodedResource>(
     (r) => r.version,
@@ -45,6 +54,21 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
 
   acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined {
     return this.#types.get(typeUrl)?.ack.acked(name);
+  }
+
+  /**
+   * Per type, how many entries this stream keeps of its own rather than
+   * through a snapshot map it shares with the streams in step with it
+   * (subscribed names, what the client knows, what it ACKed): a few per
+   * change, whatever the fleet. `over` says whether they are kept over
+   * `base` (what the client knows and ACKed, and its subscribed names
+   * unless it subscribes by wildcard).
+   */
+  footprint(typeUrl: TypeUrl, base?: ReadonlyMap<string, EncodedResource>): StreamFootprint | undefined {
+    const s = this.#types.get(typeUrl);
+    if (!s) return undefined;
+    const over = base !== undefined && (s.wildcard || s.subscribed.isOver(base)) && s.known.isOver(base) && s.ack.ackedOver(base);
+    return { subscribed: s.subscribed.privateEntries, known: s.known.privateEntries, acked: s.ack.privateEntries, over };
   }
 
   protected ackState(typeUrl: TypeUrl): AckState | undefined {
@@ -107,8 +131,7 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
 
   /** True when `name` is newly subscribed. */
   #subscribe(state: DeltaTypeState, name: string): boolean {
-    if (state.subscribed.has(name)) return false;
-    state.subscribed.add(name);
+    if (!state.subscribed.add(name)) return false;
     this.#subscribedNames += 1;
     return true;
   }
@@ -163,6 +186,7 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
       for (const name of r.removed) state.known.delete(name);
       state.known.rebase(r.resources);
     }
+    state.subscribed.rebase(r.resources);
     state.ack.sent(nonce, r.systemVersion, this.ctx.clock.now(), { upserted: r.changed, removed: r.removed, replace: false, whole, base: r.resources });
     return true;
   }

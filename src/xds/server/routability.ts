@@ -1,7 +1,7 @@
 import type { Clock, Timer } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { EncodedResource } from "../cache/encoded-resource.js";
-import type { Snapshot } from "../cache/snapshot.js";
+import type { PodCarriers, Snapshot } from "../cache/snapshot.js";
 import { TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
 import type { XdsMetrics } from "./metrics.js";
 
@@ -34,6 +34,8 @@ const GATING_TYPES: readonly TypeUrl[] = [TYPE_URLS.cluster, TYPE_URLS.endpoints
 interface Pending {
   readonly waiting: Set<AckingStream>;
   readonly deadline: number;
+  /** What carries the pod in the group's current snapshot (undefined: nothing names it), found once per snapshot rather than on every stream's every ACK. */
+  carriers: PodCarriers | undefined;
 }
 
 interface GroupState {
@@ -113,9 +115,11 @@ export class RoutabilityTracker {
       if (g.routable.has(pod)) continue;
       const existing = g.pending.get(pod);
       const waiting = existing?.waiting ?? new Set(g.streams);
-      for (const s of [...waiting]) if (satisfied(s, pod, snapshot)) waiting.delete(s);
+      const carriers = snapshot.carriersOf(pod);
+      if (existing) existing.carriers = carriers;
+      for (const s of [...waiting]) if (satisfied(s, pod, carriers)) waiting.delete(s);
       if (waiting.size === 0) this.#markRoutable(g, group, pod);
-      else if (!existing) g.pending.set(pod, { waiting, deadline });
+      else if (!existing) g.pending.set(pod, { waiting, deadline, carriers });
     }
     this.#arm(g);
   }
@@ -123,7 +127,7 @@ export class RoutabilityTracker {
   streamJoined(stream: AckingStream): void {
     const g = this.#group(stream.group);
     g.streams.add(stream);
-    for (const [pod, p] of g.pending) if (g.snapshot && !satisfied(stream, pod, g.snapshot)) p.waiting.add(stream);
+    for (const [pod, p] of g.pending) if (!satisfied(stream, pod, p.carriers)) p.waiting.add(stream);
   }
 
   streamLeft(stream: AckingStream): void {
@@ -142,7 +146,7 @@ export class RoutabilityTracker {
     const g = this.#groups.get(stream.group);
     if (!g?.snapshot) return;
     for (const [pod, p] of [...g.pending]) {
-      if (!p.waiting.has(stream) || !satisfied(stream, pod, g.snapshot)) continue;
+      if (!p.waiting.has(stream) || !satisfied(stream, pod, p.carriers)) continue;
       p.waiting.delete(stream);
       if (p.waiting.size === 0) this.#markRoutable(g, stream.group, pod);
     }
@@ -161,7 +165,12 @@ export class RoutabilityTracker {
       const local = [...g.streams].filter((s) => s.ackedPod === undefined);
       if (local.length === 0 || g.snapshot === undefined) continue;
       const snapshot = g.snapshot;
-      const ackedPods = [...snapshot.pods()].filter((pod) => local.every((s) => satisfied(s, pod, snapshot))).sort();
+      const ackedPods = [...snapshot.pods()]
+        .filter((pod) => {
+          const carriers = snapshot.carriersOf(pod);
+          return local.every((s) => satisfied(s, pod, carriers));
+        })
+        .sort();
       out.push({ group, gateways: local.map((s) => s.nodeId).sort(), ackedPods });
     }
     return out;
@@ -228,9 +237,8 @@ export class RoutabilityTracker {
   }
 }
 
-function satisfied(stream: AckingStream, pod: string, snapshot: Snapshot): boolean {
+function satisfied(stream: AckingStream, pod: string, byType: PodCarriers | undefined): boolean {
   if (stream.ackedPod !== undefined) return stream.ackedPod(pod);
-  const byType = snapshot.carriersOf(pod);
   if (!byType) return true;
   for (const typeUrl of GATING_TYPES) {
     for (const name of byType.get(typeUrl) ?? []) {
