@@ -139,6 +139,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       : new ReplicaLink({ settings: mode.replicas, tickets: gated, keys: () => keys.ring(), notReady, xds, clock, logger: part("peer"), registry });
   const checkTickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures"> =
     link === undefined ? gated : { ...link.checkPorts, apps: () => tickets.apps(), subscribe: (listener) => tickets.subscribe(listener), figures: (app) => tickets.figures(app) };
+  // Where the entry point sends an app at zero (the resolver), Check lets its requests through untouched: every replica reads the same routes.
+  const entryModes = mode.entryModes ?? mode.routeModes;
   const authz = new AuthzServer({
     tickets: checkTickets,
     logger: part("authz"),
@@ -146,6 +148,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
     ...(mode.unmatched === undefined ? {} : { unmatched: mode.unmatched }),
+    ...(entryModes === undefined ? {} : { routeMode: (app: AppKey) => entryModes.mode(app) }),
     notReady,
     ...(requests === undefined ? {} : { onAppRequest: (app: AppKey) => requests.record(app, clock.now()) }),
     clock,
