@@ -48,11 +48,15 @@ function virtualService(): KObject {
 
 export type ZeroWorld = Awaited<ReturnType<typeof world>>;
 
-/** One app `default/web` (minPods 0, its VirtualService unless told otherwise), the reconciler and the resolver, started. */
-export async function world(kube: KubeApiHarness, options: { virtualService?: boolean; holdTimeout?: string } = {}) {
+/**
+ * One app `default/web` (minPods 0, its VirtualService unless told
+ * otherwise), the reconciler and the resolver, started. The resolver's
+ * waiting page is off unless `waitingPageAfter` is given.
+ */
+export async function world(kube: KubeApiHarness, options: { virtualService?: boolean; holdTimeout?: string; waitingPageAfter?: string } = {}) {
   const port = await freePort();
   ok(await kube.api.post(DEPLOYMENTS, deployment("web", 1)), "deployment");
-  ok(await kube.api.post(TICKETED_APPS, ticketedApp("web", { deployment: "web", pathPrefix: "/web/", port, ticketsPerPod: 2, spareTickets: 1, minPods: 0, maxPods: 3, podCooldown: "10s", scaleDown: { pods: 1, period: "15s", stabilizationWindow: "0s" }, resolver: { holdTimeout: options.holdTimeout ?? "2m", waitingPage: false } })), "ticketed app");
+  ok(await kube.api.post(TICKETED_APPS, ticketedApp("web", { deployment: "web", pathPrefix: "/web/", port, ticketsPerPod: 2, spareTickets: 1, minPods: 0, maxPods: 3, podCooldown: "10s", scaleDown: { pods: 1, period: "15s", stabilizationWindow: "0s" }, resolver: { holdTimeout: options.holdTimeout ?? "2m", ...(options.waitingPageAfter === undefined ? { waitingPage: false } : { waitingPageAfter: options.waitingPageAfter }) } })), "ticketed app");
   if (options.virtualService !== false) ok(await kube.api.post(VSS, virtualService()), "virtual service");
   const controller = new ReplicaController(kube.server.store).start();
   const rbac = new RbacRecorder(kube.server, { ignoreTestClient: true });
@@ -91,12 +95,13 @@ export async function world(kube: KubeApiHarness, options: { virtualService?: bo
     await actors.recorder.flush();
   };
   /** Ticks until `done` holds. */
-  const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+  /** Ticks until `done` holds; `realMsPerTick` slows fake time down where a real peer (a browser's timers) must keep up. */
+  const until = async (what: string, done: () => boolean | Promise<boolean>, realMsPerTick = 1) => {
     await eventually(async () => {
       if (await done()) return true;
       await tick();
       return false;
-    }, { what, intervalMs: 1 });
+    }, { what, intervalMs: realMsPerTick, timeoutMs: Math.max(15_000, realMsPerTick * 300) });
   };
   const upstreams: { stop(): Promise<void> }[] = [];
   await reconciler.start(new AbortController().signal);
