@@ -19,15 +19,13 @@
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "../common/clock.js";
-import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { isRecord } from "../config/spec-errors.js";
 import { ROUTE_NAME_PREFIX, virtualServiceRouteName } from "../routing/names.js";
 import type { RouteModes } from "../runtime/ports.js";
-import { isNotFound } from "./errors.js";
-import { Informer, type ResourceSource, type WatchPort } from "./informer.js";
+import { Informer, startIfServed, type ResourceSource, type WatchPort } from "./informer.js";
 import type { InformerTuning } from "./inventory.js";
 import { page, where, type RawList, type Scope } from "./resources.js";
 import { routeModeOf, savedAnnotation, VIRTUAL_SERVICE, vsName } from "./virtual-service.js";
@@ -106,16 +104,8 @@ export class VirtualServiceModes implements RouteModes, Runnable {
     this.#changed();
   }
 
-  async #startOne(informer: Informer<CachedVirtualService>, signal: AbortSignal): Promise<boolean> {
-    try {
-      await informer.start(signal);
-      return true;
-    } catch (err) {
-      await informer.stop();
-      if (!isNotFound(err) && !(err instanceof TicketplaneError && err.code === ERROR_CODES.NOT_FOUND)) throw err;
-      this.#o.logger.info("Istio VirtualServices are not served here (no networking.istio.io CRD): every app's route serves", { informer: informer.name, detail: errorMessage(err) });
-      return false;
-    }
+  #startOne(informer: Informer<CachedVirtualService>, signal: AbortSignal): Promise<boolean> {
+    return startIfServed(informer, signal, this.#o.logger, "Istio VirtualServices are not served here (no networking.istio.io CRD): every app's route serves");
   }
 
   /** "proxy" when the app's VirtualService route `ticketplane-<app>` points at the resolver; "serve" otherwise (no app, no VirtualService, no such route, malformed). From memory, at once. */

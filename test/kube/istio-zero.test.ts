@@ -100,10 +100,7 @@ describe("scale from zero behind Check at an Istio ingress gateway", () => {
       await w.until("the new pod", () => w.podsOf().length === 1);
       w.markReady();
       await w.app("web-2");
-      let done = false;
-      void answer.then(() => (done = true));
-      await w.until("the held request's answer", () => done);
-      const a = await answer;
+      const a = await w.settled("the held request's answer", answer);
       assert.equal(a.status, 200);
       const pod = w.core.pods(APP)[0]?.name ?? "";
       assert.equal(a.body, `web-2 GET /hello pod=${pod}`);

@@ -48,10 +48,7 @@ describe("scale to zero and back (Kubernetes mode, the resolver, a real app proc
       assert.equal(w.resolver.heldCount(APP), 1, "still held: the probe found nothing listening");
       assert.equal(w.writes.at(-1), "replicas=1", "the route still points at the resolver");
       await w.app("web-2");
-      let done = false;
-      void answer.then(() => (done = true));
-      await w.until("the held request's answer", () => done);
-      const a = await answer;
+      const a = await w.settled("the held request's answer", answer);
       assert.equal(a.status, 200);
       const pod = w.core.pods(APP)[0]?.name ?? "";
       assert.equal(a.body, `web-2 GET /hello pod=${pod}`);
@@ -93,10 +90,7 @@ describe("scale to zero and back (Kubernetes mode, the resolver, a real app proc
       await first.stop();
       await w.until("the pod gone", () => w.core.pods(APP).length === 0);
       const answer = w.send("/web/x");
-      let done = false;
-      void answer.then(() => (done = true));
-      await w.until("the answer", () => done);
-      const a = await answer;
+      const a = await w.settled("the answer", answer);
       assert.equal(a.status, 504);
       assert.match(a.body, /default\/web did not start within 20 s/);
       assert.ok(!w.writes.includes("route=Serve"));

@@ -103,10 +103,17 @@ export async function world(kube: KubeApiHarness, options: { virtualService?: bo
       return false;
     }, { what, intervalMs: realMsPerTick, timeoutMs: Math.max(15_000, realMsPerTick * 300) });
   };
+  /** Ticks until `pending` settles (a held request's answer), then returns it. */
+  const settled = async <T>(what: string, pending: Promise<T>): Promise<T> => {
+    let done = false;
+    void pending.then(() => (done = true), () => (done = true));
+    await until(what, () => done);
+    return pending;
+  };
   const upstreams: { stop(): Promise<void> }[] = [];
   await reconciler.start(new AbortController().signal);
   return {
-    port, clock, core, controller, reconciler, resolver, writes, replicas, podsOf, markReady, vsRoute, tick, until, actors,
+    port, clock, core, controller, reconciler, resolver, writes, replicas, podsOf, markReady, vsRoute, tick, until, settled, actors,
     async app(name: string) {
       const u = await spawnUpstream(name, port);
       upstreams.push(u);
