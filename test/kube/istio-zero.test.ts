@@ -9,42 +9,18 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { AuthzServer } from "../../src/authz/authz-server.js";
 import { apiClients } from "../../src/kube/kube-api.fixture.js";
 import { VirtualServiceModes } from "../../src/kube/virtual-service-modes.js";
 import { podClusterName } from "../../src/routing/names.js";
+import { checkRaw as check, headerPairs as pairs } from "../e2e/check-client.js";
 import { authorizationClient } from "../support/envoy-protos.js";
 import { useKubeApi } from "../support/kube-api/harness.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { APP, GATEWAY, RESOLVER_SERVICE, world, type ZeroWorld } from "./zero-world.js";
 
 const kube = useKubeApi();
-
-interface WireHeader {
-  header?: { key?: string; value?: string };
-}
-/** A CheckResponse as the proto-loaded client returns it (field names as in the .proto). */
-interface WireCheck {
-  status?: { code?: number };
-  ok_response?: { headers?: WireHeader[]; headers_to_remove?: string[]; response_headers_to_add?: WireHeader[] };
-  denied_response?: { status?: { code?: string } };
-}
-
-/** Asks Check as the ingress gateway's ext_authz filter would, for a request to the app's prefix. */
-function check(client: grpc.Client, path: string, headers: Record<string, string>): Promise<WireCheck> {
-  const http = { id: `req-${path}`, method: "GET", host: "apps.example.com", path, headers };
-  return new Promise((resolve, reject) => {
-    (client as unknown as { Check: (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, v: WireCheck) => void) => void }).Check(
-      { attributes: { request: { http }, source: { address: { socket_address: { address: "10.1.2.3", port_value: 5000 } } } } },
-      { deadline: Date.now() + 10_000 },
-      (err, value) => (err === null ? resolve(value) : reject(err)),
-    );
-  });
-}
-
-const pairs = (list: WireHeader[] | undefined): [string, string][] => (list ?? []).map((h) => [h.header?.key ?? "", h.header?.value ?? ""]);
 
 /** Check on a real port over the world's ticket core, its app modes from the VirtualServices; and a follower's view of the same. */
 async function ingress(w: ZeroWorld) {
