@@ -13,7 +13,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { checkClient, checkRaw, headerPairs, isUntouched } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
 import { KUBE_PROCESS_CONFIG, startOwnerAndFollower, tempDir } from "./serve-process.js";
-import type { TempDir , ServeProcess} from "./serve-process.js";
+import type { ServeProcess, TempDir } from "./serve-process.js";
 import { ApiClient } from "../support/kube-api/http-client.js";
 import { waitFor } from "../support/wait-for.js";
 

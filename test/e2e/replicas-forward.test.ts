@@ -13,7 +13,7 @@ import { Browser, checkClient } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
 import { RawGateway } from "./raw-gateway.js";
 import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, getJson, startOwnerAndFollower, tempDir } from "./serve-process.js";
-import type { TempDir , ServeProcess} from "./serve-process.js";
+import type { ServeProcess, TempDir } from "./serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
