@@ -59,6 +59,9 @@ class BenchPorts implements ResolverPorts {
     return { kind: "forward", host: "127.0.0.1", port: this.port, path: "/" + r.path.slice("/app/".length), setHeaders: [], responseHeaders: [] };
   }
   serving(): void {}
+  // The bench's destinations carry no ticket: no connection activity is ever reported.
+  opened(): void {}
+  closed(): void {}
   subscribe(listener: (app: AppKey) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

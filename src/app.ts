@@ -140,6 +140,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       : new ReplicaLink({ settings: mode.replicas, tickets: gated, keys: () => keys.ring(), notReady, xds, clock, logger: part("peer"), registry });
   const checkTickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures"> =
     link === undefined ? gated : { ...link.checkPorts, apps: () => tickets.apps(), subscribe: (listener) => tickets.subscribe(listener), figures: (app) => tickets.figures(app) };
+  // Where the entry point sends an app at zero (the resolver), Check lets its requests through untouched: every replica reads the same routes.
+  const entryModes = mode.entryModes ?? mode.routeModes;
   const authz = new AuthzServer({
     tickets: checkTickets,
     logger: part("authz"),
@@ -147,6 +149,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     listen: { authz: formatHostPort(mode.listen.authz), accessLog: formatHostPort(mode.listen.accessLog) },
     trustedHops: mode.trustedHops,
     ...(mode.unmatched === undefined ? {} : { unmatched: mode.unmatched }),
+    ...(entryModes === undefined ? {} : { routeMode: (app: AppKey) => entryModes.mode(app) }),
     notReady,
     ...(requests === undefined ? {} : { onAppRequest: (app: AppKey) => requests.record(app, clock.now()) }),
     clock,
@@ -189,7 +192,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     reconciler?.serving(app);
     wakes.clear(app);
   };
-  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: gated, wake, serving: served });
+  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: gated, activity: checkTickets, wake, serving: served });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
   const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });

@@ -24,7 +24,8 @@ import { createTicketplane } from "./app.js";
 import type { Ticketplane } from "./app.js";
 import type { KubeConnection } from "./kube/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
-import type { Leadership, Mode } from "./runtime/index.js";
+import type { Leadership, Mode, RouteModes, RuntimeHooks } from "./runtime/index.js";
+import type { Runnable } from "./common/runnable.js";
 import { createStandaloneMode } from "./standalone/index.js";
 import { parseLocalFile } from "./config/index.js";
 import { createLocalMode } from "./local/index.js";
@@ -514,13 +515,21 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     replicas: { ownership: kube.leaseOwnership(control.leadership), listen: peer.listen, identity, onPeerBound: (port) => (peerPort = port) },
   });
   // With listen.resolver, minPods-0 apps flip their VirtualService to this Service (deploy/'s name for ticketplane) and port.
-  const resolver = settings.listen.resolver === undefined ? {} : { resolver: { host: `ticketplane.${controlNamespace}.svc.cluster.local`, port: settings.listen.resolver.port } };
+  const resolverHost = `ticketplane.${controlNamespace}.svc.cluster.local`;
+  const resolver = settings.listen.resolver === undefined ? {} : { resolver: { host: resolverHost, port: settings.listen.resolver.port } };
   const ports = kube.createKubeReconcilePorts({ kubeConfig: connection.kubeConfig, inventory: base.inventory, events: control.events, namespaces: opts.namespaces, clock: systemClock, logger: logger.child({ component: "reconcile-ports" }), registry, ...resolver });
   const invalidAppEvents = new kube.InvalidAppEvents({ inventory: base.inventory, events: control.events });
   // The Event recorder and the ports' watches start before the reconciler and stop after it.
-  const mode: Mode = { ...base, parts: { ...control.parts, leaderOnly: [...(control.parts.leaderOnly ?? []), invalidAppEvents, ports] } };
+  const withControl: Mode = { ...base, parts: { ...control.parts, leaderOnly: [...(control.parts.leaderOnly ?? []), invalidAppEvents, ports] } };
+  const mode = settings.listen.resolver === undefined ? withControl : withEntryModes(withControl, new kube.VirtualServiceModes({ kubeConfig: connection.kubeConfig, namespaces: opts.namespaces, resolverHost, specOf: (app) => base.inventory.app(app)?.spec, clock: systemClock, logger: logger.child({ component: "virtual-service-modes" }) }));
   announceLeadership(control.leadership, leaseName);
   return build(mode, logger, registry, ports);
+}
+
+/** Every replica follows the apps' VirtualServices (started with its every-replica parts): Check lets an app routed to the resolver (at zero) through untouched. */
+function withEntryModes(mode: Mode, entryModes: RouteModes & Runnable): Mode {
+  const everyReplica = (hooks: RuntimeHooks): readonly Runnable[] => [...(mode.parts?.everyReplica?.(hooks) ?? []), entryModes];
+  return { ...mode, entryModes, parts: { ...mode.parts, everyReplica } };
 }
 
 /** Startup lines: whether this replica leads, and when that changes. */

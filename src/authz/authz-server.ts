@@ -33,6 +33,8 @@ export interface AuthzServerOptions {
   readonly notReady?: () => string | undefined;
   /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
   readonly unmatched?: UnmatchedPolicy;
+  /** Each app's route mode as the entry point routes it (see CheckServiceOptions.routeMode). */
+  readonly routeMode?: (app: AppKey) => "serve" | "proxy";
   /** Called for every Check that matched an app (see CheckServiceOptions.onAppRequest). */
   readonly onAppRequest?: (app: AppKey) => void;
   /** `HOST:PORT` (port 0 allowed). `accessLog` defaults to sharing the authz server. */
@@ -71,6 +73,7 @@ export class AuthzServer implements Runnable {
       ...(options.notReady === undefined ? {} : { notReady: options.notReady }),
       ...(options.onAppRequest === undefined ? {} : { onAppRequest: options.onAppRequest }),
       ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }),
+      ...(options.routeMode === undefined ? {} : { routeMode: options.routeMode }),
     });
     this.accessLog = createAccessLogService(deps);
   }

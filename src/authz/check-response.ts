@@ -88,6 +88,7 @@ export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
     case "not_found":
       return deny(404, RPC_PERMISSION_DENIED, outcome.reason);
     case "unmatched":
+    case "proxied":
       return allowUntouched(outcome.strip);
     case "bad_request":
       return deny(400, RPC_PERMISSION_DENIED, outcome.reason);

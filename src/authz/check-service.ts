@@ -52,6 +52,8 @@ export interface CheckServiceOptions {
   readonly notReady?: () => string | undefined;
   /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
   readonly unmatched?: UnmatchedPolicy;
+  /** Each app's route mode as the entry point routes it: "proxy" apps are allowed through untouched (DecideContext.routeMode). Absent: every app serves. */
+  readonly routeMode?: (app: AppKey) => "serve" | "proxy";
   /** Called once for every Check that matched an app (the request rate the load-based scaling policies read). Must not throw. */
   readonly onAppRequest?: (app: AppKey) => void;
 }
@@ -67,7 +69,7 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   const { tickets, logger } = options;
   const metrics = options.metrics ?? noopAuthzMetrics;
   const apps = new AppIndex(tickets);
-  const ctx: DecideContext<CheckPorts> = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }) };
+  const ctx: DecideContext<CheckPorts> = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }), ...(options.routeMode === undefined ? {} : { routeMode: options.routeMode }) };
   const trustedHops = options.trustedHops ?? 0;
 
   const answer = (outcome: CheckOutcome, parsed: CheckInput | string, started: number): CheckResponse => {
@@ -139,7 +141,8 @@ function logOutcome(logger: Logger, outcome: Exclude<CheckOutcome, { kind: "vali
       logger.debug("refused: client limit", { app: outcome.key, requestId });
       return;
     case "unmatched":
-      // Another app's traffic on a shared gateway: as many as valid tickets, not worth a line each.
+    case "proxied":
+      // Another app's traffic on a shared gateway, or an app at zero on its way to the resolver (which logs what it holds).
       return;
     default:
       logger.debug(`denied: ${outcome.reason}`, { outcome: outcome.kind, requestId });

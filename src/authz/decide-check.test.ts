@@ -203,6 +203,50 @@ describe("decideCheck", () => {
     });
   });
 
+  describe("an app whose route is in Proxy mode (at zero: the entry point sends it to the resolver)", () => {
+    const atZero = (tickets: ScriptedTickets, modes: Record<string, "serve" | "proxy"> = { "ns/shiny": "proxy" }): DecideContext => ({ ...context(tickets), routeMode: (key) => modes[key] ?? "serve" });
+    const forged = { cookie: "tp=tok; tpq=q1", "x-ticketplane-cluster": "ns/shiny/pod-a", "x-ticketplane-other": "1" };
+
+    it("allowed untouched: every x-ticketplane-* header removed, no ticket verified, issued or queued", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      const outcome = decideCheck(input("/shiny/x", forged), atZero(tickets));
+      assert.equal(outcome.kind, "proxied");
+      assert.equal(outcome.kind === "proxied" ? outcome.key : "", "ns/shiny");
+      const strip = ["x-ticketplane-cluster", "x-ticketplane-pod", "x-ticketplane-pod-address", "x-ticketplane-ticket", "x-ticketplane-app", "x-ticketplane-other"];
+      assert.deepEqual(outcome.kind === "proxied" ? outcome.strip : [], strip);
+      const res = toCheckResponse(outcome);
+      assert.equal(res.status?.code, 0);
+      assert.equal(res.deniedResponse, undefined);
+      assert.deepEqual(res.okResponse?.headers, [], "no cluster header: the route stays the entry point's (the resolver)");
+      assert.deepEqual(res.okResponse?.headersToRemove, strip);
+      assert.deepEqual(res.okResponse?.responseHeadersToAdd, [], "no Set-Cookie: nothing was issued");
+      assert.deepEqual([tickets.verified, tickets.allocated, tickets.touched], [[], [], []]);
+    });
+
+    it("the waiting room's live endpoint goes to the resolver too (it holds it and decides there)", () => {
+      const tickets = new ScriptedTickets(() => assert.fail("verify must not be called"));
+      assert.equal(decideCheck(input("/shiny/.ticketplane/wait"), atZero(tickets)).kind, "proxied");
+    });
+
+    it("only that app: another app in Serve mode still needs a ticket, and the input bounds and the start come first", () => {
+      const tickets = new ScriptedTickets(() => VALID);
+      assert.equal(decideCheck(input("/shiny/x", { cookie: "tp=tok" }), atZero(tickets, { "ns/other": "proxy" })).kind, "valid");
+      assert.equal(decideCheck(input("/" + "a".repeat(9000)), atZero(tickets)).kind, "bad_request");
+      assert.equal(decideCheck(input("/shiny/x"), { ...atZero(tickets), notReady: () => "starting" }).kind, "starting");
+    });
+
+    it("back in Serve mode, a ticket the resolver issued is verified and routed as usual", () => {
+      const tickets = new ScriptedTickets((token) => (token === "tok" ? VALID : absent()));
+      const modes: Record<string, "serve" | "proxy"> = { "ns/shiny": "proxy" };
+      const ctx = atZero(tickets, modes);
+      assert.equal(decideCheck(input("/shiny/x", { cookie: "tp=tok" }), ctx).kind, "proxied");
+      modes["ns/shiny"] = "serve";
+      const outcome = decideCheck(input("/shiny/x", { cookie: "tp=tok" }), ctx);
+      assert.equal(outcome.kind, "valid");
+      assert.equal(toCheckResponse(outcome).okResponse?.headers[0]?.header?.value, "ns/shiny/pod-a");
+    });
+  });
+
   it("follows app changes from the ticket core", () => {
     const tickets = new ScriptedTickets(() => VALID);
     const apps = new AppIndex(tickets);

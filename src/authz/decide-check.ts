@@ -88,6 +88,13 @@ export type CheckOutcome =
   | { readonly kind: "not_found"; readonly reason: string }
   /** No ticketed app, and `unmatched: allow`: allowed as it is, minus these headers (ours, whatever the client sent under them). */
   | { readonly kind: "unmatched"; readonly strip: readonly string[] }
+  /**
+   * The app's route is in Proxy mode (at zero: the entry point sends its
+   * requests to the resolver): allowed as it is, minus these headers, with no
+   * ticket verified, issued or queued; the resolver makes this decision
+   * itself once a pod serves.
+   */
+  | { readonly kind: "proxied"; readonly app: AppSpec; readonly key: AppKey; readonly strip: readonly string[] }
   | { readonly kind: "bad_request"; readonly reason: string };
 
 export type OutcomeKind = CheckOutcome["kind"];
@@ -107,6 +114,12 @@ export interface DecideContext<P extends AdmitPorts = ImmediateCheckPorts> {
   readonly notReady?: () => string | undefined;
   /** A request of no ticketed app: 404 (`deny`, the default) or allowed with our headers stripped (`allow`). */
   readonly unmatched?: UnmatchedPolicy;
+  /**
+   * Each app's route mode as the entry point routes it (RouteModes): "proxy"
+   * lets every request of the app through untouched (`proxied`). Absent:
+   * every app serves. Must answer from memory: it runs on every Check.
+   */
+  readonly routeMode?: (app: AppKey) => "serve" | "proxy";
 }
 
 /** Every routing header we define, and any other `x-ticketplane-*` header the request carries, in a stable order. */
@@ -150,6 +163,8 @@ export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): 
     return { kind: "not_found", reason: "no app serves this host and path" };
   }
   const { spec: app, key } = matched;
+  // At zero the entry point routes the app to the resolver: a ticket issued or a place queued here would be for a pod the resolver is already bringing.
+  if (ctx.routeMode?.(key) === "proxy") return { kind: "proxied", app, key, strip: ourHeadersIn(input.headers) };
   const ticketTokens = readCookies(cookie, app.ticket.cookieName);
   const queueTokens = readCookies(cookie, app.ticket.queueCookieName);
   const admission = admit(ctx.tickets, key, { ticketTokens, queueTokens, client: input.client });

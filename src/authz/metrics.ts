@@ -32,7 +32,7 @@ export interface AuthzMetrics {
   accessLogIgnored(reason: AccessLogIgnoreReason): void;
 }
 
-const OUTCOMES: readonly CheckMetricOutcome[] = ["valid", "issued", "queued", "full", "limited", "starting", "not_found", "unmatched", "bad_request", "error"];
+const OUTCOMES: readonly CheckMetricOutcome[] = ["valid", "issued", "queued", "full", "limited", "starting", "not_found", "unmatched", "proxied", "bad_request", "error"];
 
 /**
  * Registers the metrics on `registry` (once per registry: prom-client rejects

@@ -28,3 +28,5 @@ export { createKubeReconcilePorts, DEFAULT_CALL_TIMEOUT_MS } from "./reconcile-p
 export type { KubeReconcilePorts, KubeReconcilePortsOptions } from "./reconcile-ports.js";
 export { ReplicaOwners, KEDA_HPA_PREFIX } from "./replica-owners.js";
 export type { CachedScaler, ReplicaOwnersOptions } from "./replica-owners.js";
+export { VirtualServiceModes, stripVirtualService } from "./virtual-service-modes.js";
+export type { CachedVirtualService, VirtualServiceModesOptions } from "./virtual-service-modes.js";

@@ -25,7 +25,7 @@
  * Timers (backoff, stall detection, periodic relist) run on the Clock port.
  */
 import type { Clock, Timer } from "../common/clock.js";
-import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
+import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { once } from "../common/runnable.js";
 import type { Runnable } from "../common/runnable.js";
@@ -386,4 +386,21 @@ function resourceVersionOf(object: unknown): string | undefined {
 /** client-node ends a watch that received nothing for 30 s with a TimeoutError: a quiet watch, not a failure. */
 function isInactivityTimeout(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { name?: unknown }).name === "TimeoutError";
+}
+
+/**
+ * Starts an informer on a kind that may not be served (a CRD not
+ * installed): true once it listed; false when the list was 404 (logged once
+ * as `absent`, the informer stopped); any other failure rejects.
+ */
+export async function startIfServed<T>(informer: Informer<T>, signal: AbortSignal, logger: Logger, absent: string): Promise<boolean> {
+  try {
+    await informer.start(signal);
+    return true;
+  } catch (err) {
+    await informer.stop();
+    if (!isNotFound(err) && !(err instanceof TicketplaneError && err.code === ERROR_CODES.NOT_FOUND)) throw err;
+    logger.info(absent, { informer: informer.name, detail: errorMessage(err) });
+    return false;
+  }
 }

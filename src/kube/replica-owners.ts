@@ -18,14 +18,13 @@
 import { AutoscalingV2Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "../common/clock.js";
-import { ERROR_CODES, TicketplaneError, errorMessage } from "../common/errors.js";
+import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { once } from "../common/runnable.js";
 import type { Runnable } from "../common/runnable.js";
 import { isRecord } from "../config/spec-errors.js";
 import type { ReplicaOwner } from "../reconcile/ports.js";
-import { isNotFound } from "./errors.js";
-import { Informer } from "./informer.js";
+import { Informer, startIfServed } from "./informer.js";
 import type { ResourceSource, WatchPort } from "./informer.js";
 import type { InformerTuning } from "./inventory.js";
 import { page, where, type RawList, type Scope } from "./resources.js";
@@ -95,16 +94,8 @@ export class ReplicaOwners implements Runnable {
     this.#ready = true;
   }
 
-  async #startKeda(informer: Informer<CachedScaler>, signal: AbortSignal): Promise<boolean> {
-    try {
-      await informer.start(signal);
-      return true;
-    } catch (err) {
-      await informer.stop();
-      if (!isNotFound(err) && !(err instanceof TicketplaneError && err.code === ERROR_CODES.NOT_FOUND)) throw err;
-      this.#o.logger.info("KEDA ScaledObjects are not served here (no keda.sh CRD): no ScaledObject owns replicas", { informer: informer.name, detail: errorMessage(err) });
-      return false;
-    }
+  #startKeda(informer: Informer<CachedScaler>, signal: AbortSignal): Promise<boolean> {
+    return startIfServed(informer, signal, this.#o.logger, "KEDA ScaledObjects are not served here (no keda.sh CRD): no ScaledObject owns replicas");
   }
 
   /** Who sets the Deployment's replicas. Rejects (TP_UNAVAILABLE) before the first lists are in. */

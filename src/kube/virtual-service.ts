@@ -105,19 +105,39 @@ export class KubeRouteSwitch implements RouteSwitch {
     const index = http.findIndex((r) => isObj(r) && r.name === routeName);
     if (index < 0) return { kind: "missing", message: `${where} has no http route named ${routeName} (the route ticketplane flips)` };
     const route = (http[index] as Obj).route;
-    const field = `spec.http[${String(index)}].route`;
-    if (!Array.isArray(route) || route.length === 0) return { kind: "malformed", message: `${where}: ${field} must list at least one destination` };
-    const hosts = route.map((d) => (isObj(d) && isObj(d.destination) && typeof d.destination.host === "string" ? d.destination.host : undefined));
-    if (hosts.some((h) => h === undefined)) return { kind: "malformed", message: `${where}: every entry of ${field} needs destination.host` };
     const annotations = isObj(meta.annotations) ? meta.annotations : undefined;
-    const saved = typeof annotations?.[SERVE_ROUTE_ANNOTATION] === "string" ? annotations[SERVE_ROUTE_ANNOTATION] : undefined;
-    const mode: RouteMode = hosts.every((h) => h === this.#o.resolver.host) ? "Proxy" : "Serve";
-    if (mode === "Proxy" && savedRoute(saved) === undefined) return { kind: "malformed", message: `${where}: ${field} points at the resolver but annotation ${SERVE_ROUTE_ANNOTATION} holds no route to point back to` };
-    return { name: routeName, index, route, saved, hasAnnotations: annotations !== undefined, mode, resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "" };
+    const saved = savedAnnotation(annotations);
+    const mode = routeModeOf(route, saved, this.#o.resolver.host, `${where}: spec.http[${String(index)}].route`);
+    if (typeof mode !== "string") return { kind: "malformed", message: mode.malformed };
+    return { name: routeName, index, route: route as unknown[], saved, hasAnnotations: annotations !== undefined, mode, resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "" };
   }
 }
 
-function vsName(spec: AppSpec): string {
+/** The saved Serve destinations (the annotation's JSON text), if the VirtualService has them. */
+export function savedAnnotation(annotations: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const saved = annotations?.[SERVE_ROUTE_ANNOTATION];
+  return typeof saved === "string" ? saved : undefined;
+}
+
+/**
+ * The mode of one http route's destinations (`route`), the one rule both the
+ * flip (KubeRouteSwitch) and every replica's Check (VirtualServiceModes)
+ * read: Proxy when every destination is the resolver's host (and a route to
+ * point back to is saved), Serve otherwise; `malformed` (naming `field`)
+ * when it lists no destination, one without a host, or points at the
+ * resolver with nothing saved.
+ */
+export function routeModeOf(route: unknown, saved: string | undefined, resolverHost: string, field: string): RouteMode | { readonly malformed: string } {
+  if (!Array.isArray(route) || route.length === 0) return { malformed: `${field} must list at least one destination` };
+  const hosts = route.map((d) => (isObj(d) && isObj(d.destination) && typeof d.destination.host === "string" ? d.destination.host : undefined));
+  if (hosts.some((h) => h === undefined)) return { malformed: `${field}: every entry needs destination.host` };
+  if (!hosts.every((h) => h === resolverHost)) return "Serve";
+  if (savedRoute(saved) === undefined) return { malformed: `${field} points at the resolver but annotation ${SERVE_ROUTE_ANNOTATION} holds no route to point back to` };
+  return "Proxy";
+}
+
+/** The VirtualService that routes the app: `resolver.virtualService`, default the app's name (in the app's namespace). */
+export function vsName(spec: Pick<AppSpec, "resolverVirtualService" | "name">): string {
   return spec.resolverVirtualService ?? spec.name;
 }
 

@@ -31,6 +31,10 @@ export interface ForwardHooks {
   /** The first byte of the upstream's answer reaches the client. */
   readonly onFirstByte?: () => void;
   readonly onEnd: (end: ForwardEnd) => void;
+  /** An upgrade was answered 101 and the two sockets are joined (a WebSocket is open). */
+  readonly onUpgraded?: () => void;
+  /** …and that pair closed (called once, after onUpgraded). */
+  readonly onUpgradeClosed?: () => void;
 }
 
 const BAD_GATEWAY_BODY = "ticketplane resolver: the app's pod did not answer\n";
@@ -126,9 +130,14 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
     end({ kind: "answered" });
     if (uhead.length > 0) socket.write(uhead);
     usocket.pipe(socket).pipe(usocket);
+    hooks.onUpgraded?.();
+    let closed = false;
     const close = () => {
       usocket.destroy();
       socket.destroy();
+      if (closed) return;
+      closed = true;
+      hooks.onUpgradeClosed?.();
     };
     usocket.on("error", close);
     socket.on("error", close);

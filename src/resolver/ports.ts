@@ -45,10 +45,18 @@ export interface ProbeTarget {
   readonly path: string;
 }
 
+/** The ticket a forwarded request carries (or was just issued), for the activity it makes. */
+export interface TicketRef {
+  readonly app: AppKey;
+  readonly id: string;
+}
+
 /** Where one released request goes. */
 export type Destination =
   | {
       readonly kind: "forward";
+      /** The ticket Check's decision used or issued (absent only where no ticket applies). */
+      readonly ticket?: TicketRef;
       readonly host: string;
       readonly port: number;
       /** The request's path as the upstream must see it (the app's prefix rewritten to its pod path). */
@@ -78,6 +86,15 @@ export interface ResolverPorts {
   route(app: AppKey, request: ResolverRequest): Destination;
   /** The resolver's probe went through: the app serves again (the reconciler flips its route back). */
   serving(app: AppKey): void;
+  /**
+   * A WebSocket (an upgrade the upstream answered 101) forwarded on `ticket`
+   * opened: the ticket is active, never idle, until `closed` with the same
+   * id. The same activity the gateway's access log reports for a WebSocket
+   * through the gateway. Must not throw.
+   */
+  opened(ticket: TicketRef, connectionId: string): void;
+  /** …and closed (either side): the close is activity, the idle timeout counts from here. Must not throw. */
+  closed(ticket: TicketRef, connectionId: string): void;
   /** Calls `listener` with an app whose progress may have changed; returns the unsubscribe function. */
   subscribe(listener: (app: AppKey) => void): () => void;
 }

@@ -12,7 +12,7 @@ import { FakeClock } from "../../test/support/fake-clock.js";
 import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { freePort, startUpstream, type Upstream } from "../../test/support/upstream-server.js";
 import { eventually } from "../../test/support/wait-for.js";
-import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
+import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest, TicketRef } from "./ports.js";
 import { ResolverServer } from "./resolver-server.js";
 import { PROGRESS_HEADER } from "./waiting-page.js";
 
@@ -28,6 +28,8 @@ class TestPorts implements ResolverPorts {
   readonly wakes: AppKey[] = [];
   readonly served: AppKey[] = [];
   readonly routed: ResolverRequest[] = [];
+  /** Connection activity reported: "open <ticket> <id>" / "close <ticket> <id>". */
+  readonly connections: string[] = [];
   readonly #listeners = new Set<(app: AppKey) => void>();
 
   match(_host: string, path: string): ResolverApp | undefined {
@@ -46,10 +48,16 @@ class TestPorts implements ResolverPorts {
   route(_app: AppKey, request: ResolverRequest): Destination {
     this.routed.push(request);
     const port = this.routeTo ?? this.target?.port ?? 1;
-    return { kind: "forward", host: "127.0.0.1", port, path: "/" + request.path.slice("/app/".length), setHeaders: [["x-ticketplane-pod", "pod-1"]], responseHeaders: [["set-cookie", "tp=t1; Path=/app/"]] };
+    return { kind: "forward", ticket: { app: KEY, id: "t1" }, host: "127.0.0.1", port, path: "/" + request.path.slice("/app/".length), setHeaders: [["x-ticketplane-pod", "pod-1"]], responseHeaders: [["set-cookie", "tp=t1; Path=/app/"]] };
   }
   serving(app: AppKey): void {
     this.served.push(app);
+  }
+  opened(ticket: TicketRef, id: string): void {
+    this.connections.push(`open ${ticket.id} ${id}`);
+  }
+  closed(ticket: TicketRef, id: string): void {
+    this.connections.push(`close ${ticket.id} ${id}`);
   }
   subscribe(listener: (app: AppKey) => void): () => void {
     this.#listeners.add(listener);
@@ -313,7 +321,20 @@ describe("ResolverServer", () => {
     ws.send("hello");
     await eventually(() => messages.length === 1 || undefined, { what: "the echo" });
     assert.deepEqual(messages, ["pod-1: hello"]);
+    assert.equal(t.ports.connections.length, 1, "the open is reported once the upstream answered 101");
+    const [open] = t.ports.connections;
+    assert.match(open ?? "", /^open t1 resolver-/);
     ws.close();
+    await eventually(() => t.ports.connections.length === 2 || undefined, { what: "the close reported" });
+    assert.equal(t.ports.connections[1], open?.replace("open", "close"), "the same ticket and connection id");
+  });
+
+  it("reports no connection for a plain request", async () => {
+    const t = await setup();
+    const up = await t.upstream("pod-1");
+    t.ports.ready(up.port);
+    assert.equal((await t.send("/app/x").answer).status, 200);
+    assert.deepEqual(t.ports.connections, []);
   });
 
   it("holds again after the app went back to zero", async () => {

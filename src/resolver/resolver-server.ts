@@ -17,6 +17,7 @@
  *   after `retryDelayMs`;
  * - `stop` answers everything still held with 503 and closes the port.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -27,7 +28,7 @@ import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import type { AppKey } from "../config/app-spec.js";
 import { formatHostPort, type HostPort } from "../config/address.js";
-import { createUpstreamAgent, forwardHttp, forwardUpgrade, type ForwardEnd, type ForwardHooks } from "./forward.js";
+import { createUpstreamAgent, forwardHttp, forwardUpgrade, type Forward, type ForwardEnd, type ForwardHooks } from "./forward.js";
 import { HoldQueue, type Held, type HeldConnection } from "./hold-queue.js";
 import { createResolverMetrics, type DropReason, type ResolverMetrics } from "./metrics.js";
 import type { ProbeTarget, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
@@ -292,10 +293,18 @@ export class ResolverServer implements Runnable {
       if (!conn.res.headersSent) conn.res.writeHead(dest.status, dest.headers.flatMap(([n, v]) => [n, v])).end(dest.body);
       return;
     }
-    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, end) };
+    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, end), ...this.#connectionHooks(conn, dest) };
     this.#forwarded[conn.kind].inc();
     if (conn.kind === "http") forwardHttp(conn.req, conn.res, dest, this.#agent, hooks);
     else forwardUpgrade(conn.req, conn.socket, conn.head, dest, hooks);
+  }
+
+  /** A WebSocket on a ticket is activity while it is open, as the gateway's access log reports it. */
+  #connectionHooks(conn: HeldConnection, dest: Forward): Pick<ForwardHooks, "onUpgraded" | "onUpgradeClosed"> {
+    const ticket = dest.ticket;
+    if (conn.kind !== "upgrade" || ticket === undefined) return {};
+    const id = `resolver-${randomUUID()}`;
+    return { onUpgraded: () => this.#o.ports.opened(ticket, id), onUpgradeClosed: () => this.#o.ports.closed(ticket, id) };
   }
 
   #firstByte(app: AppKey): void {

@@ -20,13 +20,19 @@ import { decideCheck, DEFAULT_CHECK_LIMITS, type CheckOutcome } from "../authz/d
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import { isServing } from "../tickets/pod-state.js";
-import type { ImmediateCheckPorts, TicketViews } from "../tickets/ports.js";
+import type { ActivityRecorder, ImmediateCheckPorts, TicketViews } from "../tickets/ports.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 
 export interface TicketResolverPortsOptions {
   readonly views: Pick<TicketViews, "apps" | "pods" | "subscribe">;
   /** Decides at once (the ticket core, or the owner gate over it): the resolver never waits on another replica. */
   readonly tickets: ImmediateCheckPorts;
+  /**
+   * Where the activity of released requests and WebSockets goes: the same
+   * sink as Check's and the access log's (on a follower, batches to the
+   * owner). Default: `tickets`.
+   */
+  readonly activity?: ActivityRecorder;
   /** Asks for the app's first pod (see ResolverPorts.wake). */
   readonly wake: (app: AppKey) => void;
   /** The resolver found the app serving (see ResolverPorts.serving). */
@@ -53,6 +59,9 @@ function single(v: string | string[] | undefined): string | undefined {
 
 export function createTicketResolverPorts(o: TicketResolverPortsOptions): ResolverPorts & { close(): void } {
   const index = new AppIndex(o.views);
+  const activity = o.activity ?? o.tickets;
+  // Check's decision verifies and allocates on the ticket core; the activity it records (a valid ticket used) goes to the shared sink.
+  const tickets: ImmediateCheckPorts = activity === o.tickets ? o.tickets : { verify: (a, t) => o.tickets.verify(a, t), allocate: (a, r) => o.tickets.allocate(a, r), touch: (a, t) => activity.touch(a, t), openConnection: (a, t, c) => activity.openConnection(a, t, c), closeConnection: (c) => activity.closeConnection(c) };
   const woken = new Set<AppKey>();
   const specOf = (app: AppKey) => o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
   /** Any gateway group: the resolver serves every group's apps (each app's route names one). */
@@ -89,7 +98,15 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
       o.serving?.(app);
     },
     route(app, request) {
-      return destinationOf(decide(o, index, app, request), request.path);
+      return destinationOf(decide(o.views, tickets, index, app, request), request.path);
+    },
+    opened(ticket, connectionId) {
+      activity.openConnection(ticket.app, ticket.id, connectionId);
+    },
+    closed(ticket, connectionId) {
+      activity.closeConnection(connectionId);
+      // The close itself is activity (as the access log counts it): the idle timeout starts now.
+      activity.touch(ticket.app, ticket.id);
     },
     subscribe(listener) {
       return o.views.subscribe((e) => {
@@ -102,14 +119,14 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   return ports;
 }
 
-function decide(o: TicketResolverPortsOptions, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome {
-  const spec = o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
+function decide(views: TicketResolverPortsOptions["views"], tickets: ImmediateCheckPorts, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome {
+  const spec = views.apps().find((s) => appKey(s.namespace, s.name) === app);
   const headers: Record<string, string> = {};
   for (const name of ["cookie", "accept"]) {
     const v = single(r.headers[name]);
     if (v !== undefined) headers[name] = v;
   }
-  return decideCheck({ gateway: spec?.gateway ?? "default", host: r.host, path: r.path, headers, requestId: single(r.headers["x-request-id"]) ?? "", ...(r.client === undefined ? {} : { client: r.client }) }, { tickets: o.tickets, apps: index, limits: DEFAULT_CHECK_LIMITS });
+  return decideCheck({ gateway: spec?.gateway ?? "default", host: r.host, path: r.path, headers, requestId: single(r.headers["x-request-id"]) ?? "", ...(r.client === undefined ? {} : { client: r.client }) }, { tickets, apps: index, limits: DEFAULT_CHECK_LIMITS });
 }
 
 /** Check's answer as a Destination: allowed → the pod (with Check's headers and Set-Cookie); denied → its answer. */
@@ -118,7 +135,7 @@ function destinationOf(outcome: CheckOutcome, path: string): Destination {
   if ((outcome.kind === "valid" || outcome.kind === "issued") && response.okResponse !== undefined) {
     const ok = response.okResponse;
     const pairs = (list: typeof ok.headers) => list.flatMap((h) => (h.header === undefined ? [] : [[h.header.key, h.header.value] as const]));
-    return { kind: "forward", host: outcome.pod.host, port: outcome.pod.port, path: rewritePath(path, outcome.app), setHeaders: pairs(ok.headers), responseHeaders: pairs(ok.responseHeadersToAdd) };
+    return { kind: "forward", ticket: { app: outcome.key, id: outcome.ticket.id }, host: outcome.pod.host, port: outcome.pod.port, path: rewritePath(path, outcome.app), setHeaders: pairs(ok.headers), responseHeaders: pairs(ok.responseHeadersToAdd) };
   }
   const denied = response.deniedResponse;
   const headers = (denied?.headers ?? []).flatMap((h) => (h.header === undefined ? [] : [[h.header.key, h.header.value] as const]));

@@ -54,7 +54,10 @@ export const RESOURCE_NAMES = {
   resolverCluster: "ticketplane-resolver",
 } as const;
 
+/** What every route ticketplane owns in a VirtualService is named after (virtualServiceRouteName). */
+export const ROUTE_NAME_PREFIX = "ticketplane-";
+
 /** Name of the route (in the app's Istio VirtualService) whose destinations ticketplane flips for scale to zero. */
 export function virtualServiceRouteName(app: string): string {
-  return `ticketplane-${app}`;
+  return `${ROUTE_NAME_PREFIX}${app}`;
 }

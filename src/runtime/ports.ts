@@ -238,6 +238,14 @@ export interface Mode {
    * in Istio). Absent: the gateways' routes never change with the mode.
    */
   readonly routeModes?: RouteModes;
+  /**
+   * Each app's mode as the entry point in front of Check routes it, where
+   * that is not our own route table (Kubernetes: the app's Istio
+   * VirtualService, as every replica's informer sees it). Check lets every
+   * request of an app in "proxy" through untouched, to the resolver. Absent:
+   * `routeModes` (our routes are the entry point), else every app serves.
+   */
+  readonly entryModes?: RouteModes;
   /** `GET /api/config`: the mode's settings in force, with the runtime's key and ledger status. */
   configView(status: RuntimeStatus): unknown;
   /** Lines for a person once everything listens (stderr). */

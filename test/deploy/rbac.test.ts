@@ -42,7 +42,7 @@ describe("deploy/rbac.yaml", () => {
       "* apps deployments/scale: get,patch,update",
       "* autoscaling horizontalpodautoscalers: list,watch",
       "* keda.sh scaledobjects: list,watch",
-      "* networking.istio.io virtualservices: get,patch",
+      "* networking.istio.io virtualservices: get,list,patch,watch",
       "* core pods: get,list,patch,watch",
       "* events.k8s.io events: create,patch",
       "* core events: create,patch",

@@ -64,3 +64,30 @@ function opt<K extends string>(key: K, value: string | undefined): { [P in K]?: 
 export function checkClient(address: string): grpc.Client {
   return authorizationClient(address);
 }
+
+/** A CheckResponse as the proto-loaded client returns it (field names as in the .proto). */
+export interface WireCheck {
+  status?: { code?: number };
+  ok_response?: { headers?: WireHeader[]; headers_to_remove?: string[]; response_headers_to_add?: WireHeader[] };
+  denied_response?: { status?: { code?: string } };
+}
+
+/** Asks Check as an ingress gateway's ext_authz filter would (host apps.example.com, client 10.1.2.3), and returns the response as it came. */
+export function checkRaw(client: grpc.Client, path: string, headers: Record<string, string>): Promise<WireCheck> {
+  const http = { id: `req-${path}`, method: "GET", host: "apps.example.com", path, headers };
+  return new Promise((resolve, reject) => {
+    (client as unknown as { Check: (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, v: WireCheck) => void) => void }).Check(
+      { attributes: { request: { http }, source: { address: { socket_address: { address: "10.1.2.3", port_value: 5000 } } } } },
+      { deadline: Date.now() + 10_000 },
+      (err, value) => (err === null ? resolve(value) : reject(err)),
+    );
+  });
+}
+
+/** A header list as [name, value] pairs. */
+export const headerPairs = (list: readonly WireHeader[] | undefined): [string, string][] => (list ?? []).map((h) => [h.header?.key ?? "", h.header?.value ?? ""]);
+
+/** Check let the request through untouched: allowed, no header set, no cookie (an app at zero, on its way to the resolver). */
+export function isUntouched(res: WireCheck): boolean {
+  return (res.status?.code ?? 0) === 0 && res.ok_response !== undefined && headerPairs(res.ok_response.headers).length === 0 && headerPairs(res.ok_response.response_headers_to_add).length === 0;
+}

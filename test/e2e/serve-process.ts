@@ -176,3 +176,13 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
 }
+
+/** Two replicas of `serve` with the same args: the first started until it leads (its Lease), then the second, a follower. */
+export async function startOwnerAndFollower(args: readonly string[]): Promise<{ owner: ServeProcess; follower: ServeProcess }> {
+  const owner = new ServeProcess(args);
+  await owner.listening();
+  await waitFor(() => /this replica leads \(Lease/.test(owner.stderr), { what: () => `the owner leads; stderr:\n${owner.stderr}` });
+  const follower = new ServeProcess(args);
+  await follower.listening();
+  return { owner, follower };
+}

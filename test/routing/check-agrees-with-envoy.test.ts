@@ -9,7 +9,12 @@
  *    given the headers Check sets, is exactly the pod Check chose;
  *  - without a cluster header, or with one naming another app's pod or a
  *    shared cluster (as if Check had not run), Envoy takes the app's
- *    fallback route and reaches no cluster.
+ *    fallback route and reaches no cluster;
+ *  - for an app whose route is in Proxy mode (at zero), every request
+ *    reaches the resolver, whatever headers the client forged: either the
+ *    route Envoy picks first turns ext_authz off (the fallback), or Check
+ *    runs, allows it untouched (no ticket issued or queued, our headers
+ *    removed), and the route picked again after Check is the resolver's.
  *
  * "Envoy" is test/support/envoy-route-match.ts evaluating the actual
  * RouteConfiguration each group's gateways get, decoded from the bytes the
@@ -35,7 +40,7 @@ import { buildGatewayModels } from "../../src/runtime/gateway-models.js";
 import { TicketCore } from "../../src/tickets/index.js";
 import { buildGatewayResources } from "../../src/xds/resources/build.js";
 import { TYPE_URLS } from "../../src/xds/resources/type-urls.js";
-import { type EnvoyTarget, selectTarget } from "../support/envoy-route-match.js";
+import { type EnvoyTarget, extAuthzDisabled, selectRoute, selectTarget } from "../support/envoy-route-match.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { prng } from "../support/prng.js";
 
@@ -60,7 +65,11 @@ function randomCase(r: Rng, s: string): string {
 interface World {
   readonly specs: readonly AppSpec[];
   readonly pods: ReadonlyMap<AppKey, readonly string[]>;
+  /** Apps whose route is in Proxy mode (at zero, or coming back: pods may be listed already). */
+  readonly proxied: ReadonlySet<AppKey>;
 }
+
+const RESOLVER = { host: "127.0.0.1", port: 9003 };
 
 /** App names that are prefixes of one another ("a", "a-b", "ab"), so a cluster-name prefix check that forgot its "/" would show. */
 const APP_NAMES = ["a", "a-b", "ab", "a-b-c", "b", "bb"];
@@ -68,6 +77,7 @@ const APP_NAMES = ["a", "a-b", "ab", "a-b-c", "b", "bb"];
 function randomWorld(r: Rng): World {
   const specs: AppSpec[] = [];
   const pods = new Map<AppKey, string[]>();
+  const proxied = new Set<AppKey>();
   const count = 1 + Math.floor(r() * APP_NAMES.length);
   for (let i = 0; i < count; i++) {
     const host = pick(r, APP_HOSTS);
@@ -84,8 +94,9 @@ function randomWorld(r: Rng): World {
     specs.push(spec);
     // Pod names repeat across apps on purpose: a cluster header must only ever select its own app's pod.
     pods.set(appKey(spec.namespace, spec.name), POD_NAMES.filter(() => r() < 0.5));
+    if (r() < 0.25) proxied.add(appKey(spec.namespace, spec.name));
   }
-  return { specs, pods };
+  return { specs, pods, proxied };
 }
 
 interface Request {
@@ -136,7 +147,8 @@ function build(world: World): Sides {
     const names = world.pods.get(key) ?? [];
     core.setPods(key, names.map((name, i) => ({ name, host: `10.0.0.${i + 1}`, port: 8080, ready: true })));
   }
-  const models = buildGatewayModels({ views: core, gateway: GATEWAY_DEFAULTS, upstreams: { authz: { host: "127.0.0.1", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } } });
+  const modes = (app: AppKey): "serve" | "proxy" => (world.proxied.has(app) ? "proxy" : "serve");
+  const models = buildGatewayModels({ views: core, gateway: GATEWAY_DEFAULTS, upstreams: { authz: { host: "127.0.0.1", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } }, modes, resolver: RESOLVER });
   const routes = new Map<string, RouteConfiguration>();
   const clusters = new Map<string, ReadonlySet<string>>();
   for (const model of models) {
@@ -146,7 +158,7 @@ function build(world: World): Sides {
     routes.set(model.group, RouteConfiguration.decode(encoded));
     clusters.set(model.group, new Set(resources.filter((res) => res.typeUrl === TYPE_URLS.cluster).map((res) => Cluster.decode(res.encoded).name)));
   }
-  return { check: { tickets: core, apps: new AppIndex(core), limits: DEFAULT_CHECK_LIMITS }, routes, clusters };
+  return { check: { tickets: core, apps: new AppIndex(core), limits: DEFAULT_CHECK_LIMITS, routeMode: modes }, routes, clusters };
 }
 
 /** Every cluster name that is not the app's: any pod name of every other app, and the shared clusters. */
@@ -157,7 +169,7 @@ function foreignClusters(world: World, app: AppKey | undefined): Set<string> {
 }
 
 /** What one request exercised, for the counts that show the generator reaches every case. */
-type Exercised = "no_app" | "denied" | "routed" | "routed_valid";
+type Exercised = "no_app" | "denied" | "routed" | "routed_valid" | "proxied_unchecked" | "proxied_checked";
 
 interface Verdict {
   readonly exercised: Exercised;
@@ -184,7 +196,7 @@ function routesProblem(world: World, req: Request, app: AppKey | undefined, envo
   const plain = envoy({});
   const envoyApp = plain === undefined ? undefined : appOfRoute(world, plain.route.name);
   if (app !== envoyApp) return `Check picks ${String(app)}, Envoy routes to ${String(envoyApp)} (${show(plain)})`;
-  if (app === undefined) return undefined;
+  if (app === undefined || world.proxied.has(app)) return undefined;
   const fallback = fallbackRouteName(...splitKey(app));
   if (plain?.route.name !== fallback || plain.kind === "cluster") return `without a cluster header Envoy takes ${show(plain)}, not ${fallback}`;
   return req.headers[ROUTING_HEADERS.cluster] === undefined ? undefined : clientHeaderProblem(world, req, app, envoy, forgedForeign);
@@ -198,6 +210,30 @@ function clientHeaderProblem(world: World, req: Request, app: AppKey, envoy: Env
   const fallback = fallbackRouteName(...splitKey(app));
   if (forgedForeign && (raw?.route.name !== fallback || raw.kind === "cluster")) return `a forged header naming ${JSON.stringify(req.headers[ROUTING_HEADERS.cluster])} takes ${show(raw)}, not ${fallback}`;
   return undefined;
+}
+
+/**
+ * An app in Proxy mode, as Envoy's ext_authz filter runs: the route picked
+ * with the client's headers either turns Check off (then the request goes on
+ * along it), or Check runs and its answer's header changes are applied and
+ * the route picked again (clear_route_cache). Either way the request must
+ * reach the resolver, and Check must neither issue nor queue.
+ */
+function proxiedProblem(sides: Sides, req: Request, rc: RouteConfiguration, envoy: Envoy): { readonly exercised: Exercised; readonly problem?: string } {
+  const resolverReached = (t: EnvoyTarget | undefined): string | undefined => (t?.kind === "cluster" && t.cluster === RESOURCE_NAMES.resolverCluster ? undefined : `an app in Proxy mode: Envoy takes ${show(t)}, not the resolver`);
+  const first = selectRoute(rc, { authority: req.authority, path: req.path, headers: req.headers });
+  if (first !== undefined && extAuthzDisabled(first)) {
+    const problem = resolverReached(envoy(req.headers));
+    return { exercised: "proxied_unchecked", ...(problem === undefined ? {} : { problem }) };
+  }
+  const outcome = decideCheck({ gateway: req.group, host: req.authority, path: req.path, headers: req.headers, requestId: "r" }, sides.check);
+  if (outcome.kind !== "proxied") return { exercised: "proxied_checked", problem: `an app in Proxy mode: Check answered ${outcome.kind}, not proxied (allowed untouched)` };
+  const ok = toCheckResponse(outcome).okResponse;
+  assert.deepEqual(ok?.headers, [], "proxied sets no header");
+  const checked: Record<string, string> = { ...req.headers };
+  for (const name of ok?.headersToRemove ?? []) delete checked[name];
+  const problem = resolverReached(envoy(checked));
+  return { exercised: "proxied_checked", ...(problem === undefined ? {} : { problem }) };
 }
 
 /** Check itself: when it lets the request through, Envoy, given the headers Check sets, reaches exactly the pod Check chose. */
@@ -240,13 +276,14 @@ function compare(world: World, sides: Sides, req: Request): Verdict {
   const forgedForeign = forged !== undefined && foreignClusters(world, app).has(forged);
   const problem = routesProblem(world, req, app, envoy, forgedForeign);
   if (problem !== undefined || app === undefined) return { exercised: "no_app", forgedForeign, ...(problem === undefined ? {} : { problem }) };
+  if (rc !== undefined && world.proxied.has(app)) return { ...proxiedProblem(sides, req, rc, envoy), forgedForeign };
   return { ...checkProblem(sides, req, envoy), forgedForeign };
 }
 
 function describeCase(world: World, set: number, n: number, req: Request): string {
   const apps = world.specs.map((s) => {
     const pods = world.pods.get(appKey(s.namespace, s.name)) ?? [];
-    return `  ${s.namespace}/${s.name} gateway=${s.gateway} host=${s.host ?? "-"} prefix=${s.pathPrefix} pods=[${pods.join(",")}]`;
+    return `  ${s.namespace}/${s.name} gateway=${s.gateway} host=${s.host ?? "-"} prefix=${s.pathPrefix} pods=[${pods.join(",")}]${world.proxied.has(appKey(s.namespace, s.name)) ? " mode=proxy" : ""}`;
   });
   return `seed ${SEED}, app set ${set}, request ${n}: group ${req.group}, authority ${JSON.stringify(req.authority)}, path ${JSON.stringify(req.path)}, headers ${JSON.stringify(req.headers)}\napps:\n${apps.join("\n")}`;
 }
@@ -254,7 +291,7 @@ function describeCase(world: World, set: number, n: number, req: Request): strin
 describe("Check and Envoy agree on every request", () => {
   it(`for ${APP_SETS * REQUESTS_PER_SET} random requests over ${APP_SETS} random app sets (seed ${SEED})`, () => {
     const r = prng(SEED);
-    const counts: Record<Exercised | "matched" | "forged_foreign", number> = { no_app: 0, denied: 0, routed: 0, routed_valid: 0, matched: 0, forged_foreign: 0 };
+    const counts: Record<Exercised | "matched" | "forged_foreign", number> = { no_app: 0, denied: 0, routed: 0, routed_valid: 0, proxied_unchecked: 0, proxied_checked: 0, matched: 0, forged_foreign: 0 };
     for (let set = 0; set < APP_SETS; set++) {
       const world = randomWorld(r);
       const sides = build(world);
@@ -276,6 +313,8 @@ describe("Check and Envoy agree on every request", () => {
     const summary = `${JSON.stringify(counts)} of ${total} (seed ${SEED})`;
     if (process.env["TICKETPLANE_ROUTING_COUNTS"] !== undefined) console.log(summary);
     assert.ok(counts.matched > total * 0.2 && counts.matched < total * 0.9, `matched an app: ${summary}`);
-    for (const key of ["denied", "routed", "routed_valid", "forged_foreign"] as const) assert.ok(counts[key] > total * 0.03, `too few ${key}: ${summary}`);
+    for (const key of ["denied", "routed", "routed_valid", "forged_foreign", "proxied_unchecked"] as const) assert.ok(counts[key] > total * 0.03, `too few ${key}: ${summary}`);
+    // Check runs for a Proxy-mode app only when the client forged a header naming one of its own pods: rarer by design.
+    assert.ok(counts.proxied_checked > total * 0.005, `too few proxied_checked: ${summary}`);
   });
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
-import { RouteAction_ClusterNotFoundResponseCode, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { FilterConfig, Route, RouteAction_ClusterNotFoundResponseCode, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
 import type { StringMatcher } from "@envoyproxy/protos/envoy/type/matcher/v3/string";
-import { type EnvoyTarget, selectRoute, selectTarget, selectVirtualHost } from "./envoy-route-match.js";
+import { type EnvoyTarget, extAuthzDisabled, selectRoute, selectTarget, selectVirtualHost } from "./envoy-route-match.js";
 
 const vh = (name: string, domains: string[], prefixes: string[] = ["/"]): VirtualHost =>
   VirtualHost.fromPartial({ name, domains, routes: prefixes.map((prefix) => ({ name: `${name}${prefix}`, match: { prefix }, directResponse: { status: 200 } })) });
@@ -102,5 +103,27 @@ describe("envoy-route-match (the emulator itself)", () => {
       assert.equal(target("/fixed/x"), "fixed internal");
       assert.equal(target("/none"), undefined);
     });
+  });
+});
+
+describe("extAuthzDisabled (ext_authz's per-route setting)", () => {
+  const PER_ROUTE = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute";
+  const WRAPPED = "type.googleapis.com/envoy.config.route.v3.FilterConfig";
+  const perRoute = (disabled: boolean) => ({ typeUrl: PER_ROUTE, value: Buffer.from(ExtAuthzPerRoute.encode(ExtAuthzPerRoute.fromPartial({ disabled })).finish()) });
+  const wrapped = (config: ReturnType<typeof perRoute> | undefined, disabled = false) => ({ typeUrl: WRAPPED, value: Buffer.from(FilterConfig.encode(FilterConfig.fromPartial({ ...(config === undefined ? {} : { config }), isOptional: true, disabled })).finish()) });
+  const route = (any?: { typeUrl: string; value: Buffer }, filter = "envoy.filters.http.ext_authz") => Route.fromPartial({ name: "r", match: { prefix: "/" }, directResponse: { status: 200 }, typedPerFilterConfig: any === undefined ? {} : { [filter]: any } });
+
+  it("reads disabled bare or inside a FilterConfig, whose own disabled counts too; no setting: Check runs", () => {
+    assert.equal(extAuthzDisabled(route()), false);
+    assert.equal(extAuthzDisabled(route(perRoute(true))), true);
+    assert.equal(extAuthzDisabled(route(perRoute(false))), false);
+    assert.equal(extAuthzDisabled(route(wrapped(perRoute(true)))), true);
+    assert.equal(extAuthzDisabled(route(wrapped(perRoute(false)))), false);
+    assert.equal(extAuthzDisabled(route(wrapped(undefined, true))), true);
+    assert.equal(extAuthzDisabled(route(perRoute(true), "envoy.filters.http.cors")), false, "another filter's setting");
+  });
+
+  it("refuses a setting it does not emulate", () => {
+    assert.throws(() => extAuthzDisabled(route({ typeUrl: "type.googleapis.com/other", value: Buffer.alloc(0) })), /does not emulate/);
   });
 });

@@ -21,7 +21,9 @@
  */
 import type { RouteConfiguration } from "@envoyproxy/protos/envoy/config/route/v3/route";
 import type { HeaderMatcher, Route, VirtualHost } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
-import { RouteAction_ClusterNotFoundResponseCode, VirtualHost_TlsRequirementType } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { FilterConfig, RouteAction_ClusterNotFoundResponseCode, VirtualHost_TlsRequirementType } from "@envoyproxy/protos/envoy/config/route/v3/route_components";
+import { ExtAuthzPerRoute } from "@envoyproxy/protos/envoy/extensions/filters/http/ext_authz/v3/ext_authz";
+import type { Any } from "@envoyproxy/protos/google/protobuf/any";
 
 export interface EnvoyRequest {
   /** `:authority` as the client sent it. */
@@ -209,4 +211,29 @@ function headerMatches(h: HeaderMatcher, headers: Readonly<Record<string, string
   const value = headers[h.name.toLowerCase()];
   if (value === undefined) return false;
   return sm.exact !== undefined ? value === sm.exact : value.startsWith(sm.prefix ?? "");
+}
+
+const EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+const EXT_AUTHZ_PER_ROUTE_URL = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute";
+const FILTER_CONFIG_URL = "type.googleapis.com/envoy.config.route.v3.FilterConfig";
+
+function perRouteDisables(any: Any): boolean {
+  if (any.typeUrl === EXT_AUTHZ_PER_ROUTE_URL) return ExtAuthzPerRoute.decode(any.value).disabled === true;
+  throw new Unsupported(`typed_per_filter_config of ext_authz with ${any.typeUrl}`);
+}
+
+/**
+ * Whether the ext_authz filter skips a request whose route (picked before
+ * the filter runs, with the client's headers) is `route`: its
+ * typed_per_filter_config under the filter's name is an ExtAuthzPerRoute
+ * with `disabled`, bare or inside a FilterConfig (whose own `disabled` turns
+ * the filter off too). Per Envoy's ext_authz docs, the check is skipped and
+ * the request goes on along that route.
+ */
+export function extAuthzDisabled(route: Route): boolean {
+  const any = route.typedPerFilterConfig[EXT_AUTHZ_FILTER];
+  if (any === undefined) return false;
+  if (any.typeUrl !== FILTER_CONFIG_URL) return perRouteDisables(any);
+  const wrapped = FilterConfig.decode(any.value);
+  return wrapped.disabled === true || (wrapped.config !== undefined && perRouteDisables(wrapped.config));
 }
