@@ -20,13 +20,13 @@ import { decideCheck, DEFAULT_CHECK_LIMITS, type CheckOutcome } from "../authz/d
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import { isServing } from "../tickets/pod-state.js";
-import type { ImmediateCheckPorts, TicketViews } from "../tickets/ports.js";
+import type { AdmitPorts, TicketViews } from "../tickets/ports.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 
 export interface TicketResolverPortsOptions {
   readonly views: Pick<TicketViews, "apps" | "pods" | "subscribe">;
-  /** Decides at once (the ticket core, or the owner gate over it): the resolver never waits on another replica. */
-  readonly tickets: ImmediateCheckPorts;
+  /** Check's ticket side: the ticket core (or the owner gate over it), or, with several replicas, the one that allocates through the app's owner. */
+  readonly tickets: AdmitPorts;
   /** Asks for the app's first pod (see ResolverPorts.wake). */
   readonly wake: (app: AppKey) => void;
   /** The resolver found the app serving (see ResolverPorts.serving). */
@@ -89,7 +89,8 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
       o.serving?.(app);
     },
     route(app, request) {
-      return destinationOf(decide(o, index, app, request), request.path);
+      const outcome = decide(o, index, app, request);
+      return outcome instanceof Promise ? outcome.then((decided) => destinationOf(decided, request.path)) : destinationOf(outcome, request.path);
     },
     subscribe(listener) {
       return o.views.subscribe((e) => {
@@ -102,7 +103,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   return ports;
 }
 
-function decide(o: TicketResolverPortsOptions, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome {
+function decide(o: TicketResolverPortsOptions, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome | Promise<CheckOutcome> {
   const spec = o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
   const headers: Record<string, string> = {};
   for (const name of ["cookie", "accept"]) {
