@@ -27,7 +27,7 @@ export const KUBE_PROCESS_CONFIG = `listen:
   peer: 127.0.0.1:0
 `;
 
-export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "admin";
+export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "resolver" | "admin";
 
 export interface Exit {
   readonly code: number | null;
@@ -53,7 +53,7 @@ export class ServeProcess {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         this.stdoutLines.push(line);
-        const m = /^(authz|accesslog|xds|peer|keda|admin) listening on (\S+)$/.exec(line);
+        const m = /^(authz|accesslog|xds|peer|keda|resolver|admin) listening on (\S+)$/.exec(line);
         if (m?.[1] !== undefined && m[2] !== undefined) this.addresses[m[1] as ServerName] = m[2];
       }
     });
