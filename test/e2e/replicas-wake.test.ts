@@ -11,12 +11,12 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
-import { KUBE_PROCESS_CONFIG, ServeProcess, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG, startOwnerThenFollower, tempDir, type ServeProcess } from "./serve-process.js";
 import type { TempDir } from "./serve-process.js";
+import { httpGet, type GetAnswer } from "../support/http-get.js";
 import { waitFor } from "../support/wait-for.js";
 
 const RESOLVER_HOST = "ticketplane.ticketplane-system.svc.cluster.local";
@@ -36,18 +36,9 @@ spec:
       route: [{ destination: { host: ${GATEWAY_HOST}, port: { number: 8080 } } }]
 `;
 
-function get(address: string, path: string): Promise<{ status: number; body: string; cookie: string[] }> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host, port, path, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, cookie: res.headers["set-cookie"] ?? [] }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+function get(address: string, path: string): Promise<GetAnswer> {
+  const colon = address.lastIndexOf(":");
+  return httpGet(address.slice(0, colon), Number(address.slice(colon + 1)), path);
 }
 
 describe("several replicas: a follower's resolver wakes an app at zero through the owner", () => {
@@ -73,11 +64,7 @@ describe("several replicas: a follower's resolver wakes an app at zero through t
     await kubectl("create", "-f", await tmp.write("vs.yaml", VIRTUAL_SERVICE));
     const config = await tmp.write("tp.yaml", `${KUBE_PROCESS_CONFIG}  resolver: 127.0.0.1:0\n`);
     const args = ["serve", "--kubernetes", "--kubeconfig", kubeconfig, "--namespace", "demo", "--config", config, "--peer-host", "127.0.0.1", "--log-format", "json"];
-    owner = new ServeProcess(args);
-    await owner.listening();
-    await waitFor(() => /this replica leads \(Lease/.test(owner.stderr), { what: () => `the owner leads; stderr:\n${owner.stderr}` });
-    follower = new ServeProcess(args);
-    await follower.listening();
+    ({ owner, follower } = await startOwnerThenFollower(args));
   });
   after(async () => {
     await follower?.kill();

@@ -113,6 +113,29 @@ export async function startServe(configFile: string, extra: readonly string[] = 
 }
 
 /** Runs the CLI to completion (e.g. `validate`), bounded. */
+/**
+ * Two `serve --kubernetes` replicas with the same `args`: the first started
+ * and holding the Lease (the owner) before the second starts (a follower).
+ * On failure both are ended before the error is thrown.
+ */
+export async function startOwnerThenFollower(args: readonly string[]): Promise<{ owner: ServeProcess; follower: ServeProcess }> {
+  const started: ServeProcess[] = [];
+  try {
+    const owner = new ServeProcess(args);
+    started.push(owner);
+    await owner.listening();
+    await waitFor(() => /this replica leads \(Lease/.test(owner.stderr), { what: () => `the owner leads; stderr:\n${owner.stderr}` });
+    const follower = new ServeProcess(args);
+    started.push(follower);
+    await follower.listening();
+    return { owner, follower };
+  } catch (err) {
+    // The caller gets no handle to end them with: end them here.
+    for (const p of started) await p.kill();
+    throw err;
+  }
+}
+
 export async function runCli(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = new ServeProcess(args);
   const exit = await p.waitExit(timeoutMs);

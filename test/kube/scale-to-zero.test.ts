@@ -8,7 +8,6 @@
  * against deploy/rbac.yaml.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { appKey } from "../../src/config/app-spec.js";
@@ -23,6 +22,7 @@ import { useKubeApi } from "../support/kube-api/harness.js";
 import { deployment, DEPLOYMENTS, TICKETED_APPS, ticketedApp } from "../support/kube-api/objects.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
 import { RbacRecorder, shippedRules } from "../support/rbac.js";
+import { httpGet } from "../support/http-get.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { freePort, spawnUpstream } from "../support/upstream-server.js";
 import { eventually } from "../support/wait-for.js";
@@ -108,17 +108,7 @@ async function world(options: { virtualService?: boolean; holdTimeout?: string }
       return u;
     },
     send(path: string) {
-      const { port: rport } = resolver.address();
-      return new Promise<{ status: number; body: string; cookie: string[] }>((resolve, reject) => {
-        const req = httpRequest({ host: "127.0.0.1", port: rport, path, agent: false }, (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, cookie: res.headers["set-cookie"] ?? [] }));
-        });
-        req.on("error", reject);
-        req.end();
-      });
+      return httpGet("127.0.0.1", resolver.address().port, path);
     },
     async stop() {
       await resolver.stop();
