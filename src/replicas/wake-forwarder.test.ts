@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { keyRing } from "../tickets/tickets.fixture.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
+import { eventually } from "../../test/support/wait-for.js";
 import { PeerClients } from "./peer-clients.js";
 import { peerBearer } from "./peer-credential.js";
 import { APP, metricValue, ownedBy, SPEC, startReplica, type TestReplica } from "./replicas.fixture.js";
@@ -54,6 +55,16 @@ describe("WakeForwarder: a resolver on a replica that does not own the app wakes
     await clock.advanceAsync(5 * DEFAULT_WAKE_RESEND_MS);
     await follower.link.flush();
     assert.deepEqual(owner.signals.calls, [WAKE, WAKE, SERVING], "nothing more once the app serves");
+  });
+
+  it("serving while the wake is still on its way: sent right after it, in that order, without waiting for the next look", async () => {
+    const start = clock.now();
+    follower.link.resolverSignals.wake(APP);
+    follower.link.resolverSignals.serving(APP);
+    await eventually(() => owner.signals.calls.length === 2, { what: "both signals on the owner" });
+    assert.deepEqual(owner.signals.calls, [WAKE, SERVING]);
+    assert.equal(clock.now(), start, "no timer was needed");
+    await eventually(() => follower.link.pendingSignals().size === 0, { what: "nothing left to send" });
   });
 
   it("a wake lasts the app's hold timeout from the last held request, then stops being sent", async () => {
