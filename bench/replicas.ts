@@ -50,6 +50,8 @@ async function replica(name: string): Promise<Replica> {
     keys: () => RING,
     notReady: () => undefined,
     xds: { applyAckReport: () => undefined, ackState: () => [] },
+    // No resolver runs in this bench: nothing sends or acts on wakes.
+    resolver: { wake: () => undefined, serving: () => undefined },
     clock: systemClock,
     logger: silentLogger,
     registry: new Registry(),

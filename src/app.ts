@@ -19,9 +19,11 @@
  *   5. authz      — Check and access logs; once bound, xds publishes the
  *                   gateway config that points at them;
  *      peer       — only where the mode runs several replicas: the internal
- *                   peer API (forwarded admissions, activity and ACK reports
- *                   from other replicas), and this replica's batches to the
- *                   owner; after authz so it stops first (a last activity flush);
+ *                   peer API (forwarded admissions, activity and ACK reports,
+ *                   resolver wakes from other replicas), and this replica's
+ *                   batches and wakes to the owner; after authz so it stops
+ *                   first (a last activity flush), before the resolver, so it
+ *                   stops after it;
  *   6. keda       — only where `listen.keda` is set: KEDA's external scaler,
  *                   reading the ticket core's views (any replica can answer);
  *   7. admin      — health, readiness and the JSON API;
@@ -55,6 +57,7 @@ import type { ReconcilePorts } from "./reconcile/index.js";
 import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
 import { ScalerServer, WakeRequests } from "./scaler/index.js";
 import { ReplicaLink } from "./replicas/index.js";
+import type { ResolverSignals } from "./replicas/index.js";
 import { RequestRate, TicketCore } from "./tickets/index.js";
 import type { CheckPorts, TicketViews } from "./tickets/index.js";
 
@@ -133,11 +136,14 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   // anything else fails closed (waiting room, Retry-After).
   const owns = (): boolean => mode.leadership.isLeader() && ledger.recording();
   const gated = ownerOnlyAllocation(tickets, owns);
-  // Several replicas: Check allocates through the app's owner and sends activity there; the peer API answers other replicas.
+  const wakes = new WakeRequests(clock);
+  const inProcess = inProcessSignals(reconciler, wakes, tickets);
+  // Several replicas: Check allocates through the app's owner and sends activity there, the resolver's wake and serving
+  // reach the owner's reconciler, and the peer API answers other replicas.
   const link =
     mode.replicas === undefined
       ? undefined
-      : new ReplicaLink({ settings: mode.replicas, tickets: gated, keys: () => keys.ring(), notReady, xds, clock, logger: part("peer"), registry });
+      : new ReplicaLink({ settings: mode.replicas, tickets: gated, keys: () => keys.ring(), notReady, xds, resolver: inProcess, clock, logger: part("peer"), registry });
   const checkTickets: CheckPorts & Pick<TicketViews, "apps" | "subscribe" | "figures"> =
     link === undefined ? gated : { ...link.checkPorts, apps: () => tickets.apps(), subscribe: (listener) => tickets.subscribe(listener), figures: (app) => tickets.figures(app) };
   // Where the entry point sends an app at zero (the resolver), Check lets its requests through untouched: every replica reads the same routes.
@@ -180,19 +186,12 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     },
     ...(ports === undefined ? {} : { drain: new PodDrainRequests(tickets, ports.draining, clock) }),
   });
-  // The resolver holds requests for apps at zero; it wakes them through the reconciler in this process (the leader's),
-  // and, for apps whose replicas a KEDA ScaledObject owns, through the external scaler's activity.
-  const wakes = new WakeRequests(clock);
-  const holdTimeout = (app: AppKey): number => tickets.apps().find((s) => appKey(s.namespace, s.name) === app)?.resolverHoldTimeoutMs ?? 0;
-  const wake = (app: AppKey): void => {
-    reconciler?.wake(app);
-    wakes.wake(app, holdTimeout(app));
-  };
-  const served = (app: AppKey): void => {
-    reconciler?.serving(app);
-    wakes.clear(app);
-  };
-  const resolverPorts = mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: gated, activity: checkTickets, wake, serving: served });
+  // The resolver holds requests for apps at zero and wakes them through the app's owner (this process, or over the peer
+  // API); a released request gets its ticket as Check would give it here (through the owner where another replica owns the app).
+  const resolverSide = link === undefined ? { signals: inProcess, tickets: gated } : { signals: link.resolverSignals, tickets: link.checkPorts };
+  const { signals } = resolverSide;
+  const resolverPorts =
+    mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: resolverSide.tickets, activity: checkTickets, wake: (app) => signals.wake(app), serving: (app) => signals.serving(app) });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
   const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
@@ -250,6 +249,26 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
       }
     },
     nextSteps: () => mode.nextSteps(addresses()),
+  };
+}
+
+/**
+ * The resolver's signals as this process applies them: the reconciler (it
+ * acts while this replica leads) and, for apps whose replicas a KEDA
+ * ScaledObject owns, the external scaler's activity (a wake lasts the app's
+ * hold timeout).
+ */
+function inProcessSignals(reconciler: Reconciler | undefined, wakes: WakeRequests, views: Pick<TicketViews, "apps">): ResolverSignals {
+  const holdTimeout = (app: AppKey): number => views.apps().find((s) => appKey(s.namespace, s.name) === app)?.resolverHoldTimeoutMs ?? 0;
+  return {
+    wake: (app) => {
+      reconciler?.wake(app);
+      wakes.wake(app, holdTimeout(app));
+    },
+    serving: (app) => {
+      reconciler?.serving(app);
+      wakes.clear(app);
+    },
   };
 }
 

@@ -10,13 +10,13 @@
  * (refused, owner_unavailable). Fail closed: never a local slot for an app
  * another replica may be allocating for. The promise never rejects.
  */
-import { status, type ServiceError } from "@grpc/grpc-js";
 import type { Logger } from "../common/logger.js";
 import type { AppKey } from "../config/app-spec.js";
 import type { AppOwnership } from "../runtime/ports.js";
 import type { TicketAllocator } from "../tickets/ports.js";
 import type { Allocation, AllocationRequest, MaybePromise, TicketCoreEvent } from "../tickets/types.js";
 import { allocationOf, toAdmitRequest } from "./admit-wire.js";
+import { callFailureOf, describeCallFailure } from "./call-failure.js";
 import type { ForwardResult, ReplicaMetrics } from "./metrics.js";
 import type { PeerClients } from "./peer-clients.js";
 
@@ -62,7 +62,7 @@ export class ForwardingAllocator implements TicketAllocator {
     try {
       answer = await this.#o.peers.admit(address, toAdmitRequest(app, request), this.#deadlineMs);
     } catch (err) {
-      return this.#failClosed(resultOf(err), app, `owner ${address}: ${describe(err)}`);
+      return this.#failClosed(callFailureOf(err), app, `owner ${address}: ${describeCallFailure(err)}`);
     }
     const allocation = allocationOf(app, answer);
     if (typeof allocation === "string") return this.#failClosed("bad_answer", app, `owner ${address}: ${allocation}`);
@@ -76,16 +76,4 @@ export class ForwardingAllocator implements TicketAllocator {
     this.#o.logger.debug("could not ask the app's owner; the user waits (fail closed)", { app, result, reason: why });
     return { kind: "refused", reason: "owner_unavailable", retryAfterMs: OWNER_UNAVAILABLE_RETRY_MS };
   }
-}
-
-function resultOf(err: unknown): Exclude<ForwardResult, "answered" | "owner_unknown" | "bad_answer"> {
-  const code = (err as Partial<ServiceError> | undefined)?.code;
-  if (code === status.DEADLINE_EXCEEDED) return "deadline";
-  if (code === status.UNAVAILABLE || code === status.CANCELLED) return "unreachable";
-  return "refused_by_owner";
-}
-
-function describe(err: unknown): string {
-  const e = err as Partial<ServiceError> | undefined;
-  return e?.code === undefined ? String(err) : `${status[e.code]}: ${e.details ?? ""}`;
 }

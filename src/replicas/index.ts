@@ -10,4 +10,6 @@ export type { AckSink, AckSource, GroupAckState } from "./ack-state.js";
 export { PeerClients } from "./peer-clients.js";
 export { peerBearer, checkPeerBearer, PEER_AUTH_HEADER } from "./peer-credential.js";
 export { createReplicaMetrics } from "./metrics.js";
-export type { ForwardResult, ReplicaMetrics } from "./metrics.js";
+export type { ForwardResult, ReplicaMetrics, WakeCall, WakeFailure, WakeReceipt } from "./metrics.js";
+export { WakeForwarder, DEFAULT_WAKE_RESEND_MS, DEFAULT_WAKE_DEADLINE_MS } from "./wake-forwarder.js";
+export type { ResolverSignals, WakeForwarderOptions } from "./wake-forwarder.js";

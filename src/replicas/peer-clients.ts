@@ -7,7 +7,8 @@
  * Calls fail fast when the owner does not listen (no wait for ready).
  */
 import * as grpc from "@grpc/grpc-js";
-import { PeerClient, type AckReport, type ActivityBatch, type AdmitRequest, type AdmitResponse } from "@envoyproxy/protos/peer";
+import { PeerClient, type AckReport, type ActivityBatch, type AdmitRequest, type AdmitResponse, type AppSignal } from "@envoyproxy/protos/peer";
+import type { WakeCall } from "./metrics.js";
 import { PEER_AUTH_HEADER } from "./peer-credential.js";
 
 export interface PeerClientsOptions {
@@ -42,6 +43,17 @@ export class PeerClients {
   reportAcks(address: string, report: AckReport): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#client(address).reportAcks(report, this.#metadata(), { deadline: Date.now() + (this.#o.batchDeadlineMs ?? 1_000) }, (err) => (err === null ? resolve() : reject(err)));
+    });
+  }
+
+  /** A resolver's Wake or Serving for one app; rejects with the grpc-js ServiceError when the owner did not take it. */
+  signal(address: string, call: WakeCall, signal: AppSignal, deadlineMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = this.#client(address);
+      const done = (err: grpc.ServiceError | null): void => (err === null ? resolve() : reject(err));
+      const options = { deadline: Date.now() + deadlineMs };
+      if (call === "wake") client.wake(signal, this.#metadata(), options, done);
+      else client.serving(signal, this.#metadata(), options, done);
     });
   }
 

@@ -5,28 +5,36 @@
  * message that does not decode is INVALID_ARGUMENT, never INTERNAL. Admit
  * on a replica that does not own the app (ownership moved) is
  * FAILED_PRECONDITION: the caller fails closed rather than take a slot from
- * a replica that may no longer be the one writer. Never throws into grpc-js.
+ * a replica that may no longer be the one writer. Wake and Serving (another
+ * replica's resolver) go to this replica's own resolver signals, only while
+ * it owns the app (else FAILED_PRECONDITION: the caller asks the new owner)
+ * and knows it (else NOT_FOUND: the caller tries again). Never throws into
+ * grpc-js.
  */
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { AckReport, ActivityBatch, AdmitRequest, PeerService, type AdmitResponse, type Received } from "@envoyproxy/protos/peer";
+import { AckReport, ActivityBatch, AdmitRequest, AppSignal, PeerService, type AdmitResponse, type Received } from "@envoyproxy/protos/peer";
 import { errorMessage } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { decodeOrUndecodable, UndecodableMessage } from "../common/undecodable.js";
 import type { KeyRing } from "../config/key-ring.js";
+import type { AppKey } from "../config/app-spec.js";
 import type { AppOwnership } from "../runtime/ports.js";
 import { admit } from "../tickets/admit.js";
 import type { ImmediateCheckPorts } from "../tickets/ports.js";
 import type { AckSink } from "./ack-state.js";
 import { credentialsOf, toAdmitResponse } from "./admit-wire.js";
 import { applyActivity } from "./activity-entries.js";
-import type { ReplicaMetrics } from "./metrics.js";
+import type { ReplicaMetrics, WakeCall } from "./metrics.js";
 import { checkPeerBearer, PEER_AUTH_HEADER } from "./peer-credential.js";
+import type { ResolverSignals } from "./wake-forwarder.js";
 
 /** The service definition with deserializers that never throw. */
 export const SafePeerService = {
   admit: { ...PeerService.admit, requestDeserialize: decodeOrUndecodable((b) => AdmitRequest.decode(b)) },
   activity: { ...PeerService.activity, requestDeserialize: decodeOrUndecodable((b) => ActivityBatch.decode(b)) },
   reportAcks: { ...PeerService.reportAcks, requestDeserialize: decodeOrUndecodable((b) => AckReport.decode(b)) },
+  wake: { ...PeerService.wake, requestDeserialize: decodeOrUndecodable((b) => AppSignal.decode(b)) },
+  serving: { ...PeerService.serving, requestDeserialize: decodeOrUndecodable((b) => AppSignal.decode(b)) },
 } as const;
 
 export interface PeerServiceOptions {
@@ -38,6 +46,10 @@ export interface PeerServiceOptions {
   /** Why this replica cannot decide yet (ledger not restored, routes not out), or undefined. */
   readonly notReady: () => string | undefined;
   readonly acks: AckSink;
+  /** The owner's in-process resolver signals (its reconciler, KEDA's wake requests): other replicas' Wake and Serving land here. */
+  readonly resolver: ResolverSignals;
+  /** Whether `app` is one this replica knows (its inventory). */
+  readonly knows: (app: AppKey) => boolean;
   readonly metrics: ReplicaMetrics;
   readonly logger: Logger;
 }
@@ -105,5 +117,27 @@ export function createPeerService(options: PeerServiceOptions): UntypedServiceIm
     ok("ReportAcks", callback, {});
   };
 
-  return { admit: admitCall, activity: activityCall, reportAcks: reportAcksCall };
+  /** Wake and Serving: idempotent on the owner (the reconciler's wake extends, serving repeats), so a caller may resend freely. */
+  const signalCall =
+    (call: WakeCall, method: "Wake" | "Serving") =>
+    (rpc: ServerUnaryCall<Incoming<AppSignal>, Received>, callback: sendUnaryData<Received>): void => {
+      const signal = accept(method, rpc, callback);
+      if (signal === undefined) return;
+      const app = signal.app.slice(0, 200);
+      if (app === "") return reply(method, callback, status.INVALID_ARGUMENT, "app: must name the app (namespace/name)");
+      if (options.ownership.ownerOf(app).kind !== "self") {
+        metrics.wakeReceived.inc({ call, result: "not_owner" });
+        return reply(method, callback, status.FAILED_PRECONDITION, `this replica does not own app ${app}`);
+      }
+      if (!options.knows(app)) {
+        metrics.wakeReceived.inc({ call, result: "unknown_app" });
+        return reply(method, callback, status.NOT_FOUND, `app ${app} is not known on the owner`);
+      }
+      options.resolver[call](app);
+      metrics.wakeReceived.inc({ call, result: "applied" });
+      logger.debug("peer API: a resolver's signal from another replica", { app, call, replica: signal.replica.slice(0, 200) });
+      ok(method, callback, {});
+    };
+
+  return { admit: admitCall, activity: activityCall, reportAcks: reportAcksCall, wake: signalCall("wake", "Wake"), serving: signalCall("serving", "Serving") };
 }

@@ -4,11 +4,13 @@
  * grpc-js behind our listener: connections that are not HTTP/2 are counted
  * and closed), and gives Check its ticket side: verify locally (no peer call
  * on a valid ticket's path), allocate through the owner (ForwardingAllocator),
- * activity to the owner in batches (ActivityForwarder); and it reports this
+ * activity to the owner in batches (ActivityForwarder); it gives the
+ * resolver its wake and serving signals, which reach the owner's reconciler
+ * wherever the resolver runs (WakeForwarder); and it reports this
  * replica's gateways' ACK state to the owner (AckReporter).
  *
  * Start: bind the port (then the mode advertises it), start the batches.
- * Stop: no more reports, a last activity flush, the peer channels closed,
+ * Stop: no more reports or wakes, a last activity flush, the peer channels closed,
  * then the port (open calls get `shutdownGraceMs`).
  */
 import * as grpc from "@grpc/grpc-js";
@@ -19,7 +21,7 @@ import { listenGrpc, type GrpcListener } from "../common/grpc-listener.js";
 import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import { formatHostPort } from "../config/address.js";
-import { appKey } from "../config/app-spec.js";
+import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import type { KeyRing } from "../config/key-ring.js";
 import type { ReplicaSettings } from "../runtime/ports.js";
 import type { CheckPorts, ImmediateCheckPorts, TicketAllocator, TicketViews } from "../tickets/ports.js";
@@ -27,10 +29,11 @@ import type { AckSink, AckSource } from "./ack-state.js";
 import { AckReporter } from "./ack-reporter.js";
 import { ActivityForwarder } from "./activity-forwarder.js";
 import { ForwardingAllocator } from "./forwarding-allocator.js";
-import { createReplicaMetrics, type ReplicaMetrics } from "./metrics.js";
+import { createReplicaMetrics, type ReplicaMetrics, type WakeCall } from "./metrics.js";
 import { PeerClients } from "./peer-clients.js";
 import { peerBearer } from "./peer-credential.js";
 import { createPeerService, SafePeerService } from "./peer-service.js";
+import { WakeForwarder, type ResolverSignals } from "./wake-forwarder.js";
 
 export interface ReplicaLinkOptions {
   readonly settings: ReplicaSettings;
@@ -42,12 +45,16 @@ export interface ReplicaLinkOptions {
   readonly notReady: () => string | undefined;
   /** The xDS server: this replica's gateways' ACK state, and other replicas' reports. */
   readonly xds: AckSink & AckSource;
+  /** This replica's in-process resolver signals (the reconciler, KEDA's wake requests): its own resolver's, and other replicas' for the apps it owns. */
+  readonly resolver: ResolverSignals;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly registry: Registry;
   readonly forwardDeadlineMs?: number;
   readonly activityFlushMs?: number;
   readonly ackReportMs?: number;
+  readonly wakeResendMs?: number;
+  readonly wakeDeadlineMs?: number;
   readonly shutdownGraceMs?: number;
 }
 
@@ -56,11 +63,14 @@ export class ReplicaLink implements Runnable {
   readonly stop: () => Promise<void>;
   /** Check's ticket side on this replica. */
   readonly checkPorts: CheckPorts;
+  /** The resolver's wake and serving on this replica: in-process, and to the app's owner where that is another replica. */
+  readonly resolverSignals: ResolverSignals;
   readonly metrics: ReplicaMetrics;
   readonly #o: ReplicaLinkOptions;
   readonly #clients: PeerClients;
   readonly #activity: ActivityForwarder;
   readonly #acks: AckReporter;
+  readonly #wakes: WakeForwarder;
   #listener: GrpcListener | undefined;
   #address = "";
 
@@ -97,6 +107,19 @@ export class ReplicaLink implements Runnable {
       metrics,
       ...(options.ackReportMs === undefined ? {} : { everyMs: options.ackReportMs }),
     });
+    this.#wakes = new WakeForwarder({
+      local: options.resolver,
+      ownership,
+      send: (address, call, signal, deadlineMs) => this.#clients.signal(address, call, signal, deadlineMs),
+      identity: settings.identity,
+      wakeForMs: (app) => this.#spec(app)?.resolverHoldTimeoutMs ?? 0,
+      clock,
+      logger,
+      metrics,
+      ...(options.wakeResendMs === undefined ? {} : { resendEveryMs: options.wakeResendMs }),
+      ...(options.wakeDeadlineMs === undefined ? {} : { deadlineMs: options.wakeDeadlineMs }),
+    });
+    this.resolverSignals = this.#wakes;
     const activity = this.#activity;
     this.checkPorts = {
       verify: (app, token) => tickets.verify(app, token),
@@ -124,15 +147,27 @@ export class ReplicaLink implements Runnable {
     return [...owners];
   }
 
-  /** Sends waiting activity and the ACK state now (tests step the fake clock with it). */
+  /** Sends waiting activity, the ACK state and due wakes now (tests step the fake clock with it). */
   async flush(): Promise<void> {
-    await Promise.all([this.#activity.flush(), this.#acks.report()]);
+    await Promise.all([this.#activity.flush(), this.#acks.report(), this.#wakes.resend()]);
+  }
+
+  /** Apps whose wake or serving waits to reach their owner (tests). */
+  pendingSignals(): ReadonlyMap<AppKey, WakeCall> {
+    return this.#wakes.pending();
+  }
+
+  #spec(app: AppKey): AppSpec | undefined {
+    return this.#o.tickets.apps().find((s) => appKey(s.namespace, s.name) === app);
   }
 
   async start(): Promise<void> {
     const { settings, logger, clock, registry } = this.#o;
     const server = new grpc.Server();
-    server.addService(SafePeerService, createPeerService({ tickets: this.#o.tickets, ownership: settings.ownership, keys: this.#o.keys, notReady: this.#o.notReady, acks: this.#o.xds, metrics: this.metrics, logger }));
+    server.addService(
+      SafePeerService,
+      createPeerService({ tickets: this.#o.tickets, ownership: settings.ownership, keys: this.#o.keys, notReady: this.#o.notReady, acks: this.#o.xds, resolver: this.#o.resolver, knows: (app) => this.#spec(app) !== undefined, metrics: this.metrics, logger }),
+    );
     const hostPort = formatHostPort(settings.listen);
     try {
       this.#listener = await listenGrpc({ server, host: settings.listen.host, port: settings.listen.port, name: "peer", logger, clock, registry });
@@ -143,11 +178,13 @@ export class ReplicaLink implements Runnable {
     settings.onPeerBound?.(this.#listener.port);
     await this.#activity.start();
     await this.#acks.start();
+    await this.#wakes.start();
     logger.info("peer API listening", { address: this.#address, identity: settings.identity });
   }
 
   async #stop(): Promise<void> {
     await this.#acks.stop();
+    await this.#wakes.stop();
     await this.#activity.stop();
     this.#clients.close();
     await this.#listener?.shutdown(this.#o.shutdownGraceMs ?? 1_000);

@@ -12,6 +12,7 @@ import { TicketCore } from "../tickets/ticket-core.js";
 import type { FakeClock } from "../../test/support/fake-clock.js";
 import type { AckSink, AckSource, GroupAckState } from "./ack-state.js";
 import { ReplicaLink } from "./replica-link.js";
+import type { ResolverSignals } from "./wake-forwarder.js";
 
 export const SPEC = makeSpec({ ticket: { idleTimeoutMs: 60_000, probationMs: 10_000 } });
 export const APP: AppKey = "ns/app";
@@ -37,6 +38,20 @@ export class RecordedAcks implements AckSink, AckSource {
   }
 }
 
+/** The in-process resolver signals of a replica (its reconciler, in the product): what reached it, in order. */
+export class RecordedSignals implements ResolverSignals {
+  readonly calls: string[] = [];
+  wake(app: AppKey): void {
+    this.calls.push(`wake ${app}`);
+  }
+  serving(app: AppKey): void {
+    this.calls.push(`serving ${app}`);
+  }
+  count(call: string): number {
+    return this.calls.filter((c) => c === call).length;
+  }
+}
+
 export interface TestReplica {
   readonly name: string;
   readonly core: TicketCore;
@@ -44,6 +59,7 @@ export interface TestReplica {
   readonly link: ReplicaLink;
   readonly registry: Registry;
   readonly acks: RecordedAcks;
+  readonly signals: RecordedSignals;
 }
 
 export async function startReplica(name: string, clock: FakeClock, xds?: AckSink & AckSource): Promise<TestReplica> {
@@ -53,20 +69,23 @@ export async function startReplica(name: string, clock: FakeClock, xds?: AckSink
   const ownership = new SetOwnership();
   const registry = new Registry();
   const acks = new RecordedAcks();
+  const signals = new RecordedSignals();
   const link = new ReplicaLink({
     settings: { ownership, listen: { host: "127.0.0.1", port: 0 }, identity: name },
     tickets: core,
     keys: () => RING,
     notReady: () => undefined,
     xds: xds ?? acks,
+    resolver: signals,
     clock,
     logger: silentLogger,
     registry,
     // Behaviour, not timing: a shared 2-core machine may take longer than the production deadline.
     forwardDeadlineMs: 5_000,
+    wakeDeadlineMs: 5_000,
   });
   await link.start();
-  return { name, core, ownership, link, registry, acks };
+  return { name, core, ownership, link, registry, acks, signals };
 }
 
 /** Makes `owner` own every app: itself on its own replica, a peer on the others. */

@@ -78,12 +78,17 @@ export interface ResolverPorts {
   /**
    * Asks for the app's first pod (0 → 1). Idempotent and cheap: the resolver
    * calls it for every request it holds. In Kubernetes mode: the reconciler
-   * in-process, or, where a KEDA ScaledObject owns replicas, the activity
-   * the external scaler reports.
+   * of the app's owner (in-process, or over the peer API from a replica that
+   * does not own it), or, where a KEDA ScaledObject owns replicas, the
+   * activity the external scaler reports.
    */
   wake(app: AppKey): void;
-  /** Where one released request goes: called once per request, in arrival order (it may issue a ticket). */
-  route(app: AppKey, request: ResolverRequest): Destination;
+  /**
+   * Where one released request goes: called once per request, in arrival
+   * order (it may issue a ticket). A promise where the ticket comes from the
+   * app's owner on another replica (a forwarded admission); it never rejects.
+   */
+  route(app: AppKey, request: ResolverRequest): Destination | Promise<Destination>;
   /** The resolver's probe went through: the app serves again (the reconciler flips its route back). */
   serving(app: AppKey): void;
   /**

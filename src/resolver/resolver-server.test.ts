@@ -45,10 +45,14 @@ class TestPorts implements ResolverPorts {
     this.wakes.push(app);
     if (this.state === "asleep") this.state = "waking";
   }
-  route(_app: AppKey, request: ResolverRequest): Destination {
+  /** Set: route answers later, when the test resolves each (a ticket from the app's owner on another replica). */
+  later: (() => void)[] | undefined;
+  route(_app: AppKey, request: ResolverRequest): Destination | Promise<Destination> {
     this.routed.push(request);
     const port = this.routeTo ?? this.target?.port ?? 1;
-    return { kind: "forward", ticket: { app: KEY, id: "t1" }, host: "127.0.0.1", port, path: "/" + request.path.slice("/app/".length), setHeaders: [["x-ticketplane-pod", "pod-1"]], responseHeaders: [["set-cookie", "tp=t1; Path=/app/"]] };
+    const dest: Destination = { kind: "forward", ticket: { app: KEY, id: "t1" }, host: "127.0.0.1", port, path: "/" + request.path.slice("/app/".length), setHeaders: [["x-ticketplane-pod", "pod-1"]], responseHeaders: [["set-cookie", "tp=t1; Path=/app/"]] };
+    const later = this.later;
+    return later === undefined ? dest : new Promise<Destination>((resolve) => later.push(() => resolve(dest)));
   }
   serving(app: AppKey): void {
     this.served.push(app);
@@ -166,6 +170,26 @@ describe("ResolverServer", () => {
     const bodies = (await Promise.all(answers)).map((a) => a.body);
     assert.deepEqual(bodies, [0, 1, 2, 3, 4].map((i) => `pod-1 GET /${String(i)} pod=pod-1`));
     assert.deepEqual(t.ports.routed.map((r) => r.path), ["/app/0", "/app/1", "/app/2", "/app/3", "/app/4"]);
+  });
+
+  it("a route that answers later (the ticket comes from the owner on another replica): each released request is forwarded once its answer is in", async () => {
+    const t = await setup();
+    t.ports.later = [];
+    const first = t.send("/app/first").answer;
+    const second = t.send("/app/second").answer;
+    await eventually(() => t.resolver.heldCount(KEY) === 2, { what: "both held" });
+    const up = await t.upstream("pod-1");
+    t.ports.ready(up.port);
+    await eventually(() => t.ports.later?.length === 2 || undefined, { what: "both released and asked for a destination" });
+    const [answerFirst, answerSecond] = t.ports.later ?? [];
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    answerSecond?.();
+    assert.equal((await second).body, "pod-1 GET /second pod=pod-1");
+    assert.equal(firstDone, false, "the first waits for its own answer");
+    answerFirst?.();
+    assert.equal((await first).body, "pod-1 GET /first pod=pod-1");
+    assert.deepEqual(t.ports.routed.map((r) => r.path), ["/app/first", "/app/second"], "asked in arrival order");
   });
 
   it("a pod Ready before it listens: keeps probing, and the held request still gets a 200", async () => {

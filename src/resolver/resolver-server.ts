@@ -31,7 +31,7 @@ import { formatHostPort, type HostPort } from "../config/address.js";
 import { createUpstreamAgent, forwardHttp, forwardUpgrade, type Forward, type ForwardEnd, type ForwardHooks } from "./forward.js";
 import { HoldQueue, type Held, type HeldConnection } from "./hold-queue.js";
 import { createResolverMetrics, type DropReason, type ResolverMetrics } from "./metrics.js";
-import type { ProbeTarget, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
+import type { Destination, ProbeTarget, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 import { probe } from "./probe.js";
 import { endSocket } from "./raw-response.js";
 import { isPageNavigation, PROGRESS_HEADER, PROGRESS_VALUE, progressJson, renderWaitingPage, type PageProgress } from "./waiting-page.js";
@@ -288,6 +288,21 @@ export class ResolverServer implements Runnable {
   #dispatch(app: AppKey, conn: HeldConnection, attempt: number): void {
     const request: ResolverRequest = { method: conn.req.method ?? "GET", host: conn.req.headers.host ?? "", path: conn.req.url ?? "/", headers: conn.req.headers, ...(conn.req.socket.remoteAddress === undefined ? {} : { client: conn.req.socket.remoteAddress }) };
     const dest = this.#o.ports.route(app, request);
+    if (dest instanceof Promise) {
+      // The ticket comes from the app's owner on another replica: forwarded once it is known (a client gone by then is no harm).
+      dest.then(
+        (known) => this.#send(app, conn, attempt, known),
+        (err: unknown) => {
+          this.#o.logger.error("resolver: routing a released request failed", { app, error: errorMessage(err) });
+          this.#answer(conn, 503, "ticketplane resolver: could not route the request; try again\n", [["retry-after", "1"]]);
+        },
+      );
+      return;
+    }
+    this.#send(app, conn, attempt, dest);
+  }
+
+  #send(app: AppKey, conn: HeldConnection, attempt: number, dest: Destination): void {
     if (dest.kind === "answer") {
       if (conn.kind === "upgrade") return endSocket(conn.socket, dest.status, dest.headers, dest.body);
       if (!conn.res.headersSent) conn.res.writeHead(dest.status, dest.headers.flatMap(([n, v]) => [n, v])).end(dest.body);

@@ -20,13 +20,13 @@ import { decideCheck, DEFAULT_CHECK_LIMITS, type CheckOutcome } from "../authz/d
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import { isServing } from "../tickets/pod-state.js";
-import type { ActivityRecorder, ImmediateCheckPorts, TicketViews } from "../tickets/ports.js";
+import type { ActivityRecorder, AdmitPorts, TicketViews } from "../tickets/ports.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 
 export interface TicketResolverPortsOptions {
   readonly views: Pick<TicketViews, "apps" | "pods" | "subscribe">;
-  /** Decides at once (the ticket core, or the owner gate over it): the resolver never waits on another replica. */
-  readonly tickets: ImmediateCheckPorts;
+  /** Check's ticket side: the ticket core (or the owner gate over it), or, with several replicas, the one that allocates through the app's owner. */
+  readonly tickets: AdmitPorts;
   /**
    * Where the activity of released requests and WebSockets goes: the same
    * sink as Check's and the access log's (on a follower, batches to the
@@ -61,7 +61,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   const index = new AppIndex(o.views);
   const activity = o.activity ?? o.tickets;
   // Check's decision verifies and allocates on the ticket core; the activity it records (a valid ticket used) goes to the shared sink.
-  const tickets: ImmediateCheckPorts = activity === o.tickets ? o.tickets : { verify: (a, t) => o.tickets.verify(a, t), allocate: (a, r) => o.tickets.allocate(a, r), touch: (a, t) => activity.touch(a, t), openConnection: (a, t, c) => activity.openConnection(a, t, c), closeConnection: (c) => activity.closeConnection(c) };
+  const tickets: AdmitPorts = activity === o.tickets ? o.tickets : { verify: (a, t) => o.tickets.verify(a, t), allocate: (a, r) => o.tickets.allocate(a, r), touch: (a, t) => activity.touch(a, t), openConnection: (a, t, c) => activity.openConnection(a, t, c), closeConnection: (c) => activity.closeConnection(c) };
   const woken = new Set<AppKey>();
   const specOf = (app: AppKey) => o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
   /** Any gateway group: the resolver serves every group's apps (each app's route names one). */
@@ -98,7 +98,8 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
       o.serving?.(app);
     },
     route(app, request) {
-      return destinationOf(decide(o.views, tickets, index, app, request), request.path);
+      const outcome = decide(o.views, tickets, index, app, request);
+      return outcome instanceof Promise ? outcome.then((decided) => destinationOf(decided, request.path)) : destinationOf(outcome, request.path);
     },
     opened(ticket, connectionId) {
       activity.openConnection(ticket.app, ticket.id, connectionId);
@@ -119,7 +120,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   return ports;
 }
 
-function decide(views: TicketResolverPortsOptions["views"], tickets: ImmediateCheckPorts, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome {
+function decide(views: TicketResolverPortsOptions["views"], tickets: AdmitPorts, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome | Promise<CheckOutcome> {
   const spec = views.apps().find((s) => appKey(s.namespace, s.name) === app);
   const headers: Record<string, string> = {};
   for (const name of ["cookie", "accept"]) {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 import { checkClient, checkRaw, headerPairs, isUntouched } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
-import { KUBE_PROCESS_CONFIG, startOwnerAndFollower, tempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG, startOwnerThenFollower, tempDir } from "./serve-process.js";
 import type { ServeProcess, TempDir } from "./serve-process.js";
 import { ApiClient } from "../support/kube-api/http-client.js";
 import { waitFor } from "../support/wait-for.js";
@@ -45,7 +45,7 @@ describe("Check at zero on every replica (serve --kubernetes, two processes)", (
     assert.ok(created.status < 300, JSON.stringify(created.body));
     const config = await tmp.write("tp.yaml", `${KUBE_PROCESS_CONFIG}  resolver: 127.0.0.1:0\n`);
     const args = ["serve", "--kubernetes", "--kubeconfig", kubeconfig, "--namespace", "demo", "--config", config, "--peer-host", "127.0.0.1", "--log-format", "json"];
-    ({ owner, follower } = await startOwnerAndFollower(args));
+    ({ owner, follower } = await startOwnerThenFollower(args));
     for (const p of [owner, follower]) clients.push(checkClient(p.addresses.authz ?? ""));
   });
   after(async () => {

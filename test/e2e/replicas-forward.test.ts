@@ -12,8 +12,8 @@ import type * as grpc from "@grpc/grpc-js";
 import { Browser, checkClient } from "./check-client.js";
 import { freePort, SandboxProcess } from "./kube-sandbox-process.js";
 import { RawGateway } from "./raw-gateway.js";
-import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, getJson, startOwnerAndFollower, tempDir } from "./serve-process.js";
-import type { ServeProcess, TempDir } from "./serve-process.js";
+import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, getJson, startOwnerThenFollower, tempDir, type ServeProcess } from "./serve-process.js";
+import type { TempDir } from "./serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 interface AppsBody {
@@ -36,7 +36,7 @@ describe("several replicas: a follower forwards issuing to the Lease holder", ()
     const kubeconfig = (await sandbox.waitLines("kubeconfig"))[0] ?? "";
     const config = await tmp.write("tp.yaml", PROCESS_CONFIG);
     const args = ["serve", "--kubernetes", "--kubeconfig", kubeconfig, "--namespace", "demo", "--config", config, "--peer-host", "127.0.0.1", "--log-format", "json"];
-    ({ owner, follower } = await startOwnerAndFollower(args));
+    ({ owner, follower } = await startOwnerThenFollower(args));
     gateway = new RawGateway(follower.addresses.xds ?? "");
     client = checkClient(follower.addresses.authz ?? "");
   });

@@ -27,7 +27,7 @@ export const KUBE_PROCESS_CONFIG = `listen:
   peer: 127.0.0.1:0
 `;
 
-export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "admin";
+export type ServerName = "authz" | "accesslog" | "xds" | "peer" | "keda" | "resolver" | "admin";
 
 export interface Exit {
   readonly code: number | null;
@@ -53,7 +53,7 @@ export class ServeProcess {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         this.stdoutLines.push(line);
-        const m = /^(authz|accesslog|xds|peer|keda|admin) listening on (\S+)$/.exec(line);
+        const m = /^(authz|accesslog|xds|peer|keda|resolver|admin) listening on (\S+)$/.exec(line);
         if (m?.[1] !== undefined && m[2] !== undefined) this.addresses[m[1] as ServerName] = m[2];
       }
     });
@@ -113,6 +113,29 @@ export async function startServe(configFile: string, extra: readonly string[] = 
 }
 
 /** Runs the CLI to completion (e.g. `validate`), bounded. */
+/**
+ * Two `serve --kubernetes` replicas with the same `args`: the first started
+ * and holding the Lease (the owner) before the second starts (a follower).
+ * On failure both are ended before the error is thrown.
+ */
+export async function startOwnerThenFollower(args: readonly string[]): Promise<{ owner: ServeProcess; follower: ServeProcess }> {
+  const started: ServeProcess[] = [];
+  try {
+    const owner = new ServeProcess(args);
+    started.push(owner);
+    await owner.listening();
+    await waitFor(() => /this replica leads \(Lease/.test(owner.stderr), { what: () => `the owner leads; stderr:\n${owner.stderr}` });
+    const follower = new ServeProcess(args);
+    started.push(follower);
+    await follower.listening();
+    return { owner, follower };
+  } catch (err) {
+    // The caller gets no handle to end them with: end them here.
+    for (const p of started) await p.kill();
+    throw err;
+  }
+}
+
 export async function runCli(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = new ServeProcess(args);
   const exit = await p.waitExit(timeoutMs);
@@ -171,18 +194,8 @@ export async function tempDir(): Promise<TempDir> {
   };
 }
 
-
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
 }
 
-/** Two replicas of `serve` with the same args: the first started until it leads (its Lease), then the second, a follower. */
-export async function startOwnerAndFollower(args: readonly string[]): Promise<{ owner: ServeProcess; follower: ServeProcess }> {
-  const owner = new ServeProcess(args);
-  await owner.listening();
-  await waitFor(() => /this replica leads \(Lease/.test(owner.stderr), { what: () => `the owner leads; stderr:\n${owner.stderr}` });
-  const follower = new ServeProcess(args);
-  await follower.listening();
-  return { owner, follower };
-}

@@ -8,7 +8,7 @@
  * API call is checked against deploy/rbac.yaml.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
+import { httpGet } from "../support/http-get.js";
 import { Registry } from "prom-client";
 import { appKey } from "../../src/config/app-spec.js";
 import { startKubeActors, type KubeActors } from "../../src/kube/reconcile-ports.fixture.js";
@@ -120,17 +120,7 @@ export async function world(kube: KubeApiHarness, options: { virtualService?: bo
       return u;
     },
     send(path: string) {
-      const { port: rport } = resolver.address();
-      return new Promise<{ status: number; body: string; cookie: string[] }>((resolve, reject) => {
-        const req = httpRequest({ host: "127.0.0.1", port: rport, path, agent: false }, (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, cookie: res.headers["set-cookie"] ?? [] }));
-        });
-        req.on("error", reject);
-        req.end();
-      });
+      return httpGet("127.0.0.1", resolver.address().port, path);
     },
     async stop() {
       await resolver.stop();
