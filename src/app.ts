@@ -55,6 +55,7 @@ import type { Runnable } from "./common/runnable.js";
 import { PodDrainRequests, Reconciler, ticketMetrics } from "./reconcile/index.js";
 import type { ReconcilePorts } from "./reconcile/index.js";
 import { createTicketResolverPorts, ResolverServer } from "./resolver/index.js";
+import type { TicketResolverPortsOptions } from "./resolver/index.js";
 import { ScalerServer, WakeRequests } from "./scaler/index.js";
 import { ReplicaLink } from "./replicas/index.js";
 import type { ResolverSignals } from "./replicas/index.js";
@@ -110,18 +111,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   mode.inventory.feed(tickets);
 
   const ledger = new LedgerKeeper({ store: mode.ledgerStore, tickets, clock, logger: part("ledger"), ...(deps.ledgerDebounceMs === undefined ? {} : { debounceMs: deps.ledgerDebounceMs }) });
-  const ports = mode.canAddPods ? deps.reconcilePorts : undefined;
-  // Only the reconciler's formula and hpa policies read the request rate: without it, Check counts nothing.
-  const requests = ports === undefined ? undefined : new RequestRate(deps.requestRateWindowMs);
-  if (requests !== undefined) {
-    tickets.subscribe((event) => {
-      if (event.kind === "apps") requests.retainOnly(new Set(tickets.apps().map((a) => appKey(a.namespace, a.name))));
-    });
-  }
-  const reconciler =
-    ports === undefined || requests === undefined
-      ? undefined
-      : new Reconciler({ clock, logger: part("reconciler"), registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...(deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs }) });
+  const { ports, requests, reconciler } = scalingParts(mode, deps, tickets, part("reconciler"));
   const xds = new XdsServer({ listen: mode.listen.xds, tickets, gateway: mode.gateway, logger: part("xds"), registry, clock, ...(mode.routeModes === undefined ? {} : { routeModes: mode.routeModes }) });
   // A follower's mirror applies the owner's ledger until this replica leads; from then on the ledger keeper rebuilds and owns it.
   const mirror = mode.ledgerMirror;
@@ -162,16 +152,7 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     registry,
   });
   const listening = new Set<string>();
-  const readiness = (): Readiness => {
-    const reasons: string[] = [];
-    for (const server of ["xds", "authz", "admin"]) if (!listening.has(server)) reasons.push(`${server} server is not listening`);
-    const checking = notReady();
-    if (checking !== undefined) reasons.push(`Check cannot decide yet: ${checking}`);
-    else if (mode.leadership.isLeader() && !ledger.restored()) reasons.push("this replica leads but has not rebuilt the ledger from the store yet: it issues nothing until it has");
-    reasons.push(...(mirror?.readinessReasons() ?? []));
-    reasons.push(...mode.inventory.readinessReasons());
-    return { ready: reasons.length === 0, reasons };
-  };
+  const readiness = (): Readiness => readinessOf({ listening, notReady, leads: () => mode.leadership.isLeader(), ledger, others: [mirror?.readinessReasons() ?? [], mode.inventory.readinessReasons()] });
   const admin = new AdminServer(mode.listen.admin, {
     registry,
     readiness,
@@ -189,11 +170,8 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
   // The resolver holds requests for apps at zero and wakes them through the app's owner (this process, or over the peer
   // API); a released request gets its ticket as Check would give it here (through the owner where another replica owns the app).
   const resolverSide = link === undefined ? { signals: inProcess, tickets: gated } : { signals: link.resolverSignals, tickets: link.checkPorts };
-  const { signals } = resolverSide;
-  const resolverPorts =
-    mode.listen.resolver === undefined ? undefined : createTicketResolverPorts({ views: tickets, tickets: resolverSide.tickets, activity: checkTickets, wake: (app) => signals.wake(app), serving: (app) => signals.serving(app) });
+  const resolver = resolverServer(mode.listen.resolver, { views: tickets, tickets: resolverSide.tickets, activity: checkTickets, signals: resolverSide.signals }, { clock, logger: part("resolver"), registry });
   const keda = mode.listen.keda === undefined ? undefined : new ScalerServer({ tickets, listen: mode.listen.keda, logger: part("keda"), clock, registry, waking: wakes });
-  const resolver = mode.listen.resolver === undefined || resolverPorts === undefined ? undefined : new ResolverServer({ ports: resolverPorts, listen: mode.listen.resolver, clock, logger: part("resolver"), registry });
   const manager = new RunnableManager({ logger: part("manager"), leadership: mode.leadership, ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }) });
   const addresses = (): BoundAddresses => ({ authz: authz.addresses.authz, accessLog: authz.addresses.accessLog, xds: xds.address(), admin: admin.address() ?? "?" });
 
@@ -250,6 +228,46 @@ export async function createTicketplane(mode: Mode, deps: TicketplaneDeps): Prom
     },
     nextSteps: () => mode.nextSteps(addresses()),
   };
+}
+
+/**
+ * What scales this mode's apps: the reconciler (only where the mode can add
+ * pods and gives its ports) and the Check request rate its formula and hpa
+ * policies read (without them, Check counts nothing).
+ */
+function scalingParts(mode: Mode, deps: TicketplaneDeps, tickets: TicketCore, logger: Logger): { ports?: ReconcilePorts; requests?: RequestRate; reconciler?: Reconciler } {
+  const ports = mode.canAddPods ? deps.reconcilePorts : undefined;
+  if (ports === undefined) return {};
+  const { clock, registry } = deps;
+  const requests = new RequestRate(deps.requestRateWindowMs);
+  tickets.subscribe((event) => {
+    if (event.kind === "apps") requests.retainOnly(new Set(tickets.apps().map((a) => appKey(a.namespace, a.name))));
+  });
+  const resync = deps.reconcileResyncMs === undefined ? {} : { resyncMs: deps.reconcileResyncMs };
+  const reconciler = new Reconciler({ clock, logger, registry, leadership: mode.leadership, views: tickets, ports, metrics: ticketMetrics(tickets, clock, requests), ...resync });
+  return { ports, requests, reconciler };
+}
+
+/** Why this replica is not ready (the admin server's /readyz): servers not listening, Check unable to decide, a leader without its ledger, the mode's own reasons. */
+function readinessOf(o: { listening: ReadonlySet<string>; notReady: () => string | undefined; leads: () => boolean; ledger: Pick<LedgerKeeper, "restored">; others: readonly (readonly string[])[] }): Readiness {
+  const reasons: string[] = [];
+  for (const server of ["xds", "authz", "admin"]) if (!o.listening.has(server)) reasons.push(`${server} server is not listening`);
+  const checking = o.notReady();
+  if (checking !== undefined) reasons.push(`Check cannot decide yet: ${checking}`);
+  else if (o.leads() && !o.ledger.restored()) reasons.push("this replica leads but has not rebuilt the ledger from the store yet: it issues nothing until it has");
+  for (const more of o.others) reasons.push(...more);
+  return { ready: reasons.length === 0, reasons };
+}
+
+/** The resolver, where `listen.resolver` is set: its ports over the ticket side it is given and the owner's signals. */
+function resolverServer(
+  listen: HostPort | undefined,
+  side: Omit<TicketResolverPortsOptions, "wake" | "serving"> & { readonly signals: ResolverSignals },
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly registry: Registry },
+): ResolverServer | undefined {
+  if (listen === undefined) return undefined;
+  const { signals, ...ports } = side;
+  return new ResolverServer({ ports: createTicketResolverPorts({ ...ports, wake: (app) => signals.wake(app), serving: (app) => signals.serving(app) }), listen, ...deps });
 }
 
 /**
