@@ -54,8 +54,8 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
   readonly #maxPending: number;
   readonly #maxConnections: number;
   #pending: ActivityEntry[] = [];
-  /** app\0ticket of the touches already pending: one per ticket per batch. */
-  #touched = new Set<string>();
+  /** The touches already pending, per app: one per ticket per batch. Keyed by the strings Check already holds, so no key is built per touch. */
+  #touched = new Map<AppKey, Set<string>>();
   readonly #connections = new Map<string, AppKey>();
   readonly #inFlight = new Map<string, Promise<void>>();
   #dropped = 0;
@@ -79,9 +79,10 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
   touch(app: AppKey, ticketId: string): void {
     this.#o.local.touch(app, ticketId);
     if (this.#ownedHere(app)) return;
-    const key = `${app}\0${ticketId}`;
-    if (this.#touched.has(key)) return;
-    this.#touched.add(key);
+    let touched = this.#touched.get(app);
+    if (touched === undefined) this.#touched.set(app, (touched = new Set()));
+    if (touched.has(ticketId)) return;
+    touched.add(ticketId);
     this.#enqueue({ kind: "touch", app, ticketId, connectionId: "" });
   }
 
@@ -120,7 +121,13 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
       else if (owner.kind !== "self") waiting.push(e);
     }
     this.#pending = waiting;
-    this.#touched = new Set(waiting.filter((e) => e.kind === "touch").map((e) => `${e.app}\0${e.ticketId}`));
+    this.#touched = new Map();
+    for (const e of waiting) {
+      if (e.kind !== "touch") continue;
+      const touched = this.#touched.get(e.app);
+      if (touched === undefined) this.#touched.set(e.app, new Set([e.ticketId]));
+      else touched.add(e.ticketId);
+    }
     await Promise.all([...byOwner].map(([address, entries]) => this.#send(address, entries)));
   }
 
