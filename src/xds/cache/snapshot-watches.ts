@@ -57,22 +57,29 @@ abstract class BaseWatch<Result, Response> implements CacheWatch {
     this.#behind = false;
     const next = this.current();
     if (!next) return false;
-    const base = this.#base;
-    let result = base === next ? undefined : base ? this.fromChange(next, changeBetween(base, next, this.typeUrl)) : this.full(next);
     const names = this.#pendingNames;
     this.#pendingNames = undefined;
-    if (names && base) {
-      const more = this.forNames(next, names);
-      if (more) result = result ? this.merge(result, more) : more;
-    }
+    const result = this.#catchUp(next, names);
     if (holdRemovals && result && this.removes(result)) {
       const now = this.withoutRemovals(result);
       // What the client holds is then neither `base` nor `next`: the next evaluation is a full one.
       if (now && this.#send(next, now)) this.#base = undefined;
+      else if (now) this.#pendingNames = names;
       return true;
     }
-    this.#deliver(next, result);
+    // Refused again (the stream's writes filled up meanwhile): the names asked for while behind are still owed.
+    if (!this.#deliver(next, result)) this.#pendingNames = names;
     return false;
+  }
+
+  /** What the client lacks of `next`: the change since the snapshot it holds (or all of it), and the names asked for while behind. */
+  #catchUp(next: Snapshot, names: ReadonlySet<string> | undefined): Result | undefined {
+    const base = this.#base;
+    const result = base === next ? undefined : base ? this.fromChange(next, changeBetween(base, next, this.typeUrl)) : this.full(next);
+    if (!names || !base) return result;
+    const more = this.forNames(next, names);
+    if (!more) return result;
+    return result ? this.merge(result, more) : more;
   }
 
   subscribe(names: readonly string[]): void {
@@ -98,9 +105,11 @@ abstract class BaseWatch<Result, Response> implements CacheWatch {
     this.onCancel(this);
   }
 
-  /** Sends `result` (if any); the stream is then in step with `next`, or behind when it could not take it. */
-  #deliver(next: Snapshot, result: Result | undefined): void {
-    if (result === undefined || this.#send(next, result)) this.#base = next;
+  /** Sends `result` (if any); the stream is then in step with `next` (true), or behind when it could not take it (false). */
+  #deliver(next: Snapshot, result: Result | undefined): boolean {
+    if (result !== undefined && !this.#send(next, result)) return false;
+    this.#base = next;
+    return true;
   }
 
   #send(next: Snapshot, result: Result): boolean {
