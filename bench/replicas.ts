@@ -1,12 +1,18 @@
 /**
- * bench:replicas — what several replicas cost on Check's path, measured in
- * one process on loopback (real gRPC between ReplicaLinks on 127.0.0.1:0).
+ * bench:replicas — what several replicas cost on Check's path, on loopback
+ * (real gRPC between ReplicaLinks on 127.0.0.1:0).
  *
  * 1. replicas.forward_added_p99_ms: p99 of a forwarded issuance (a follower
- *    asks the owner over the peer API) minus p99 of a local one (the owner's
- *    ticket core), sequential calls, rounds alternating which goes first.
- *    Goal ≤ 1 ms. Both sides share this process's event loop, so the figure
- *    includes the owner's work as well as the wire.
+ *    in this process asks the owner, a process of its own as in production,
+ *    over the peer API) minus p99 of a local one (the owner's ticket core,
+ *    timed in the owner's process), sequential calls, rounds alternating
+ *    which goes first. Goal ≤ 1 ms. The figure includes the owner's work as
+ *    well as the wire. For scale, the transport alone: the p99 of a bare
+ *    grpc-js unary call (a few bytes echoed, no code of ours) to the owner's
+ *    process, and the forwarded p99 over it (information). (Run with the
+ *    argument `owner`, this file is that owner: it prints its peer address
+ *    and its echo address, then answers `local <n> <tag>` lines on stdin
+ *    with the p99 of n local issuances.)
  * 2. replicas.valid_check_ratio: Checks per CPU second for valid tickets on a
  *    follower of three replicas (verify from its own copy of the ledger,
  *    activity batched to the owner every 250 ms) over one replica alone
@@ -15,6 +21,10 @@
  * The failover figures (owner SIGKILL / SIGTERM → first ticket by the new
  * owner) belong to part B's bench and go beside these.
  */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { DEFAULT_CHECK_LIMITS, AppIndex, decideCheck } from "../src/authz/index.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
@@ -93,24 +103,90 @@ function validChecksPerCpuSecond(tickets: CheckPorts & Pick<TicketViews, "apps" 
   return CHECKS_PER_ROUND / ((used.user + used.system) / 1e6);
 }
 
+/** A bare grpc-js unary method that answers what it is sent: the transport floor. */
+const identity = (b: Buffer): Buffer => b;
+const ECHO = { echo: { path: "/bench.Echo/Echo", requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } } as const;
+
+/** The owner of part 1, in this process: prints its addresses, then answers `local <n> <tag>` with the p99 of n local issuances. */
+async function ownerProcess(): Promise<void> {
+  const owner = await replica("owner");
+  const echo = new grpc.Server();
+  echo.addService(ECHO, { echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => done(null, call.request) });
+  const echoPort = await new Promise<number>((resolve, reject) => echo.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  console.log(JSON.stringify({ address: owner.link.address(), echo: `127.0.0.1:${String(echoPort)}` }));
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [command, n, tag] = line.split(" ");
+    if (command !== "local") break;
+    console.log(JSON.stringify({ p99: await issueP99(owner.link.checkPorts, Number(n), tag ?? "local") }));
+  }
+  echo.forceShutdown();
+  await owner.link.stop();
+}
+
+/** p99 (ms) of `n` sequential bare unary calls to the echo server at `address`. */
+async function echoP99(address: string, n: number): Promise<number> {
+  const Client = grpc.makeGenericClientConstructor(ECHO, "Echo");
+  const client = new Client(address, grpc.credentials.createInsecure()) as grpc.Client & { echo: (b: Buffer, m: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => void };
+  const call = () => new Promise<void>((resolve, reject) => client.echo(Buffer.from("ns/app"), new grpc.Metadata(), { deadline: Date.now() + 1_000 }, (err) => (err === null ? resolve() : reject(err))));
+  await call();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await call();
+    times.push(performance.now() - started);
+  }
+  client.close();
+  return p99(times);
+}
+
+/** The owner process of part 1, and a way to ask it for one local round. */
+async function startOwnerProcess(): Promise<{ address: string; echo: string; localP99: (n: number, tag: string) => Promise<number>; stop: () => void }> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "owner"], { stdio: "pipe" });
+  child.stderr.pipe(process.stderr);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await lines.next();
+    if (line.done === true) throw new Error("the owner process ended");
+    return JSON.parse(line.value) as Record<string, unknown>;
+  };
+  const { address, echo } = await next();
+  return {
+    address: String(address),
+    echo: String(echo),
+    async localP99(n, tag) {
+      child.stdin.write(`local ${String(n)} ${tag}\n`);
+      return Number((await next())["p99"]);
+    },
+    stop: () => child.stdin.end(),
+  };
+}
+
 async function main(): Promise<void> {
   const owner = await replica("owner");
   const follower = await replica("follower");
   const third = await replica("third");
   for (const r of [follower, third]) r.owner = { kind: "peer", address: owner.link.address(), identity: "owner" };
   await Promise.all([follower.link.flush(), third.link.flush()]);
+  const remote = await startOwnerProcess();
+  const forwarding = await replica("forwarding");
+  forwarding.owner = { kind: "peer", address: remote.address, identity: "owner" };
   try {
-    // 1. Forwarded over local issuance.
+    // 1. Forwarded over local issuance, the owner in a process of its own.
+    await forwarding.link.flush();
     let round = 0;
     const issue = await alternate(
       ROUNDS,
-      () => issueP99(owner.link.checkPorts, ISSUES_PER_ROUND, `local-${round}`),
-      () => issueP99(follower.link.checkPorts, ISSUES_PER_ROUND, `fwd-${round++}`),
+      () => remote.localP99(ISSUES_PER_ROUND, `local-${round}`),
+      () => issueP99(forwarding.link.checkPorts, ISSUES_PER_ROUND, `fwd-${round++}`),
     );
     const added = issue.a.map((local, i) => (issue.b[i] ?? Number.NaN) - local);
     report(figure("replicas.forward_added_p99_ms", added, { op: "<=", limit: 1 }, "ms"));
     report(info("replicas.local_issue_p99_ms", median(issue.a), "ms"));
     report(info("replicas.forwarded_issue_p99_ms", median(issue.b), "ms"));
+    const floor: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) floor.push(await echoP99(remote.echo, ISSUES_PER_ROUND));
+    report(info("replicas.transport_floor_p99_ms", median(floor), "ms"));
+    report(info("replicas.forwarded_over_transport_p99_ms", median(issue.b) - median(floor), "ms"));
 
     // 2. Valid tickets: a follower of three (with a copy of the owner's ledger) against one replica alone.
     const tokens: string[] = [];
@@ -140,8 +216,10 @@ async function main(): Promise<void> {
     report(info("replicas.valid_checks_per_cpu_second_one", median(checks.a)));
     report(info("replicas.valid_checks_per_cpu_second_three", median(checks.b)));
   } finally {
-    await Promise.all([owner.link.stop(), follower.link.stop(), third.link.stop()]);
+    remote.stop();
+    await Promise.all([owner.link.stop(), follower.link.stop(), third.link.stop(), forwarding.link.stop()]);
   }
 }
 
-await main();
+if (process.argv[2] === "owner") await ownerProcess();
+else await main();
