@@ -126,7 +126,7 @@ async function ownerProcess(): Promise<void> {
 /** p99 (ms) of `n` sequential bare unary calls to the echo server at `address`. */
 async function echoP99(address: string, n: number): Promise<number> {
   const Client = grpc.makeGenericClientConstructor(ECHO, "Echo");
-  const client = new Client(address, grpc.credentials.createInsecure()) as grpc.Client & { echo: (b: Buffer, m: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => void };
+  const client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { echo: (b: Buffer, m: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => void };
   const call = () => new Promise<void>((resolve, reject) => client.echo(Buffer.from("ns/app"), new grpc.Metadata(), { deadline: Date.now() + 1_000 }, (err) => (err === null ? resolve() : reject(err))));
   await call();
   const times: number[] = [];
