@@ -21,7 +21,9 @@ const BROWSER_PACE = 100;
 
 describe("the resolver's waiting page in Chromium, Kubernetes mode", { skip: chromiumMissing }, () => {
   it("a visit at zero gets the waiting page, sees the pod's progress, and is let into the app without touching the page", async () => {
-    const w = await world(kube, { waitingPageAfter: "0s" });
+    // A cooldown of 2 min (fake): at BROWSER_PACE that is 12 s of real time for Chromium to reload once the pod
+    // answers. With 10 s (1 s real) a reload slower than that lets the app idle back to zero first.
+    const w = await world(kube, { waitingPageAfter: "0s", podCooldown: "120s" });
     const browser = await launchChromium();
     try {
       w.markReady();

@@ -53,10 +53,10 @@ export type ZeroWorld = Awaited<ReturnType<typeof world>>;
  * otherwise), the reconciler and the resolver, started. The resolver's
  * waiting page is off unless `waitingPageAfter` is given.
  */
-export async function world(kube: KubeApiHarness, options: { virtualService?: boolean; holdTimeout?: string; waitingPageAfter?: string } = {}) {
+export async function world(kube: KubeApiHarness, options: { virtualService?: boolean; holdTimeout?: string; waitingPageAfter?: string; podCooldown?: string } = {}) {
   const port = await freePort();
   ok(await kube.api.post(DEPLOYMENTS, deployment("web", 1)), "deployment");
-  ok(await kube.api.post(TICKETED_APPS, ticketedApp("web", { deployment: "web", pathPrefix: "/web/", port, ticketsPerPod: 2, spareTickets: 1, minPods: 0, maxPods: 3, podCooldown: "10s", scaleDown: { pods: 1, period: "15s", stabilizationWindow: "0s" }, resolver: { holdTimeout: options.holdTimeout ?? "2m", ...(options.waitingPageAfter === undefined ? { waitingPage: false } : { waitingPageAfter: options.waitingPageAfter }) } })), "ticketed app");
+  ok(await kube.api.post(TICKETED_APPS, ticketedApp("web", { deployment: "web", pathPrefix: "/web/", port, ticketsPerPod: 2, spareTickets: 1, minPods: 0, maxPods: 3, podCooldown: options.podCooldown ?? "10s", scaleDown: { pods: 1, period: "15s", stabilizationWindow: "0s" }, resolver: { holdTimeout: options.holdTimeout ?? "2m", ...(options.waitingPageAfter === undefined ? { waitingPage: false } : { waitingPageAfter: options.waitingPageAfter }) } })), "ticketed app");
   if (options.virtualService !== false) ok(await kube.api.post(VSS, virtualService()), "virtual service");
   const controller = new ReplicaController(kube.server.store).start();
   const rbac = new RbacRecorder(kube.server, { ignoreTestClient: true });
