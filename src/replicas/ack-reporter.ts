@@ -15,6 +15,7 @@ import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import type { AckSource } from "./ack-state.js";
 import type { ReplicaMetrics } from "./metrics.js";
+import { OneInFlight } from "./one-in-flight.js";
 
 export interface AckReporterOptions {
   readonly source: AckSource;
@@ -37,7 +38,7 @@ export class AckReporter implements Runnable {
   readonly #o: AckReporterOptions;
   /** Per owner: what it last took, and when. */
   readonly #sent = new Map<string, { key: string; at: number }>();
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new OneInFlight<string>();
   #timer: Timer | undefined;
 
   constructor(options: AckReporterOptions) {
@@ -79,15 +80,13 @@ export class AckReporter implements Runnable {
           this.#o.metrics.batchesFailed.inc({ kind: "acks" });
           this.#o.logger.debug("peer: the ACK report did not reach the owner; sent again at the next check", { owner: address, error: errorMessage(err) });
         },
-      )
-      .finally(() => this.#inFlight.delete(address));
-    this.#inFlight.set(address, sent);
-    return sent;
+      );
+    return this.#inFlight.track(address, sent);
   }
 
   async #stop(): Promise<void> {
     this.#timer?.cancel();
     this.#timer = undefined;
-    await Promise.all(this.#inFlight.values());
+    await this.#inFlight.drain();
   }
 }

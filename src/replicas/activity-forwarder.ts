@@ -24,6 +24,7 @@ import type { AppKey } from "../config/app-spec.js";
 import type { AppOwnership } from "../runtime/ports.js";
 import type { ActivityRecorder } from "../tickets/ports.js";
 import type { ReplicaMetrics } from "./metrics.js";
+import { OneInFlight } from "./one-in-flight.js";
 
 export interface ActivityForwarderOptions {
   readonly local: ActivityRecorder;
@@ -57,7 +58,7 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
   /** The touches already pending, per app: one per ticket per batch. Keyed by the strings Check already holds, so no key is built per touch. */
   #touched = new Map<AppKey, Set<string>>();
   readonly #connections = new Map<string, AppKey>();
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new OneInFlight<string>();
   #dropped = 0;
   #lastApp: AppKey | undefined;
   #timer: Timer | undefined;
@@ -163,10 +164,8 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
           this.#drop(entries.length);
           this.#o.logger.debug("peer: an activity batch did not reach the owner; its entries are dropped", { owner: address, entries: entries.length, error: errorMessage(err) });
         },
-      )
-      .finally(() => this.#inFlight.delete(address));
-    this.#inFlight.set(address, sent);
-    return sent;
+      );
+    return this.#inFlight.track(address, sent);
   }
 
   async #stop(): Promise<void> {
@@ -174,6 +173,6 @@ export class ActivityForwarder implements ActivityRecorder, Runnable {
     this.#timer = undefined;
     // What was seen goes out before the process goes: one last flush, then the sends in flight.
     await this.flush();
-    await Promise.all(this.#inFlight.values());
+    await this.#inFlight.drain();
   }
 }

@@ -27,6 +27,7 @@ import type { AppKey } from "../config/app-spec.js";
 import type { AppOwnership } from "../runtime/ports.js";
 import { callFailureOf, describeCallFailure } from "./call-failure.js";
 import type { ReplicaMetrics, WakeCall, WakeFailure } from "./metrics.js";
+import { OneInFlight } from "./one-in-flight.js";
 
 /** The two signals a resolver gives about an app (ResolverPorts.wake and .serving), as one replica applies them in-process. */
 export interface ResolverSignals {
@@ -79,7 +80,7 @@ export class WakeForwarder implements ResolverSignals, Runnable {
   readonly #o: WakeForwarderOptions;
   readonly #resendEveryMs: number;
   readonly #entries = new Map<AppKey, Entry>();
-  readonly #inFlight = new Map<AppKey, Promise<void>>();
+  readonly #inFlight = new OneInFlight<AppKey>();
   #timer: Timer | undefined;
 
   constructor(options: WakeForwarderOptions) {
@@ -150,14 +151,11 @@ export class WakeForwarder implements ResolverSignals, Runnable {
       this.#failed(app, entry, "owner_unknown", owner.reason);
       return Promise.resolve();
     }
-    const sent = this.#send(app, entry, address).finally(() => {
-      this.#inFlight.delete(app);
+    return this.#inFlight.track(app, this.#send(app, entry, address), () => {
       // A signal that replaced this one while it was on its way goes now, not at the next look.
       const next = this.#entries.get(app);
       if (next !== undefined && next !== entry && next.lastAttemptAt === undefined) void this.#attempt(app);
     });
-    this.#inFlight.set(app, sent);
-    return sent;
   }
 
   async #send(app: AppKey, entry: Entry, address: string): Promise<void> {
@@ -189,6 +187,6 @@ export class WakeForwarder implements ResolverSignals, Runnable {
   async #stop(): Promise<void> {
     this.#timer?.cancel();
     this.#timer = undefined;
-    await Promise.allSettled([...this.#inFlight.values()]);
+    await this.#inFlight.drain();
   }
 }
