@@ -59,7 +59,7 @@ import type { TicketResolverPortsOptions } from "./resolver/index.js";
 import { ScalerServer, WakeRequests } from "./scaler/index.js";
 import { ReplicaLink } from "./replicas/index.js";
 import type { ResolverSignals } from "./replicas/index.js";
-import { RequestRate, TicketCore } from "./tickets/index.js";
+import { RequestRate, TicketCore, specOf } from "./tickets/index.js";
 import type { CheckPorts, TicketViews } from "./tickets/index.js";
 
 export interface TicketplaneDeps {
@@ -277,7 +277,7 @@ function resolverServer(
  * hold timeout).
  */
 function inProcessSignals(reconciler: Reconciler | undefined, wakes: WakeRequests, views: Pick<TicketViews, "apps">): ResolverSignals {
-  const holdTimeout = (app: AppKey): number => views.apps().find((s) => appKey(s.namespace, s.name) === app)?.resolverHoldTimeoutMs ?? 0;
+  const holdTimeout = (app: AppKey): number => specOf(views, app)?.resolverHoldTimeoutMs ?? 0;
   return {
     wake: (app) => {
       reconciler?.wake(app);

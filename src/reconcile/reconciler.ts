@@ -20,6 +20,7 @@ import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import type { Leadership, ScaleViews } from "../runtime/ports.js";
 import type { TicketViews } from "../tickets/ports.js";
+import { specOf } from "../tickets/spec-of.js";
 import type { Registry } from "prom-client";
 import { applyPlan } from "./apply.js";
 import { DecisionLog } from "./decision-log.js";
@@ -150,7 +151,7 @@ export class Reconciler implements Runnable, ScaleViews {
       this.#metrics.reconciles.inc({ result: "skipped" });
       return {};
     }
-    const spec = this.#o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
+    const spec = specOf(this.#o.views, app);
     if (spec === undefined || spec.deployment === undefined) {
       this.#memory.delete(app);
       this.#decisions.forget(app);

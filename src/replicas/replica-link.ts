@@ -25,6 +25,7 @@ import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
 import type { KeyRing } from "../config/key-ring.js";
 import type { ReplicaSettings } from "../runtime/ports.js";
 import type { CheckPorts, ImmediateCheckPorts, TicketAllocator, TicketViews } from "../tickets/ports.js";
+import { specOf } from "../tickets/spec-of.js";
 import type { AckSink, AckSource } from "./ack-state.js";
 import { AckReporter } from "./ack-reporter.js";
 import { ActivityForwarder } from "./activity-forwarder.js";
@@ -158,7 +159,7 @@ export class ReplicaLink implements Runnable {
   }
 
   #spec(app: AppKey): AppSpec | undefined {
-    return this.#o.tickets.apps().find((s) => appKey(s.namespace, s.name) === app);
+    return specOf(this.#o.tickets, app);
   }
 
   async start(): Promise<void> {

@@ -21,6 +21,7 @@ import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { appKey } from "../config/app-spec.js";
 import { isServing } from "../tickets/pod-state.js";
 import type { ActivityRecorder, AdmitPorts, TicketViews } from "../tickets/ports.js";
+import { specOf } from "../tickets/spec-of.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
 
 export interface TicketResolverPortsOptions {
@@ -63,8 +64,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   // Check's decision verifies and allocates on the ticket core; the activity it records (a valid ticket used) goes to the shared sink.
   const tickets: AdmitPorts = activity === o.tickets ? o.tickets : { verify: (a, t) => o.tickets.verify(a, t), allocate: (a, r) => o.tickets.allocate(a, r), touch: (a, t) => activity.touch(a, t), openConnection: (a, t, c) => activity.openConnection(a, t, c), closeConnection: (c) => activity.closeConnection(c) };
   const woken = new Set<AppKey>();
-  const specOf = (app: AppKey) => o.views.apps().find((s) => appKey(s.namespace, s.name) === app);
-  /** Any gateway group: the resolver serves every group's apps (each app's route names one). */
+    /** Any gateway group: the resolver serves every group's apps (each app's route names one). */
   const match = (host: string, path: string) => {
     for (const group of new Set(o.views.apps().map((s) => s.gateway))) {
       const m = index.match(group, host, path);
@@ -84,7 +84,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
       return woken.has(app) ? "waking" : "asleep";
     },
     probeTarget(app): ProbeTarget | undefined {
-      const spec = specOf(app);
+      const spec = specOf(o.views, app);
       // A pod that takes tickets: Ready as the watch sees it, not draining, and routable.
       const pod = o.views.pods(app).find(isServing);
       return spec === undefined || pod === undefined ? undefined : { host: pod.host, port: pod.port, path: spec.podPath };
@@ -121,7 +121,7 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
 }
 
 function decide(views: TicketResolverPortsOptions["views"], tickets: AdmitPorts, index: AppIndex, app: AppKey, r: ResolverRequest): CheckOutcome | Promise<CheckOutcome> {
-  const spec = views.apps().find((s) => appKey(s.namespace, s.name) === app);
+  const spec = specOf(views, app);
   const headers: Record<string, string> = {};
   for (const name of ["cookie", "accept"]) {
     const v = single(r.headers[name]);

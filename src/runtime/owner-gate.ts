@@ -12,7 +12,7 @@
 import type { AppKey } from "../config/app-spec.js";
 import type { ImmediateCheckPorts, TicketAllocator, TicketViews } from "../tickets/ports.js";
 import type { Allocation, AllocationRequest } from "../tickets/types.js";
-import { appKey } from "../config/app-spec.js";
+import { specOf } from "../tickets/spec-of.js";
 
 /** Retry-After when the app's own is not known (it is, whenever Check matched the app). */
 const FALLBACK_RETRY_AFTER_MS = 5_000;
@@ -22,7 +22,7 @@ export type CheckTickets = ImmediateCheckPorts & Pick<TicketAllocator, "sweep"> 
 
 export function ownerOnlyAllocation(tickets: CheckTickets, owns: (app: AppKey) => boolean): CheckTickets {
   const refuse = (app: AppKey): Allocation => {
-    const spec = tickets.apps().find((s) => appKey(s.namespace, s.name) === app);
+    const spec = specOf(tickets, app);
     return { kind: "refused", reason: "no_owner", retryAfterMs: spec?.queue.retryAfterMs ?? FALLBACK_RETRY_AFTER_MS };
   };
   return {

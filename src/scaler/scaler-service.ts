@@ -22,8 +22,9 @@ import {
 } from "@envoyproxy/protos/externalscaler";
 import { decodeOrUndecodable, UndecodableMessage } from "../common/undecodable.js";
 import type { Logger } from "../common/logger.js";
-import { appKey, type AppKey, type AppSpec } from "../config/app-spec.js";
+import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { TicketViews } from "../tickets/ports.js";
+import { specOf } from "../tickets/spec-of.js";
 import type { AppFigures } from "../tickets/types.js";
 import { demandOf, isActive, metricNameOf } from "./demand.js";
 import type { WakeSignal } from "./wake-requests.js";
@@ -84,7 +85,7 @@ export function createScalerService(options: ScalerServiceOptions): ScalerServic
     const resolved = resolveApp(ref);
     if (!resolved.ok) return refuse(status.INVALID_ARGUMENT, `${where}: ${resolved.field} ${JSON.stringify(resolved.value)} ${resolved.rule}`);
     const figures = tickets.figures(resolved.app);
-    const spec = tickets.apps().find((s) => appKey(s.namespace, s.name) === resolved.app);
+    const spec = specOf(tickets, resolved.app);
     if (figures === undefined || spec === undefined) return refuse(status.NOT_FOUND, `no ticketed app ${resolved.app} (asked for by ScaledObject ${describeRef(ref)})`);
     return { ok: true, found: { app: resolved.app, spec, figures } };
   };

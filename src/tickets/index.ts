@@ -4,6 +4,7 @@ export { TicketCore } from "./ticket-core.js";
 export type { TicketCoreOptions } from "./ticket-core.js";
 export { admit } from "./admit.js";
 export { isServing } from "./pod-state.js";
+export { specOf } from "./spec-of.js";
 export type { PodFlags } from "./pod-state.js";
 export { SigningKeys, checkKeyRing, KEY_ID_PATTERN, MIN_SECRET_BYTES } from "./signing-keys.js";
 export { signTicketToken, verifyTicketToken } from "./ticket-token.js";
