@@ -30,43 +30,32 @@ function listener(authz: Partial<ExtAuthz> | undefined): Uint8Array {
   return Listener.encode(Listener.fromPartial({ name: "l", filterChains: [{ filters: [{ name: "hcm", typedConfig: { typeUrl: HCM, value: Buffer.from(HttpConnectionManager.encode(hcm).finish()) } }] }] })).finish();
 }
 
-const ROUTES = RouteConfiguration.encode(
-  RouteConfiguration.fromPartial({
-    name: "routes",
-    virtualHosts: [
-      {
-        name: "any",
-        domains: ["*"],
-        routes: [
-          { name: "pods", match: { prefix: "/app/", headers: [{ name: "x-c", stringMatch: { prefix: "pod-" } }] }, route: { clusterHeader: "x-c", prefixRewrite: "/" } },
-          { name: "fallback", match: { prefix: "/app/" }, directResponse: { status: 503, body: { inlineString: "no ticket" } } },
-        ],
-      },
-    ],
-  }),
-).finish();
+/** The app's route table: a request naming a pod's cluster goes there; anything else takes `fallback`. */
+function routeTable(fallback: Record<string, unknown>): Uint8Array {
+  return RouteConfiguration.encode(
+    RouteConfiguration.fromPartial({
+      name: "routes",
+      virtualHosts: [
+        {
+          name: "any",
+          domains: ["*"],
+          routes: [
+            { name: "pods", match: { prefix: "/app/", headers: [{ name: "x-c", stringMatch: { prefix: "pod-" } }] }, route: { clusterHeader: "x-c", prefixRewrite: "/" } },
+            { name: "fallback", match: { prefix: "/app/" }, ...fallback },
+          ],
+        },
+      ],
+    }),
+  ).finish();
+}
+
+const ROUTES = routeTable({ directResponse: { status: 503, body: { inlineString: "no ticket" } } });
 
 /** The app at zero: its fallback goes to the resolver with Check off on that route (what the route builder publishes in proxy mode). */
-const ROUTES_AT_ZERO = RouteConfiguration.encode(
-  RouteConfiguration.fromPartial({
-    name: "routes",
-    virtualHosts: [
-      {
-        name: "any",
-        domains: ["*"],
-        routes: [
-          { name: "pods", match: { prefix: "/app/", headers: [{ name: "x-c", stringMatch: { prefix: "pod-" } }] }, route: { clusterHeader: "x-c", prefixRewrite: "/" } },
-          {
-            name: "fallback",
-            match: { prefix: "/app/" },
-            route: { cluster: "pod-a" },
-            typedPerFilterConfig: { "envoy.filters.http.ext_authz": { typeUrl: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute", value: Buffer.from(ExtAuthzPerRoute.encode({ disabled: true }).finish()) } },
-          },
-        ],
-      },
-    ],
-  }),
-).finish();
+const ROUTES_AT_ZERO = routeTable({
+  route: { cluster: "pod-a" },
+  typedPerFilterConfig: { "envoy.filters.http.ext_authz": { typeUrl: "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute", value: Buffer.from(ExtAuthzPerRoute.encode({ disabled: true }).finish()) } },
+});
 
 function state(authz: Partial<ExtAuthz> | undefined, routes = ROUTES): GatewayState {
   const steps: [string, string, Uint8Array][] = [
