@@ -28,7 +28,7 @@ import { Replica } from "../test/e2e/kube-replica.js";
 import { KUBE_PROCESS_CONFIG, tempDir } from "../test/e2e/serve-process.js";
 import { KubeApiServer } from "../test/support/kube-api/server.js";
 import { ReplicaController } from "../test/support/kube-api/replica-controller.js";
-import type { KObject } from "../test/support/kube-api/kinds.js";
+import { seedTicketedApp } from "../test/support/kube-api/objects.js";
 import { alternate, figure, info, median, report } from "./lib/rounds.js";
 
 const PROPAGATION_ROUNDS = 9;
@@ -110,16 +110,7 @@ async function cluster(): Promise<Cluster> {
   const tmp = await tempDir();
   const server = await KubeApiServer.start();
   const controller = new ReplicaController(server.store, { readyAfterMs: 50 }).start();
-  const kind = (plural: string) => server.store.kinds.find((k) => k.plural === plural) ?? (() => { throw new Error(plural); })();
-  server.store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "ticketplane-system" } });
-  server.store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
-  server.store.create(kind("deployments"), "demo", {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "shiny", labels: { app: "shiny" } },
-    spec: { replicas: 2, selector: { matchLabels: { app: "shiny" } }, template: { metadata: { labels: { app: "shiny" } }, spec: { containers: [{ name: "app", image: "example/shiny:1" }] } } },
-  } satisfies KObject);
-  server.store.create(kind("ticketedapps"), "demo", { apiVersion: "ticketplane.dev/v1alpha1", kind: "TicketedApp", metadata: { name: "shiny" }, spec: { deployment: "shiny", port: 8080, pathPrefix: "/shiny/", ticketsPerPod: 500, minPods: 2, maxPods: 2, spareTickets: 0, ticket: { cookieSecure: false } } });
+  seedTicketedApp(server.store, { namespace: "demo", name: "shiny", replicas: 2, spec: { port: 8080, pathPrefix: "/shiny/", ticketsPerPod: 500, minPods: 2, maxPods: 2, spareTickets: 0, ticket: { cookieSecure: false } } });
   const config = await tmp.write("tp.yaml", KUBE_PROCESS_CONFIG);
   const replicas: Replica[] = [];
   for (const name of ["r1", "r2", "r3"]) replicas.push(new Replica(name, [...LEASE, "--kubeconfig", await server.writeKubeconfig(tmp.file(`kc-${name}`), "demo", name), "--namespace", "demo", "--config", config]));

@@ -26,6 +26,7 @@ import { KUBE_PROCESS_CONFIG as PROCESS_CONFIG, ServeProcess, tempDir } from "./
 import type { TempDir } from "./serve-process.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
+import { seedTicketedApp } from "../support/kube-api/objects.js";
 import type { KObject } from "../support/kube-api/kinds.js";
 import { RbacRecorder, shippedRules } from "../support/rbac.js";
 import { waitFor } from "../support/wait-for.js";
@@ -124,21 +125,11 @@ describe("Kubernetes mode whole: leadership, scaling, failover, restart", { time
       if (e.kind === kind("pods") && e.type === "DELETED") deletedPods.push(String(e.object.metadata?.name));
     });
     replicas = new ReplicaController(server.store, { readyAfterMs: 100 }).start();
-    const store = server.store;
-    store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "ticketplane-system" } });
-    store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    store.create(kind("deployments"), NS, {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "shiny", labels: { app: "shiny" } },
-      spec: { replicas: 1, selector: { matchLabels: { app: "shiny" } }, template: { metadata: { labels: { app: "shiny" } }, spec: { containers: [{ name: "app", image: "example/shiny:1" }] } } },
-    } satisfies KObject);
-    store.create(kind("ticketedapps"), NS, {
-      apiVersion: "ticketplane.dev/v1alpha1",
-      kind: "TicketedApp",
-      metadata: { name: "shiny" },
+    seedTicketedApp(server.store, {
+      namespace: NS,
+      name: "shiny",
+      replicas: 1,
       spec: {
-        deployment: "shiny",
         port: 8080,
         pathPrefix: "/shiny/",
         ticketsPerPod: 1,

@@ -32,7 +32,7 @@ import type { TempDir } from "./serve-process.js";
 import { KubeApiServer } from "../support/kube-api/server.js";
 import type { RequestRecord } from "../support/kube-api/server.js";
 import { ReplicaController } from "../support/kube-api/replica-controller.js";
-import type { KObject } from "../support/kube-api/kinds.js";
+import { seedTicketedApp } from "../support/kube-api/objects.js";
 import { prng } from "../support/prng.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -129,21 +129,11 @@ describe("Several replicas under chaos: kills, owner kill, rolling restart", { t
       if (record.path === SCALE_PATH && record.method === "PUT") scaleWrites.push({ record, holder: holder() });
     });
     controller = new ReplicaController(server.store, { readyAfterMs: 100 }).start();
-    const store = server.store;
-    store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "ticketplane-system" } });
-    store.create(kind("namespaces"), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    store.create(kind("deployments"), NS, {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "shiny", labels: { app: "shiny" } },
-      spec: { replicas: 1, selector: { matchLabels: { app: "shiny" } }, template: { metadata: { labels: { app: "shiny" } }, spec: { containers: [{ name: "app", image: "example/shiny:1" }] } } },
-    } satisfies KObject);
-    store.create(kind("ticketedapps"), NS, {
-      apiVersion: "ticketplane.dev/v1alpha1",
-      kind: "TicketedApp",
-      metadata: { name: "shiny" },
+    seedTicketedApp(server.store, {
+      namespace: NS,
+      name: "shiny",
+      replicas: 1,
       spec: {
-        deployment: "shiny",
         port: 8080,
         pathPrefix: "/shiny/",
         ticketsPerPod: 2,

@@ -1,5 +1,6 @@
 /** Small manifests the kube-api tests share. */
 import type { KObject } from "./kinds.ts";
+import type { ObjectStore } from "./store.ts";
 
 export const PODS = "/api/v1/namespaces/default/pods";
 export const CONFIGMAPS = "/api/v1/namespaces/default/configmaps";
@@ -51,4 +52,21 @@ export function scaledObject(name: string, deploymentName: string): KObject {
     metadata: { name },
     spec: { scaleTargetRef: { name: deploymentName }, minReplicaCount: 0, maxReplicaCount: 10, triggers: [{ type: "external", metadata: { scalerAddress: "ticketplane.ticketplane:9443", app: `default/${deploymentName}` } }] },
   };
+}
+
+/**
+ * Stores what a whole-process test starts from: the control plane's
+ * namespace `ticketplane-system`, `namespace`, a Deployment `name` (image
+ * `example/<name>:1`) of `replicas`, and a TicketedApp `name` on it with
+ * `spec` (its `deployment` set to `name`).
+ */
+export function seedTicketedApp(store: ObjectStore, o: { readonly namespace: string; readonly name: string; readonly replicas: number; readonly spec: Record<string, unknown> }): void {
+  const create = (apiVersion: string, kind: string, namespace: string, object: KObject): void => {
+    const k = store.kindFor(apiVersion, kind);
+    if (k === undefined) throw new Error(`the store serves no ${kind}`);
+    store.create(k, namespace, object);
+  };
+  for (const name of ["ticketplane-system", o.namespace]) create("v1", "Namespace", "", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  create("apps/v1", "Deployment", o.namespace, deployment(o.name, o.replicas, `example/${o.name}:1`));
+  create("ticketplane.dev/v1alpha1", "TicketedApp", o.namespace, ticketedApp(o.name, { deployment: o.name, ...o.spec }));
 }
