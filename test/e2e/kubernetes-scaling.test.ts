@@ -97,11 +97,7 @@ describe("Kubernetes mode whole: leadership, scaling, failover, restart", { time
   const active = new Map<string, Browser>();
   let activity: NodeJS.Timeout | undefined;
 
-  const kind = (plural: string) => {
-    const k = server.store.kinds.find((x) => x.plural === plural);
-    if (k === undefined) throw new Error(`no ${plural}`);
-    return k;
-  };
+  const kind = (plural: string) => server.store.kindNamed(plural);
   const specReplicas = (): number => Number((server.store.get(kind("deployments"), NS, "shiny").spec as { replicas?: number }).replicas);
   const podNames = (): string[] => server.store.all(kind("pods"), NS).map((p) => String(p.metadata?.name));
   const start = async (name: string): Promise<Controller> => {

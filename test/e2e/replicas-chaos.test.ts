@@ -69,11 +69,7 @@ describe("Several replicas under chaos: kills, owner kill, rolling restart", { t
   const queuedOrder: string[] = [];
   let driving: NodeJS.Timeout | undefined;
 
-  const kind = (plural: string) => {
-    const k = server.store.kinds.find((x) => x.plural === plural);
-    if (k === undefined) throw new Error(`no ${plural}`);
-    return k;
-  };
+  const kind = (plural: string) => server.store.kindNamed(plural);
   const holder = (): string => {
     try {
       const spec = server.store.get(kind("leases"), "ticketplane-system", "ticketplane-leader").spec as { holderIdentity?: string };

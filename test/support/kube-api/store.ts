@@ -166,6 +166,13 @@ export class ObjectStore {
     return this.kinds.find((k) => k.group === group && k.version === version && k.plural === plural);
   }
 
+  /** The first kind served under `plural` (`deployments`, `leases`); throws when none is (a test's typo, not a case to handle). */
+  kindNamed(plural: string): KindSpec {
+    const k = this.kinds.find((x) => x.plural === plural);
+    if (k === undefined) throw new Error(`the store serves no ${plural}`);
+    return k;
+  }
+
   /** The kind by its kind name and apiVersion (`apps/v1`, `Deployment`). */
   kindFor(apiVersion: string, kind: string): KindSpec | undefined {
     return this.kinds.find((k) => apiVersionOf(k) === apiVersion && k.kind === kind);
