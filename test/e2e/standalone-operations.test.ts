@@ -154,8 +154,9 @@ describe("standalone operations (real CLI)", () => {
     const file = await tmp.write("hint.yaml", configText([{ name: "a", port: 8081, ready: true }]));
     const p = await startServe(file);
     running.push(p);
-    await waitFor(() => p.stderr.includes("Next:"), { what: "the next-steps lines" });
-    assert.match(p.stderr, new RegExp(`ADS listens on ${(p.addresses.xds ?? "").replace(/\./g, "\\.")}, not 127\\.0\\.0\\.1:18000: change the xds_cluster address`));
+    const hint = new RegExp(`ADS listens on ${(p.addresses.xds ?? "").replace(/\./g, "\\.")}, not 127\\.0\\.0\\.1:18000: change the xds_cluster address`);
+    // The next-steps block may arrive in several chunks; wait for the line itself, not its heading.
+    await waitFor(() => hint.test(p.stderr), { what: () => `the ADS address hint among the next-steps lines; stderr so far:\n${p.stderr}` });
     p.signal("SIGTERM");
     assert.equal((await p.waitExit()).code, 0);
   });
