@@ -76,14 +76,20 @@ function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? Number.NaN;
 }
 
-/** p99 (ms) of `n` sequential admissions through `ports`. */
+/** Admissions that were not an issued ticket (a forward past its deadline on a loaded machine is refused: fail closed), by outcome. */
+const notIssued = new Map<string, number>();
+
+/** p99 (ms) of `n` sequential admissions through `ports`; an answer other than a ticket is timed too, and counted in `notIssued`. */
 async function issueP99(ports: CheckPorts, n: number, tag: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     const a = await admit(ports, KEY, { client: `${tag}-${i}` });
     times.push(performance.now() - started);
-    if (a.kind !== "issued") throw new Error(`expected an issued ticket, got ${a.kind}`);
+    if (a.kind !== "issued") {
+      const outcome = a.kind === "refused" ? `refused:${a.reason}` : a.kind;
+      notIssued.set(outcome, (notIssued.get(outcome) ?? 0) + 1);
+    }
   }
   return p99(times);
 }
@@ -183,6 +189,9 @@ async function main(): Promise<void> {
     report(figure("replicas.forward_added_p99_ms", added, { op: "<=", limit: 1 }, "ms"));
     report(info("replicas.local_issue_p99_ms", median(issue.a), "ms"));
     report(info("replicas.forwarded_issue_p99_ms", median(issue.b), "ms"));
+    // Each one also sits in the p99s above: a figure with any is measuring a machine too loaded to answer within the forwarding deadline.
+    report(info("replicas.forwarded_not_issued", [...notIssued.values()].reduce((a, b) => a + b, 0)));
+    if (notIssued.size > 0) console.log(`forwarded admissions not issued: ${JSON.stringify(Object.fromEntries(notIssued))}`);
     const floor: number[] = [];
     for (let i = 0; i < ROUNDS; i++) floor.push(await echoP99(remote.echo, ISSUES_PER_ROUND));
     report(info("replicas.transport_floor_p99_ms", median(floor), "ms"));

@@ -14,7 +14,8 @@
  * - a page navigation held past the app's waitingPageAfter gets the waiting
  *   page; API calls, XHR and WebSockets stay held;
  * - a released request that meets a refused connection is tried once more
- *   after `retryDelayMs`;
+ *   after `retryDelayMs`, to the same destination with the same ticket
+ *   (routed once: a request without a ticket is never issued a second);
  * - `stop` answers everything still held with 503 and closes the port.
  */
 import { randomUUID } from "node:crypto";
@@ -179,7 +180,7 @@ export class ResolverServer implements Runnable {
   /** Passes a request straight through when the app serves and nothing is held before it; holds it otherwise. */
   #admit(app: ResolverApp, conn: HeldConnection): void {
     const state = this.#state(app.key);
-    if (this.#progress(app.key) === "serving" && state.queue.length === 0) return this.#dispatch(app.key, conn, 1);
+    if (this.#progress(app.key) === "serving" && state.queue.length === 0) return this.#dispatch(app.key, conn);
     if (this.#stopped) return this.#answer(conn, 503, "ticketplane resolver: shutting down; try again\n", [["retry-after", "1"]]);
     const held = this.#hold(app, state, conn);
     if (held === undefined) {
@@ -280,18 +281,18 @@ export class ResolverServer implements Runnable {
   #release(app: AppKey, state: AppState): void {
     for (const held of state.queue.drain()) {
       this.#observeHeld(app, held, "released");
-      this.#dispatch(app, held.conn, 1);
+      this.#dispatch(app, held.conn);
     }
   }
 
-  /** Forwards one request where the ports say; `attempt` 2 is the one retry after a refused connection. */
-  #dispatch(app: AppKey, conn: HeldConnection, attempt: number): void {
+  /** Forwards one request where the ports say. */
+  #dispatch(app: AppKey, conn: HeldConnection): void {
     const request: ResolverRequest = { method: conn.req.method ?? "GET", host: conn.req.headers.host ?? "", path: conn.req.url ?? "/", headers: conn.req.headers, ...(conn.req.socket.remoteAddress === undefined ? {} : { client: conn.req.socket.remoteAddress }) };
     const dest = this.#o.ports.route(app, request);
     if (dest instanceof Promise) {
       // The ticket comes from the app's owner on another replica: forwarded once it is known (a client gone by then is no harm).
       dest.then(
-        (known) => this.#send(app, conn, attempt, known),
+        (known) => this.#send(app, conn, 1, known),
         (err: unknown) => {
           this.#o.logger.error("resolver: routing a released request failed", { app, error: errorMessage(err) });
           this.#answer(conn, 503, "ticketplane resolver: could not route the request; try again\n", [["retry-after", "1"]]);
@@ -299,16 +300,17 @@ export class ResolverServer implements Runnable {
       );
       return;
     }
-    this.#send(app, conn, attempt, dest);
+    this.#send(app, conn, 1, dest);
   }
 
+  /** `attempt` 2 is the one retry after a refused connection. */
   #send(app: AppKey, conn: HeldConnection, attempt: number, dest: Destination): void {
     if (dest.kind === "answer") {
       if (conn.kind === "upgrade") return endSocket(conn.socket, dest.status, dest.headers, dest.body);
       if (!conn.res.headersSent) conn.res.writeHead(dest.status, dest.headers.flatMap(([n, v]) => [n, v])).end(dest.body);
       return;
     }
-    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, end), ...this.#connectionHooks(conn, dest) };
+    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, dest, end), ...this.#connectionHooks(conn, dest) };
     this.#forwarded[conn.kind].inc();
     if (conn.kind === "http") forwardHttp(conn.req, conn.res, dest, this.#agent, hooks);
     else forwardUpgrade(conn.req, conn.socket, conn.head, dest, hooks);
@@ -329,10 +331,11 @@ export class ResolverServer implements Runnable {
     state.coldSince = undefined;
   }
 
-  #forwardEnded(app: AppKey, conn: HeldConnection, attempt: number, end: ForwardEnd): void {
+  #forwardEnded(app: AppKey, conn: HeldConnection, attempt: number, dest: Forward, end: ForwardEnd): void {
     if (end.kind === "answered") return;
     if (end.kind === "refused" && attempt === 1) {
-      this.#o.clock.setTimeout(() => this.#dispatch(app, conn, 2), this.#o.retryDelayMs ?? 100);
+      // The same destination again, not a new routing: a request that came without a ticket keeps the one it was just issued (and its pod), instead of taking a second.
+      this.#o.clock.setTimeout(() => this.#send(app, conn, 2, dest), this.#o.retryDelayMs ?? 100);
       return;
     }
     if (end.kind === "refused") {
