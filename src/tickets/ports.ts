@@ -64,6 +64,7 @@ export interface TicketInventory {
 }
 
 export interface TicketViews {
+  /** The apps served; the ticket core answers the same array until they change (specOf indexes it once). */
   apps(): readonly AppSpec[];
   /** Pods sorted by name (copies). */
   pods(app: AppKey): readonly PodView[];

@@ -121,6 +121,8 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   readonly #canAddPods: boolean;
   #keys: SigningKeys;
   readonly #apps = new Map<AppKey, AppState>();
+  /** What apps() answers, kept until setApps changes the apps, so a view of them (specOf's index) can be kept with it. */
+  #appSpecs: readonly AppSpec[] | undefined;
   readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord; lastSeenAt: number }>();
   readonly #listeners = new Set<(event: TicketCoreEvent) => void>();
 
@@ -150,6 +152,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   setApps(specs: readonly AppSpec[]): void {
     const now = this.#clock.now();
+    this.#appSpecs = undefined;
     const next = new Map<AppKey, AppSpec>();
     for (const s of specs) next.set(appKey(s.namespace, s.name), s);
     const changes: TicketCoreEvent[] = [];
@@ -292,8 +295,10 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
 
   // ── views ─────────────────────────────────────────────────────────────
 
+  /** The same array until setApps is called again. */
   apps(): readonly AppSpec[] {
-    return [...this.#apps.values()].map((s) => s.ledger.spec);
+    this.#appSpecs ??= Object.freeze([...this.#apps.values()].map((s) => s.ledger.spec));
+    return this.#appSpecs;
   }
 
   pods(app: AppKey): readonly PodView[] {
