@@ -250,13 +250,15 @@ describe("Reconciler over the Kubernetes adapters, the inventory and the Replica
         ok(await kube.api.get(`${DEPLOYMENTS}/web`), "deployment").metadata?.resourceVersion === w.actors.inventory.deployment("default", "web")?.resourceVersion;
       await w.pass(2 * S);
       // Bounded by a real deadline, not a count of fake seconds: under load the watch event arrives late in real time.
+      // A fake second per quarter of a real one: polled faster, fake time outran a loaded machine's watch (ended, taken
+      // as stalled, listed again, never current) until the test's own timeout; the deadline stays under that timeout.
       await waitFor(
         async () => {
           if (await cacheCurrent()) return true;
           await w.pass(S);
           return false;
         },
-        { timeoutMs: 60_000, what: "the Deployment cache is current before its watches stall" },
+        { timeoutMs: 45_000, intervalMs: 250, what: "the Deployment cache is current before its watches stall" },
       );
       const confirmed = ownGets();
       // Then the cache stops following the API server, and a crossing scales 1 → 2.
