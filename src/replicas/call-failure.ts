@@ -1,6 +1,7 @@
 /**
  * What a peer call that did not come back OK came to, from the caller's
- * side: grpc-js rejects with a ServiceError whose `code` says whether the
+ * side: the call rejects with an error whose gRPC `code` (a PeerCallError,
+ * shaped as grpc-js's ServiceError) says whether the
  * owner was late, not there, or answered with a refusal. One mapping for
  * every caller (forwarded admissions, forwarded wakes), so their metrics
  * mean the same.
@@ -17,7 +18,7 @@ export function callFailureOf(err: unknown): CallFailure {
   return "refused_by_owner";
 }
 
-/** `CODE: details` of a grpc-js error, else the error as a string (for logs). */
+/** `CODE: details` of a gRPC call error, else the error as a string (for logs). */
 export function describeCallFailure(err: unknown): string {
   const e = err as Partial<ServiceError> | undefined;
   return e?.code === undefined ? String(err) : `${status[e.code]}: ${e.details ?? ""}`;

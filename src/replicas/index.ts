@@ -8,6 +8,7 @@ export { AckReporter } from "./ack-reporter.js";
 export type { AckReporterOptions } from "./ack-reporter.js";
 export type { AckSink, AckSource, GroupAckState } from "./ack-state.js";
 export { PeerClients } from "./peer-clients.js";
+export { PeerCallError, PeerChannel } from "./peer-channel.js";
 export { peerBearer, checkPeerBearer, PEER_AUTH_HEADER } from "./peer-credential.js";
 export { createReplicaMetrics } from "./metrics.js";
 export type { ForwardResult, ReplicaMetrics, WakeCall, WakeFailure, WakeReceipt } from "./metrics.js";
