@@ -8,11 +8,16 @@
  *    timed in the owner's process), sequential calls, rounds alternating
  *    which goes first. Goal ≤ 1 ms. The figure includes the owner's work as
  *    well as the wire. For scale, the transport alone: the p99 of a bare
- *    grpc-js unary call (a few bytes echoed, no code of ours) to the owner's
- *    process, and the forwarded p99 over it (information). (Run with the
+ *    unary call (a few bytes echoed, no code of ours) to a grpc-js server in
+ *    the owner's process through the peer API's client (PeerChannel), the
+ *    same through a grpc-js client (what the peer API used before), and the
+ *    forwarded p99 over the first (information); and, free of
+ *    scheduling noise, CPU per call of both processes together for the bare
+ *    call and for a forwarded admission, in alternating rounds (information:
+ *    what our code adds to the transport). (Run with the
  *    argument `owner`, this file is that owner: it prints its peer address
  *    and its echo address, then answers `local <n> <tag>` lines on stdin
- *    with the p99 of n local issuances.)
+ *    with the p99 of n local issuances, and `cpu` with its CPU time so far.)
  * 2. replicas.valid_check_ratio: Checks per CPU second for valid tickets on a
  *    follower of three replicas (verify from its own copy of the ledger,
  *    activity batched to the owner every 250 ms) over one replica alone
@@ -29,7 +34,7 @@ import { Registry } from "prom-client";
 import { DEFAULT_CHECK_LIMITS, AppIndex, decideCheck } from "../src/authz/index.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import { CHECK_BENCH_APP } from "./lib/check-app.js";
-import { ReplicaLink } from "../src/replicas/index.js";
+import { PeerChannel, ReplicaLink } from "../src/replicas/index.js";
 import type { AppOwner } from "../src/runtime/ports.js";
 import { TicketCore, admit } from "../src/tickets/index.js";
 import type { CheckPorts, TicketViews } from "../src/tickets/index.js";
@@ -122,6 +127,11 @@ async function ownerProcess(): Promise<void> {
   console.log(JSON.stringify({ address: owner.link.address(), echo: `127.0.0.1:${String(echoPort)}` }));
   for await (const line of createInterface({ input: process.stdin })) {
     const [command, n, tag] = line.split(" ");
+    if (command === "cpu") {
+      const used = process.cpuUsage();
+      console.log(JSON.stringify({ cpuUs: used.user + used.system }));
+      continue;
+    }
     if (command !== "local") break;
     console.log(JSON.stringify({ p99: await issueP99(owner.link.checkPorts, Number(n), tag ?? "local") }));
   }
@@ -129,24 +139,47 @@ async function ownerProcess(): Promise<void> {
   await owner.link.stop();
 }
 
-/** p99 (ms) of `n` sequential bare unary calls to the echo server at `address`. */
-async function echoP99(address: string, n: number): Promise<number> {
+/** The client a bare call goes through: the peer API's own (PeerChannel), or a grpc-js client, for comparison. */
+type EchoClientKind = "peer-channel" | "grpc-js";
+
+/** A bare client of the echo server at `address`: one call answers when the echo comes back. */
+function echoClient(address: string, kind: EchoClientKind): { call: () => Promise<void>; close: () => void } {
+  if (kind === "peer-channel") {
+    const channel = new PeerChannel(address);
+    return { call: async () => void (await channel.call(ECHO.echo.path, Buffer.from("ns/app"), {}, 1_000)), close: () => channel.close() };
+  }
   const Client = grpc.makeGenericClientConstructor(ECHO, "Echo");
   const client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { echo: (b: Buffer, m: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => void };
   const call = () => new Promise<void>((resolve, reject) => client.echo(Buffer.from("ns/app"), new grpc.Metadata(), { deadline: Date.now() + 1_000 }, (err) => (err === null ? resolve() : reject(err))));
-  await call();
+  return { call, close: () => client.close() };
+}
+
+/** p99 (ms) of `n` sequential bare unary calls to the echo server at `address`. */
+async function echoP99(address: string, n: number, kind: EchoClientKind): Promise<number> {
+  const client = echoClient(address, kind);
+  await client.call();
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();
-    await call();
+    await client.call();
     times.push(performance.now() - started);
   }
   client.close();
   return p99(times);
 }
 
+/** CPU (µs) per call of `n` sequential calls, on this side and on the owner's process together: the noise-robust view of what a call costs. */
+async function cpuPerCall(n: number, call: (i: number) => unknown, ownerCpuUs: () => Promise<number>): Promise<number> {
+  const ownerBefore = await ownerCpuUs();
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i++) await call(i);
+  const used = process.cpuUsage(before);
+  const owner = (await ownerCpuUs()) - ownerBefore;
+  return (used.user + used.system + owner) / n;
+}
+
 /** The owner process of part 1, and a way to ask it for one local round. */
-async function startOwnerProcess(): Promise<{ address: string; echo: string; localP99: (n: number, tag: string) => Promise<number>; stop: () => void }> {
+async function startOwnerProcess(): Promise<{ address: string; echo: string; localP99: (n: number, tag: string) => Promise<number>; cpuUs: () => Promise<number>; stop: () => void }> {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "owner"], { stdio: "pipe" });
   child.stderr.pipe(process.stderr);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -162,6 +195,10 @@ async function startOwnerProcess(): Promise<{ address: string; echo: string; loc
     async localP99(n, tag) {
       child.stdin.write(`local ${String(n)} ${tag}\n`);
       return Number((await next())["p99"]);
+    },
+    async cpuUs() {
+      child.stdin.write("cpu\n");
+      return Number((await next())["cpuUs"]);
     },
     stop: () => child.stdin.end(),
   };
@@ -192,10 +229,29 @@ async function main(): Promise<void> {
     // Each one also sits in the p99s above: a figure with any is measuring a machine too loaded to answer within the forwarding deadline.
     report(info("replicas.forwarded_not_issued", [...notIssued.values()].reduce((a, b) => a + b, 0)));
     if (notIssued.size > 0) console.log(`forwarded admissions not issued: ${JSON.stringify(Object.fromEntries(notIssued))}`);
-    const floor: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) floor.push(await echoP99(remote.echo, ISSUES_PER_ROUND));
-    report(info("replicas.transport_floor_p99_ms", median(floor), "ms"));
-    report(info("replicas.forwarded_over_transport_p99_ms", median(issue.b) - median(floor), "ms"));
+    const echoes = await alternate(
+      ROUNDS,
+      () => echoP99(remote.echo, ISSUES_PER_ROUND, "peer-channel"),
+      () => echoP99(remote.echo, ISSUES_PER_ROUND, "grpc-js"),
+    );
+    report(info("replicas.transport_floor_p99_ms", median(echoes.a), "ms"));
+    report(info("replicas.grpc_js_client_floor_p99_ms", median(echoes.b), "ms"));
+    report(info("replicas.forwarded_over_transport_p99_ms", median(issue.b) - median(echoes.a), "ms"));
+    // CPU per call, both processes together: what a forwarded admission costs over the bare transport, free of scheduling noise.
+    const echo = echoClient(remote.echo, "peer-channel");
+    let cpuRound = 0;
+    const cpu = await alternate(
+      ROUNDS,
+      () => cpuPerCall(ISSUES_PER_ROUND, () => echo.call(), remote.cpuUs),
+      () => {
+        const tag = `cpu-${cpuRound++}`;
+        return cpuPerCall(ISSUES_PER_ROUND, (i) => admit(forwarding.link.checkPorts, KEY, { client: `${tag}-${i}` }), remote.cpuUs);
+      },
+    );
+    echo.close();
+    report(info("replicas.transport_cpu_us_per_call", median(cpu.a), "us"));
+    report(info("replicas.forwarded_cpu_us_per_call", median(cpu.b), "us"));
+    report(info("replicas.forwarded_cpu_over_transport", median(ratios(cpu)), "x"));
 
     // 2. Valid tickets: a follower of three (with a copy of the owner's ledger) against one replica alone.
     const tokens: string[] = [];
