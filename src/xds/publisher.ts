@@ -20,12 +20,17 @@ export interface PublisherOptions {
   readonly logger: Logger;
   /** Timers for the coalescing window. */
   readonly clock: Clock;
-  /** Coalescing window (default 10 ms): every schedule() within it leads to one publish. */
+  /**
+   * Coalescing window (default 10 ms): at most one publish per window. A
+   * schedule() after a quiet window publishes on the next turn (a single
+   * pod change is not delayed); those within the window after a publish
+   * lead to one publish at the window's end.
+   */
   readonly debounceMs?: number;
 }
 
 export interface Publisher {
-  /** Asks for a publish within debounceMs; calls in the window coalesce. Never throws. */
+  /** Asks for a publish: on the next turn, or at the end of the window of the last publish (debounceMs); calls meanwhile coalesce. Never throws. */
   schedule(): void;
   /** Publishes now (cancelling a scheduled publish). Returns the groups whose snapshot was set. */
   publishNow(): string[];
@@ -45,6 +50,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const debounceMs = options.debounceMs ?? 10;
   const log = options.logger.child({ component: "xds-publisher" });
   let timer: Timer | undefined;
+  /** When the last publish ran: the next one waits until debounceMs after it. */
+  let lastPublishAt: number | undefined;
   let waiters: (() => void)[] = [];
   /** Per group, the snapshot made of the builder's last output: a build's change applies only to it. */
   const builtFrom = new Map<string, Snapshot>();
@@ -58,6 +65,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const publishNow = (): string[] => {
     timer?.cancel();
     timer = undefined;
+    lastPublishAt = options.clock.now();
     const published: string[] = [];
     try {
       for (const model of options.models()) if (publishGroup(model)) published.push(model.group);
@@ -92,10 +100,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     schedule: () => {
       if (timer) return;
+      // Leading edge: after a quiet window the change goes out at once; during one, it waits for the window's end.
+      const delay = lastPublishAt === undefined ? 0 : Math.max(0, lastPublishAt + debounceMs - options.clock.now());
       timer = options.clock.setTimeout(() => {
         timer = undefined;
         publishNow();
-      }, debounceMs);
+      }, delay);
     },
     publishNow,
     idle: () => (timer ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),
