@@ -93,12 +93,14 @@ describe("publisher", () => {
     const incremental = createIncrementalGatewayBuilder();
     let current = sampleModel();
     let fault: "none" | "throw" | "inconsistent" = "none";
+    let whole = 0;
     const publisher = createPublisher({
       models: () => [current],
       build: (m): GatewayBuild => {
         if (fault === "throw") throw new Error("boom");
         const out = incremental(m);
-        if (fault === "none") return out;
+        // Counts the builds whose whole resource list was asked for: a snapshot not derived from the change.
+        if (fault === "none") return { change: out.change, resources: () => (whole++, out.resources()) };
         // A builder bug: an EDS cluster without endpoints, in the change and in the whole.
         const orphan = podCluster("apps/shiny/orphan");
         return { resources: () => [...out.resources(), orphan], change: out.change ? { upserts: [...out.change.upserts, orphan], removals: out.change.removals } : undefined };
@@ -128,5 +130,7 @@ describe("publisher", () => {
       }
     }
     assert.ok(refused > 5);
+    // The first build, and the first one after each refused build, start from the whole list; every other one from its change.
+    assert.ok(whole >= 1 && whole <= refused + 1, `${whole} whole builds for ${refused} refused`);
   });
 });

@@ -56,9 +56,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   /** Per group, the snapshot made of the builder's last output: a build's change applies only to it. */
   const builtFrom = new Map<string, Snapshot>();
 
-  const snapshotOf = (group: string, built: readonly BuiltResource[] | GatewayBuild, previous: Snapshot | undefined): Snapshot => {
+  /** `inStep`: `previous` is the snapshot of the builder's last output, so the build's change applies to it. */
+  const snapshotOf = (built: readonly BuiltResource[] | GatewayBuild, previous: Snapshot | undefined, inStep: boolean): Snapshot => {
     if (isArray(built)) return Snapshot.build(built, previous);
-    if (built.change && previous && builtFrom.get(group) === previous) return Snapshot.apply(previous, built.change.upserts, built.change.removals);
+    if (built.change && previous && inStep) return Snapshot.apply(previous, built.change.upserts, built.change.removals);
     return Snapshot.build(built.resources(), previous);
   };
 
@@ -80,9 +81,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const publishGroup = (model: GatewayModel): boolean => {
     try {
       const previous = options.cache.getSnapshot(model.group);
+      // Read before it is cleared (clearing it first made every build a full one).
+      const inStep = previous !== undefined && builtFrom.get(model.group) === previous;
       // Until this build's snapshot exists, no later change may be applied to an earlier one.
       builtFrom.delete(model.group);
-      const snapshot = snapshotOf(model.group, options.build(model), previous);
+      const snapshot = snapshotOf(options.build(model), previous, inStep);
       builtFrom.set(model.group, snapshot);
       const consistency = snapshot.consistent();
       if (!consistency.ok) {
