@@ -157,8 +157,7 @@ export abstract class AdsStream implements AckingStream {
     const { seq, response } = this.ctx.nonces.response(body, this.#lastNonce.get(typeUrl) ?? 0);
     this.#lastNonce.set(typeUrl, seq);
     const size = body.byteLength;
-    this.ctx.metrics.responses.inc({ type_url: typeUrl, protocol: this.protocol });
-    this.ctx.metrics.responseBytes.inc({ protocol: this.protocol }, size);
+    this.ctx.metrics.responseSent(typeUrl, this.protocol, size);
     this.#inFlight += size;
     this.ctx.writeBudget.take(size);
     const firstSync = !this.#answered.has(typeUrl);
