@@ -10,25 +10,34 @@ export interface XdsMetrics {
   readonly streams: Gauge<"protocol">;
 }
 
+interface TallyEntry {
+  readonly typeUrl: string;
+  readonly protocol: XdsProtocol;
+  count: number;
+  bytes: number;
+}
+
 /**
  * Responses written, per type and protocol, kept as plain numbers and added
  * to the counters when the registry reads them: a change written to a
  * thousand streams costs additions, not two label hashes per stream.
  */
 class ResponseTally {
-  readonly #pending = new Map<string, { typeUrl: string; protocol: XdsProtocol; count: number; bytes: number }>();
+  /** Per protocol, per type URL (no key string made per response). */
+  readonly #pending = new Map<XdsProtocol, Map<string, TallyEntry>>();
 
   add(typeUrl: string, protocol: XdsProtocol, bytes: number): void {
-    const key = `${protocol} ${typeUrl}`;
-    const entry = this.#pending.get(key);
+    let byType = this.#pending.get(protocol);
+    if (!byType) this.#pending.set(protocol, (byType = new Map<string, TallyEntry>()));
+    const entry = byType.get(typeUrl);
     if (entry) {
       entry.count++;
       entry.bytes += bytes;
-    } else this.#pending.set(key, { typeUrl, protocol, count: 1, bytes });
+    } else byType.set(typeUrl, { typeUrl, protocol, count: 1, bytes });
   }
 
   flush(responses: Counter<"type_url" | "protocol">, responseBytes: Counter<"protocol">): void {
-    for (const e of this.#pending.values()) {
+    for (const e of [...this.#pending.values()].flatMap((m) => [...m.values()])) {
       if (e.count === 0) continue;
       responses.inc({ type_url: e.typeUrl, protocol: e.protocol }, e.count);
       responseBytes.inc({ protocol: e.protocol }, e.bytes);
