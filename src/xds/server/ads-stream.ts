@@ -143,7 +143,8 @@ export abstract class AdsStream implements AckingStream {
     if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(typeUrl)) return true;
     this.#waiting.add(typeUrl);
     // Nothing in flight to drain and no budget to wait for (another type waits): resume on the next turn.
-    const budgetsFree = this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit && (this.#answered.has(typeUrl) || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit);
+    const firstSyncFree = this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit;
+    const budgetsFree = this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit && firstSyncFree;
     if (free && this.#resuming === undefined && budgetsFree) queueMicrotask(this.#wake);
     return false;
   }
@@ -176,9 +177,14 @@ export abstract class AdsStream implements AckingStream {
     return response.nonce;
   }
 
-  /** True when a response of `typeUrl` is not a first sync, or the server's first syncs leave room (else this stream queues for it). */
+  /**
+   * True when a response of `typeUrl` is not a first sync, this stream
+   * already holds first-sync room (its turn: a gateway that answers its
+   * clusters only once their endpoints came must not wait behind itself),
+   * or the server's first syncs leave room (else this stream queues for it).
+   */
   #firstSyncRoom(typeUrl: TypeUrl): boolean {
-    return this.#answered.has(typeUrl) || this.ctx.firstSyncBudget.hasRoom(this.#wake);
+    return this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.hasRoom(this.#wake);
   }
 
   /** The client answered (or will not): the type's writes are no longer first syncs, and its held bytes go back. */

@@ -85,6 +85,22 @@ describe("the server-wide first-sync budget, over real streams", () => {
     await waitFor(() => firstSyncs().bytes === 0 && firstSyncs().streamsWaiting === 0);
   });
 
+  it("a gateway in its turn gets its endpoints' first sync before it answers its clusters', while the next one still waits", async () => {
+    const a = gateway("gw-a");
+    const clusters = await a.next();
+    const b = gateway("gw-b");
+    await waitFor(() => firstSyncs().streamsWaiting === 1);
+    a.send({ type_url: TYPE_URLS.endpoints, resource_names_subscribe: PODS });
+    const endpoints = await a.next();
+    assert.equal(endpoints.type_url, TYPE_URLS.endpoints);
+    assert.equal(endpoints.resources?.length, PODS.length);
+    assert.equal(firstSyncs().streamsWaiting, 1);
+    await ackDelta(env, a, clusters);
+    assert.equal(firstSyncs().streamsWaiting, 1, "gw-a still holds its endpoints' first sync");
+    await ackDelta(env, a, endpoints);
+    assert.equal((await b.next()).resources?.length, PODS.length);
+  });
+
   it("a gateway that disconnects before answering gives its bytes back and the next goes", async () => {
     const first = gateway("gw-first");
     await first.next();
