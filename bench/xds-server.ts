@@ -82,7 +82,12 @@ function startOurs(server: grpc.Server, pods: number, apps: number): (round: num
   const cache = new SnapshotCache();
   // XDS_BENCH_WRITE_BUDGET_KB: the server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal), to see what it costs in RSS and time.
   const budgetKb = Number(process.env.XDS_BENCH_WRITE_BUDGET_KB);
-  const limits = Number.isInteger(budgetKb) && budgetKb > 0 ? { maxBytesInFlightTotal: budgetKb * 1024 } : {};
+  // XDS_BENCH_FIRST_SYNC_KB: the server-wide first-sync bytes not yet answered (AdsLimits.maxFirstSyncBytes).
+  const firstSyncKb = Number(process.env.XDS_BENCH_FIRST_SYNC_KB);
+  const limits = {
+    ...(Number.isInteger(budgetKb) && budgetKb > 0 ? { maxBytesInFlightTotal: budgetKb * 1024 } : {}),
+    ...(Number.isInteger(firstSyncKb) && firstSyncKb > 0 ? { maxFirstSyncBytes: firstSyncKb * 1024 } : {}),
+  };
   const ads = createAdsServer({ cache, logger: silentLogger, registry: new Registry(), clock: systemClock, limits });
   const publisher = createPublisher({ models: () => [current], build: createIncrementalGatewayBuilder(), cache, logger: silentLogger, clock: systemClock });
   publisher.publishNow();

@@ -43,6 +43,7 @@
  *   XDS_BENCH_HEAP_SNAPSHOT a directory: each server process writes a heap snapshot at each memory figure
  *   XDS_BENCH_MEMORY_DETAIL set: each server prints its V8 spaces and its RSS by mapping (malloc heap, anonymous, files)
  *   XDS_BENCH_WRITE_BUDGET_KB ours' server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal; default 16384)
+ *   XDS_BENCH_FIRST_SYNC_KB ours' server-wide first-sync bytes not yet answered (AdsLimits.maxFirstSyncBytes; default 4096)
  * A bigger run by hand, e.g.:
  *   XDS_BENCH_SIZES=8000x1000 XDS_BENCH_SYNC_PODS=8000 npm run bench:xds
  */

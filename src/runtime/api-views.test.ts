@@ -32,6 +32,7 @@ const xds = (acked: string, current: string, nack?: string): XdsStatus => ({
       connectedSince: Date.parse("2026-03-01T09:00:00Z"),
       waitingForConfig: false,
       bytesInFlight: 0,
+      firstSyncBytes: 0,
       types: [
         { typeUrl: CDS, subscription: "*", ackedVersion: acked, ackedResources: 2, lastSentVersion: nack === undefined ? acked : current, ...(nack === undefined ? {} : { lastNack: { version: current, nonce: "3", message: nack, at: 0 } }) },
         { typeUrl: LDS, subscription: "*", ackedVersion: "l1", ackedResources: 1, lastSentVersion: "l1" },
@@ -39,6 +40,7 @@ const xds = (acked: string, current: string, nack?: string): XdsStatus => ({
     },
   ],
   writes: { bytesInFlight: 0, limit: 1, streamsWaiting: 0 },
+  firstSyncs: { bytes: 0, limit: 1, streamsWaiting: 0 },
   waitingForConfig: [],
   groups: [{ group: "default", versions: { [CDS]: current, [LDS]: "l1" }, pendingPods: [] }],
 });
@@ -92,7 +94,7 @@ describe("the views: /api/apps and /api/status", () => {
   it("has an empty state", () => {
     const clock = new FakeClock();
     const core = new TicketCore({ clock, keys: keyRing("k1") });
-    const empty = statusView({ views: core, xds: () => ({ streams: [], writes: { bytesInFlight: 0, limit: 1, streamsWaiting: 0 }, waitingForConfig: [], groups: [] }), now: () => clock.now() });
+    const empty = statusView({ views: core, xds: () => ({ streams: [], writes: { bytesInFlight: 0, limit: 1, streamsWaiting: 0 }, firstSyncs: { bytes: 0, limit: 1, streamsWaiting: 0 }, waitingForConfig: [], groups: [] }), now: () => clock.now() });
     assert.deepEqual([empty.apps, empty.gateways], [[], []]);
   });
 });

@@ -7,7 +7,7 @@
  *   const ads = createAdsServer({ cache, logger, registry, clock });   // + nodeGroup?, ackTimeoutMs?
  *   grpcServer.addService(ads.service, ads.implementation);           // or addAdsService(grpcServer, ads)
  *   const publisher = createPublisher({ models: () => gatewayModels(), build: buildGatewayResources, cache, logger, clock });
- *   publisher.schedule();                                             // whenever pods change (debounced, 10 ms)
+ *   publisher.schedule();                                             // whenever pods change (at most one publish per 10 ms)
  *   ads.onRoutable((group, podKey, routable) => …);                   // make before use
  *   ads.isRoutable(group, podKey);
  *   ads.status();                                                     // GET /api/xds

@@ -25,7 +25,7 @@ function model(group: string, pods: string[]): GatewayModel {
 const build = (m: GatewayModel): BuiltResource[] => gatewayResources(m.apps.flatMap((a) => a.pods.map((p) => `${a.namespace}/${a.name}/${p.name}`)));
 
 describe("publisher", () => {
-  it("coalesces schedule() calls within the debounce window into one build per group", async () => {
+  it("publishes a change after a quiet window on the next turn, and coalesces the schedule() calls within the window after a publish into one build per group at its end", async () => {
     const clock = new FakeClock();
     const cache = new SnapshotCache();
     let pods = ["p1"];
@@ -41,18 +41,28 @@ describe("publisher", () => {
       clock,
       debounceMs: 10,
     });
+    publisher.schedule();
+    assert.equal(builds, 0, "not inside the caller's turn");
+    clock.advance(0);
+    assert.equal(builds, 2, "a single change is not held for the window");
     for (let i = 0; i < 5; i++) {
       pods = [...pods, `p${i + 2}`];
       publisher.schedule();
       clock.advance(1);
     }
     const idle = publisher.idle();
-    assert.equal(builds, 0, "nothing built inside the window");
-    clock.advance(5);
+    assert.equal(builds, 2, "nothing built inside the window after a publish");
+    clock.advance(4);
+    assert.equal(builds, 2, "still inside the window");
+    clock.advance(1);
     await idle;
-    assert.equal(builds, 2);
+    assert.equal(builds, 4, "one publish per group at the window's end");
     assert.equal(cache.getSnapshot("g1")?.resources(TYPE_URLS.cluster).size, 6);
     assert.equal(cache.getSnapshot("g2")?.resources(TYPE_URLS.cluster).size, 1);
+    clock.advance(100);
+    publisher.schedule();
+    clock.advance(0);
+    assert.equal(builds, 6, "quiet again: the next change goes at once");
     publisher.stop();
   });
 
@@ -83,12 +93,14 @@ describe("publisher", () => {
     const incremental = createIncrementalGatewayBuilder();
     let current = sampleModel();
     let fault: "none" | "throw" | "inconsistent" = "none";
+    let whole = 0;
     const publisher = createPublisher({
       models: () => [current],
       build: (m): GatewayBuild => {
         if (fault === "throw") throw new Error("boom");
         const out = incremental(m);
-        if (fault === "none") return out;
+        // Counts the builds whose whole resource list was asked for: a snapshot not derived from the change.
+        if (fault === "none") return { change: out.change, resources: () => (whole++, out.resources()) };
         // A builder bug: an EDS cluster without endpoints, in the change and in the whole.
         const orphan = podCluster("apps/shiny/orphan");
         return { resources: () => [...out.resources(), orphan], change: out.change ? { upserts: [...out.change.upserts, orphan], removals: out.change.removals } : undefined };
@@ -118,5 +130,7 @@ describe("publisher", () => {
       }
     }
     assert.ok(refused > 5);
+    // The first build, and the first one after each refused build, start from the whole list; every other one from its change.
+    assert.ok(whole >= 1 && whole <= refused + 1, `${whole} whole builds for ${refused} refused`);
   });
 });

@@ -20,12 +20,17 @@ export interface PublisherOptions {
   readonly logger: Logger;
   /** Timers for the coalescing window. */
   readonly clock: Clock;
-  /** Coalescing window (default 10 ms): every schedule() within it leads to one publish. */
+  /**
+   * Coalescing window (default 10 ms): at most one publish per window. A
+   * schedule() after a quiet window publishes on the next turn (a single
+   * pod change is not delayed); those within the window after a publish
+   * lead to one publish at the window's end.
+   */
   readonly debounceMs?: number;
 }
 
 export interface Publisher {
-  /** Asks for a publish within debounceMs; calls in the window coalesce. Never throws. */
+  /** Asks for a publish: on the next turn, or at the end of the window of the last publish (debounceMs); calls meanwhile coalesce. Never throws. */
   schedule(): void;
   /** Publishes now (cancelling a scheduled publish). Returns the groups whose snapshot was set. */
   publishNow(): string[];
@@ -45,19 +50,23 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const debounceMs = options.debounceMs ?? 10;
   const log = options.logger.child({ component: "xds-publisher" });
   let timer: Timer | undefined;
+  /** When the last publish ran: the next one waits until debounceMs after it. */
+  let lastPublishAt: number | undefined;
   let waiters: (() => void)[] = [];
   /** Per group, the snapshot made of the builder's last output: a build's change applies only to it. */
   const builtFrom = new Map<string, Snapshot>();
 
-  const snapshotOf = (group: string, built: readonly BuiltResource[] | GatewayBuild, previous: Snapshot | undefined): Snapshot => {
+  /** `inStep`: `previous` is the snapshot of the builder's last output, so the build's change applies to it. */
+  const snapshotOf = (built: readonly BuiltResource[] | GatewayBuild, previous: Snapshot | undefined, inStep: boolean): Snapshot => {
     if (isArray(built)) return Snapshot.build(built, previous);
-    if (built.change && previous && builtFrom.get(group) === previous) return Snapshot.apply(previous, built.change.upserts, built.change.removals);
+    if (built.change && previous && inStep) return Snapshot.apply(previous, built.change.upserts, built.change.removals);
     return Snapshot.build(built.resources(), previous);
   };
 
   const publishNow = (): string[] => {
     timer?.cancel();
     timer = undefined;
+    lastPublishAt = options.clock.now();
     const published: string[] = [];
     try {
       for (const model of options.models()) if (publishGroup(model)) published.push(model.group);
@@ -72,9 +81,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const publishGroup = (model: GatewayModel): boolean => {
     try {
       const previous = options.cache.getSnapshot(model.group);
+      // Read before it is cleared (clearing it first made every build a full one).
+      const inStep = previous !== undefined && builtFrom.get(model.group) === previous;
       // Until this build's snapshot exists, no later change may be applied to an earlier one.
       builtFrom.delete(model.group);
-      const snapshot = snapshotOf(model.group, options.build(model), previous);
+      const snapshot = snapshotOf(options.build(model), previous, inStep);
       builtFrom.set(model.group, snapshot);
       const consistency = snapshot.consistent();
       if (!consistency.ok) {
@@ -92,10 +103,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     schedule: () => {
       if (timer) return;
+      // Leading edge: after a quiet window the change goes out at once; during one, it waits for the window's end.
+      const delay = lastPublishAt === undefined ? 0 : Math.max(0, lastPublishAt + debounceMs - options.clock.now());
       timer = options.clock.setTimeout(() => {
         timer = undefined;
         publishNow();
-      }, debounceMs);
+      }, delay);
     },
     publishNow,
     idle: () => (timer ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),

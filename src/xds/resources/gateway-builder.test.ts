@@ -68,6 +68,19 @@ describe("createGatewayBuilder", () => {
     assert.notEqual(find(after, TYPE_URLS.endpoints, "apps/big/b"), find(before, TYPE_URLS.endpoints, "apps/big/b"));
   });
 
+  it("reuses the listener and route table while only pods change, and builds them again when an app changes", () => {
+    const build = createGatewayBuilder();
+    const shared = (rs: BuiltResource[]): BuiltResource[] => rs.filter((r) => r.typeUrl === TYPE_URLS.listener || r.typeUrl === TYPE_URLS.routes);
+    const first = build(sampleModel({ apps: [app({ name: "big", pods: [pod("a", "10.0.0.1")] })] }));
+    const podsOnly = build(sampleModel({ apps: [app({ name: "big", pods: [pod("a", "10.0.0.1"), pod("b", "10.0.0.2")] })] }));
+    assert.equal(shared(first).length, 2);
+    shared(podsOnly).forEach((r, i) => assert.equal(r, shared(first)[i], `${r.typeUrl}: the very same object`));
+    const moved = build(sampleModel({ apps: [app({ name: "big", pathPrefix: "/moved/", pods: [pod("a", "10.0.0.1")] })] }));
+    const routes = (rs: BuiltResource[]): string => Buffer.from(rs.find((r) => r.typeUrl === TYPE_URLS.routes)?.encoded ?? []).toString("hex");
+    assert.notEqual(routes(moved), routes(first), "a new path prefix is a new route table");
+    assert.deepEqual(outcome(() => moved), outcome(() => buildGatewayResources(sampleModel({ apps: [app({ name: "big", pathPrefix: "/moved/", pods: [pod("a", "10.0.0.1")] })] }))));
+  });
+
   it("keeps node groups apart: the same pod key in another group is built for that group", () => {
     const build = createGatewayBuilder();
     const one = build(sampleModel({ group: "g1", apps: [app({ name: "x", pods: [pod("p", "10.0.0.1")] })] }));

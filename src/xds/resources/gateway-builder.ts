@@ -4,7 +4,8 @@
  * the building, validating and encoding of that pod's two resources, not of
  * every pod of the group. The rest of the group (the shared clusters, the
  * listener, the route table) does not depend on the pods (the route table
- * names none) and is built as before from the model without its pods.
+ * names none) and is built as before from the model without its pods, when
+ * that differs from the previous build's.
  *
  * Same model → the same resources as buildGatewayResources, byte for byte
  * and in the same order (tested). A pod that is unchanged since the last
@@ -61,6 +62,8 @@ export type IncrementalGatewayBuilder = (model: GatewayModel) => GatewayBuild;
 interface GroupMemory {
   readonly pods: ReadonlyMap<string, PodEntry>;
   readonly shared: readonly BuiltResource[];
+  /** The model without its pods, as JSON: the same text builds the same shared part. */
+  readonly sharedModel: string;
 }
 
 /** A builder with a memory per node group (a pod belongs to one group; groups never share entries). */
@@ -87,9 +90,12 @@ export function createIncrementalGatewayBuilder(): IncrementalGatewayBuilder {
       const resources = buildGatewayResources(model);
       return { resources: () => resources, change: undefined };
     }
-    // Throws, with buildGatewayResources' own errors, when the shared part is invalid.
-    const shared = buildGatewayResources({ ...model, apps: model.apps.map((app) => ({ ...app, pods: [] })) });
-    groups.set(model.group, { pods: pods.entries, shared });
+    const withoutPods: GatewayModel = { ...model, apps: model.apps.map((app) => ({ ...app, pods: [] })) };
+    const sharedModel = JSON.stringify(withoutPods);
+    // A pod change leaves the shared part as it was: reuse it rather than build, validate and encode the listener and routes again.
+    // Otherwise this throws, with buildGatewayResources' own errors, when the shared part is invalid.
+    const shared = previous?.sharedModel === sharedModel ? previous.shared : buildGatewayResources(withoutPods);
+    groups.set(model.group, { pods: pods.entries, shared, sharedModel });
     return { resources: () => assemble(shared, pods.entries), change: previous ? changeOf(previous, shared, pods) : undefined };
   };
 }

@@ -10,6 +10,7 @@ import { ADS_LIMIT_DEFAULTS, type AdsLimits } from "./limits.js";
 import { createXdsMetrics } from "./metrics.js";
 import { defaultNodeGroup, type NodeGroupFn } from "./node-group.js";
 import { RemoteAcks, type ReportedAcks } from "./remote-acks.js";
+import { ResponseNonces } from "./response-encoding.js";
 import { RoutabilityTracker, type LocalAckState, type RoutableListener } from "./routability.js";
 import { SotwStream } from "./sotw-stream.js";
 import type { XdsStatus } from "./status.js";
@@ -67,7 +68,6 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const routability = new RoutabilityTracker({ clock: options.clock, logger, metrics, ackTimeoutMs: options.ackTimeoutMs });
   const remote = new RemoteAcks({ tracker: routability, clock: options.clock, logger, ...(options.remoteAckExpireMs === undefined ? {} : { expireMs: options.remoteAckExpireMs }) });
   const streams = new Set<RegisteredStream>();
-  let nonce = 0;
   let streamId = 0;
   const limits = { ...ADS_LIMIT_DEFAULTS, ...options.limits };
   const ctx: StreamContext = {
@@ -79,9 +79,10 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     routability,
     limits,
     writeBudget: new WriteBudget(limits.maxBytesInFlightTotal),
+    firstSyncBudget: new WriteBudget(limits.maxFirstSyncBytes),
     groups: () => options.cache.groups(),
     hasConfig: (group) => options.cache.getSnapshot(group) !== undefined,
-    nextNonce: () => String(++nonce),
+    nonces: new ResponseNonces(),
     nextStreamId: () => ++streamId,
     register: (s) => streams.add(s),
     unregister: (s) => streams.delete(s),
@@ -107,6 +108,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       return {
         streams: streamStatuses,
         writes: { bytesInFlight: ctx.writeBudget.inFlight, limit: ctx.writeBudget.limit, streamsWaiting: ctx.writeBudget.waiting },
+        firstSyncs: { bytes: ctx.firstSyncBudget.inFlight, limit: ctx.firstSyncBudget.limit, streamsWaiting: ctx.firstSyncBudget.waiting },
         waitingForConfig: streamStatuses.filter((s) => s.waitingForConfig).map(({ streamId, nodeId, group }) => ({ streamId, nodeId, group })),
         groups: groupStatuses(options.cache, routability),
       };

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Node } from "@envoyproxy/protos/envoy/config/core/v3/base";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
+import type { Timer } from "../../common/clock.js";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/logger.js";
 import { UndecodableMessage } from "../../common/undecodable.js";
@@ -41,6 +42,13 @@ const ROUTE_TYPES: ReadonlySet<TypeUrl> = new Set([TYPE_URLS.listener, TYPE_URLS
  * resume in the order they started waiting; a cluster or endpoint removal
  * waits until the listener and routes waiting with it have been sent, so
  * no route ever points at a cluster the gateway was told to drop.
+ *
+ * First syncs: a response of a type whose client has not answered any
+ * response of that type yet also needs room under
+ * `limits.maxFirstSyncBytes` (ctx.firstSyncBudget), and holds its bytes
+ * there until the client ACKs or NACKs it, the stream closes, or
+ * `limits.firstSyncAnswerWaitMs` after the transport took it. Streams wait
+ * for that room in arrival order, like for the write budget.
  */
 export abstract class AdsStream implements AckingStream {
   readonly id: number;
@@ -60,6 +68,14 @@ export abstract class AdsStream implements AckingStream {
   readonly #held = new Set<TypeUrl>();
   /** The type being resumed (its watch may write while others wait). */
   #resuming: TypeUrl | undefined;
+  /** Per type, the number of the latest nonce sent (ResponseNonces). */
+  readonly #lastNonce = new Map<TypeUrl, number>();
+  /** Per type not yet answered by the client: first-sync bytes written and held in ctx.firstSyncBudget. */
+  readonly #firstSync = new Map<TypeUrl, number>();
+  /** Types whose client has answered a response (or let the answer wait pass): their writes are no longer first syncs. */
+  readonly #answered = new Set<TypeUrl>();
+  /** Gives back first-sync bytes whose client does not answer (limits.firstSyncAnswerWaitMs). */
+  #answerWait: Timer | undefined;
   readonly #wake = (): void => this.#resumeWaiting();
 
   protected constructor(
@@ -109,6 +125,7 @@ export abstract class AdsStream implements AckingStream {
       connectedSince: this.connectedSince,
       waitingForConfig: !this.ctx.hasConfig(this.group),
       bytesInFlight: this.#inFlight,
+      firstSyncBytes: sum(this.#firstSync.values()),
       types: this.typeStatuses(),
     };
   }
@@ -123,27 +140,76 @@ export abstract class AdsStream implements AckingStream {
     if (this.#closed) return false;
     const free = this.#inFlight < this.ctx.limits.maxBytesInFlight;
     // The server-wide budget last: when it is full this stream is woken once there is room.
-    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake)) return true;
+    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(typeUrl)) return true;
     this.#waiting.add(typeUrl);
-    // Nothing in flight to drain (another type waits): resume on the next turn.
-    if (free && this.#resuming === undefined && this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit) queueMicrotask(this.#wake);
+    // Nothing in flight to drain and no budget to wait for (another type waits): resume on the next turn.
+    const firstSyncFree = this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit;
+    const budgetsFree = this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit && firstSyncFree;
+    if (free && this.#resuming === undefined && budgetsFree) queueMicrotask(this.#wake);
     return false;
   }
 
-  /** Writes a response (after mayWrite): the shared body with this stream's nonce, serialised when grpc-js sends it. */
-  protected send(typeUrl: TypeUrl, body: Buffer, nonce: string): void {
+  /**
+   * Writes a response (after mayWrite): the shared body with a nonce newer
+   * than any this stream was sent for the type (ResponseNonces), shared with
+   * the other streams sending that body when it can be. Returns the nonce.
+   */
+  protected send(typeUrl: TypeUrl, body: Buffer): string {
+    const { seq, response } = this.ctx.nonces.response(body, this.#lastNonce.get(typeUrl) ?? 0);
+    this.#lastNonce.set(typeUrl, seq);
     const size = body.byteLength;
-    this.ctx.metrics.responses.inc({ type_url: typeUrl, protocol: this.protocol });
-    this.ctx.metrics.responseBytes.inc({ protocol: this.protocol }, size);
+    this.ctx.metrics.responseSent(typeUrl, this.protocol, size);
     this.#inFlight += size;
     this.ctx.writeBudget.take(size);
-    this.call.write({ body, nonce }, () => {
+    const firstSync = !this.#answered.has(typeUrl);
+    if (firstSync) {
+      this.#firstSync.set(typeUrl, (this.#firstSync.get(typeUrl) ?? 0) + size);
+      this.ctx.firstSyncBudget.take(size);
+    }
+    this.call.write(response, () => {
       // After close, everything in flight was given back at once (a cancelled call may never call back).
       if (this.#closed) return;
       this.#inFlight -= size;
       this.ctx.writeBudget.release(size);
+      if (firstSync) this.#armAnswerWait();
       this.#resumeWaiting();
     });
+    return response.nonce;
+  }
+
+  /**
+   * True when a response of `typeUrl` is not a first sync, this stream
+   * already holds first-sync room (its turn: a gateway that answers its
+   * clusters only once their endpoints came must not wait behind itself),
+   * or the server's first syncs leave room (else this stream queues for it).
+   */
+  #firstSyncRoom(typeUrl: TypeUrl): boolean {
+    return this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.hasRoom(this.#wake);
+  }
+
+  /** The client answered (or will not): the type's writes are no longer first syncs, and its held bytes go back. */
+  #firstSyncAnswered(typeUrl: TypeUrl): void {
+    this.#answered.add(typeUrl);
+    const held = this.#firstSync.get(typeUrl);
+    if (held === undefined) return;
+    this.#firstSync.delete(typeUrl);
+    if (this.#firstSync.size === 0) {
+      this.#answerWait?.cancel();
+      this.#answerWait = undefined;
+    }
+    this.ctx.firstSyncBudget.release(held);
+  }
+
+  /** After a first-sync write was taken: a client that has not answered within the wait gives its first-sync bytes back. */
+  #armAnswerWait(): void {
+    if (this.#answerWait || this.#firstSync.size === 0) return;
+    this.#answerWait = this.ctx.clock.setTimeout(() => {
+      this.#answerWait = undefined;
+      if (this.#closed) return;
+      this.log.debug("xds: client did not answer its first sync in time; it no longer holds first-sync room", { node: this.nodeId, types: [...this.#firstSync.keys()] });
+      for (const typeUrl of [...this.#firstSync.keys()]) this.#firstSyncAnswered(typeUrl);
+      this.#resumeWaiting();
+    }, this.ctx.limits.firstSyncAnswerWaitMs);
   }
 
   /** Ends the stream with a gRPC status (bad input from the client). */
@@ -174,9 +240,15 @@ export abstract class AdsStream implements AckingStream {
     this.#waiting.clear();
     this.#held.clear();
     this.ctx.writeBudget.forget(this.#wake);
+    this.ctx.firstSyncBudget.forget(this.#wake);
+    this.#answerWait?.cancel();
+    this.#answerWait = undefined;
+    const firstSync = sum(this.#firstSync.values());
+    this.#firstSync.clear();
     const inFlight = this.#inFlight;
     this.#inFlight = 0;
     this.ctx.writeBudget.release(inFlight);
+    this.ctx.firstSyncBudget.release(firstSync);
     this.ctx.metrics.streams.dec({ protocol: this.protocol });
     if (this.#joined) {
       this.ctx.unregister(this);
@@ -245,6 +317,7 @@ export abstract class AdsStream implements AckingStream {
   #ackOrNack(typeUrl: TypeUrl, state: AckState, req: RequestHead): void {
     const now = this.ctx.clock.now();
     const version = state.lastSentVersion ?? "";
+    this.#firstSyncAnswered(typeUrl);
     if (req.errorDetail) {
       // The client's message can be megabytes: the counter is exact, the log and the status keep a bounded part.
       const message = truncateMessage(req.errorDetail.message, this.ctx.limits.nackMessageMaxChars);
@@ -263,7 +336,7 @@ export abstract class AdsStream implements AckingStream {
     if (this.#waiting.size === 0 && this.#held.size === 0) return;
     while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
       const step = this.#nextToResume();
-      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake)) return;
+      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake) || !this.#firstSyncRoom(step.typeUrl)) return;
       this.#waiting.delete(step.typeUrl);
       this.#held.delete(step.typeUrl);
       this.#resuming = step.typeUrl;
@@ -284,4 +357,10 @@ export abstract class AdsStream implements AckingStream {
     for (const typeUrl of this.#held) return { typeUrl, holdRemovals: false };
     return undefined;
   }
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }

@@ -29,6 +29,24 @@ export interface AdsLimits {
    * response in memory at once.
    */
   readonly maxBytesInFlightTotal: number;
+  /**
+   * First-sync bytes of every stream of the server together (a second
+   * WriteBudget): a response of a type whose client has not yet answered
+   * (ACKed or NACKed) any response of that type counts from its write until
+   * the client answers it, the stream closes, or `firstSyncAnswerWaitMs`
+   * after the transport took it. A stream starts such a write only while the
+   * total is below this; otherwise it waits its turn, in arrival order. So
+   * however many gateways connect at once, the first syncs being written,
+   * read and decoded at any moment stay within about this many bytes, and
+   * the burst's peak (the memory the process keeps afterwards) with them.
+   */
+  readonly maxFirstSyncBytes: number;
+  /**
+   * How long a first-sync response counts against `maxFirstSyncBytes` after
+   * the transport took it, when its client neither ACKs nor NACKs it: a
+   * gateway that never answers cannot keep the others waiting.
+   */
+  readonly firstSyncAnswerWaitMs: number;
 }
 
 /**
@@ -42,4 +60,6 @@ export const ADS_LIMIT_DEFAULTS: AdsLimits = {
   nackMessageMaxChars: 512,
   maxBytesInFlight: 64 * 1024,
   maxBytesInFlightTotal: 16 * 1024 * 1024,
+  maxFirstSyncBytes: 4 * 1024 * 1024,
+  firstSyncAnswerWaitMs: 5_000,
 };

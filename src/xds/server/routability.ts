@@ -144,7 +144,8 @@ export class RoutabilityTracker {
   /** Re-checks the pods this stream was holding back (call after it ACKs). */
   streamAcked(stream: AckingStream): void {
     const g = this.#groups.get(stream.group);
-    if (!g?.snapshot) return;
+    // Nothing waits in the steady state: every ACK of every stream passes here.
+    if (!g?.snapshot || g.pending.size === 0) return;
     for (const [pod, p] of [...g.pending]) {
       if (!p.waiting.has(stream) || !satisfied(stream, pod, p.carriers)) continue;
       p.waiting.delete(stream);

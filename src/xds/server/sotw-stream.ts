@@ -145,8 +145,7 @@ export class SotwStream extends AdsStream implements SotwStreamView {
 
   #respond(state: SotwTypeState, r: SotwCacheResponse): boolean {
     if (!this.mayWrite(r.typeUrl)) return false;
-    const nonce = this.ctx.nextNonce();
-    this.send(r.typeUrl, r.body(), nonce);
+    const nonce = this.send(r.typeUrl, r.body());
     const held = state.held;
     // Every resource of the type, to a client that held nothing of it: it now holds the snapshot's map.
     const whole = r.whole ?? (held.size === 0 && r.removed.length === 0 && r.resources.length === r.base.size ? r.base : undefined);

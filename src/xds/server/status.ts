@@ -28,6 +28,8 @@ export interface StreamStatus {
   readonly waitingForConfig: boolean;
   /** Bytes of responses written to this stream that the transport has not taken yet (the gateway reads slowly, or not at all). */
   readonly bytesInFlight: number;
+  /** First-sync bytes written to this stream that its client has not answered yet (limits.maxFirstSyncBytes). */
+  readonly firstSyncBytes: number;
   readonly types: readonly TypeStatus[];
 }
 
@@ -42,6 +44,8 @@ export interface XdsStatus {
   readonly streams: readonly StreamStatus[];
   /** Bytes in flight of every stream together, and how many streams wait for room under limits.maxBytesInFlightTotal. */
   readonly writes: { readonly bytesInFlight: number; readonly limit: number; readonly streamsWaiting: number };
+  /** First-sync bytes not yet answered by their clients, every stream together, and how many streams wait for room under limits.maxFirstSyncBytes. */
+  readonly firstSyncs: { readonly bytes: number; readonly limit: number; readonly streamsWaiting: number };
   /** The streams whose node group has no snapshot (a misnamed group, or one not configured yet). */
   readonly waitingForConfig: readonly WaitingStream[];
   /** Per group: the snapshot's version per type, and pods still waiting for ACKs. */

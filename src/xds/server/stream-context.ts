@@ -6,6 +6,7 @@ import type { XdsMetrics } from "./metrics.js";
 import type { NodeGroupFn } from "./node-group.js";
 import type { RoutabilityTracker } from "./routability.js";
 import type { StreamStatus } from "./status.js";
+import type { ResponseNonces } from "./response-encoding.js";
 import type { WriteBudget } from "./write-budget.js";
 
 /** A live stream as the server's registry sees it. */
@@ -24,12 +25,14 @@ export interface StreamContext {
   readonly limits: AdsLimits;
   /** Bytes in flight of every stream together (limits.maxBytesInFlightTotal). */
   readonly writeBudget: WriteBudget;
+  /** First-sync bytes of every stream together, held until the client answers them (limits.maxFirstSyncBytes). */
+  readonly firstSyncBudget: WriteBudget;
   /** The node groups that have a snapshot. */
   groups(): readonly string[];
   /** Whether `group` has a snapshot (a configuration to serve). */
   hasConfig(group: string): boolean;
-  /** A fresh nonce, increasing across the server. */
-  nextNonce(): string;
+  /** Nonces and the encoded messages streams share (ResponseNonces). */
+  readonly nonces: ResponseNonces;
   nextStreamId(): number;
   register(stream: RegisteredStream): void;
   unregister(stream: RegisteredStream): void;
