@@ -29,6 +29,11 @@ describe("readCookie", () => {
     ["tp=\u00e9", undefined],
     ["=;=;;,,", undefined],
     ["tp=" + "x".repeat(5000) + "; tp=short", "short"],
+    // The name inside another cookie's value, or after other characters in its pair, is not the cookie.
+    ["a=tp=x; b=xtp=y", undefined],
+    ["x tp=1; tpx=2", undefined],
+    ["a=tp=x;\t tp=found", "found"],
+    ["a=xtp; tp=after", "after"],
   ];
   for (const [header, want] of table) {
     it(`${JSON.stringify(header)?.slice(0, 40)} → ${String(want)}`, () => {
