@@ -31,7 +31,7 @@ function encoded(responses: AllowedResponses, outcome: CheckOutcome): Buffer {
   return encodeCheckResponse(response);
 }
 
-function issued(spec: AppSpec, pod: PodView, id: string, clearQueueCookie: boolean): CheckOutcome {
+function issued(spec: AppSpec, pod: PodView, id: string, clearQueueCookie: boolean): Extract<CheckOutcome, { kind: "issued" }> {
   return { kind: "issued", app: spec, key, ticket: ticketOn(pod, id), pod, token: `t1.k1.${id}.mac`, clearQueueCookie };
 }
 

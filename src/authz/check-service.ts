@@ -79,7 +79,8 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
     const response = allowed.answer(outcome) ?? toCheckResponse(outcome);
     metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
     if ("key" in outcome) options.onAppRequest?.(outcome.key);
-    if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
+    // Issue lines are debug: when that is off (production), not even their fields are built.
+    if (outcome.kind !== "valid" && typeof parsed !== "string" && logger.isLevelEnabled?.("debug") !== false) logOutcome(logger, outcome, parsed.requestId);
     return response;
   };
   const failed = (err: unknown, request: IncomingCheck, started: number): CheckResponse => {
