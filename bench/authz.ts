@@ -17,6 +17,7 @@
  * AUTHZ_BENCH_CPU_PROF=DIR writes a CPU profile of each run of our server
  * to DIR (`<path>.<rate>.round<i>.cpuprofile`, with the calls it completed
  * in the line printed beside it), for bench/lib/cpu-profile.ts to summarise.
+ * AUTHZ_BENCH_ONLY=<path>[.<rate>] (e.g. `new_user.1000`) runs only that.
  */
 import { spawn } from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -45,6 +46,7 @@ const SATURATED = 0.9;
 const METHOD = "/envoy.service.auth.v3.Authorization/Check";
 const identity = (b: Buffer): Buffer => b;
 const PROFILE_DIR = process.env["AUTHZ_BENCH_CPU_PROF"];
+const ONLY = process.env["AUTHZ_BENCH_ONLY"];
 
 interface Served {
   readonly address: string;
@@ -201,7 +203,9 @@ async function main(): Promise<void> {
     handlerUs(path); // warm-up
     report(info(`authz.handler_us_per_call.${path.name}`, median(Array.from({ length: ROUNDS }, () => handlerUs(path))), "us"));
   }
-  for (const path of paths) for (const rate of RATES) await measure(path, rate, watch);
+  for (const path of paths) {
+    for (const rate of RATES) if (ONLY === undefined || ONLY === path.name || ONLY === `${path.name}.${String(rate)}`) await measure(path, rate, watch);
+  }
   report({ bench: "authz.valid_check_network_calls", value: watch.count(), goal: "== 0", pass: watch.count() === 0 });
 }
 
