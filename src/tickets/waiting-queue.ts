@@ -26,7 +26,7 @@ export interface QueueEntry {
 
 export type DropReason = "reservation_lapsed" | "not_seen";
 
-const NO_CHANGES = Object.freeze({ joined: Object.freeze([]) as readonly QueueEntry[], left: Object.freeze([]) as readonly string[] });
+const NO_CHANGES: { readonly joined: readonly QueueEntry[]; readonly left: readonly string[] } = Object.freeze({ joined: Object.freeze([]), left: Object.freeze([]) });
 const NOTHING_DROPPED: readonly { entry: QueueEntry; reason: DropReason }[] = Object.freeze([]);
 
 export class WaitingQueue {
