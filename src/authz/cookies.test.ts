@@ -51,6 +51,16 @@ describe("readCookie", () => {
     assert.equal(readCookie("\u0000\u0001;tp=v", "tp"), "v");
   });
 
+  it("accepts exactly RFC 6265's cookie-octets inside a value", () => {
+    // %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E; a separator ends the value instead, and a space inside it is refused.
+    const octet = (c: number): boolean => c === 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+    for (let c = 0; c < 0x180; c++) {
+      if (c === 0x3b || c === 0x2c) continue;
+      const value = `a${String.fromCharCode(c)}b`;
+      assert.equal(readCookie(`x=1; tp=${value}; y=2`, "tp"), octet(c) ? value : undefined, `char 0x${c.toString(16)}`);
+    }
+  });
+
   it("an empty name reads nothing", () => {
     assert.equal(readCookie("=x", ""), undefined);
   });
