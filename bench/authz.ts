@@ -14,9 +14,10 @@
  * user. p99 latency ratios and throughput are printed for information, and
  * the handler's own CPU per call without the transport (in-process).
  *
- * AUTHZ_BENCH_CPU_PROF=DIR writes a CPU profile of each run of our server
- * to DIR (`<path>.<rate>.round<i>.cpuprofile`, with the calls it completed
- * in the line printed beside it), for bench/lib/cpu-profile.ts to summarise.
+ * AUTHZ_BENCH_CPU_PROF=DIR writes a CPU profile of each run to DIR
+ * (`<path>.<rate>.round<i>.cpuprofile` for our server, `floor.<path>…` for
+ * the floor, with the calls it completed in the line printed beside it),
+ * for bench/lib/cpu-profile.ts to summarise (`--minus` the floor's).
  * AUTHZ_BENCH_ONLY=<path>[.<rate>] (e.g. `new_user.1000`) runs only that.
  */
 import { spawn } from "node:child_process";
@@ -126,6 +127,18 @@ function networkWatch(): { count: () => number; active: (on: boolean) => void } 
   return { count: () => n, active: (v) => (on = v) };
 }
 
+/** `measured()`, with a CPU profile of this process written as DIR/`name`.cpuprofile when AUTHZ_BENCH_CPU_PROF=DIR. */
+async function profiled(name: string, measured: () => Promise<Run>): Promise<Run> {
+  if (PROFILE_DIR === undefined) return measured();
+  const stop = await profileThisProcess();
+  const r = await measured();
+  const file = join(PROFILE_DIR, `${name}.cpuprofile`);
+  await stop(file);
+  // The profile covers the warm-up and the calls still in flight at the end too: about (warm-up + window) × rate calls.
+  console.log(`profile ${file}: ${String(Math.round((r.callsPerSecond * (WARMUP_MS + DURATION_MS)) / 1000))} calls`);
+  return r;
+}
+
 async function measure(path: Path, rate: number, watch: ReturnType<typeof networkWatch>): Promise<void> {
   const floorRuns: Run[] = [];
   const ourRuns: Run[] = [];
@@ -133,7 +146,7 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
     ROUNDS,
     async () => {
       const served = await floorServer(path.response);
-      const r = await run(served, path.requests, rate);
+      const r = await profiled(`floor.${path.name}.${String(rate)}.round${String(floorRuns.length)}`, () => run(served, path.requests, rate));
       await served.stop();
       floorRuns.push(r);
       return r.cpuUsPerCall;
@@ -141,14 +154,7 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
     async () => {
       const served = await ourServer(path.core());
       watch.active(path.name === "valid");
-      const stopProfile = PROFILE_DIR === undefined ? undefined : await profileThisProcess();
-      const r = await run(served, path.requests, rate);
-      if (stopProfile !== undefined && PROFILE_DIR !== undefined) {
-        const file = join(PROFILE_DIR, `${path.name}.${String(rate)}.round${String(ourRuns.length)}.cpuprofile`);
-        await stopProfile(file);
-        // The profile covers the warm-up and the calls still in flight at the end too: about (warm-up + window) × rate calls.
-        console.log(`profile ${file}: ${String(Math.round(r.callsPerSecond * (WARMUP_MS + DURATION_MS) / 1000))} calls`);
-      }
+      const r = await profiled(`${path.name}.${String(rate)}.round${String(ourRuns.length)}`, () => run(served, path.requests, rate));
       watch.active(false);
       await served.stop();
       ourRuns.push(r);

@@ -6,6 +6,7 @@
  * or file, largest first, optionally per call of the code measured.
  *
  *   tsx bench/lib/cpu-profile.ts FILE.cpuprofile [--calls N] [--top 40] [--by file]
+ *     [--minus FLOOR.cpuprofile --minus-calls M]   # per call beyond the floor's
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -65,9 +66,25 @@ function shortFile(url: string): string {
   return m?.[1] ?? url.replace(/^file:\/\//, "");
 }
 
+/** Not the code measured: time asleep, and the profiler's own calls. */
+function isOverhead(where: string): boolean {
+  return where.startsWith("(idle)") || where.includes("node:inspector") || where.startsWith("(program)");
+}
+
+/**
+ * Per call, where `a` spends more (or less) than `b`: self time per call of
+ * each function in `a` minus that in `b`, largest difference first.
+ */
+export function perCallDifference(a: readonly SelfTime[], aCalls: number, b: readonly SelfTime[], bCalls: number): SelfTime[] {
+  const diff = new Map<string, number>();
+  for (const t of a) if (!isOverhead(t.where)) diff.set(t.where, t.us / aCalls);
+  for (const t of b) if (!isOverhead(t.where)) diff.set(t.where, (diff.get(t.where) ?? 0) - t.us / bCalls);
+  return [...diff].map(([where, us]) => ({ where, us })).sort((x, y) => Math.abs(y.us) - Math.abs(x.us));
+}
+
 function main(argv: readonly string[]): void {
   const file = argv[0];
-  if (file === undefined) throw new Error("usage: cpu-profile.ts FILE.cpuprofile [--calls N] [--top N] [--by file]");
+  if (file === undefined) throw new Error("usage: cpu-profile.ts FILE.cpuprofile [--calls N] [--top N] [--by file] [--minus FLOOR.cpuprofile --minus-calls M]");
   const option = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i < 0 ? undefined : argv[i + 1];
@@ -76,6 +93,16 @@ function main(argv: readonly string[]): void {
   const top = Number(option("--top") ?? 40);
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const times = selfTimes(profile, option("--by") === "file");
+  const minus = option("--minus");
+  if (minus !== undefined && calls > 0) {
+    // Our server against the floor: what the calls cost beyond the floor's, per call (sleep and the profiler left out).
+    const minusCalls = Number(option("--minus-calls") ?? calls);
+    const base = selfTimes(JSON.parse(readFileSync(minus, "utf8")) as CpuProfile, option("--by") === "file");
+    const diff = perCallDifference(times, calls, base, minusCalls);
+    console.log(`beyond ${minus}: ${diff.reduce((sum, t) => sum + t.us, 0).toFixed(2)} us per call`);
+    for (const t of diff.slice(0, top)) console.log(`${t.us.toFixed(3).padStart(9)} us/call ${t.where}`);
+    return;
+  }
   const total = times.reduce((s, t) => s + t.us, 0);
   console.log(`total ${(total / 1000).toFixed(1)} ms${calls > 0 ? `, ${(total / calls).toFixed(2)} us per call over ${String(calls)} calls` : ""}`);
   for (const t of times.slice(0, top)) {
