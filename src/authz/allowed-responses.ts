@@ -16,7 +16,7 @@
  */
 import type { AppKey, AppSpec } from "../config/app-spec.js";
 import type { PodView } from "../tickets/types.js";
-import { appHeader, clearQueueCookie, podHeaders, ticketCookie, ticketHeader } from "./check-response.js";
+import { appHeader, clearQueueCookie, podHeaders, setCookie, ticketCookie, ticketHeader } from "./check-response.js";
 import { type EncodedCheckResponse, encodeAllowed, encodeOkOptions } from "./check-response-codec.js";
 import type { CheckOutcome } from "./decide-check.js";
 
@@ -31,6 +31,9 @@ interface AppParts {
   readonly header: Buffer;
   /** The Set-Cookie that deletes the queue cookie, encoded. */
   readonly clearQueue: Buffer;
+  /** The new ticket's Set-Cookie value around the token: `name=` and `; Path=…` (the cookie's attributes). */
+  readonly cookieBefore: string;
+  readonly cookieAfter: string;
 }
 
 const NO_BYTES = Buffer.alloc(0);
@@ -50,7 +53,7 @@ export class AllowedResponses {
         podPart: this.#pod(outcome.key, outcome.pod),
         ticket: ticketHeader(outcome.ticket.id),
         appPart: app.header,
-        cookie: ticketCookie(outcome.app, outcome.token),
+        cookie: setCookie(app.cookieBefore + outcome.token + app.cookieAfter),
         cookiePart: outcome.clearQueueCookie ? app.clearQueue : NO_BYTES,
       });
     }
@@ -68,7 +71,10 @@ export class AllowedResponses {
   #app(key: AppKey, spec: AppSpec): AppParts {
     const cached = this.#apps.get(spec);
     if (cached !== undefined && cached.key === key) return cached;
-    const parts = { key, header: encodeOkOptions("headers", [appHeader(key)]), clearQueue: encodeOkOptions("responseHeadersToAdd", [clearQueueCookie(spec)]) };
+    // The cookie as ticketCookie writes it, around an empty token: Set-Cookie values start `name=`.
+    const cookieBefore = `${spec.ticket.cookieName}=`;
+    const cookieAfter = (ticketCookie(spec, "").header?.value ?? "").slice(cookieBefore.length);
+    const parts = { key, header: encodeOkOptions("headers", [appHeader(key)]), clearQueue: encodeOkOptions("responseHeadersToAdd", [clearQueueCookie(spec)]), cookieBefore, cookieAfter };
     this.#apps.set(spec, parts);
     return parts;
   }

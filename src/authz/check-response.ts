@@ -60,14 +60,19 @@ export function appHeader(app: AppKey): HeaderValueOption {
   return header(ROUTING_HEADERS.app, app, false);
 }
 
-/** The response header that gives the client its new ticket (appended: the app's own cookies survive). */
+/** A Set-Cookie response header, appended: the app's own cookies survive. */
+export function setCookie(value: string): HeaderValueOption {
+  return header("set-cookie", value, true);
+}
+
+/** The response header that gives the client its new ticket. */
 export function ticketCookie(app: AppSpec, token: string): HeaderValueOption {
-  return header("set-cookie", formatSetCookie(app.ticket.cookieName, token, { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: app.ticket.maxLifetimeMs / 1000 }), true);
+  return setCookie(formatSetCookie(app.ticket.cookieName, token, { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: app.ticket.maxLifetimeMs / 1000 }));
 }
 
 /** The response header that deletes the client's queue cookie (it has a ticket now). */
 export function clearQueueCookie(app: AppSpec): HeaderValueOption {
-  return header("set-cookie", formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }), true);
+  return setCookie(formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }));
 }
 
 export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
