@@ -645,10 +645,10 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   #emit(changes: readonly TicketCoreEvent[]): void {
     // Index loops: array iterators here were not optimised away (each issue emits through this).
     for (let i = 0; i < changes.length; i++) {
-      const c = changes[i] as TicketCoreEvent;
+      const c = changes[i];
       const list = this.#listenerList;
       for (let k = 0; k < list.length; k++) {
-        const l = list[k] as (event: TicketCoreEvent) => void;
+        const l = list[k];
         if (this.#listeners.has(l)) l(c);
       }
     }
