@@ -18,7 +18,7 @@
  * (`<path>.<rate>.round<i>.cpuprofile` for our server, `floor.<path>…` for
  * the floor, with the calls it completed in the line printed beside it),
  * for bench/lib/cpu-profile.ts to summarise (`--minus` the floor's).
- * AUTHZ_BENCH_ONLY=<path>[.<rate>] (e.g. `new_user.1000`) runs only that.
+ * AUTHZ_BENCH_ONLY=<path>[.<rate>][,…] (e.g. `valid.1000,new_user.1000`) runs only those.
  */
 import { spawn } from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     report(info(`authz.handler_us_per_call.${path.name}`, median(Array.from({ length: ROUNDS }, () => handlerUs(path))), "us"));
   }
   for (const path of paths) {
-    for (const rate of RATES) if (ONLY === undefined || ONLY === path.name || ONLY === `${path.name}.${String(rate)}`) await measure(path, rate, watch);
+    for (const rate of RATES) if (ONLY === undefined || ONLY.split(",").some((o) => o === path.name || o === `${path.name}.${String(rate)}`)) await measure(path, rate, watch);
   }
   report({ bench: "authz.valid_check_network_calls", value: watch.count(), goal: "== 0", pass: watch.count() === 0 });
 }
