@@ -112,7 +112,8 @@ function readHttp(r: Reader, buf: Buffer, end: number): HttpAttributes {
   let host = "";
   let path = "";
   const mapForm: Record<string, string> = {};
-  let listForm: Record<string, string> = {};
+  // Made only when the gateway sends header_map (encode_raw_headers).
+  let listForm: Record<string, string> | undefined;
   let listEntries = 0;
   while (r.next(end)) {
     const field = r.field;
@@ -127,7 +128,7 @@ function readHttp(r: Reader, buf: Buffer, end: number): HttpAttributes {
       listEntries = readHeaderMap(r, buf, r.fieldEnd, listForm);
     } else r.skip();
   }
-  return { id, host, path, headers: listEntries > 0 ? listForm : mapForm };
+  return { id, host, path, headers: listForm !== undefined && listEntries > 0 ? listForm : mapForm };
 }
 
 /** One `headers` map entry (key = 1, value = 2): kept when Check reads it; a later entry of the same key wins. */
