@@ -13,21 +13,29 @@
  * Goals: CPU per call ≤ 1.2× the floor for a valid ticket, ≤ 1.5× for a new
  * user. p99 latency ratios and throughput are printed for information, and
  * the handler's own CPU per call without the transport (in-process).
+ *
+ * AUTHZ_BENCH_CPU_PROF=DIR writes a CPU profile of each run to DIR
+ * (`<path>.<rate>.round<i>.cpuprofile` for our server, `floor.<path>…` for
+ * the floor, with the calls it completed in the line printed beside it),
+ * for bench/lib/cpu-profile.ts to summarise (`--minus` the floor's).
+ * AUTHZ_BENCH_ONLY=<path>[.<rate>][,…] (e.g. `valid.1000,new_user.1000`) runs only those.
  */
 import { spawn } from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
 import dns from "node:dns";
 import net from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { CheckRequest, CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import { CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { Registry } from "prom-client";
 import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
-import { AppIndex, createAuthzMetrics, createAuthzServer, DEFAULT_CHECK_LIMITS, decideCheck, toCheckResponse } from "../src/authz/index.js";
-import { createCheckService, SafeAuthorizationService, toCheckInput, type IncomingCheck } from "../src/authz/check-service.js";
+import { createAuthzMetrics, createAuthzServer } from "../src/authz/index.js";
+import { createCheckService, SafeAuthorizationService, type IncomingCheck } from "../src/authz/check-service.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
-import { CHECK_BENCH_APP } from "./lib/check-app.js";
-import { TicketCore, admit } from "../src/tickets/index.js";
+import type { TicketCore } from "../src/tickets/index.js";
+import { answer, newUserPath, validPath, type CheckPath as Path } from "./lib/check-paths.js";
+import { profileThisProcess } from "./lib/cpu-profile.js";
 import { alternate, figure, inconclusiveBecause, info, median, ratios, report } from "./lib/rounds.js";
 
 const RATES = [1_000, 5_000];
@@ -38,73 +46,8 @@ const CHANNELS = 4;
 const SATURATED = 0.9;
 const METHOD = "/envoy.service.auth.v3.Authorization/Check";
 const identity = (b: Buffer): Buffer => b;
-
-const APP = CHECK_BENCH_APP;
-const PODS = Array.from({ length: 100 }, (_, i) => ({ name: `shiny-7d9f-${String(i).padStart(5, "0")}`, host: `10.244.1.${i + 1}`, port: 3838, ready: true }));
-
-function newCore(): TicketCore {
-  const core = new TicketCore({ clock: systemClock, keys: { active: "k1", keys: [{ id: "k1", secret: new Uint8Array(32).fill(9) }] }, routableByDefault: true });
-  core.setApps([APP]);
-  core.setPods("bench/shiny", PODS);
-  return core;
-}
-
-/** A browser-like Check request, as Envoy sends it, from `source`. */
-function checkRequest(cookie: string | undefined, source: string): CheckRequest {
-  const headers: Record<string, string> = {
-    ":authority": "apps.example.org",
-    ":method": "GET",
-    ":path": "/shiny/session/abc/dataobj/table?w=&nonce=0.123",
-    accept: "application/json, text/javascript, */*; q=0.01",
-    "accept-encoding": "gzip, deflate, br",
-    "accept-language": "en-GB,en;q=0.9",
-    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
-    "x-forwarded-proto": "https",
-    "x-request-id": "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11",
-    ...(cookie === undefined ? {} : { cookie }),
-  };
-  return CheckRequest.fromPartial({
-    attributes: {
-      source: { address: { socketAddress: { address: source, portValue: 51_000 } } },
-      request: { http: { id: "6f1c2a7e-0c43-4b7e-9d0b-2f7d1c0a9e11", method: "GET", host: "apps.example.org", path: headers[":path"], scheme: "https", protocol: "HTTP/2", headers } },
-    },
-  });
-}
-
-interface Path {
-  readonly name: "valid" | "new_user";
-  readonly goal: number;
-  /** The requests the load sends, encoded. */
-  readonly requests: readonly Buffer[];
-  /** A ticket core for one run of our server. */
-  readonly core: () => TicketCore;
-  /** The bytes our server answers on this path (what the floor answers, whatever it is asked). */
-  readonly response: Buffer;
-}
-
-function validPath(): Path {
-  const core = newCore();
-  const issued = admit(core, "bench/shiny", {});
-  if (issued.kind !== "issued") throw new Error(`bench set-up: expected a ticket, got ${issued.kind}`);
-  const request = checkRequest(`_ga=GA1.1.123456789.1700000000; ${APP.ticket.cookieName}=${issued.token}; theme=dark`, "203.0.113.7");
-  return { name: "valid", goal: 1.2, requests: [Buffer.from(CheckRequest.encode(request).finish())], core: () => core, response: answer(core, request, "valid") };
-}
-
-function newUserPath(): Path {
-  const requests = Array.from({ length: 1_000 }, (_, i) => checkRequest(undefined, `198.51.${(i >> 8) & 255}.${i & 255}`));
-  return { name: "new_user", goal: 1.5, requests: requests.map((r) => Buffer.from(CheckRequest.encode(r).finish())), core: newCore, response: answer(newCore(), requests[0], "issued") };
-}
-
-/** Our decision and response for `request`, in-process (the floor's constant answer). */
-function answer(core: TicketCore, request: CheckRequest, kind: string): Buffer {
-  const apps = new AppIndex(core);
-  const input = toCheckInput(request.attributes?.request?.http, "default", "203.0.113.7");
-  if (typeof input === "string") throw new Error(input);
-  const outcome = decideCheck(input, { tickets: core, apps, limits: DEFAULT_CHECK_LIMITS });
-  apps.close();
-  if (outcome.kind !== kind) throw new Error(`bench set-up: expected ${kind}, got ${outcome.kind}`);
-  return Buffer.from(CheckResponse.encode(toCheckResponse(outcome)).finish());
-}
+const PROFILE_DIR = process.env["AUTHZ_BENCH_CPU_PROF"];
+const ONLY = process.env["AUTHZ_BENCH_ONLY"];
 
 interface Served {
   readonly address: string;
@@ -184,6 +127,18 @@ function networkWatch(): { count: () => number; active: (on: boolean) => void } 
   return { count: () => n, active: (v) => (on = v) };
 }
 
+/** `measured()`, with a CPU profile of this process written as DIR/`name`.cpuprofile when AUTHZ_BENCH_CPU_PROF=DIR. */
+async function profiled(name: string, measured: () => Promise<Run>): Promise<Run> {
+  if (PROFILE_DIR === undefined) return measured();
+  const stop = await profileThisProcess();
+  const r = await measured();
+  const file = join(PROFILE_DIR, `${name}.cpuprofile`);
+  await stop(file);
+  // The profile covers the warm-up and the calls still in flight at the end too: about (warm-up + window) × rate calls.
+  console.log(`profile ${file}: ${String(Math.round((r.callsPerSecond * (WARMUP_MS + DURATION_MS)) / 1000))} calls`);
+  return r;
+}
+
 async function measure(path: Path, rate: number, watch: ReturnType<typeof networkWatch>): Promise<void> {
   const floorRuns: Run[] = [];
   const ourRuns: Run[] = [];
@@ -191,7 +146,7 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
     ROUNDS,
     async () => {
       const served = await floorServer(path.response);
-      const r = await run(served, path.requests, rate);
+      const r = await profiled(`floor.${path.name}.${String(rate)}.round${String(floorRuns.length)}`, () => run(served, path.requests, rate));
       await served.stop();
       floorRuns.push(r);
       return r.cpuUsPerCall;
@@ -199,7 +154,7 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
     async () => {
       const served = await ourServer(path.core());
       watch.active(path.name === "valid");
-      const r = await run(served, path.requests, rate);
+      const r = await profiled(`${path.name}.${String(rate)}.round${String(ourRuns.length)}`, () => run(served, path.requests, rate));
       watch.active(false);
       await served.stop();
       ourRuns.push(r);
@@ -244,17 +199,19 @@ function handlerUs(path: Path): number {
 async function main(): Promise<void> {
   const watch = networkWatch();
   // The decision and response for a valid ticket, in-process too: no connection, no lookup.
-  const valid = validPath();
+  const valid = validPath(systemClock);
   watch.active(true);
   for (let i = 0; i < 20_000; i++) answer(valid.core(), CheckRequest.decode(valid.requests[0]), "valid");
   watch.active(false);
   console.log(`load: open loop, ${String(DURATION_MS)} ms after ${String(WARMUP_MS)} ms warm-up per run, ${String(CHANNELS)} channels, separate process; ${String(ROUNDS)} rounds alternating which server goes first`);
-  const paths = [valid, newUserPath()];
+  const paths = [valid, newUserPath(systemClock)];
   for (const path of paths) {
     handlerUs(path); // warm-up
     report(info(`authz.handler_us_per_call.${path.name}`, median(Array.from({ length: ROUNDS }, () => handlerUs(path))), "us"));
   }
-  for (const path of paths) for (const rate of RATES) await measure(path, rate, watch);
+  for (const path of paths) {
+    for (const rate of RATES) if (ONLY === undefined || ONLY.split(",").some((o) => o === path.name || o === `${path.name}.${String(rate)}`)) await measure(path, rate, watch);
+  }
   report({ bench: "authz.valid_check_network_calls", value: watch.count(), goal: "== 0", pass: watch.count() === 0 });
 }
 

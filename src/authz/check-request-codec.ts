@@ -38,148 +38,161 @@ export class CheckAttributes {
 }
 
 const WANTED = CHECK_READS_HEADERS.map((name) => ({ name, bytes: Buffer.from(name, "latin1") }));
+/** The longest name Check reads: a longer header name is skipped without comparing. */
+const LONGEST_WANTED = Math.max(...WANTED.map((w) => w.bytes.length));
+
+// The readers below loop over ProtoReader.next rather than pass a callback
+// per message: this runs on every Check, and a closure per nested message
+// (plus a Buffer view per header name) was most of the decoding cost.
 
 /** Decodes a CheckRequest; throws on bytes that are not one. */
 export function decodeCheckAttributes(bytes: Uint8Array): CheckAttributes {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new Reader(buf);
-  let attributes: CheckAttributes = new CheckAttributes(undefined, undefined);
-  r.fields(buf.length, (field, wire, end) => {
-    if (field === 1 && wire === WIRE_LEN) attributes = readAttributeContext(r, end);
-    else return false;
-    return true;
-  });
-  return attributes;
+  let attributes: CheckAttributes | undefined;
+  while (r.next(buf.length)) {
+    if (r.field === 1 && r.wire === WIRE_LEN) attributes = readAttributeContext(r, buf, r.fieldEnd);
+    else r.skip();
+  }
+  return attributes ?? new CheckAttributes(undefined, undefined);
 }
 
-function readAttributeContext(r: Reader, end: number): CheckAttributes {
+function readAttributeContext(r: Reader, buf: Buffer, end: number): CheckAttributes {
   let http: HttpAttributes | undefined;
   let source: string | undefined;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (wire !== WIRE_LEN) return false;
-    if (field === 1) source = readPeer(r, fieldEnd);
-    else if (field === 4) http = readRequest(r, fieldEnd);
-    else return false;
-    return true;
-  });
+  while (r.next(end)) {
+    if (r.wire !== WIRE_LEN) r.skip();
+    else if (r.field === 1) source = readPeer(r, r.fieldEnd);
+    else if (r.field === 4) http = readRequest(r, buf, r.fieldEnd);
+    else r.skip();
+  }
   return new CheckAttributes(http, source);
 }
 
 /** Peer.address.socket_address.address: undefined when a message on the way is absent. */
 function readPeer(r: Reader, end: number): string | undefined {
   let address: string | undefined;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (field !== 1 || wire !== WIRE_LEN) return false;
-    address = readAddress(r, fieldEnd);
-    return true;
-  });
+  while (r.next(end)) {
+    if (r.field === 1 && r.wire === WIRE_LEN) address = readAddress(r, r.fieldEnd);
+    else r.skip();
+  }
   return address;
 }
 
 function readAddress(r: Reader, end: number): string | undefined {
   let address: string | undefined;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (field !== 1 || wire !== WIRE_LEN) return false;
-    address = "";
-    r.fields(fieldEnd, (f, w, e) => {
-      if (f !== 2 || w !== WIRE_LEN) return false;
-      address = r.string(e);
-      return true;
-    });
-    return true;
-  });
+  while (r.next(end)) {
+    if (r.field === 1 && r.wire === WIRE_LEN) address = readSocketAddress(r, r.fieldEnd);
+    else r.skip();
+  }
   return address;
 }
 
-function readRequest(r: Reader, end: number): HttpAttributes | undefined {
+/** SocketAddress.address ("" when absent: the socket address was there). */
+function readSocketAddress(r: Reader, end: number): string {
+  let address = "";
+  while (r.next(end)) {
+    if (r.field === 2 && r.wire === WIRE_LEN) address = r.string(r.fieldEnd);
+    else r.skip();
+  }
+  return address;
+}
+
+function readRequest(r: Reader, buf: Buffer, end: number): HttpAttributes | undefined {
   let http: HttpAttributes | undefined;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (field === 2 && wire === WIRE_LEN) http = readHttp(r, fieldEnd);
-    else return false;
-    return true;
-  });
+  while (r.next(end)) {
+    if (r.field === 2 && r.wire === WIRE_LEN) http = readHttp(r, buf, r.fieldEnd);
+    else r.skip();
+  }
   return http;
 }
 
-function readHttp(r: Reader, end: number): HttpAttributes {
+function readHttp(r: Reader, buf: Buffer, end: number): HttpAttributes {
   let id = "";
   let host = "";
   let path = "";
   const mapForm: Record<string, string> = {};
-  let listForm: Record<string, string> = {};
+  // Made only when the gateway sends header_map (encode_raw_headers).
+  let listForm: Record<string, string> | undefined;
   let listEntries = 0;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (wire !== WIRE_LEN) return false;
-    if (field === 1) id = r.string(fieldEnd);
-    else if (field === 4) path = r.string(fieldEnd);
-    else if (field === 5) host = r.string(fieldEnd);
-    else if (field === 3) readMapEntry(r, fieldEnd, mapForm);
+  while (r.next(end)) {
+    const field = r.field;
+    if (r.wire !== WIRE_LEN) r.skip();
+    else if (field === 1) id = r.string(r.fieldEnd);
+    else if (field === 4) path = r.string(r.fieldEnd);
+    else if (field === 5) host = r.string(r.fieldEnd);
+    else if (field === 3) readMapEntry(r, buf, r.fieldEnd, mapForm);
     else if (field === 13) {
       // header_map replaces an earlier one, as the generated decoder does.
       listForm = {};
-      listEntries = readHeaderMap(r, fieldEnd, listForm);
-    } else return false;
-    return true;
-  });
-  return { id, host, path, headers: listEntries > 0 ? listForm : mapForm };
+      listEntries = readHeaderMap(r, buf, r.fieldEnd, listForm);
+    } else r.skip();
+  }
+  return { id, host, path, headers: listForm !== undefined && listEntries > 0 ? listForm : mapForm };
 }
 
 /** One `headers` map entry (key = 1, value = 2): kept when Check reads it; a later entry of the same key wins. */
-function readMapEntry(r: Reader, end: number, out: Record<string, string>): void {
+function readMapEntry(r: Reader, buf: Buffer, end: number, out: Record<string, string>): void {
   let name: string | undefined;
   let valueStart = -1;
   let valueEnd = -1;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (wire !== WIRE_LEN) return false;
-    if (field === 1) name = wantedName(r, fieldEnd, false);
-    else if (field === 2) {
+  while (r.next(end)) {
+    if (r.wire !== WIRE_LEN) r.skip();
+    else if (r.field === 1) {
+      name = wantedName(buf, r.pos, r.fieldEnd, false);
+      r.pos = r.fieldEnd;
+    } else if (r.field === 2) {
       valueStart = r.pos;
-      valueEnd = fieldEnd;
-      r.pos = fieldEnd;
-    } else return false;
-    return true;
-  });
+      valueEnd = r.fieldEnd;
+      r.pos = r.fieldEnd;
+    } else r.skip();
+  }
   if (name !== undefined) out[name] = valueStart < 0 ? "" : r.slice(valueStart, valueEnd);
 }
 
 /** header_map (`encode_raw_headers`): every entry counted; those Check reads merged as toCheckInput merges them (cookies with "; ", others with ","). */
-function readHeaderMap(r: Reader, end: number, out: Record<string, string>): number {
+function readHeaderMap(r: Reader, buf: Buffer, end: number, out: Record<string, string>): number {
   let entries = 0;
-  r.fields(end, (field, wire, fieldEnd) => {
-    if (field !== 1 || wire !== WIRE_LEN) return false;
+  while (r.next(end)) {
+    if (r.field !== 1 || r.wire !== WIRE_LEN) {
+      r.skip();
+      continue;
+    }
     entries++;
+    const entryEnd = r.fieldEnd;
     let name: string | undefined;
     let value = "";
     let raw = "";
-    r.fields(fieldEnd, (f, w, e) => {
-      if (w !== WIRE_LEN) return false;
-      if (f === 1) name = wantedName(r, e, true);
-      else if (f === 2) value = r.string(e);
-      else if (f === 3) raw = r.string(e);
-      else return false;
-      return true;
-    });
-    if (name === undefined) return true;
+    while (r.next(entryEnd)) {
+      if (r.wire !== WIRE_LEN) r.skip();
+      else if (r.field === 1) {
+        name = wantedName(buf, r.pos, r.fieldEnd, true);
+        r.pos = r.fieldEnd;
+      } else if (r.field === 2) value = r.string(r.fieldEnd);
+      else if (r.field === 3) raw = r.string(r.fieldEnd);
+      else r.skip();
+    }
+    if (name === undefined) continue;
     const v = value.length > 0 ? value : raw;
     const prev = out[name];
     out[name] = prev === undefined ? v : prev + (name === "cookie" ? "; " : ",") + v;
-    return true;
-  });
+  }
   return entries;
 }
 
-/** The header name Check reads that bytes [pos, end) spell (ASCII case folded when `fold`), or undefined; moves past them. */
-function wantedName(r: Reader, end: number, fold: boolean): string | undefined {
-  const bytes = r.bytes(end);
+/** The header name Check reads that buf[start, end) spells (ASCII case folded when `fold`), or undefined. */
+function wantedName(buf: Buffer, start: number, end: number, fold: boolean): string | undefined {
+  const length = end - start;
+  if (length > LONGEST_WANTED) return undefined;
   for (const w of WANTED) {
-    if (w.bytes.length !== bytes.length) continue;
+    if (w.bytes.length !== length) continue;
     let k = 0;
-    for (; k < bytes.length; k++) {
-      let b = bytes[k] ?? 0;
+    for (; k < length; k++) {
+      let b = buf[start + k] ?? 0;
       if (fold && b >= 0x41 && b <= 0x5a) b |= 0x20;
       if (b !== w.bytes[k]) break;
     }
-    if (k === bytes.length) return w.name;
+    if (k === length) return w.name;
   }
   return undefined;
 }

@@ -34,8 +34,42 @@ const HEADER_VALUE = 0x12;
 const HEADER_RAW = 0x1a;
 const BOOL_VALUE = 0x08;
 
+/**
+ * A CheckResponse already encoded (allowed-responses.ts writes the allowed
+ * answers from parts encoded once): the serializer sends its bytes as
+ * they are, and its fields are decoded on first read, for a test or a log
+ * line that looks at them. Read-only.
+ */
+export class EncodedCheckResponse implements CheckResponse {
+  readonly bytes: Buffer;
+  #decoded: CheckResponse | undefined;
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+
+  get status(): CheckResponse["status"] {
+    return this.#decode().status;
+  }
+  get deniedResponse(): CheckResponse["deniedResponse"] {
+    return this.#decode().deniedResponse;
+  }
+  get okResponse(): CheckResponse["okResponse"] {
+    return this.#decode().okResponse;
+  }
+  get dynamicMetadata(): CheckResponse["dynamicMetadata"] {
+    return this.#decode().dynamicMetadata;
+  }
+
+  #decode(): CheckResponse {
+    this.#decoded ??= CheckResponse.decode(this.bytes);
+    return this.#decoded;
+  }
+}
+
 /** The wire bytes of `response` (the same bytes `CheckResponse.encode` writes). */
 export function encodeCheckResponse(response: CheckResponse): Buffer {
+  if (response instanceof EncodedCheckResponse) return response.bytes;
   if (!covered(response)) return Buffer.from(CheckResponse.encode(response).finish());
   const w = new Writer(responseSize(response));
   if (response.status !== undefined) {
@@ -80,8 +114,58 @@ function writeOk(w: Writer, ok: OkHttpResponse): void {
   for (const o of ok.responseHeadersToAdd) writeOption(w, OK_RESPONSE_HEADERS, o);
 }
 
+/** Where in OkHttpResponse a header option goes: the request's headers, or the response's. */
+export type OkHeaderList = "headers" | "responseHeadersToAdd";
+
+/** `options` as they are written into an OkHttpResponse's `where` list: bytes to place with encodeAllowed. */
+export function encodeOkOptions(where: OkHeaderList, options: readonly HeaderValueOption[]): Buffer {
+  const tag = where === "headers" ? OK_HEADERS : OK_RESPONSE_HEADERS;
+  let size = 0;
+  for (const o of options) size += nested(optionSize(o));
+  const w = new Writer(size);
+  for (const o of options) writeOption(w, tag, o);
+  return w.done();
+}
+
+/**
+ * An allowed answer (status OK) whose OkHttpResponse holds, in this order:
+ * the request headers `podPart` (encoded options), `ticket`, `appPart`
+ * (encoded options), then the response headers `cookie` (if any) and
+ * `cookiePart` (encoded options, may be empty). The same bytes as
+ * encodeCheckResponse writes for that response, without building it:
+ * only the options that change per call are encoded per call.
+ */
+export interface AllowedParts {
+  readonly podPart: Buffer;
+  readonly ticket: HeaderValueOption;
+  readonly appPart: Buffer;
+  readonly cookie?: HeaderValueOption | undefined;
+  readonly cookiePart?: Buffer | undefined;
+}
+
+export function encodeAllowed(p: AllowedParts): EncodedCheckResponse {
+  const ticketSize = optionSize(p.ticket);
+  const cookieSize = p.cookie === undefined ? 0 : optionSize(p.cookie);
+  const okSize = p.podPart.length + nested(ticketSize) + p.appPart.length + (p.cookie === undefined ? 0 : nested(cookieSize)) + (p.cookiePart?.length ?? 0);
+  // An empty Status (code OK, no message) is still written: tag and a zero length, as the generated encoder does.
+  const w = new Writer(2 + nested(okSize));
+  w.tag(CHECK_STATUS, 0);
+  w.tag(CHECK_OK, okSize);
+  w.raw(p.podPart);
+  writeOptionSized(w, OK_HEADERS, p.ticket, ticketSize);
+  w.raw(p.appPart);
+  if (p.cookie !== undefined) writeOptionSized(w, OK_RESPONSE_HEADERS, p.cookie, cookieSize);
+  if (p.cookiePart !== undefined) w.raw(p.cookiePart);
+  return new EncodedCheckResponse(w.done());
+}
+
 function writeOption(w: Writer, tag: number, o: HeaderValueOption): void {
-  w.tag(tag, optionSize(o));
+  writeOptionSized(w, tag, o, optionSize(o));
+}
+
+/** writeOption with the option's size already known. */
+function writeOptionSized(w: Writer, tag: number, o: HeaderValueOption, size: number): void {
+  w.tag(tag, size);
   if (o.header !== undefined) {
     w.tag(OPTION_HEADER, headerSize(o));
     w.str(HEADER_KEY, o.header.key);
@@ -197,6 +281,12 @@ class Writer {
     const length = utf8Length(s);
     this.tag(tag, length);
     this.#pos += this.#buf.write(s, this.#pos, "utf8");
+  }
+
+  /** Bytes already encoded (whole fields), as they are. */
+  raw(b: Buffer): void {
+    b.copy(this.#buf, this.#pos);
+    this.#pos += b.length;
   }
 
   bytes(tag: number, b: Uint8Array): void {

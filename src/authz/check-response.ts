@@ -14,8 +14,10 @@ import type { HeaderValueOption } from "@envoyproxy/protos/envoy/config/core/v3/
 import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import type { StatusCode } from "@envoyproxy/protos/envoy/type/v3/http_status";
 import type { Status } from "@envoyproxy/protos/google/rpc/status";
+import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { ROUTING_HEADERS } from "../routing/headers.js";
 import { podClusterNameOf } from "../routing/names.js";
+import type { PodView } from "../tickets/types.js";
 import { formatSetCookie } from "./cookies.js";
 import type { CheckOutcome } from "./decide-check.js";
 import { waitingRoomPath } from "../routing/waiting-room-path.js";
@@ -34,29 +36,55 @@ function header(key: string, value: string, append: boolean): HeaderValueOption 
   return { header: { key, value, rawValue: EMPTY }, append, appendAction: 0, keepEmptyValue: false };
 }
 
+// The allowed answer's headers, each defined once: toCheckResponse builds
+// them here, and AllowedResponses (allowed-responses.ts) encodes the
+// constant ones once per pod and app from these same functions.
+
+/** The routing headers that name the pod (its cluster, which the gateway routes on; its name; its address). */
+export function podHeaders(app: AppKey, pod: PodView): HeaderValueOption[] {
+  return [
+    // The one header the gateway routes on: the app's route sends the request to the cluster it names.
+    header(ROUTING_HEADERS.cluster, podClusterNameOf(app, pod.name), false),
+    header(ROUTING_HEADERS.pod, pod.name, false),
+    header(ROUTING_HEADERS.podAddress, formatAddress(pod.host, pod.port), false),
+  ];
+}
+
+/** The routing header that names the ticket (the access log credits its activity). */
+export function ticketHeader(ticket: string): HeaderValueOption {
+  return header(ROUTING_HEADERS.ticket, ticket, false);
+}
+
+/** The routing header that names the app. */
+export function appHeader(app: AppKey): HeaderValueOption {
+  return header(ROUTING_HEADERS.app, app, false);
+}
+
+/** A Set-Cookie response header, appended: the app's own cookies survive. */
+export function setCookie(value: string): HeaderValueOption {
+  return header("set-cookie", value, true);
+}
+
+/** The response header that gives the client its new ticket. */
+export function ticketCookie(app: AppSpec, token: string): HeaderValueOption {
+  return setCookie(formatSetCookie(app.ticket.cookieName, token, { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: app.ticket.maxLifetimeMs / 1000 }));
+}
+
+/** The response header that deletes the client's queue cookie (it has a ticket now). */
+export function clearQueueCookie(app: AppSpec): HeaderValueOption {
+  return setCookie(formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }));
+}
+
 export function toCheckResponse(outcome: CheckOutcome): CheckResponse {
   switch (outcome.kind) {
     case "valid":
       if (outcome.probe === true) return admitted([]);
-      return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, []);
+      return allow(outcome.key, outcome.pod, outcome.ticket.id, []);
     case "issued": {
-      const { app } = outcome;
-      const cookies: HeaderValueOption[] = [
-        header(
-          "set-cookie",
-          formatSetCookie(app.ticket.cookieName, outcome.token, {
-            path: app.pathPrefix,
-            secure: app.ticket.cookieSecure,
-            maxAgeSeconds: app.ticket.maxLifetimeMs / 1000,
-          }),
-          true,
-        ),
-      ];
-      if (outcome.clearQueueCookie) {
-        cookies.push(header("set-cookie", formatSetCookie(app.ticket.queueCookieName, "", { path: app.pathPrefix, secure: app.ticket.cookieSecure, maxAgeSeconds: 0 }), true));
-      }
+      const cookies = [ticketCookie(outcome.app, outcome.token)];
+      if (outcome.clearQueueCookie) cookies.push(clearQueueCookie(outcome.app));
       if (outcome.probe === true) return admitted(cookies);
-      return allow(outcome.key, outcome.pod.name, outcome.pod.host, outcome.pod.port, outcome.ticket.id, cookies);
+      return allow(outcome.key, outcome.pod, outcome.ticket.id, cookies);
     }
     case "queued": {
       const { app } = outcome;
@@ -100,18 +128,11 @@ export function internalErrorResponse(): CheckResponse {
   return deny(503, RPC_UNAVAILABLE, "ticketplane could not decide; try again", [header("retry-after", "5", false), header("cache-control", "no-store", false)]);
 }
 
-function allow(app: string, pod: string, host: string, port: number, ticket: string, responseHeaders: HeaderValueOption[]): CheckResponse {
+function allow(app: AppKey, pod: PodView, ticket: string, responseHeaders: HeaderValueOption[]): CheckResponse {
   return {
     status: OK_STATUS,
     okResponse: {
-      headers: [
-        // The one header the gateway routes on: the app's route sends the request to the cluster it names.
-        header(ROUTING_HEADERS.cluster, podClusterNameOf(app, pod), false),
-        header(ROUTING_HEADERS.pod, pod, false),
-        header(ROUTING_HEADERS.podAddress, formatAddress(host, port), false),
-        header(ROUTING_HEADERS.ticket, ticket, false),
-        header(ROUTING_HEADERS.app, app, false),
-      ],
+      headers: [...podHeaders(app, pod), ticketHeader(ticket), appHeader(app)],
       headersToRemove: [],
       responseHeadersToAdd: responseHeaders,
       queryParametersToSet: [],

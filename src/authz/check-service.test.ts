@@ -150,6 +150,20 @@ describe("check service edge", () => {
     assert.equal(logger.at("debug")[0]?.fields["pod"], "p1");
     service.close();
   });
+  it("builds no issue line when its logger has debug off (and still answers and counts)", () => {
+    const core = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(4) }] }, routableByDefault: true });
+    core.setApps([makeSpec({ name: "a", ticketsPerPod: 1 })]);
+    core.setPods("ns/a", [{ name: "p1", host: "10.0.0.1", port: 80, ready: true }]);
+    const r = recorder();
+    // A logger that records whatever it is given, but says debug is off: Check must not call it.
+    const quiet = Object.assign(r.logger, { isLevelEnabled: (level: string) => level !== "debug" });
+    const service = createCheckService({ tickets: core, logger: quiet, metrics: r.metrics });
+    const res = invoke(service, CheckRequest.fromPartial({ attributes: { request: { http: { host: "h", path: "/a/x", id: "rid-1" } } } }));
+    assert.equal(res.status?.code, 0);
+    assert.deepEqual([r.logger.at("debug").length, r.outcomes], [0, ["issued"]]);
+    service.close();
+  });
+
   it("tells onAppRequest the app of every Check that matched one (the request rate), and nothing for a path no app serves", () => {
     const core = new TicketCore({ clock: new FakeClock(), keys: { active: "k", keys: [{ id: "k", secret: new Uint8Array(32).fill(4) }] }, routableByDefault: true });
     core.setApps([makeSpec({ name: "a", ticketsPerPod: 1, queue: { maxLength: 1 } })]);

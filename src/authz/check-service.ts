@@ -14,6 +14,7 @@ import { DEFAULTS, type AppKey } from "../config/app-spec.js";
 import type { UnmatchedPolicy } from "../config/config-file.js";
 import { GATEWAY_GROUP_HEADER } from "../routing/headers.js";
 import type { CheckPorts, TicketViews } from "../tickets/ports.js";
+import { AllowedResponses } from "./allowed-responses.js";
 import { AppIndex } from "./app-index.js";
 import { CheckAttributes, decodeCheckAttributes, type HttpAttributes } from "./check-request-codec.js";
 import { internalErrorResponse, toCheckResponse } from "./check-response.js";
@@ -72,11 +73,14 @@ export function createCheckService(options: CheckServiceOptions): CheckService {
   const ctx: DecideContext<CheckPorts> = { tickets, apps, limits: options.limits ?? DEFAULT_CHECK_LIMITS, ...(options.notReady === undefined ? {} : { notReady: options.notReady }), ...(options.unmatched === undefined ? {} : { unmatched: options.unmatched }), ...(options.routeMode === undefined ? {} : { routeMode: options.routeMode }) };
   const trustedHops = options.trustedHops ?? 0;
 
+  // The common answers (a valid ticket, a new one) are written from parts encoded once per pod and app.
+  const allowed = new AllowedResponses();
   const answer = (outcome: CheckOutcome, parsed: CheckInput | string, started: number): CheckResponse => {
-    const response = toCheckResponse(outcome);
+    const response = allowed.answer(outcome) ?? toCheckResponse(outcome);
     metrics.observeCheck(outcome.kind, (performance.now() - started) / 1000);
     if ("key" in outcome) options.onAppRequest?.(outcome.key);
-    if (outcome.kind !== "valid" && typeof parsed !== "string") logOutcome(logger, outcome, parsed.requestId);
+    // Issue lines are debug: when that is off (production), not even their fields are built.
+    if (outcome.kind !== "valid" && typeof parsed !== "string" && logger.isLevelEnabled?.("debug") !== false) logOutcome(logger, outcome, parsed.requestId);
     return response;
   };
   const failed = (err: unknown, request: IncomingCheck, started: number): CheckResponse => {

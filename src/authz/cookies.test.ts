@@ -29,6 +29,11 @@ describe("readCookie", () => {
     ["tp=\u00e9", undefined],
     ["=;=;;,,", undefined],
     ["tp=" + "x".repeat(5000) + "; tp=short", "short"],
+    // The name inside another cookie's value, or after other characters in its pair, is not the cookie.
+    ["a=tp=x; b=xtp=y", undefined],
+    ["x tp=1; tpx=2", undefined],
+    ["a=tp=x;\t tp=found", "found"],
+    ["a=xtp; tp=after", "after"],
   ];
   for (const [header, want] of table) {
     it(`${JSON.stringify(header)?.slice(0, 40)} → ${String(want)}`, () => {
@@ -44,6 +49,16 @@ describe("readCookie", () => {
       readCookie(s + "; tp=v", "tp");
     }
     assert.equal(readCookie("\u0000\u0001;tp=v", "tp"), "v");
+  });
+
+  it("accepts exactly RFC 6265's cookie-octets inside a value", () => {
+    // %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E; a separator ends the value instead, and a space inside it is refused.
+    const octet = (c: number): boolean => c === 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+    for (let c = 0; c < 0x180; c++) {
+      if (c === 0x3b || c === 0x2c) continue;
+      const value = `a${String.fromCharCode(c)}b`;
+      assert.equal(readCookie(`x=1; tp=${value}; y=2`, "tp"), octet(c) ? value : undefined, `char 0x${c.toString(16)}`);
+    }
   });
 
   it("an empty name reads nothing", () => {

@@ -175,6 +175,8 @@ export function decideCheck(input: CheckInput, ctx: DecideContext<AdmitPorts>): 
   return admission instanceof Promise ? admission.then((a) => outcomeOf(a, matchedRequest)) : outcomeOf(admission, matchedRequest);
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface Matched {
   readonly app: AppSpec;
   readonly key: AppKey;
@@ -195,19 +197,14 @@ function outcomeOf(admission: Admission, m: Matched): CheckOutcome {
   switch (admission.kind) {
     case "valid":
     case "held":
-      return { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod, ...(probe ? { probe } : {}) };
-    case "issued":
-      return {
-        kind: "issued",
-        app,
-        key,
-        ticket: admission.ticket,
-        pod: admission.pod,
-        token: admission.token,
-        clearQueueCookie: queueTokens.length > 0,
-        ...(admission.replaced === undefined ? {} : { replaced: admission.replaced }),
-        ...(probe ? { probe } : {}),
-      };
+      // Every Check lands here or below: one literal, no spread of optional fields.
+      return probe ? { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod, probe } : { kind: "valid", app, key, ticket: admission.ticket, pod: admission.pod };
+    case "issued": {
+      const issued: Mutable<Extract<CheckOutcome, { kind: "issued" }>> = { kind: "issued", app, key, ticket: admission.ticket, pod: admission.pod, token: admission.token, clearQueueCookie: queueTokens.length > 0 };
+      if (admission.replaced !== undefined) issued.replaced = admission.replaced;
+      if (probe) issued.probe = probe;
+      return issued;
+    }
     case "queued":
       return {
         kind: "queued",

@@ -13,7 +13,47 @@ export const WIRE_FIXED32 = 5;
 
 export class ProtoReader {
   pos = 0;
+  /** The field `next` read last: its number, wire type, where its tag starts and where it ends (a length-delimited field's content end, else `pos` after the tag). */
+  field = 0;
+  wire = 0;
+  fieldStart = 0;
+  fieldEnd = 0;
   constructor(private readonly buf: Buffer) {}
+
+  /**
+   * Reads the tag of the next field before `end` (and a length-delimited
+   * field's length) into `field`, `wire`, `fieldStart`, `fieldEnd`, and
+   * returns true; or returns false at `end`. The caller reads the field
+   * (leaving `pos` at `fieldEnd`) or calls `skip`. A loop over `next` makes
+   * no closure per message, which `fields` does; nested reads overwrite
+   * these properties, so keep `fieldEnd` in a local before reading inside.
+   */
+  next(end: number): boolean {
+    if (this.pos >= end) {
+      if (this.pos !== end) throw new Error(`message overruns its length (offset ${String(this.pos)})`);
+      return false;
+    }
+    this.fieldStart = this.pos;
+    const tag = this.varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (field === 0) throw new Error(`invalid field 0 at offset ${String(this.pos)}`);
+    let fieldEnd = this.pos;
+    if (wire === WIRE_LEN) {
+      const length = this.varint();
+      fieldEnd = this.pos + length;
+      if (fieldEnd > end) throw new Error(`field ${String(field)} runs past its message (offset ${String(this.pos)})`);
+    }
+    this.field = field;
+    this.wire = wire;
+    this.fieldEnd = fieldEnd;
+    return true;
+  }
+
+  /** Skips the field `next` read last. */
+  skip(): void {
+    this.#skip(this.wire, this.fieldEnd);
+  }
 
   /**
    * Reads the fields up to `end`: `take(field, wireType, fieldEnd)` reads a
@@ -23,25 +63,14 @@ export class ProtoReader {
    * its tag starts.
    */
   fields(end: number, take: (field: number, wire: number, fieldEnd: number, fieldStart: number) => boolean): void {
-    while (this.pos < end) {
-      const fieldStart = this.pos;
-      const tag = this.varint();
-      const field = Math.floor(tag / 8);
-      const wire = tag & 7;
-      if (field === 0) throw new Error(`invalid field 0 at offset ${String(this.pos)}`);
-      let fieldEnd = this.pos;
-      if (wire === WIRE_LEN) {
-        const length = this.varint();
-        fieldEnd = this.pos + length;
-        if (fieldEnd > end) throw new Error(`field ${String(field)} runs past its message (offset ${String(this.pos)})`);
-      }
+    while (this.next(end)) {
+      const { field, wire, fieldEnd, fieldStart } = this;
       if (take(field, wire, fieldEnd, fieldStart)) {
         if (wire === WIRE_LEN) this.pos = fieldEnd;
         continue;
       }
       this.#skip(wire, fieldEnd);
     }
-    if (this.pos !== end) throw new Error(`message overruns its length (offset ${String(this.pos)})`);
   }
 
   string(end: number): string {

@@ -124,8 +124,7 @@ export class AppLedger {
   bind(pod: PodRecord, id: string, keyId: string, now: number, client: string | undefined): TicketRecord {
     const slot = pod.firstFreeSlot();
     if (slot < 0 || this.tickets.has(id)) throw new Error(`cannot bind ticket ${id} to pod ${pod.name}`);
-    const fields = { id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now, keyId, confirmed: false };
-    const t = new TicketRecord(client === undefined ? fields : { ...fields, client }, pod);
+    const t = new TicketRecord({ id, app: this.key, pod: pod.name, slot, issuedAt: now, expiresAt: now + this.#spec.ticket.maxLifetimeMs, lastActiveAt: now, keyId, confirmed: false, client }, pod);
     this.#hold(pod, t);
     return t;
   }

@@ -10,6 +10,16 @@ describe("payload codec", () => {
     assert.equal(r.done(), true);
   });
 
+  it("round-trips payloads larger than the writer's first buffer, with multi-byte text", () => {
+    const texts = ["a".repeat(100), "é".repeat(300), "€😀".repeat(700), "", "z"];
+    const w = new PayloadWriter().u8(1);
+    for (const t of texts) w.u16(t.length).str(t);
+    const r = new PayloadReader(w.u48(MAX_U48).toBuffer());
+    assert.equal(r.u8(), 1);
+    for (const t of texts) assert.deepEqual([r.u16(), r.str()], [t.length, t]);
+    assert.deepEqual([r.u48(), r.done()], [MAX_U48, true]);
+  });
+
   it("reports overruns and trailing bytes", () => {
     const buf = new PayloadWriter().u16(7).str("abc").toBuffer();
     const short = new PayloadReader(buf.subarray(0, buf.length - 1));

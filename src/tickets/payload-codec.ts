@@ -8,50 +8,57 @@
 export const MAX_U48 = 2 ** 48 - 1;
 const MAX_STRING_BYTES = 0xffff;
 
-type Field = { readonly kind: "u8" | "u16" | "u48"; readonly value: number } | { readonly kind: "str"; readonly value: string };
-
-/** Builds a payload. Throws on out-of-range values: callers sign only values they produced. */
+/**
+ * Builds a payload, writing each field as it comes into one growing buffer
+ * (a token is signed on every issue: no object per field). Throws on
+ * out-of-range values: callers sign only values they produced.
+ */
 export class PayloadWriter {
-  readonly #fields: Field[] = [];
+  #buf = Buffer.allocUnsafe(128);
   #size = 0;
 
   u8(value: number): this {
-    return this.#int("u8", value, 0xff, 1);
+    this.#int("u8", value, 0xff);
+    this.#room(1);
+    this.#size = this.#buf.writeUInt8(value, this.#size);
+    return this;
   }
   u16(value: number): this {
-    return this.#int("u16", value, 0xffff, 2);
+    this.#int("u16", value, 0xffff);
+    this.#room(2);
+    this.#size = this.#buf.writeUInt16BE(value, this.#size);
+    return this;
   }
   u48(value: number): this {
-    return this.#int("u48", value, MAX_U48, 6);
+    this.#int("u48", value, MAX_U48);
+    this.#room(6);
+    this.#size = this.#buf.writeUIntBE(value, this.#size, 6);
+    return this;
   }
   str(value: string): this {
-    const bytes = Buffer.byteLength(value, "utf8");
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: room for the whole string, then its real length.
+    this.#room(2 + 3 * value.length);
+    const bytes = this.#buf.write(value, this.#size + 2, "utf8");
     if (bytes > MAX_STRING_BYTES) throw new RangeError(`string of ${bytes} bytes does not fit a token field`);
-    this.#fields.push({ kind: "str", value });
+    this.#buf.writeUInt16BE(bytes, this.#size);
     this.#size += 2 + bytes;
     return this;
   }
 
+  /** The payload written so far (a view of the writer's buffer: write nothing more after taking it). */
   toBuffer(): Buffer {
-    const buf = Buffer.allocUnsafe(this.#size);
-    let o = 0;
-    for (const f of this.#fields) {
-      if (f.kind === "str") {
-        const n = buf.write(f.value, o + 2, "utf8");
-        buf.writeUInt16BE(n, o);
-        o += 2 + n;
-      } else if (f.kind === "u8") o = buf.writeUInt8(f.value, o);
-      else if (f.kind === "u16") o = buf.writeUInt16BE(f.value, o);
-      else o = buf.writeUIntBE(f.value, o, 6);
-    }
-    return buf;
+    return this.#buf.subarray(0, this.#size);
   }
 
-  #int(kind: "u8" | "u16" | "u48", value: number, max: number, bytes: number): this {
+  #int(kind: "u8" | "u16" | "u48", value: number, max: number): void {
     if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${value} does not fit ${kind}`);
-    this.#fields.push({ kind, value });
-    this.#size += bytes;
-    return this;
+  }
+
+  #room(bytes: number): void {
+    if (this.#size + bytes <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.#buf.length, this.#size + bytes));
+    this.#buf.copy(grown, 0, 0, this.#size);
+    this.#buf = grown;
   }
 }
 

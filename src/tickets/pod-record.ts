@@ -20,6 +20,8 @@ export class PodRecord implements PodView {
   idleSince: number | undefined;
   // Private fields stay out of JSON and object spreads of the view.
   #holders: (TicketRecord | undefined)[];
+  /** Every slot below this one is held: where the search for a free slot starts (slots fill from the lowest, so issuing never rescans the held ones). */
+  #searchFrom = 0;
 
   constructor(input: PodInput, slots: number, routable: boolean, now: number) {
     this.name = input.name;
@@ -65,7 +67,13 @@ export class PodRecord implements PodView {
 
   /** Lowest free slot index, or -1. */
   firstFreeSlot(): number {
-    for (let i = 0; i < this.slots; i++) if (this.#holders[i] === undefined) return i;
+    for (let i = this.#searchFrom; i < this.slots; i++) {
+      if (this.#holders[i] === undefined) {
+        this.#searchFrom = i;
+        return i;
+      }
+    }
+    this.#searchFrom = this.slots;
     return -1;
   }
 
@@ -79,6 +87,7 @@ export class PodRecord implements PodView {
   drop(ticket: TicketRecord, now: number): void {
     if (this.#holders[ticket.slot] !== ticket) throw new Error(`ticket ${ticket.id} does not hold slot ${ticket.slot} of pod ${this.name}`);
     this.#holders[ticket.slot] = undefined;
+    if (ticket.slot < this.#searchFrom) this.#searchFrom = ticket.slot;
     this.used--;
     if (this.used === 0) this.idleSince = now;
   }

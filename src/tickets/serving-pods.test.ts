@@ -23,8 +23,9 @@ describe("ServingPods", () => {
         const x = r();
         if (x < 0.4 && p.free > 0) p.used++;
         else if (x < 0.7 && p.used > 0) p.used--;
-        else if (x < 0.8) p.ready = !p.ready;
-        else if (x < 0.9) p.routable = !p.routable;
+        else if (x < 0.77) p.ready = !p.ready;
+        else if (x < 0.84) p.routable = !p.routable;
+        else if (x < 0.9) p.canary = !p.canary;
         else p.draining = !p.draining;
         index.update(p);
         for (const canary of [undefined, true, false]) {

@@ -88,16 +88,22 @@ export class ServingPods {
   readonly #heaps = { stable: new PodHeap(), canary: new PodHeap() };
   readonly #free = { stable: 0, canary: 0 };
   /** What each pod contributes now (its group and free serving slots), to undo on the next update. */
-  readonly #counted = new Map<PodRecord, { readonly canary: boolean; readonly free: number }>();
+  readonly #counted = new Map<PodRecord, { canary: boolean; free: number }>();
 
   /** Re-reads `pod` (call after any change to it). */
   update(pod: PodRecord): void {
-    this.remove(pod);
-    if (!pod.serving) return;
+    const counted = this.#counted.get(pod);
+    if (counted === undefined || !pod.serving || counted.canary !== pod.canary) {
+      this.remove(pod);
+      this.#add(pod);
+      return;
+    }
+    // Still serving in the same group (a slot taken or freed): move it within its heap, not out and back in.
     const group = pod.canary ? "canary" : "stable";
-    this.#counted.set(pod, { canary: pod.canary, free: pod.free });
-    this.#free[group] += pod.free;
+    this.#free[group] += pod.free - counted.free;
+    counted.free = pod.free;
     if (pod.free > 0) this.#heaps[group].upsert(pod);
+    else this.#heaps[group].delete(pod);
   }
 
   remove(pod: PodRecord): void {
@@ -107,6 +113,14 @@ export class ServingPods {
     this.#free[group] -= counted.free;
     this.#heaps[group].delete(pod);
     this.#counted.delete(pod);
+  }
+
+  #add(pod: PodRecord): void {
+    if (!pod.serving) return;
+    const group = pod.canary ? "canary" : "stable";
+    this.#counted.set(pod, { canary: pod.canary, free: pod.free });
+    this.#free[group] += pod.free;
+    if (pod.free > 0) this.#heaps[group].upsert(pod);
   }
 
   /** Free slots on serving pods (of one group when `canary` is given). */

@@ -1,18 +1,18 @@
 /**
  * The key ring as the token code uses it: every key verifies, only the
- * active one signs. HMAC key objects are built once per key id so that
- * verification does not re-import the secret on every call.
+ * active one signs. Each key's HMAC pads are derived once (hmac-sha256.ts),
+ * so neither signing nor verifying touches the secret again.
  */
-import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { ERROR_CODES, TicketplaneError } from "../common/errors.js";
 import { checkKeyRing, type KeyRing } from "../config/key-ring.js";
+import { HmacSha256 } from "./hmac-sha256.js";
 
 export { KEY_ID_PATTERN, MIN_SECRET_BYTES, checkKeyRing } from "../config/key-ring.js";
 
 /** An immutable, validated key ring with cached HMAC keys. */
 export class SigningKeys {
   readonly active: string;
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #keys = new Map<string, HmacSha256>();
 
   /** Throws TicketplaneError(INVALID_CONFIG) when the ring is unusable (a configuration bug, found at start-up). */
   constructor(ring: KeyRing) {
@@ -21,7 +21,7 @@ export class SigningKeys {
       throw new TicketplaneError(ERROR_CODES.INVALID_CONFIG, `invalid ticket key ring: ${errors.join("; ")}`, { field: "keys" });
     }
     this.active = ring.active;
-    for (const key of ring.keys) this.#keys.set(key.id, createSecretKey(key.secret));
+    for (const key of ring.keys) this.#keys.set(key.id, new HmacSha256(key.secret));
   }
 
   has(kid: string): boolean {
@@ -32,6 +32,6 @@ export class SigningKeys {
   mac(kid: string, data: string): string | undefined {
     const key = this.#keys.get(kid);
     if (key === undefined) return undefined;
-    return createHmac("sha256", key).update(data).digest("base64url");
+    return key.mac(data);
   }
 }

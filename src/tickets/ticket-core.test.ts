@@ -336,6 +336,25 @@ describe("TicketCore keys, apps and listeners", () => {
     core.setPods(APP, []);
     assert.deepEqual(seen, ["apps", "apps", "pods"]);
   });
+
+  it("a listener removed while changes are delivered hears none of the rest; one added hears from the next change on", () => {
+    const { core } = harness(new FakeClock(), makeSpec({ ticketsPerPod: 1 }), [pod("p1")]);
+    admit(core, APP, {});
+    const seen: string[] = [];
+    let offLater = (): void => undefined;
+    let armed = true;
+    core.subscribe((c) => {
+      seen.push(`first:${c.kind}`);
+      if (!armed) return;
+      armed = false;
+      offLater();
+      core.subscribe((d) => void seen.push(`added:${d.kind}`));
+    });
+    offLater = core.subscribe((c) => void seen.push(`later:${c.kind}`));
+    // One call, two changes: the pod goes (its ticket is released), then the pods changed.
+    core.setPods(APP, []);
+    assert.deepEqual(seen, ["first:released", "first:pods", "added:pods"]);
+  });
 });
 
 describe("TicketCore snapshot and restore", () => {

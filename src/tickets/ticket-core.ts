@@ -125,6 +125,8 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   #appSpecs: readonly AppSpec[] | undefined;
   readonly #connections = new Map<string, { readonly state: AppState; readonly ticket: TicketRecord; lastSeenAt: number }>();
   readonly #listeners = new Set<(event: TicketCoreEvent) => void>();
+  /** The listeners as an array, rebuilt when one comes or goes: #emit runs on every issue, and iterating a Set allocates. */
+  #listenerList: readonly ((event: TicketCoreEvent) => void)[] = [];
 
   constructor(options: TicketCoreOptions) {
     this.#clock = options.clock;
@@ -345,8 +347,10 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     // Wrapped so that subscribing the same function twice gives two subscriptions.
     const own = (c: TicketCoreEvent): void => listener(c);
     this.#listeners.add(own);
+    this.#listenerList = [...this.#listeners];
     return () => {
       this.#listeners.delete(own);
+      this.#listenerList = [...this.#listeners];
     };
   }
 
@@ -617,7 +621,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const q = state.ledger.spec.queue;
     const dropped = state.queue.expire(now, placeLifetimeMs(state));
     for (const d of dropped) state.usedPlaces.set(d.entry.id, d.entry.enqueuedAt + placeLifetimeMs(state));
-    for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
+    if (state.usedPlaces.size > 0) for (const [id, until] of state.usedPlaces) if (now > until) state.usedPlaces.delete(id);
     const granted = state.queue.grant(state.ledger.freeSlots(), now, q.reservationMs);
     const line = state.queue.takeChanges();
     if (changed || dropped.length > 0 || granted || line.joined.length > 0 || line.left.length > 0) {
@@ -642,8 +646,17 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     changes.push({ kind: "released", app: state.ledger.key, ticket: t.view(), reason });
   }
 
+  /** Each change to every listener, in order. A listener added meanwhile hears the next change on; one removed is not called again. */
   #emit(changes: readonly TicketCoreEvent[]): void {
-    for (const c of changes) for (const l of this.#listeners) l(c);
+    // Index loops: array iterators here were not optimised away (each issue emits through this).
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i];
+      const list = this.#listenerList;
+      for (let k = 0; k < list.length; k++) {
+        const l = list[k];
+        if (this.#listeners.has(l)) l(c);
+      }
+    }
   }
 }
 

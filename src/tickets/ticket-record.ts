@@ -78,7 +78,8 @@ export class TicketRecord implements TicketView {
   }
 
   view(): TicketView {
-    const v: TicketView = {
+    // One literal, optional fields added only when set (a view is built per issue and release): the same keys, in the same order, as a spread would give.
+    const v: { -readonly [K in keyof TicketView]: TicketView[K] } = {
       id: this.id,
       app: this.app,
       pod: this.pod,
@@ -87,7 +88,10 @@ export class TicketRecord implements TicketView {
       expiresAt: this.expiresAt,
       lastActiveAt: this.lastActiveAt,
       openConnections: this.openConnections,
+      confirmed: this.confirmed,
     };
-    return { ...v, confirmed: this.confirmed, ...(this.keyId === undefined ? {} : { keyId: this.keyId }), ...(this.client === undefined ? {} : { client: this.client }) };
+    if (this.keyId !== undefined) v.keyId = this.keyId;
+    if (this.client !== undefined) v.client = this.client;
+    return v;
   }
 }

@@ -26,6 +26,9 @@ export interface QueueEntry {
 
 export type DropReason = "reservation_lapsed" | "not_seen";
 
+const NO_CHANGES: { readonly joined: readonly QueueEntry[]; readonly left: readonly string[] } = Object.freeze({ joined: Object.freeze([]), left: Object.freeze([]) });
+const NOTHING_DROPPED: readonly { entry: QueueEntry; reason: DropReason }[] = Object.freeze([]);
+
 export class WaitingQueue {
   readonly #entries: QueueEntry[] = [];
   readonly #byId = new Map<string, QueueEntry>();
@@ -95,6 +98,8 @@ export class WaitingQueue {
 
   /** The entries that joined and the ids that left since the last call, then forgets them. */
   takeChanges(): { readonly joined: readonly QueueEntry[]; readonly left: readonly string[] } {
+    // Asked after every allocation: nothing changed is the common answer, and allocates nothing.
+    if (this.#joined.length === 0 && this.#left.length === 0) return NO_CHANGES;
     const changes = { joined: this.#joined, left: this.#left };
     this.#joined = [];
     this.#left = [];
@@ -102,7 +107,8 @@ export class WaitingQueue {
   }
 
   /** Drops entries whose reservation lapsed or that were not seen for `staleMs`. */
-  expire(now: number, staleMs: number): { entry: QueueEntry; reason: DropReason }[] {
+  expire(now: number, staleMs: number): readonly { entry: QueueEntry; reason: DropReason }[] {
+    if (this.#entries.length === 0) return NOTHING_DROPPED;
     const dropped: { entry: QueueEntry; reason: DropReason }[] = [];
     for (const e of [...this.#entries]) {
       if (e.reservedUntil !== undefined && now >= e.reservedUntil) dropped.push({ entry: e, reason: "reservation_lapsed" });
