@@ -37,6 +37,15 @@ describe("AppIndex", () => {
     assert.equal(index.match("green", "x.org", "/"), undefined, "a group without apps matches nothing");
   });
 
+  it("matches across every group, groups in the order their first app appears (the resolver's lookup)", () => {
+    const index = new AppIndex(new CountingCore(apps));
+    assert.equal(index.matchAnyGroup("x.org", "/a/1")?.key, "ns/a", "default's /a/ before blue's: default's first app comes first");
+    assert.equal(index.matchAnyGroup("b.example", "/z"), index.match("default", "b.example", "/z"), "default's root app first");
+    const blueFirst = new AppIndex(new CountingCore([spec("blue-a", "/a/", "blue"), spec("a", "/a/", "default")]));
+    assert.equal(blueFirst.matchAnyGroup("x.org", "/a/1")?.key, "ns/blue-a");
+    assert.equal(new AppIndex(new CountingCore([spec("blue-a", "/a/", "blue")])).matchAnyGroup("x.org", "/b/"), undefined);
+  });
+
   it("hands back the spec and the key built once", () => {
     const index = new AppIndex(new CountingCore(apps));
     const first = index.match("default", "x.org", "/a/");

@@ -33,6 +33,16 @@ export class AppIndex {
     return this.#tables.get(group)?.match(authority, path);
   }
 
+  /** The app any group's table routes this `:authority` and `:path` to, groups in the order their first app appears (the resolver serves every group's apps). */
+  matchAnyGroup(authority: string, path: string): MatchedApp | undefined {
+    this.#tables ??= tablesByGroup(this.#views.apps());
+    for (const table of this.#tables.values()) {
+      const m = table.match(authority, path);
+      if (m !== undefined) return m;
+    }
+    return undefined;
+  }
+
   /** Stops following the ticket core. */
   close(): void {
     this.#unsubscribe();

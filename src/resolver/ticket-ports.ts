@@ -64,17 +64,10 @@ export function createTicketResolverPorts(o: TicketResolverPortsOptions): Resolv
   // Check's decision verifies and allocates on the ticket core; the activity it records (a valid ticket used) goes to the shared sink.
   const tickets: AdmitPorts = activity === o.tickets ? o.tickets : { verify: (a, t) => o.tickets.verify(a, t), allocate: (a, r) => o.tickets.allocate(a, r), touch: (a, t) => activity.touch(a, t), openConnection: (a, t, c) => activity.openConnection(a, t, c), closeConnection: (c) => activity.closeConnection(c) };
   const woken = new Set<AppKey>();
-    /** Any gateway group: the resolver serves every group's apps (each app's route names one). */
-  const match = (host: string, path: string) => {
-    for (const group of new Set(o.views.apps().map((s) => s.gateway))) {
-      const m = index.match(group, host, path);
-      if (m !== undefined) return m;
-    }
-    return undefined;
-  };
   const ports: ResolverPorts & { close(): void } = {
     match(host, path) {
-      const m = match(host, path);
+      // Any gateway group: the resolver serves every group's apps (each app's route names one).
+      const m = index.matchAnyGroup(host, path);
       return m === undefined ? undefined : resolverAppOf(m.spec);
     },
     progress(app): Progress {
