@@ -38,7 +38,7 @@ import { CHECK_BENCH_APP } from "./lib/check-app.js";
 import { PeerChannel, ReplicaLink } from "../src/replicas/index.js";
 import type { AppOwner } from "../src/runtime/ports.js";
 import { TicketCore, admit } from "../src/tickets/index.js";
-import type { CheckPorts, TicketViews } from "../src/tickets/index.js";
+import type { Admission, CheckPorts, TicketViews } from "../src/tickets/index.js";
 import { alternate, figure, info, median, ratios, report } from "./lib/rounds.js";
 
 const ROUNDS = 5;
@@ -86,19 +86,27 @@ function p99(xs: number[]): number {
 /** Admissions that were not an issued ticket (a forward past its deadline on a loaded machine is refused: fail closed), by outcome. */
 const notIssued = new Map<string, number>();
 
-/** p99 (ms) of `n` sequential admissions through `ports`; an answer other than a ticket is timed too, and counted in `notIssued`. */
-async function issueP99(ports: CheckPorts, n: number, tag: string): Promise<number> {
+/** p99 (ms) of `n` sequential calls of `call`, each timed from its start to its answer. */
+async function sequentialP99(n: number, call: (i: number) => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();
-    const a = await admit(ports, KEY, { client: `${tag}-${i}` });
+    await call(i);
     times.push(performance.now() - started);
-    if (a.kind !== "issued") {
-      const outcome = a.kind === "refused" ? `refused:${a.reason}` : a.kind;
-      notIssued.set(outcome, (notIssued.get(outcome) ?? 0) + 1);
-    }
   }
   return p99(times);
+}
+
+/** p99 (ms) of `n` sequential admissions through `ports`; an answer other than a ticket is timed too, and counted in `notIssued`. */
+async function issueP99(ports: CheckPorts, n: number, tag: string): Promise<number> {
+  const answers: Admission[] = [];
+  const latency = await sequentialP99(n, async (i) => answers.push(await admit(ports, KEY, { client: `${tag}-${i}` })));
+  for (const a of answers) {
+    if (a.kind === "issued") continue;
+    const outcome = a.kind === "refused" ? `refused:${a.reason}` : a.kind;
+    notIssued.set(outcome, (notIssued.get(outcome) ?? 0) + 1);
+  }
+  return latency;
 }
 
 /** Valid-ticket Checks through one side's ports: CPU seconds for `n` of them. */
@@ -165,14 +173,9 @@ function echoClient(address: string, kind: EchoClientKind): { call: () => Promis
 async function echoP99(address: string, n: number, kind: EchoClientKind): Promise<number> {
   const client = echoClient(address, kind);
   await client.call();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    await client.call();
-    times.push(performance.now() - started);
-  }
+  const latency = await sequentialP99(n, () => client.call());
   client.close();
-  return p99(times);
+  return latency;
 }
 
 /** CPU (µs) per call of `n` sequential calls, on this side and on the owner's process together: the noise-robust view of what a call costs. */
