@@ -13,14 +13,8 @@
  *   AUTHZ_HANDLER_CALLS=20000 npm run bench:authz-handler
  *   AUTHZ_HANDLER_PATH=new_user node --cpu-prof --import tsx bench/authz-handler.ts
  */
-import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
-import type { CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
-import { Registry } from "prom-client";
-import { createAuthzMetrics } from "../src/authz/index.js";
-import { createCheckService, SafeAuthorizationService, type IncomingCheck } from "../src/authz/check-service.js";
-import { silentLogger } from "../src/common/index.js";
 import { FakeClock } from "../test/support/fake-clock.js";
-import { newUserPath, validPath, type CheckPath } from "./lib/check-paths.js";
+import { handlerUs, newUserPath, validPath, type CheckPath } from "./lib/check-paths.js";
 import { info, median, report, spread } from "./lib/rounds.js";
 
 const ROUNDS = 5;
@@ -29,36 +23,6 @@ const CALLS = Number(process.env["AUTHZ_HANDLER_CALLS"] ?? 100_000);
 const ONLY = process.env["AUTHZ_HANDLER_PATH"];
 /** Calls per ticket core on the new-user path: what one open-loop run issues (2.5 s at 1,000/s), twice. */
 const CALLS_PER_CORE = 5_000;
-
-const check = SafeAuthorizationService.check;
-const metadata = new Metadata();
-
-/** Microseconds of wall and CPU time per call over `calls` calls of `path`'s requests, in turn, against fresh cores every `perCore` calls. */
-function handlerUs(path: CheckPath, calls: number, perCore: number): { wall: number; cpu: number } {
-  let spent = 0;
-  let cpu = 0;
-  let sink = 0;
-  for (let done = 0; done < calls; done += perCore) {
-    const core = path.core();
-    const registry = new Registry();
-    const service = createCheckService({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core) });
-    const n = Math.min(perCore, calls - done);
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    for (let i = 0; i < n; i++) {
-      const request = check.requestDeserialize(path.requests[i % path.requests.length] ?? Buffer.alloc(0));
-      service.implementation.check({ request, metadata } as ServerUnaryCall<IncomingCheck, CheckResponse>, (_err, response) => {
-        if (response) sink += check.responseSerialize(response).length;
-      });
-    }
-    const used = process.cpuUsage(cpu0);
-    spent += performance.now() - started;
-    cpu += used.user + used.system;
-    service.close();
-  }
-  if (sink === 0) throw new Error("the handler answered nothing");
-  return { wall: (spent * 1000) / calls, cpu: cpu / calls };
-}
 
 function main(): void {
   const clock = new FakeClock();

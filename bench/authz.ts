@@ -27,14 +27,12 @@ import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { CheckRequest, type CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import { CheckRequest } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
 import { Registry } from "prom-client";
-import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { createAuthzMetrics, createAuthzServer } from "../src/authz/index.js";
-import { createCheckService, SafeAuthorizationService, type IncomingCheck } from "../src/authz/check-service.js";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import type { TicketCore } from "../src/tickets/index.js";
-import { answer, newUserPath, validPath, type CheckPath as Path } from "./lib/check-paths.js";
+import { answer, handlerUs, newUserPath, validPath, type CheckPath as Path } from "./lib/check-paths.js";
 import { profileThisProcess } from "./lib/cpu-profile.js";
 import { alternate, figure, inconclusiveBecause, info, median, ratios, report } from "./lib/rounds.js";
 
@@ -172,28 +170,10 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
   report(info(`authz.calls_per_second.${tag}`, median(ourRuns.map((r) => r.callsPerSecond))));
 }
 
-/**
- * The handler's own work per call, in this process with no transport:
- * deserialize → decide → serialize, as grpc-js calls them. Information
- * that stays readable when the machine is too loaded for the open-loop
- * runs to deliver their rate.
- */
-function handlerUs(path: Path): number {
-  const check = SafeAuthorizationService.check;
-  const service = createCheckService({ tickets: path.core(), logger: silentLogger });
-  const metadata = new Metadata();
-  // Below the per-client ticket limit for the new-user path (1,000 clients).
-  const calls = path.name === "valid" ? 20_000 : 10_000;
-  const started = process.cpuUsage();
-  for (let i = 0; i < calls; i++) {
-    const request = check.requestDeserialize(path.requests[i % path.requests.length] ?? Buffer.alloc(0));
-    service.implementation.check({ request, metadata } as ServerUnaryCall<IncomingCheck, CheckResponse>, (_err, response) => {
-      if (response) check.responseSerialize(response);
-    });
-  }
-  const used = process.cpuUsage(started);
-  service.close();
-  return (used.user + used.system) / calls;
+/** The handler's CPU per call in-process (handlerUs): information that stays readable when the machine is too loaded for the open-loop runs to deliver their rate. */
+function handlerCpuUs(path: Path): number {
+  // The new-user path below the per-client ticket limit (1,000 clients): a fresh core every 10,000 calls.
+  return handlerUs(path, path.name === "valid" ? 20_000 : 10_000, 10_000).cpu;
 }
 
 async function main(): Promise<void> {
@@ -206,8 +186,8 @@ async function main(): Promise<void> {
   console.log(`load: open loop, ${String(DURATION_MS)} ms after ${String(WARMUP_MS)} ms warm-up per run, ${String(CHANNELS)} channels, separate process; ${String(ROUNDS)} rounds alternating which server goes first`);
   const paths = [valid, newUserPath(systemClock)];
   for (const path of paths) {
-    handlerUs(path); // warm-up
-    report(info(`authz.handler_us_per_call.${path.name}`, median(Array.from({ length: ROUNDS }, () => handlerUs(path))), "us"));
+    handlerCpuUs(path); // warm-up
+    report(info(`authz.handler_us_per_call.${path.name}`, median(Array.from({ length: ROUNDS }, () => handlerCpuUs(path))), "us"));
   }
   for (const path of paths) {
     for (const rate of RATES) if (ONLY === undefined || ONLY.split(",").some((o) => o === path.name || o === `${path.name}.${String(rate)}`)) await measure(path, rate, watch);

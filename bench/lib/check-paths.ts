@@ -5,10 +5,13 @@
  * cookie), and a new user (no cookie, clients from many addresses, so a
  * ticket is issued on every call).
  */
+import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { CheckRequest, CheckResponse } from "@envoyproxy/protos/envoy/service/auth/v3/external_auth";
+import { Registry } from "prom-client";
 import type { Clock } from "../../src/common/clock.js";
-import { AppIndex, DEFAULT_CHECK_LIMITS, decideCheck, toCheckResponse } from "../../src/authz/index.js";
-import { toCheckInput } from "../../src/authz/check-service.js";
+import { silentLogger } from "../../src/common/logger.js";
+import { AppIndex, DEFAULT_CHECK_LIMITS, createAuthzMetrics, decideCheck, toCheckResponse } from "../../src/authz/index.js";
+import { createCheckService, SafeAuthorizationService, toCheckInput, type IncomingCheck } from "../../src/authz/check-service.js";
 import { TicketCore, admit } from "../../src/tickets/index.js";
 import { CHECK_BENCH_APP } from "./check-app.js";
 
@@ -87,4 +90,40 @@ export function answer(core: TicketCore, request: CheckRequest, kind: string): B
   apps.close();
   if (outcome.kind !== kind) throw new Error(`bench set-up: expected ${kind}, got ${outcome.kind}`);
   return Buffer.from(CheckResponse.encode(toCheckResponse(outcome)).finish());
+}
+
+const CHECK = SafeAuthorizationService.check;
+const METADATA = new Metadata();
+
+/**
+ * The Check handler's own work, in this process with no transport:
+ * deserialize → decide → serialize as grpc-js calls them, with the metrics
+ * the server records. Microseconds of wall and CPU time per call over
+ * `calls` calls of `path`'s requests, in turn, against fresh cores every
+ * `perCore` calls (built outside the timed part).
+ */
+export function handlerUs(path: CheckPath, calls: number, perCore: number): { wall: number; cpu: number } {
+  let spent = 0;
+  let cpu = 0;
+  let sink = 0;
+  for (let done = 0; done < calls; done += perCore) {
+    const core = path.core();
+    const registry = new Registry();
+    const service = createCheckService({ tickets: core, logger: silentLogger, metrics: createAuthzMetrics(registry, core) });
+    const n = Math.min(perCore, calls - done);
+    const started = performance.now();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const request = CHECK.requestDeserialize(path.requests[i % path.requests.length] ?? Buffer.alloc(0));
+      service.implementation.check({ request, metadata: METADATA } as ServerUnaryCall<IncomingCheck, CheckResponse>, (_err, response) => {
+        if (response) sink += CHECK.responseSerialize(response).length;
+      });
+    }
+    const used = process.cpuUsage(cpu0);
+    spent += performance.now() - started;
+    cpu += used.user + used.system;
+    service.close();
+  }
+  if (sink === 0) throw new Error("the handler answered nothing");
+  return { wall: (spent * 1000) / calls, cpu: cpu / calls };
 }
