@@ -112,7 +112,6 @@ export async function startServe(configFile: string, extra: readonly string[] = 
   }
 }
 
-/** Runs the CLI to completion (e.g. `validate`), bounded. */
 /**
  * Two `serve --kubernetes` replicas with the same `args`: the first started
  * and holding the Lease (the owner) before the second starts (a follower).
@@ -136,6 +135,7 @@ export async function startOwnerThenFollower(args: readonly string[]): Promise<{
   }
 }
 
+/** Runs the CLI to completion (e.g. `validate`), bounded. */
 export async function runCli(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = new ServeProcess(args);
   const exit = await p.waitExit(timeoutMs);
@@ -198,4 +198,3 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
 }
-
