@@ -6,11 +6,11 @@
  * follower's forwarder would sit).
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { afterEach, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { makeSpec } from "../../test/support/app-spec.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
+import { httpGet } from "../../test/support/http-get.js";
 import { RecordingLogger } from "../../test/support/recording-logger.js";
 import { startUpstream } from "../../test/support/upstream-server.js";
 import { eventually } from "../../test/support/wait-for.js";
@@ -63,15 +63,10 @@ async function setup() {
   return { clock, core, activity, port: resolver.address().port };
 }
 
-function get(port: number, path: string, cookie?: string): Promise<{ status: number; cookie: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, path, agent: false, headers: cookie === undefined ? {} : { cookie } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, cookie: /^[^;]+/.exec(res.headers["set-cookie"]?.[0] ?? "")?.[0] }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+/** A GET to the resolver: its status, and the first Set-Cookie's name=value (the ticket cookie). */
+async function get(port: number, path: string, cookie?: string): Promise<{ status: number; cookie: string | undefined }> {
+  const answer = await httpGet("127.0.0.1", port, path, cookie === undefined ? {} : { cookie });
+  return { status: answer.status, cookie: /^[^;]+/.exec(answer.cookie[0] ?? "")?.[0] };
 }
 
 describe("activity through the resolver", () => {

@@ -10,9 +10,9 @@ export interface GetAnswer {
   readonly cookie: string[];
 }
 
-export function httpGet(host: string, port: number, path: string): Promise<GetAnswer> {
+export function httpGet(host: string, port: number, path: string, headers: Readonly<Record<string, string>> = {}): Promise<GetAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host, port, path, agent: false }, (res) => {
+    const req = httpRequest({ host, port, path, agent: false, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
