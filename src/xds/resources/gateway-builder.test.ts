@@ -20,6 +20,9 @@ function outcome(build: () => BuiltResource[]): unknown {
 function randomModel(rand: () => number, group: string): GatewayModel {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const apps = ["shiny", "lab", "notebook", "admin"].filter(() => rand() < 0.8);
+  // Rarely: an app named twice, or names whose "/" makes two pods' cluster names one ("lab/x" + "y" and "lab" + "x/y").
+  if (apps.length > 0 && rand() < 0.05) apps.push(apps[0] ?? "");
+  if (rand() < 0.05) apps.push("lab/x");
   return sampleModel({
     group,
     apps: apps.map((name, i) =>
@@ -53,6 +56,18 @@ describe("createGatewayBuilder", () => {
     }
     // The cases include invalid models (a repeated pod, a bad address), so the error path is compared too.
     assert.ok(errors > 20, `only ${errors} invalid models`);
+  });
+
+  it("gives buildGatewayResources' answer for an app named twice and for names whose \"/\" would make one cluster name of two pods", () => {
+    const cases = [
+      sampleModel({ apps: [app({ name: "lab", pods: [pod("x/p1", "10.0.0.1")] }), app({ name: "lab/x", pathPrefix: "/labx/", pods: [pod("p1", "10.0.0.2")] })] }),
+      sampleModel({ apps: [app({ name: "lab", pods: [pod("p1", "10.0.0.1")] }), app({ name: "lab", pathPrefix: "/lab2/", pods: [pod("p2", "10.0.0.2")] })] }),
+    ];
+    for (const model of cases) {
+      const build = createGatewayBuilder();
+      // Twice: the first build, then one with a memory of the group.
+      for (let i = 0; i < 2; i++) assert.deepEqual(outcome(() => build(model)), outcome(() => buildGatewayResources(model)));
+    }
   });
 
   it("hands back the very same objects for the pods that did not change, and new ones only for the pod that did", () => {

@@ -23,7 +23,7 @@ import { podClusterName } from "../../routing/index.js";
 import { buildGatewayResources } from "./build.js";
 import { buildPodCluster, clusterErrors } from "./cluster.js";
 import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
-import type { BuiltResource, GatewayModel, PodModel } from "./model.js";
+import type { AppModel, BuiltResource, GatewayModel, PodModel } from "./model.js";
 import { PUSH_ORDER, TYPE_URLS, type TypeUrl } from "./type-urls.js";
 
 /** One pod's resources as last built. */
@@ -32,7 +32,12 @@ interface PodEntry {
   readonly port: number;
   readonly cluster: BuiltResource;
   readonly endpoints: BuiltResource;
+  /** The build that last met this pod in its app (finds a pod named twice without a set per build). */
+  seenIn: number;
 }
+
+/** One app's pods as last built, by pod name: kept as the very same map while none of them changes. */
+type AppPods = ReadonlyMap<string, PodEntry>;
 
 export type GatewayBuilder = (model: GatewayModel) => BuiltResource[];
 
@@ -60,7 +65,8 @@ export interface GatewayBuild {
 export type IncrementalGatewayBuilder = (model: GatewayModel) => GatewayBuild;
 
 interface GroupMemory {
-  readonly pods: ReadonlyMap<string, PodEntry>;
+  /** By app key (`namespace/name`). */
+  readonly apps: ReadonlyMap<string, AppPods>;
   readonly shared: readonly BuiltResource[];
   /** The model without its pods, as JSON: the same text builds the same shared part. */
   readonly sharedModel: string;
@@ -82,9 +88,10 @@ export function createGatewayBuilder(): GatewayBuilder {
  */
 export function createIncrementalGatewayBuilder(): IncrementalGatewayBuilder {
   const groups = new Map<string, GroupMemory>();
+  let builds = 0;
   return (model) => {
     const previous = groups.get(model.group);
-    const pods = podEntries(model, previous?.pods);
+    const pods = podEntries(model, previous?.apps, ++builds);
     if (pods === undefined) {
       groups.delete(model.group);
       const resources = buildGatewayResources(model);
@@ -95,12 +102,12 @@ export function createIncrementalGatewayBuilder(): IncrementalGatewayBuilder {
     // A pod change leaves the shared part as it was: reuse it rather than build, validate and encode the listener and routes again.
     // Otherwise this throws, with buildGatewayResources' own errors, when the shared part is invalid.
     const shared = previous?.sharedModel === sharedModel ? previous.shared : buildGatewayResources(withoutPods);
-    groups.set(model.group, { pods: pods.entries, shared, sharedModel });
-    return { resources: () => assemble(shared, pods.entries), change: previous ? changeOf(previous, shared, pods) : undefined };
+    groups.set(model.group, { apps: pods.apps, shared, sharedModel });
+    return { resources: () => assemble(shared, pods.apps), change: previous ? changeOf(previous, shared, pods) : undefined };
   };
 }
 
-/** The change from `previous`: rebuilt pods, pods gone (looked for only when the counts say some went), the shared part whole. */
+/** The change from `previous`: rebuilt pods, pods gone (looked for only in the apps whose pods changed), the shared part whole. */
 function changeOf(previous: GroupMemory, shared: readonly BuiltResource[], pods: PodEntries): GatewayChange {
   const upserts: BuiltResource[] = [...shared];
   for (const e of pods.rebuilt) upserts.push(e.cluster, e.endpoints);
@@ -108,44 +115,89 @@ function changeOf(previous: GroupMemory, shared: readonly BuiltResource[], pods:
   const key = (r: ResourceKey): string => `${r.typeUrl} ${r.name}`;
   const sharedNow = new Set(shared.map(key));
   for (const r of previous.shared) if (!sharedNow.has(key(r))) removals.push({ typeUrl: r.typeUrl, name: r.name });
-  if (previous.pods.size > pods.kept) {
-    for (const [name] of previous.pods) {
-      if (pods.entries.has(name)) continue;
-      removals.push({ typeUrl: TYPE_URLS.cluster, name }, { typeUrl: TYPE_URLS.endpoints, name });
+  for (const [app, before] of previous.apps) {
+    const now = pods.apps.get(app);
+    if (now === before) continue;
+    for (const [name, e] of before) {
+      if (now?.get(name) !== undefined) continue;
+      removals.push({ typeUrl: TYPE_URLS.cluster, name: e.cluster.name }, { typeUrl: TYPE_URLS.endpoints, name: e.endpoints.name });
     }
   }
   return { upserts, removals };
 }
 
 interface PodEntries {
-  readonly entries: ReadonlyMap<string, PodEntry>;
+  /** Each app's pods: the previous build's map itself for an app whose pods are all unchanged. */
+  readonly apps: ReadonlyMap<string, AppPods>;
   /** Entries built anew (added or changed pods). */
   readonly rebuilt: readonly PodEntry[];
-  /** How many keys the previous build also had. */
-  readonly kept: number;
 }
 
-/** Each pod's entry, reused when unchanged; undefined when a pod is invalid or two pods share a key. */
-function podEntries(model: GatewayModel, previous: ReadonlyMap<string, PodEntry> | undefined): PodEntries | undefined {
-  const entries = new Map<string, PodEntry>();
+/**
+ * Each app's pod entries, reused when unchanged; undefined when a pod is
+ * invalid, a pod is named twice in its app, two apps share a key, or a
+ * namespace or app name holds a "/" (then two pods could share a cluster
+ * name): buildGatewayResources then gives the answer. Per unchanged pod,
+ * one map lookup and no allocation, so a change of one pod among
+ * thousands costs little beyond the walk over the model.
+ */
+function podEntries(model: GatewayModel, previous: ReadonlyMap<string, AppPods> | undefined, build: number): PodEntries | undefined {
+  const apps = new Map<string, AppPods>();
   const rebuilt: PodEntry[] = [];
-  let kept = 0;
   for (const app of model.apps) {
-    for (const pod of app.pods) {
-      const key = podClusterName(app.namespace, app.name, pod.name);
-      if (entries.has(key)) return undefined;
-      const old = previous?.get(key);
-      if (old !== undefined) kept++;
-      const entry = old !== undefined && old.host === pod.host && old.port === pod.port ? old : buildPod(key, pod);
-      if (entry === undefined) return undefined;
-      if (entry !== old) rebuilt.push(entry);
-      entries.set(key, entry);
-    }
+    if (app.namespace.includes("/") || app.name.includes("/")) return undefined;
+    const key = `${app.namespace}/${app.name}`;
+    if (apps.has(key)) return undefined;
+    const pods = appPods(app, previous?.get(key), build, rebuilt);
+    if (pods === undefined) return undefined;
+    apps.set(key, pods);
   }
-  return { entries, rebuilt, kept };
+  return { apps, rebuilt };
 }
 
-function buildPod(key: string, pod: PodModel): PodEntry | undefined {
+/** One app's entries (see podEntries): `before` itself when every pod is as it was and none went. */
+function appPods(app: AppModel, before: AppPods | undefined, build: number, rebuilt: PodEntry[]): AppPods | undefined {
+  const pods = app.pods;
+  let i = 0;
+  // While the pods are as they were: no map, no allocation.
+  for (; i < pods.length; i++) {
+    const old = unchanged(pods[i], before);
+    if (old === undefined) break;
+    if (old.seenIn === build) return undefined;
+    old.seenIn = build;
+  }
+  if (i === pods.length) return before !== undefined && before.size === pods.length ? before : entriesBefore(pods, i, before);
+  const after = entriesBefore(pods, i, before);
+  for (; i < pods.length; i++) {
+    const pod = pods[i];
+    if (after.has(pod.name)) return undefined;
+    const old = unchanged(pod, before);
+    const entry = old ?? buildPod(podClusterName(app.namespace, app.name, pod.name), pod, build);
+    if (entry === undefined) return undefined;
+    if (old === undefined) rebuilt.push(entry);
+    after.set(pod.name, entry);
+  }
+  return after;
+}
+
+/** The entry `before` has for `pod` when its address is the same. */
+function unchanged(pod: PodModel, before: AppPods | undefined): PodEntry | undefined {
+  const old = before?.get(pod.name);
+  return old !== undefined && old.host === pod.host && old.port === pod.port ? old : undefined;
+}
+
+/** The entries of `pods[0..end)`, each found unchanged in `before`. */
+function entriesBefore(pods: readonly PodModel[], end: number, before: AppPods | undefined): Map<string, PodEntry> {
+  const m = new Map<string, PodEntry>();
+  for (let j = 0; j < end; j++) {
+    const name = pods[j].name;
+    const e = before?.get(name);
+    if (e !== undefined) m.set(name, e);
+  }
+  return m;
+}
+
+function buildPod(key: string, pod: PodModel, build: number): PodEntry | undefined {
   const cluster = buildPodCluster(key);
   const cla = buildPodLoadAssignment(key, pod);
   if (clusterErrors(cluster).length > 0 || clusterLoadAssignmentErrors(cla).length > 0) return undefined;
@@ -154,14 +206,15 @@ function buildPod(key: string, pod: PodModel): PodEntry | undefined {
     port: pod.port,
     cluster: { typeUrl: TYPE_URLS.cluster, name: key, encoded: Cluster.encode(cluster).finish(), pods: [key] },
     endpoints: { typeUrl: TYPE_URLS.endpoints, name: key, encoded: ClusterLoadAssignment.encode(cla).finish(), pods: [key] },
+    seenIn: build,
   };
 }
 
 const byName = (a: BuiltResource, b: BuiltResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** buildGatewayResources' order: push order (CDS, EDS, LDS, RDS), then name. */
-function assemble(shared: readonly BuiltResource[], pods: ReadonlyMap<string, PodEntry>): BuiltResource[] {
-  const entries = [...pods.values()];
+function assemble(shared: readonly BuiltResource[], apps: ReadonlyMap<string, AppPods>): BuiltResource[] {
+  const entries = [...apps.values()].flatMap((pods) => [...pods.values()]);
   const ofType = (typeUrl: string): BuiltResource[] => shared.filter((r) => r.typeUrl === typeUrl);
   const clusters = [...ofType(TYPE_URLS.cluster), ...entries.map((e) => e.cluster)].sort(byName);
   const endpoints = [...ofType(TYPE_URLS.endpoints), ...entries.map((e) => e.endpoints)].sort(byName);
