@@ -1,5 +1,5 @@
 import type { TypeUrl } from "../resources/type-urls.js";
-import { computeDelta, deltaForNames, deltaFromChange, isEmptyDelta, type DeltaResult } from "./delta.js";
+import { computeDelta, deltaForNames, deltaFromChange, isEmptyDelta, type DeltaResult, type DeltaSubscription } from "./delta.js";
 import type { EncodedResource } from "./encoded-resource.js";
 import { deltaBody, sotwBody } from "./response-body.js";
 import type { Snapshot } from "./snapshot.js";
@@ -164,26 +164,30 @@ export class SotwWatch extends BaseWatch<SotwResult, SotwCacheResponse> {
 }
 
 export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
+  /** The stream's live subscription of the type, the same object for the watch's life (DeltaStreamView): read once, not looked up per update. */
+  readonly #sub: DeltaSubscription;
+
   constructor(
     typeUrl: TypeUrl,
-    private readonly stream: DeltaStreamView,
+    stream: DeltaStreamView,
     current: () => Snapshot | undefined,
     respond: Respond<DeltaCacheResponse>,
     onCancel: (w: CacheWatch) => void,
   ) {
     super(typeUrl, current, respond, onCancel);
+    this.#sub = stream.subscription(typeUrl);
   }
 
   protected full(next: Snapshot): DeltaResult | undefined {
-    return nonEmpty(computeDelta(this.stream.subscription(this.typeUrl), next.resources(this.typeUrl), next.list(this.typeUrl)));
+    return nonEmpty(computeDelta(this.#sub, next.resources(this.typeUrl), next.list(this.typeUrl)));
   }
 
   protected fromChange(_next: Snapshot, change: TypeChange): DeltaResult | undefined {
-    return nonEmpty(deltaFromChange(this.stream.subscription(this.typeUrl), change));
+    return nonEmpty(deltaFromChange(this.#sub, change));
   }
 
   protected forNames(next: Snapshot, names: Iterable<string>): DeltaResult | undefined {
-    const sub = this.stream.subscription(this.typeUrl);
+    const sub = this.#sub;
     // Names subscribed while behind may have been unsubscribed since.
     const wanted = [...names].filter((n) => sub.wildcard || sub.subscribed.has(n));
     return nonEmpty(deltaForNames(sub, next.resources(this.typeUrl), wanted, next.list(this.typeUrl)));

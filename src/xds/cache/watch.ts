@@ -19,7 +19,11 @@ export interface SotwStreamView {
 /** Read-only view of a delta stream. */
 export interface DeltaStreamView {
   readonly group: string;
-  /** The live subscription for the type; `known` must reflect every response `respond` accepted. */
+  /**
+   * The live subscription for the type; `known` must reflect every
+   * response `respond` accepted. The same object on every call for a type
+   * (a watch reads it once, when it is created).
+   */
   subscription(typeUrl: TypeUrl): DeltaSubscription;
 }
 
