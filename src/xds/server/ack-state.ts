@@ -33,6 +33,10 @@ export interface SentChange {
  * one copy; a response that is a whole snapshot type is taken in O(1).
  */
 export class AckState {
+  /** The number of the latest nonce sent for the type (ResponseNonces): the next one is larger. */
+  nonceSeq = 0;
+  /** The client has answered a response of the type (or its first-sync answer wait passed): its writes are no longer first syncs. */
+  answered = false;
   lastNonce: string | undefined;
   lastSentVersion: string | undefined;
   lastSentAt: number | undefined;

@@ -68,12 +68,8 @@ export abstract class AdsStream implements AckingStream {
   readonly #held = new Set<TypeUrl>();
   /** The type being resumed (its watch may write while others wait). */
   #resuming: TypeUrl | undefined;
-  /** Per type, the number of the latest nonce sent (ResponseNonces). */
-  readonly #lastNonce = new Map<TypeUrl, number>();
-  /** Per type not yet answered by the client: first-sync bytes written and held in ctx.firstSyncBudget. */
+  /** Per type not yet answered by the client (AckState.answered): first-sync bytes written and held in ctx.firstSyncBudget. */
   readonly #firstSync = new Map<TypeUrl, number>();
-  /** Types whose client has answered a response (or let the answer wait pass): their writes are no longer first syncs. */
-  readonly #answered = new Set<TypeUrl>();
   /** Gives back first-sync bytes whose client does not answer (limits.firstSyncAnswerWaitMs). */
   #answerWait: Timer | undefined;
   readonly #wake = (): void => this.#resumeWaiting();
@@ -108,6 +104,11 @@ export abstract class AdsStream implements AckingStream {
   abstract acked(typeUrl: TypeUrl, name: string): EncodedResource | undefined;
   /** Handles one request of a known type, after ACK/NACK bookkeeping. */
   protected abstract handle(typeUrl: TypeUrl, req: RequestHead, nonceMatched: boolean, stale: boolean): void;
+  /*
+   * Per type, what the shared handling keeps (nonces, first syncs, ACKs)
+   * lives in the subclass's AckState of the type: the object a response and
+   * its ACK touch anyway, rather than maps of types on the stream.
+   */
   /** The ACK state of a type, if the stream has seen it. */
   protected abstract ackState(typeUrl: TypeUrl): AckState | undefined;
   /** Resumes a type's watch after its response was refused (see Watch.resume); true when it kept removals back. */
@@ -136,14 +137,14 @@ export abstract class AdsStream implements AckingStream {
    * first. When not, the type is marked waiting (the caller refuses the
    * watch's response; the watch is resumed when the writes drain).
    */
-  protected mayWrite(typeUrl: TypeUrl): boolean {
+  protected mayWrite(typeUrl: TypeUrl, ack: AckState): boolean {
     if (this.#closed) return false;
     const free = this.#inFlight < this.ctx.limits.maxBytesInFlight;
     // The server-wide budget last: when it is full this stream is woken once there is room.
-    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(typeUrl)) return true;
+    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(ack)) return true;
     this.#waiting.add(typeUrl);
     // Nothing in flight to drain and no budget to wait for (another type waits): resume on the next turn.
-    const firstSyncFree = this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit;
+    const firstSyncFree = ack.answered || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit;
     const budgetsFree = this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit && firstSyncFree;
     if (free && this.#resuming === undefined && budgetsFree) queueMicrotask(this.#wake);
     return false;
@@ -154,14 +155,14 @@ export abstract class AdsStream implements AckingStream {
    * than any this stream was sent for the type (ResponseNonces), shared with
    * the other streams sending that body when it can be. Returns the nonce.
    */
-  protected send(typeUrl: TypeUrl, body: Buffer): string {
-    const { seq, response } = this.ctx.nonces.response(body, this.#lastNonce.get(typeUrl) ?? 0);
-    this.#lastNonce.set(typeUrl, seq);
+  protected send(typeUrl: TypeUrl, body: Buffer, ack: AckState): string {
+    const { seq, response } = this.ctx.nonces.response(body, ack.nonceSeq);
+    ack.nonceSeq = seq;
     const size = body.byteLength;
     this.ctx.metrics.responseSent(typeUrl, this.protocol, size);
     this.#inFlight += size;
     this.ctx.writeBudget.take(size);
-    const firstSync = !this.#answered.has(typeUrl);
+    const firstSync = !ack.answered;
     if (firstSync) {
       this.#firstSync.set(typeUrl, (this.#firstSync.get(typeUrl) ?? 0) + size);
       this.ctx.firstSyncBudget.take(size);
@@ -183,13 +184,15 @@ export abstract class AdsStream implements AckingStream {
    * clusters only once their endpoints came must not wait behind itself),
    * or the server's first syncs leave room (else this stream queues for it).
    */
-  #firstSyncRoom(typeUrl: TypeUrl): boolean {
-    return this.#answered.has(typeUrl) || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.hasRoom(this.#wake);
+  #firstSyncRoom(ack: AckState | undefined): boolean {
+    return ack?.answered === true || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.hasRoom(this.#wake);
   }
 
   /** The client answered (or will not): the type's writes are no longer first syncs, and its held bytes go back. */
-  #firstSyncAnswered(typeUrl: TypeUrl): void {
-    this.#answered.add(typeUrl);
+  #firstSyncAnswered(typeUrl: TypeUrl, ack: AckState | undefined): void {
+    // Every ACK passes here: once answered, nothing is held for the type.
+    if (ack?.answered === true) return;
+    if (ack) ack.answered = true;
     const held = this.#firstSync.get(typeUrl);
     if (held === undefined) return;
     this.#firstSync.delete(typeUrl);
@@ -207,7 +210,7 @@ export abstract class AdsStream implements AckingStream {
       this.#answerWait = undefined;
       if (this.#closed) return;
       this.log.debug("xds: client did not answer its first sync in time; it no longer holds first-sync room", { node: this.nodeId, types: [...this.#firstSync.keys()] });
-      for (const typeUrl of [...this.#firstSync.keys()]) this.#firstSyncAnswered(typeUrl);
+      for (const typeUrl of [...this.#firstSync.keys()]) this.#firstSyncAnswered(typeUrl, this.ackState(typeUrl));
       this.#resumeWaiting();
     }, this.ctx.limits.firstSyncAnswerWaitMs);
   }
@@ -317,7 +320,7 @@ export abstract class AdsStream implements AckingStream {
   #ackOrNack(typeUrl: TypeUrl, state: AckState, req: RequestHead): void {
     const now = this.ctx.clock.now();
     const version = state.lastSentVersion ?? "";
-    this.#firstSyncAnswered(typeUrl);
+    this.#firstSyncAnswered(typeUrl, state);
     if (req.errorDetail) {
       // The client's message can be megabytes: the counter is exact, the log and the status keep a bounded part.
       const message = truncateMessage(req.errorDetail.message, this.ctx.limits.nackMessageMaxChars);
@@ -336,7 +339,7 @@ export abstract class AdsStream implements AckingStream {
     if (this.#waiting.size === 0 && this.#held.size === 0) return;
     while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
       const step = this.#nextToResume();
-      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake) || !this.#firstSyncRoom(step.typeUrl)) return;
+      if (!step || !this.ctx.writeBudget.hasRoom(this.#wake) || !this.#firstSyncRoom(this.ackState(step.typeUrl))) return;
       this.#waiting.delete(step.typeUrl);
       this.#held.delete(step.typeUrl);
       this.#resuming = step.typeUrl;

@@ -175,8 +175,8 @@ export class DeltaStream extends AdsStream implements DeltaStreamView {
   }
 
   #respond(state: DeltaTypeState, r: DeltaCacheResponse): boolean {
-    if (!this.mayWrite(r.typeUrl)) return false;
-    const nonce = this.send(r.typeUrl, r.body());
+    if (!this.mayWrite(r.typeUrl, state.ack)) return false;
+    const nonce = this.send(r.typeUrl, r.body(), state.ack);
     // Every resource of the type, to a client that knew nothing of it: it now knows the snapshot's map.
     const whole = state.known.size === 0 && r.removed.length === 0 && r.changed.length === r.resources.size ? r.resources : undefined;
     if (whole) state.known.resetTo(whole);

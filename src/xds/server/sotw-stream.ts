@@ -144,8 +144,8 @@ export class SotwStream extends AdsStream implements SotwStreamView {
   }
 
   #respond(state: SotwTypeState, r: SotwCacheResponse): boolean {
-    if (!this.mayWrite(r.typeUrl)) return false;
-    const nonce = this.send(r.typeUrl, r.body());
+    if (!this.mayWrite(r.typeUrl, state.ack)) return false;
+    const nonce = this.send(r.typeUrl, r.body(), state.ack);
     const held = state.held;
     // Every resource of the type, to a client that held nothing of it: it now holds the snapshot's map.
     const whole = r.whole ?? (held.size === 0 && r.removed.length === 0 && r.resources.length === r.base.size ? r.base : undefined);
