@@ -4,6 +4,7 @@ import { PUSH_ORDER, TYPE_URLS, type TypeUrl } from "../resources/type-urls.js";
 import { EncodedResource } from "./encoded-resource.js";
 import { referencesOf } from "./references.js";
 import { NO_CHANGE, type TypeChange } from "./snapshot-diff.js";
+import { OverlayMap } from "./overlay-map.js";
 import { UnionMap } from "./union-map.js";
 import { SetDigest } from "./version.js";
 
@@ -104,21 +105,11 @@ export class Snapshot {
    * (names absent from `previous` are ignored; a name also upserted is
    * not removed): what a builder that knows its change hands in, so that
    * nothing is done per resource that did not change. Each type that
-   * changes gets its own map (a copy of the previous one: a native copy,
-   * the one cost left that grows with the fleet). Throws (a builder bug)
-   * when two upserts share a type and name.
+   * changes gets its own map: the previous one with the change laid over it
+   * (OverlayMap), not a copy of the fleet. Throws (a builder bug) when two
+   * upserts share a type and name.
    */
   static apply(previous: Snapshot, upserts: Iterable<BuiltResource>, removals: Iterable<{ readonly typeUrl: TypeUrl; readonly name: string }>): Snapshot {
-    const byType = new Map(previous.#byType);
-    const own = new Map<TypeUrl, Map<string, EncodedResource>>();
-    const mapOf = (typeUrl: TypeUrl): Map<string, EncodedResource> => {
-      let m = own.get(typeUrl);
-      if (!m) {
-        own.set(typeUrl, (m = new Map(previous.resources(typeUrl))));
-        byType.set(typeUrl, m);
-      }
-      return m;
-    };
     const upserted = new Set<string>();
     const replaced = new Map<TypeUrl, EncodedResource[]>();
     for (const built of upserts) {
@@ -126,15 +117,20 @@ export class Snapshot {
       if (upserted.has(key)) throw new TicketplaneError(ERROR_CODES.INVALID_ARGUMENT, "duplicate resource in snapshot", { type: built.typeUrl, name: built.name });
       upserted.add(key);
       if (previous.get(built.typeUrl, built.name)?.sameAs(built)) continue;
-      const r = new EncodedResource(built);
-      mapOf(built.typeUrl).set(built.name, r);
-      pushTo(replaced, built.typeUrl, r);
+      pushTo(replaced, built.typeUrl, new EncodedResource(built));
     }
     const removed = new Map<TypeUrl, string[]>();
     for (const { typeUrl, name } of removals) {
       if (upserted.has(`${typeUrl} ${name}`) || !previous.resources(typeUrl).has(name)) continue;
-      mapOf(typeUrl).delete(name);
       pushTo(removed, typeUrl, name);
+    }
+    const byType = new Map(previous.#byType);
+    for (const typeUrl of new Set([...replaced.keys(), ...removed.keys()])) {
+      const edited = OverlayMap.derive(previous.resources(typeUrl), (m) => {
+        for (const r of replaced.get(typeUrl) ?? NO_RESOURCES) m.set(r.name, r);
+        for (const name of removed.get(typeUrl) ?? NO_NAMES) m.delete(name);
+      });
+      byType.set(typeUrl, edited);
     }
     return new Snapshot(byType, Snapshot.#derive(previous, byType, replaced, removed));
   }

@@ -1,0 +1,104 @@
+/**
+ * A read-only map that is a shared `base` with a few entries replaced,
+ * added or removed, so that a snapshot derived from the one before it by a
+ * change of a few pods costs the change rather than a copy of the fleet.
+ *
+ * Deriving from an OverlayMap keeps its base and copies only its
+ * differences; once those outgrow about the square root of the size, the
+ * result is a plain Map again (one copy of the fleet, amortised over the
+ * changes it absorbed). Reads cost one lookup in the (small) differences
+ * and one in the base. Iteration order is the base's, each entry replaced
+ * in place, then the added entries: Map's own order for the same edits,
+ * except that a name removed and added again keeps its place.
+ */
+const REMOVED: unique symbol = Symbol("removed");
+type Slot<V> = V | typeof REMOVED;
+
+/** Smallest overlay worth compacting; beyond it, about the square root of the size. */
+const MIN_OVERLAY = 32;
+
+export class OverlayMap<V> implements ReadonlyMap<string, V> {
+  private constructor(
+    private readonly base: ReadonlyMap<string, V>,
+    private readonly overlay: ReadonlyMap<string, Slot<V>>,
+    readonly size: number,
+  ) {}
+
+  /**
+   * `from` with `edits` applied (set or delete, in order), as an OverlayMap
+   * over `from`'s base, or a plain Map when the differences have grown past
+   * the compaction limit. `from` is not changed.
+   */
+  static derive<V>(from: ReadonlyMap<string, V>, edits: (editor: MapEditor<V>) => void): ReadonlyMap<string, V> {
+    const base = from instanceof OverlayMap ? (from.base as ReadonlyMap<string, V>) : from;
+    const overlay = new Map<string, Slot<V>>(from instanceof OverlayMap ? (from.overlay as ReadonlyMap<string, Slot<V>>) : undefined);
+    let size = from.size;
+    const has = (name: string): boolean => {
+      const v = overlay.get(name);
+      return v === undefined ? base.has(name) : v !== REMOVED;
+    };
+    edits({
+      set: (name, value) => {
+        if (!has(name)) size++;
+        // Equal to the base's entry: no difference to keep.
+        if (base.get(name) === value) overlay.delete(name);
+        else overlay.set(name, value);
+      },
+      delete: (name) => {
+        if (!has(name)) return;
+        size--;
+        if (base.has(name)) overlay.set(name, REMOVED);
+        else overlay.delete(name);
+      },
+    });
+    if (overlay.size === 0) return base;
+    const derived = new OverlayMap(base, overlay, size);
+    return overlay.size > compactAt(base.size) ? new Map(derived) : derived;
+  }
+
+  get(name: string): V | undefined {
+    const v = this.overlay.get(name);
+    if (v === undefined) return this.base.get(name);
+    return v === REMOVED ? undefined : v;
+  }
+
+  has(name: string): boolean {
+    const v = this.overlay.get(name);
+    return v === undefined ? this.base.has(name) : v !== REMOVED;
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    for (const [name, b] of this.base) {
+      const v = this.overlay.get(name);
+      if (v === undefined) yield [name, b];
+      else if (v !== REMOVED) yield [name, v];
+    }
+    for (const [name, v] of this.overlay) if (v !== REMOVED && !this.base.has(name)) yield [name, v];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
+    for (const [name, v] of this.entries()) fn(v, name, this);
+  }
+}
+
+/** The edits OverlayMap.derive applies. */
+export interface MapEditor<V> {
+  set(name: string, value: V): void;
+  delete(name: string): void;
+}
+
+function compactAt(baseSize: number): number {
+  return Math.max(MIN_OVERLAY, Math.ceil(Math.sqrt(baseSize)));
+}
