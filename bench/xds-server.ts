@@ -4,8 +4,9 @@
  * time and memory are its own. It is one of:
  *
  * - ours: SnapshotCache + ADS server + publisher (default debounce) over the
- *   bench's gateway model, built with buildGatewayResources: the code the
- *   runtime runs.
+ *   bench's gateway model, built with createIncrementalGatewayBuilder: the
+ *   code the runtime runs; each change's model is handed in as the runtime
+ *   hands it (modelAfterChange: only the changed app's pods are a new array).
  * - floor: a minimal grpc-js ADS server that answers from responses encoded
  *   before the measurement (one encoding per distinct response, shared by
  *   every stream), in the order ours sends them: the first request of a type
@@ -35,7 +36,7 @@ import {
 } from "@envoyproxy/protos/envoy/service/discovery/v3/discovery";
 import { silentLogger, systemClock } from "../src/common/index.js";
 import { createAdsServer, createPublisher, SnapshotCache } from "../src/xds/index.js";
-import { buildGatewayResources, createIncrementalGatewayBuilder, TYPE_URLS, type AppModel, type BuiltResource, type GatewayModel } from "../src/xds/resources/index.js";
+import { buildGatewayResources, createIncrementalGatewayBuilder, TYPE_URLS, type AppModel, type BuiltResource, type GatewayModel, type PodModel } from "../src/xds/resources/index.js";
 import type { Protocol } from "./xds-load-client.js";
 
 export type ServerKind = "ours" | "floor";
@@ -52,15 +53,8 @@ const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
 
 /** The bench's gateway: `pods` pods in `apps` apps, plus `app0-new<extra>` when `extra` is given. */
 export function gatewayModel(pods: number, apps: number, extra?: number): GatewayModel {
-  const perApp = Math.ceil(pods / apps);
   const list: AppModel[] = [];
-  let n = 0;
-  for (let a = 0; a < apps; a++) {
-    const appPods = [];
-    for (let p = 0; p < perApp && n < pods; p++, n++) appPods.push({ name: `app${a}-pod${p}`, host: `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 3838 });
-    if (a === 0 && extra !== undefined) appPods.push({ name: `app0-new${extra}`, host: `10.200.${extra >> 8}.${(extra & 255) + 1}`, port: 3838 });
-    list.push({ namespace: "bench", name: `app${a}`, pathPrefix: `/app${a}/`, podPath: "/", mode: "serve", pods: appPods });
-  }
+  for (let a = 0; a < apps; a++) list.push({ namespace: "bench", name: `app${a}`, pathPrefix: `/app${a}/`, podPath: "/", mode: "serve", pods: appPods(a, pods, apps, extra) });
   return {
     group: "default",
     listener: { address: "0.0.0.0", port: 8080 },
@@ -68,6 +62,26 @@ export function gatewayModel(pods: number, apps: number, extra?: number): Gatewa
     accessLog: { cluster: { host: "127.0.0.1", port: 9002 }, flushIntervalMs: 1_000 },
     apps: list,
   };
+}
+
+/** The pods of app `a` in gatewayModel(pods, apps, extra). */
+function appPods(a: number, pods: number, apps: number, extra?: number): PodModel[] {
+  const perApp = Math.ceil(pods / apps);
+  const list: PodModel[] = [];
+  for (let p = 0, n = a * perApp; p < perApp && n < pods; p++, n++) list.push({ name: `app${a}-pod${p}`, host: `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 3838 });
+  if (a === 0 && extra !== undefined) list.push({ name: `app0-new${extra}`, host: `10.200.${extra >> 8}.${(extra & 255) + 1}`, port: 3838 });
+  return list;
+}
+
+/**
+ * gatewayModel(pods, apps, extra) as the runtime hands it after a change
+ * of app0's pods: app0's pods a new array, every other app's pods the very
+ * array `base` has (the ticket core's podAddresses keeps an app's array
+ * while none of its pods comes or goes), so the per-change model costs
+ * what the runtime's does.
+ */
+function modelAfterChange(base: GatewayModel, pods: number, apps: number, extra?: number): GatewayModel {
+  return { ...base, apps: base.apps.map((app, a) => (a === 0 ? { ...app, pods: appPods(0, pods, apps, extra) } : app)) };
 }
 
 /** The pod a change adds and removes. */
@@ -78,7 +92,8 @@ export function changedPod(round: number): string {
 // ---- ours ----------------------------------------------------------------
 
 function startOurs(server: grpc.Server, pods: number, apps: number): (round: number, to: ChangeKind) => void {
-  let current = gatewayModel(pods, apps);
+  const base = gatewayModel(pods, apps);
+  let current = base;
   const cache = new SnapshotCache();
   // XDS_BENCH_WRITE_BUDGET_KB: the server-wide bytes in flight (AdsLimits.maxBytesInFlightTotal), to see what it costs in RSS and time.
   const budgetKb = Number(process.env.XDS_BENCH_WRITE_BUDGET_KB);
@@ -93,7 +108,7 @@ function startOurs(server: grpc.Server, pods: number, apps: number): (round: num
   publisher.publishNow();
   server.addService(ads.service, ads.implementation);
   return (round, to) => {
-    current = gatewayModel(pods, apps, to === "add" ? round : undefined);
+    current = modelAfterChange(base, pods, apps, to === "add" ? round : undefined);
     publisher.schedule();
   };
 }

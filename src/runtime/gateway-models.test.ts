@@ -23,6 +23,12 @@ describe("buildGatewayModels", () => {
     assert.equal(shiny?.mode, "serve");
   });
 
+  it("hands each app's pods as the ticket core's own array, the same until a pod comes or goes (the builder keeps what it built from it)", () => {
+    const again = buildGatewayModels({ views: core, gateway, upstreams: { authz: { host: "0.0.0.0", port: 9001 }, accessLog: { host: "127.0.0.1", port: 9002 } } });
+    assert.equal(again[0]?.apps[0]?.pods, models[0]?.apps[0]?.pods);
+    assert.deepEqual(again[0]?.apps[0]?.pods[0], { name: "a", host: "127.0.0.1", port: 8081 });
+  });
+
   it("points ext_authz and access logs at dialable addresses (a wildcard bind becomes loopback)", () => {
     assert.deepEqual(models[0]?.extAuthz, { cluster: { host: "127.0.0.1", port: 9001 }, timeoutMs: 250 });
     assert.deepEqual(models[0]?.accessLog.cluster, { host: "127.0.0.1", port: 9002 });

@@ -21,7 +21,7 @@ export interface Upstreams {
 }
 
 export interface GatewayModelInputs {
-  readonly views: Pick<TicketViews, "apps" | "pods">;
+  readonly views: Pick<TicketViews, "apps" | "podAddresses">;
   readonly gateway: GatewayConfig;
   readonly upstreams: Upstreams;
   /** Access-log buffer flush interval Envoy uses (default 1 s). */
@@ -46,7 +46,8 @@ export function buildGatewayModels(inputs: GatewayModelInputs): GatewayModel[] {
       ...(spec.host !== undefined ? { host: spec.host } : {}),
       podPath: spec.podPath,
       mode: inputs.modes?.(appKey(spec.namespace, spec.name)) ?? "serve",
-      pods: views.pods(appKey(spec.namespace, spec.name)).map((p) => ({ name: p.name, host: p.host, port: p.port })),
+      // The ticket core's own array, the same until a pod comes or goes: the builder then keeps what it built from it.
+      pods: views.podAddresses(appKey(spec.namespace, spec.name)),
     };
     const list = groups.get(spec.gateway) ?? [];
     list.push(app);

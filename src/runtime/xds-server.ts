@@ -26,7 +26,7 @@ import type { GatewaySource, RouteModes } from "./ports.js";
 
 export interface XdsServerOptions {
   readonly listen: HostPort;
-  readonly tickets: Pick<TicketViews, "apps" | "pods" | "subscribe"> & Pick<TicketInventory, "setRoutable">;
+  readonly tickets: Pick<TicketViews, "apps" | "podAddresses" | "subscribe"> & Pick<TicketInventory, "setRoutable">;
   readonly gateway: GatewaySource;
   readonly logger: Logger;
   readonly registry: Registry;

@@ -65,6 +65,28 @@ describe("AppLedger", () => {
     assert.equal((l.pods.get("a") as PodRecord).routable, true);
   });
 
+  it("answers the same frozen addresses, sorted by name, until a pod comes, goes or moves", () => {
+    const l = ledger();
+    l.setPods([pod("b"), pod("a")], 0, true);
+    const first = l.addresses();
+    assert.deepEqual(first.map((p) => p.name), ["a", "b"]);
+    assert.ok(Object.isFrozen(first) && first.every((p) => Object.isFrozen(p)));
+    assert.deepEqual(Object.keys(first[0] ?? {}).sort(), ["host", "name", "port"]);
+    l.setPods([pod("a", { ready: false }), pod("b", { draining: true })], 0, true);
+    l.setRoutable("a", false);
+    assert.equal(l.addresses(), first, "readiness, draining and routability are not addresses");
+    l.setPods([pod("a"), pod("b"), pod("c")], 0, true);
+    const added = l.addresses();
+    assert.notEqual(added, first);
+    assert.deepEqual(added.map((p) => p.name), ["a", "b", "c"]);
+    l.setPods([pod("a"), pod("c")], 0, true);
+    assert.deepEqual(l.addresses().map((p) => p.name), ["a", "c"]);
+    const beforeMove = l.addresses();
+    l.setPods([pod("a", { host: "10.9.9.9" }), pod("c")], 0, true);
+    assert.notEqual(l.addresses(), beforeMove);
+    assert.equal(l.addresses().find((p) => p.name === "a")?.host, "10.9.9.9");
+  });
+
   it("keeps tickets of pods that turn not-ready or draining", () => {
     const l = ledger(2);
     l.setPods([pod("a")], 0, true);

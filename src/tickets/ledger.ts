@@ -8,7 +8,7 @@ import type { AppKey, AppSpec } from "../config/app-spec.js";
 import { PodRecord } from "./pod-record.js";
 import { ServingPods } from "./serving-pods.js";
 import { TicketRecord } from "./ticket-record.js";
-import type { PodInput, TicketView } from "./types.js";
+import type { PodAddress, PodInput, TicketView } from "./types.js";
 
 export interface PodsUpdate {
   /** Tickets released because their pod vanished (already out of the ledger). */
@@ -26,6 +26,8 @@ export class AppLedger {
   #slots = 0;
   #onProbation = 0;
   #spec: AppSpec;
+  /** addresses(), kept until a pod comes or goes. */
+  #addresses: readonly PodAddress[] | undefined;
 
   constructor(key: AppKey, spec: AppSpec) {
     this.key = key;
@@ -67,6 +69,7 @@ export class AppLedger {
         released.push(t);
       }
       this.pods.delete(name);
+      this.#addresses = undefined;
       this.#serving.remove(pod);
       this.#slots -= pod.slots;
       changed = true;
@@ -76,6 +79,7 @@ export class AppLedger {
       if (pod === undefined) {
         const added = new PodRecord(input, this.#spec.ticketsPerPod, routableByDefault, now);
         this.pods.set(name, added);
+        this.#addresses = undefined;
         this.#slots += added.slots;
         this.#serving.update(added);
         changed = true;
@@ -85,6 +89,19 @@ export class AppLedger {
       }
     }
     return { released, changed };
+  }
+
+  /**
+   * Every pod's name and address, sorted by name: the same (frozen) array
+   * until a pod comes, goes or moves, so that what is built from it can be
+   * kept while it is the same (a pod's address never changes in place: a
+   * pod at a new address is a new PodRecord).
+   */
+  addresses(): readonly PodAddress[] {
+    this.#addresses ??= Object.freeze(
+      [...this.pods.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((p): PodAddress => Object.freeze({ name: p.name, host: p.host, port: p.port })),
+    );
+    return this.#addresses;
   }
 
   /** True when the flag changed. Unknown pods are ignored. */

@@ -21,6 +21,7 @@ import type {
   LedgerSnapshot,
   MaybePromise,
   PodInput,
+  PodAddress,
   PodView,
   QueueView,
   RestoreReport,
@@ -68,6 +69,8 @@ export interface TicketViews {
   apps(): readonly AppSpec[];
   /** Pods sorted by name (copies). */
   pods(app: AppKey): readonly PodView[];
+  /** Each pod's name and address, sorted by name: the same array until a pod of the app comes, goes or moves (an unknown app: an empty one). */
+  podAddresses(app: AppKey): readonly PodAddress[];
   tickets(app: AppKey): readonly TicketView[];
   /** Queue entries in line order (first = head). */
   queue(app: AppKey): readonly QueueView[];

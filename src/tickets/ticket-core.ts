@@ -30,6 +30,7 @@ import type {
   KeyRing,
   LedgerSnapshot,
   PodInput,
+  PodAddress,
   PodView,
   QueueView,
   QueuedView,
@@ -113,6 +114,7 @@ const STALE_GRACE_MS = 1_000;
 const UNKNOWN_APP: Allocation = Object.freeze({ kind: "unknown_app" });
 const ABSENT: Verification = Object.freeze({ ok: false, reason: "absent" });
 const UNKNOWN_APP_TICKET: Verification = Object.freeze({ ok: false, reason: "unknown_app" });
+const NO_ADDRESSES: readonly PodAddress[] = Object.freeze([]);
 
 export class TicketCore implements TicketVerifier, TicketAllocator, ActivityRecorder, TicketInventory, TicketViews, LedgerAccess, KeyHolder {
   readonly #clock: Clock;
@@ -307,6 +309,10 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
     const state = this.#apps.get(app);
     if (state === undefined) return [];
     return [...state.ledger.pods.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((p) => p.view());
+  }
+
+  podAddresses(app: AppKey): readonly PodAddress[] {
+    return this.#apps.get(app)?.ledger.addresses() ?? NO_ADDRESSES;
   }
 
   tickets(app: AppKey): readonly TicketView[] {

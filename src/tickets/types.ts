@@ -22,6 +22,13 @@ export interface PodInput {
 }
 
 /** A pod as the ticket core holds it. See pod-state.ts for what the state words mean. */
+/** Where a pod is reached: what the gateways' clusters and endpoints are built from. */
+export interface PodAddress {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface PodView extends Required<PodInput> {
   /** Every connected gateway of the app's node group has ACKed this pod's cluster, endpoints and route. */
   readonly routable: boolean;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { prng } from "../../../test/support/prng.js";
 import { buildGatewayResources } from "./build.js";
 import { createGatewayBuilder, createIncrementalGatewayBuilder, type GatewayChange } from "./gateway-builder.js";
-import type { BuiltResource, GatewayModel } from "./model.js";
+import type { BuiltResource, GatewayModel, PodModel } from "./model.js";
 import { app, pod, sampleModel } from "./model.fixture.js";
 import { TYPE_URLS } from "./type-urls.js";
 
@@ -16,8 +16,13 @@ function outcome(build: () => BuiltResource[]): unknown {
   }
 }
 
-/** A random model: a few apps (some added, some gone), pods that come, go, move, repeat a name or carry a bad address. */
-function randomModel(rand: () => number, group: string): GatewayModel {
+/**
+ * A random model: a few apps (some added, some gone), pods that come, go,
+ * move, repeat a name or carry a bad address; an app's pods sometimes the
+ * very array of an earlier model (`kept`), as the ticket core hands it
+ * while no pod comes or goes.
+ */
+function randomModel(rand: () => number, group: string, kept?: Map<string, readonly PodModel[]>): GatewayModel {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const apps = ["shiny", "lab", "notebook", "admin"].filter(() => rand() < 0.8);
   // Rarely: an app named twice, or names whose "/" makes two pods' cluster names one ("lab/x" + "y" and "lab" + "x/y").
@@ -30,7 +35,7 @@ function randomModel(rand: () => number, group: string): GatewayModel {
         name,
         pathPrefix: `/${name}/`,
         mode: rand() < 0.5 ? "serve" : "proxy",
-        pods: Array.from({ length: Math.floor(rand() * 6) }, () => {
+        pods: keptPods(rand, kept, name) ?? Array.from({ length: Math.floor(rand() * 6) }, () => {
           const n = Math.floor(rand() * 8);
           // Rarely: an address EDS cannot take, or a port that is none.
           const host = rand() < 0.04 ? "not-an-ip" : pick([`10.0.${i}.${n}`, `10.9.${i}.${n}`]);
@@ -41,14 +46,21 @@ function randomModel(rand: () => number, group: string): GatewayModel {
   });
 }
 
+/** Now and then an earlier model's pods array for the app, itself; every array is remembered for later. */
+function keptPods(rand: () => number, kept: Map<string, readonly PodModel[]> | undefined, app: string): readonly PodModel[] | undefined {
+  return kept !== undefined && rand() < 0.4 ? kept.get(app) : undefined;
+}
+
 describe("createGatewayBuilder", () => {
   it("gives, over any sequence of models, exactly what buildGatewayResources gives (resources, order, tags, or the error)", () => {
     let errors = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const rand = prng(seed);
       const build = createGatewayBuilder();
+      const kept = new Map<string, readonly PodModel[]>();
       for (let step = 0; step < 25; step++) {
-        const model = randomModel(rand, rand() < 0.8 ? "default" : "other");
+        const model = randomModel(rand, rand() < 0.8 ? "default" : "other", kept);
+        for (const a of model.apps) kept.set(a.name, a.pods);
         const want = outcome(() => buildGatewayResources(model));
         if (!Array.isArray(want)) errors++;
         assert.deepEqual(outcome(() => build(model)), want, `seed ${seed} step ${step}`);
@@ -81,6 +93,26 @@ describe("createGatewayBuilder", () => {
       assert.equal(find(after, typeUrl, "apps/big/c"), find(before, typeUrl, "apps/big/c"));
     }
     assert.notEqual(find(after, TYPE_URLS.endpoints, "apps/big/b"), find(before, TYPE_URLS.endpoints, "apps/big/b"));
+  });
+
+  it("does not look at the pods of an app handed in as the very array of the previous build", () => {
+    let reads = 0;
+    const counted = (pods: PodModel[]): readonly PodModel[] => {
+      const arr: PodModel[] = [];
+      pods.forEach((p, i) => Object.defineProperty(arr, i, { enumerable: true, get: () => (reads++, p) }));
+      return arr;
+    };
+    const big = counted(Array.from({ length: 50 }, (_, i) => pod(`p${i}`, `10.0.0.${i + 1}`)));
+    const build = createIncrementalGatewayBuilder();
+    build(sampleModel({ apps: [app({ name: "big", pods: big }), app({ name: "small", pathPrefix: "/small/", pods: [pod("a", "10.1.0.1")] })] }));
+    const firstReads = reads;
+    assert.ok(firstReads >= 50);
+    const next = build(sampleModel({ apps: [app({ name: "big", pods: big }), app({ name: "small", pathPrefix: "/small/", pods: [pod("a", "10.1.0.1"), pod("b", "10.1.0.2")] })] }));
+    assert.equal(reads, firstReads, "the unchanged app's pods were not read");
+    assert.deepEqual(
+      next.change?.upserts.filter((r) => r.pods.length > 0).map((r) => r.name),
+      ["apps/small/b", "apps/small/b"],
+    );
   });
 
   it("reuses the listener and route table while only pods change, and builds them again when an app changes", () => {

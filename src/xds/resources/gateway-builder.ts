@@ -14,6 +14,12 @@
  * bytes. A model with any error is handed to buildGatewayResources, so the
  * errors (and the throw) are exactly its own.
  *
+ * An app whose `pods` is the very array the previous build of the group
+ * took is taken as unchanged without a look at its pods (the ticket core
+ * hands the same frozen array until a pod comes or goes), so a change of
+ * one pod costs the apps, not the pods, of the group. Callers must not
+ * mutate a pods array they handed in.
+ *
  * The returned objects are shared with later builds: callers must not
  * mutate them (nothing does; BuiltResource is read-only by contract).
  */
@@ -38,6 +44,12 @@ interface PodEntry {
 
 /** One app's pods as last built, by pod name: kept as the very same map while none of them changes. */
 type AppPods = ReadonlyMap<string, PodEntry>;
+
+/** What a group's build kept of one app: its pods, and the model's array they were built from. */
+interface AppMemory {
+  readonly source: readonly PodModel[];
+  readonly pods: AppPods;
+}
 
 export type GatewayBuilder = (model: GatewayModel) => BuiltResource[];
 
@@ -66,7 +78,7 @@ export type IncrementalGatewayBuilder = (model: GatewayModel) => GatewayBuild;
 
 interface GroupMemory {
   /** By app key (`namespace/name`). */
-  readonly apps: ReadonlyMap<string, AppPods>;
+  readonly apps: ReadonlyMap<string, AppMemory>;
   readonly shared: readonly BuiltResource[];
   /** The model without its pods, as JSON: the same text builds the same shared part. */
   readonly sharedModel: string;
@@ -115,8 +127,8 @@ function changeOf(previous: GroupMemory, shared: readonly BuiltResource[], pods:
   const key = (r: ResourceKey): string => `${r.typeUrl} ${r.name}`;
   const sharedNow = new Set(shared.map(key));
   for (const r of previous.shared) if (!sharedNow.has(key(r))) removals.push({ typeUrl: r.typeUrl, name: r.name });
-  for (const [app, before] of previous.apps) {
-    const now = pods.apps.get(app);
+  for (const [app, { pods: before }] of previous.apps) {
+    const now = pods.apps.get(app)?.pods;
     if (now === before) continue;
     for (const [name, e] of before) {
       if (now?.get(name) !== undefined) continue;
@@ -128,7 +140,7 @@ function changeOf(previous: GroupMemory, shared: readonly BuiltResource[], pods:
 
 interface PodEntries {
   /** Each app's pods: the previous build's map itself for an app whose pods are all unchanged. */
-  readonly apps: ReadonlyMap<string, AppPods>;
+  readonly apps: ReadonlyMap<string, AppMemory>;
   /** Entries built anew (added or changed pods). */
   readonly rebuilt: readonly PodEntry[];
 }
@@ -141,16 +153,18 @@ interface PodEntries {
  * one map lookup and no allocation, so a change of one pod among
  * thousands costs little beyond the walk over the model.
  */
-function podEntries(model: GatewayModel, previous: ReadonlyMap<string, AppPods> | undefined, build: number): PodEntries | undefined {
-  const apps = new Map<string, AppPods>();
+function podEntries(model: GatewayModel, previous: ReadonlyMap<string, AppMemory> | undefined, build: number): PodEntries | undefined {
+  const apps = new Map<string, AppMemory>();
   const rebuilt: PodEntry[] = [];
   for (const app of model.apps) {
     if (app.namespace.includes("/") || app.name.includes("/")) return undefined;
     const key = `${app.namespace}/${app.name}`;
     if (apps.has(key)) return undefined;
-    const pods = appPods(app, previous?.get(key), build, rebuilt);
+    const before = previous?.get(key);
+    // The very array the previous build took (the ticket core hands the same one until a pod comes or goes): nothing to walk.
+    const pods = before?.source === app.pods ? before.pods : appPods(app, before?.pods, build, rebuilt);
     if (pods === undefined) return undefined;
-    apps.set(key, pods);
+    apps.set(key, { source: app.pods, pods });
   }
   return { apps, rebuilt };
 }
@@ -213,8 +227,8 @@ function buildPod(key: string, pod: PodModel, build: number): PodEntry | undefin
 const byName = (a: BuiltResource, b: BuiltResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** buildGatewayResources' order: push order (CDS, EDS, LDS, RDS), then name. */
-function assemble(shared: readonly BuiltResource[], apps: ReadonlyMap<string, AppPods>): BuiltResource[] {
-  const entries = [...apps.values()].flatMap((pods) => [...pods.values()]);
+function assemble(shared: readonly BuiltResource[], apps: ReadonlyMap<string, AppMemory>): BuiltResource[] {
+  const entries = [...apps.values()].flatMap(({ pods }) => [...pods.values()]);
   const ofType = (typeUrl: string): BuiltResource[] => shared.filter((r) => r.typeUrl === typeUrl);
   const clusters = [...ofType(TYPE_URLS.cluster), ...entries.map((e) => e.cluster)].sort(byName);
   const endpoints = [...ofType(TYPE_URLS.endpoints), ...entries.map((e) => e.endpoints)].sort(byName);
