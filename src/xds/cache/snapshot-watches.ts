@@ -49,7 +49,9 @@ abstract class BaseWatch<Result, Response> implements CacheWatch {
   update(prev: Snapshot | undefined, next: Snapshot, change: TypeChange): void {
     if (this.#behind || this.#cancelled) return;
     const fast = this.#base !== undefined && this.#base === prev;
-    this.#deliver(next, fast ? this.fromChange(next, change) : this.full(next));
+    // In step and the type unchanged (most types of most updates): nothing to compute or send.
+    if (fast && change.upserted.length === 0 && change.removed.length === 0) this.#base = next;
+    else this.#deliver(next, fast ? this.fromChange(next, change) : this.full(next));
   }
 
   resume(holdRemovals = false): boolean {
