@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { prng } from "../../../test/support/prng.js";
 import { LayeredMap } from "./layered-map.js";
+import { OverlayMap } from "./overlay-map.js";
 
 const versions = (): LayeredMap<string, { v: string }> =>
   new LayeredMap<string, { v: string }>(
@@ -48,6 +50,50 @@ describe("LayeredMap", () => {
       assert.deepEqual(plain(m), plain(ref));
       assert.equal(m.size, ref.size);
     }
+  });
+
+  it("follows a chain of snapshot maps laid over one another (OverlayMap), compactions included, without a pass over the fleet, and keeps its contents through every rebase", (t) => {
+    // It rebases every few dozen changes; the fleet's map compacts every √size (89 at 8,000): it never lags two compactions.
+    const rand = prng(7);
+    let snapshot: ReadonlyMap<string, { v: string }> = base(8_000);
+    const m = versions();
+    m.resetTo(snapshot);
+    const ref = new Map([...snapshot].map(([k, b]) => [k, b.v]));
+    let tag = 0;
+    let passes = 0;
+    let compactions = 0;
+    const iterations = t.mock.method(OverlayMap.prototype, "entries");
+    for (let step = 0; step < 300; step++) {
+      // The snapshot changes a few resources; the stream takes the change (mostly), or keeps an older version, or drops a name.
+      const changed = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => `r${Math.floor(rand() * 8_100)}`);
+      const value = { v: `t${++tag}` };
+      snapshot = OverlayMap.derive(snapshot, (e) => {
+        for (const name of changed) if (rand() < 0.2) e.delete(name);
+        else e.set(name, value);
+      });
+      for (const name of changed) {
+        const b = snapshot.get(name);
+        const r = rand();
+        if (r < 0.1) continue;
+        if (r < 0.15 || b === undefined) {
+          m.delete(name);
+          ref.delete(name);
+        } else {
+          m.set(name, b.v);
+          ref.set(name, b.v);
+        }
+      }
+      if (!(snapshot instanceof OverlayMap)) compactions++;
+      const before = iterations.mock.callCount();
+      m.rebase(snapshot);
+      passes += iterations.mock.callCount() - before;
+      assert.equal(m.size, ref.size, `step ${step}`);
+      for (const name of changed) assert.equal(m.get(name), ref.get(name), `step ${step}: ${name}`);
+    }
+    assert.deepEqual(plain(m), plain(ref));
+    assert.ok(compactions >= 3, `the chain went through compactions (${compactions})`);
+    assert.equal(passes, 0, "no rebase iterated a snapshot map, across compactions too");
+    assert.ok(m.isOver(snapshot) || m.privateEntries < 200, "kept over a snapshot map, not as a private copy");
   });
 
   it("clear empties it", () => {

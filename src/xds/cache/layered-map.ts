@@ -1,3 +1,5 @@
+import { OverlayMap } from "./overlay-map.js";
+
 /**
  * A per-stream map stored as a shared, immutable base (a snapshot's map of
  * one type, held by many streams) plus a small private overlay of the
@@ -75,6 +77,13 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
    */
   rebase(next: ReadonlyMap<string, B> | undefined): void {
     if (this.#overlay.size <= this.#limit) return;
+    const differing = this.#base !== undefined && next !== undefined ? OverlayMap.differingKeys(this.#base, next) : undefined;
+    if (differing !== undefined && next !== undefined && this.#rebaseOnto(next, differing)) return;
+    this.#rebaseWhole(next);
+  }
+
+  /** rebase by a pass over `next` and the contents. */
+  #rebaseWhole(next: ReadonlyMap<string, B> | undefined): void {
     let diff: Map<string, V | undefined> | undefined = new Map();
     if (next) {
       for (const [name, b] of next) {
@@ -93,6 +102,30 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
     }
     this.#overlay = diff;
     this.#limit = Math.max(MIN_LIMIT, 2 * diff.size);
+  }
+
+  /**
+   * rebase onto `next` when it differs from the base only in `differing`
+   * (OverlayMap.differingKeys): the contents can differ from `next` only
+   * there or in the overlay, so only those names are compared, not the
+   * fleet. False (nothing changed) when the differences are not fewer than
+   * the entries: then a private map is smaller.
+   */
+  #rebaseOnto(next: ReadonlyMap<string, B>, differing: Iterable<string>): boolean {
+    const diff = new Map<string, V | undefined>();
+    const compare = (name: string): void => {
+      if (diff.has(name)) return;
+      const v = this.get(name);
+      const b = next.get(name);
+      if (v === undefined ? b !== undefined : b === undefined || !this.same(v, b)) diff.set(name, v);
+    };
+    for (const name of this.#overlay.keys()) compare(name);
+    for (const name of differing) compare(name);
+    if (diff.size >= this.#size) return false;
+    this.#base = next;
+    this.#overlay = diff;
+    this.#limit = Math.max(MIN_LIMIT, 2 * diff.size);
+    return true;
   }
 
   /** Whether the contents are kept over `base` (shared): what tests of memory sharing assert. */

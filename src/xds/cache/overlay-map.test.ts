@@ -59,6 +59,29 @@ describe("OverlayMap", () => {
     assert.equal(m.get("new100"), 100);
   });
 
+  it("names, for two maps of one chain up to a compaction apart, every name where they differ; for unrelated maps, nothing", () => {
+    const rand = prng(3);
+    const chain: ReadonlyMap<string, number>[] = [new Map(Array.from({ length: 400 }, (_, i) => [`n${i}`, i]))];
+    for (let step = 0; step < 120; step++) {
+      const last = chain[chain.length - 1] ?? new Map<string, number>();
+      chain.push(OverlayMap.derive<number>(last, (e) => (rand() < 0.3 ? e.delete(`n${Math.floor(rand() * 420)}`) : e.set(`n${Math.floor(rand() * 420)}`, 1_000 + step))));
+    }
+    let answered = 0;
+    for (let i = 0; i < chain.length; i++) {
+      for (let j = i; j < Math.min(chain.length, i + 25); j++) {
+        const a = chain[i] ?? new Map<string, number>();
+        const b = chain[j] ?? new Map<string, number>();
+        const keys = OverlayMap.differingKeys(a, b);
+        if (keys === undefined) continue;
+        answered++;
+        const named = new Set(keys);
+        for (const name of new Set([...a.keys(), ...b.keys()])) if (a.get(name) !== b.get(name)) assert.ok(named.has(name), `${i}→${j}: ${name} differs`);
+      }
+    }
+    assert.ok(answered > 2_000, `answered ${answered} pairs`);
+    assert.equal(OverlayMap.differingKeys(new Map([["a", 1]]), new Map([["a", 1]])), undefined);
+  });
+
   it("answers the base itself when the edits leave no difference", () => {
     const base = new Map([["a", 1], ["b", 2]]);
     const changed = OverlayMap.derive(base, (e) => e.set("a", 9));

@@ -6,7 +6,9 @@
  * Deriving from an OverlayMap keeps its base and copies only its
  * differences; once those outgrow about the square root of the size, the
  * result is a plain Map again (one copy of the fleet, amortised over the
- * changes it absorbed). Reads cost one lookup in the (small) differences
+ * changes it absorbed), which remembers what it was compacted from, so
+ * that `differingKeys` still answers across one compaction (what a
+ * stream's view kept over an older snapshot map needs, LayeredMap). Reads cost one lookup in the (small) differences
  * and one in the base. Iteration order is the base's, each entry replaced
  * in place, then the added entries: Map's own order for the same edits,
  * except that a name removed and added again keeps its place.
@@ -53,7 +55,46 @@ export class OverlayMap<V> implements ReadonlyMap<string, V> {
     });
     if (overlay.size === 0) return base;
     const derived = new OverlayMap(base, overlay, size);
-    return overlay.size > compactAt(base.size) ? new Map(derived) : derived;
+    if (overlay.size <= compactAt(base.size)) return derived;
+    const compacted = new Map(derived);
+    // What it was compacted from, so that a map still over the old base finds what differs without a pass over either.
+    compactedFrom.set(compacted, { base: new WeakRef(base), overlay });
+    return compacted;
+  }
+
+  /**
+   * The names whose entries may differ between `a` and `b` when one is
+   * derived from the other's base (both over the same base, or one is the
+   * other's base): their differences from that base, at most a few times
+   * √size. Undefined when they share no base (compare them whole).
+   */
+  static differingKeys<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): Iterable<string> | undefined {
+    if (a === b) return [];
+    const layersB = OverlayMap.#layersOf(b);
+    for (const x of OverlayMap.#layersOf(a)) {
+      const y = layersB.find((l) => l.base === x.base);
+      if (y === undefined) continue;
+      const keys = new Set<string>(x.names);
+      for (const k of y.names) keys.add(k);
+      return keys;
+    }
+    return undefined;
+  }
+
+  /**
+   * The ways to see `m` as a base plus the names that differ from it:
+   * its own base (itself, for a plain map) with its overlay's names; and
+   * when that base was compacted, the base before compaction with the
+   * names the compaction absorbed too.
+   */
+  static #layersOf<V>(m: ReadonlyMap<string, V>): Layers[] {
+    const base: object = m instanceof OverlayMap ? m.base : m;
+    const names: ReadonlyMap<string, unknown> = m instanceof OverlayMap ? m.overlay : NONE;
+    const layers: Layers[] = [{ base, names: names.keys() }];
+    const from = compactedFrom.get(base);
+    const older = from?.base.deref();
+    if (from !== undefined && older !== undefined) layers.push({ base: older, names: [...from.overlay.keys(), ...names.keys()] });
+    return layers;
   }
 
   get(name: string): V | undefined {
@@ -92,6 +133,17 @@ export class OverlayMap<V> implements ReadonlyMap<string, V> {
     for (const [name, v] of this.entries()) fn(v, name, this);
   }
 }
+
+/** A map seen as a base and the names where it may differ from it. */
+interface Layers {
+  readonly base: object;
+  readonly names: Iterable<string>;
+}
+
+const NONE: ReadonlyMap<string, unknown> = new Map();
+
+/** For a compacted map: its base before compaction (weakly: a map gone is over no one's base) and the differences it absorbed. */
+const compactedFrom = new WeakMap<object, { readonly base: WeakRef<object>; readonly overlay: ReadonlyMap<string, unknown> }>();
 
 /** The edits OverlayMap.derive applies. */
 export interface MapEditor<V> {
