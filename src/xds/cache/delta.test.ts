@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TYPE_URLS } from "../resources/type-urls.js";
 import { computeDelta, deltaFromChange, type DeltaSubscription } from "./delta.js";
+import type { EncodedResource } from "./encoded-resource.js";
 import { gatewayResources } from "./resources.fixture.js";
 import { Snapshot } from "./snapshot.js";
 import { diffType } from "./snapshot-diff.js";
@@ -27,6 +28,16 @@ describe("computeDelta", () => {
     assert.deepEqual(names(computeDelta(sub(true, [], new Map()), s2.resources(EDS))), ["b", "c"]);
     const none = computeDelta(sub(true, [], knownOf(s2)), s2.resources(EDS));
     assert.deepEqual([none.changed.length, none.removed.length], [0, 0]);
+  });
+
+  it("answers every resource as the type's shared list, and asks for that list only then", () => {
+    let asked = 0;
+    const all = (): readonly EncodedResource[] => (asked++, s2.list(EDS));
+    assert.equal(computeDelta(sub(true, [], new Map()), s2.resources(EDS), all).changed, s2.list(EDS), "the shared list itself");
+    assert.equal(asked, 1);
+    computeDelta(sub(true, [], knownOf(s2, ["b"])), s2.resources(EDS), all);
+    computeDelta(sub(false, ["c"], new Map()), s2.resources(EDS), all);
+    assert.equal(asked, 1, "not asked when only some resources are sent");
   });
 
   it("explicit: only subscribed names; a missing name is removed only if the client has it", () => {

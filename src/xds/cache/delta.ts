@@ -39,10 +39,15 @@ export function keepAll<T>(xs: readonly T[], pass: (x: T) => boolean): readonly 
   return kept;
 }
 
-/** `all` (the type's shared list) when `changed` holds every resource of the type; the order of a delta response does not matter. */
-function shared(changed: EncodedResource[], size: number, all: readonly EncodedResource[] | undefined): readonly EncodedResource[] {
+/**
+ * The type's shared list (`all`, asked for only then) when `changed` holds
+ * every resource of the type; the order of a delta response does not matter.
+ */
+function shared(changed: EncodedResource[], size: number, all: (() => readonly EncodedResource[]) | undefined): readonly EncodedResource[] {
   if (changed.length === 0) return NO_RESOURCES;
-  return all !== undefined && changed.length === size && all.length === size ? all : changed;
+  if (all === undefined || changed.length !== size) return changed;
+  const list = all();
+  return list.length === size ? list : changed;
 }
 
 /**
@@ -51,10 +56,10 @@ function shared(changed: EncodedResource[], size: number, all: readonly EncodedR
  * Wildcard: every resource whose version differs, and every known name the
  * type no longer has. Explicit: the same, restricted to subscribed names; a
  * subscribed name that does not exist is reported removed only if the client
- * believes it has it. `all` is the type's shared list (Snapshot.list), used
- * when every resource is to be sent.
+ * believes it has it. `all` gives the type's shared list (Snapshot.list),
+ * used when every resource is to be sent.
  */
-export function computeDelta(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, all?: readonly EncodedResource[]): DeltaResult {
+export function computeDelta(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, all?: () => readonly EncodedResource[]): DeltaResult {
   const changed: EncodedResource[] = [];
   const removed: string[] = [];
   if (sub.wildcard) {
@@ -70,7 +75,7 @@ export function computeDelta(sub: DeltaSubscription, resources: ReadonlyMap<stri
  * subscribed name): each that exists in a version the client does not
  * hold, and each that does not exist but the client believes it holds.
  */
-export function deltaForNames(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, names: Iterable<string>, all?: readonly EncodedResource[]): DeltaResult {
+export function deltaForNames(sub: DeltaSubscription, resources: ReadonlyMap<string, EncodedResource>, names: Iterable<string>, all?: () => readonly EncodedResource[]): DeltaResult {
   const changed: EncodedResource[] = [];
   const removed: string[] = [];
   for (const name of names) {

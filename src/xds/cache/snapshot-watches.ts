@@ -181,7 +181,7 @@ export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
   }
 
   protected full(next: Snapshot): DeltaResult | undefined {
-    return nonEmpty(computeDelta(this.#sub, next.resources(this.typeUrl), next.list(this.typeUrl)));
+    return nonEmpty(computeDelta(this.#sub, next.resources(this.typeUrl), () => next.list(this.typeUrl)));
   }
 
   protected fromChange(_next: Snapshot, change: TypeChange): DeltaResult | undefined {
@@ -192,7 +192,8 @@ export class DeltaWatch extends BaseWatch<DeltaResult, DeltaCacheResponse> {
     const sub = this.#sub;
     // Names subscribed while behind may have been unsubscribed since.
     const wanted = [...names].filter((n) => sub.wildcard || sub.subscribed.has(n));
-    return nonEmpty(deltaForNames(sub, next.resources(this.typeUrl), wanted, next.list(this.typeUrl)));
+    // The whole list only when the answer is every resource (a first subscription): building it is a pass over the fleet.
+    return nonEmpty(deltaForNames(sub, next.resources(this.typeUrl), wanted, () => next.list(this.typeUrl)));
   }
 
   protected merge(a: DeltaResult, b: DeltaResult): DeltaResult {
