@@ -95,9 +95,11 @@ export function deltaForNames(sub: DeltaSubscription, resources: ReadonlyMap<str
  * in step share them.
  */
 export function deltaFromChange(sub: DeltaSubscription, change: TypeChange): DeltaResult {
-  if (sub.wildcard) return { changed: change.upserted, removed: keepAll(change.removed, (n) => sub.known.has(n)) };
+  // Per stream and change: no filter (and no closure) for a side the change leaves empty.
+  const { upserted, removed } = change;
+  if (sub.wildcard) return { changed: upserted, removed: removed.length === 0 ? removed : keepAll(removed, (n) => sub.known.has(n)) };
   return {
-    changed: keepAll(change.upserted, (r) => sub.subscribed.has(r.name)),
-    removed: keepAll(change.removed, (n) => sub.subscribed.has(n) && sub.known.has(n)),
+    changed: upserted.length === 0 ? upserted : keepAll(upserted, (r) => sub.subscribed.has(r.name)),
+    removed: removed.length === 0 ? removed : keepAll(removed, (n) => sub.subscribed.has(n) && sub.known.has(n)),
   };
 }
