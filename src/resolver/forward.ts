@@ -129,7 +129,6 @@ class HttpRelay implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly dest: Forward,
     private readonly hooks: ForwardHooks,
-    private readonly streamsBody: boolean,
   ) {
     res.on("close", this.#onClientClose);
   }
@@ -174,11 +173,9 @@ class HttpRelay implements Dispatcher.DispatchHandler {
       this.#end({ kind: "refused" });
       return;
     }
-    if (!this.res.headersSent) {
-      // A body may be partly unread: close the client's connection after the 502 rather than leave it mid-request.
-      const close: Record<string, string> = this.streamsBody ? { connection: "close" } : {};
-      this.res.writeHead(502, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...close }).end(BAD_GATEWAY_BODY);
-    } else this.res.destroy(error);
+    // (A body the upstream did not take stays unread: node's server then closes the client's connection after the 502.)
+    if (!this.res.headersSent) this.res.writeHead(502, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }).end(BAD_GATEWAY_BODY);
+    else this.res.destroy(error);
     this.#end({ kind: "failed", error });
   }
 
@@ -203,18 +200,13 @@ function originOf(dest: Forward): string {
 
 /** Forwards one HTTP request through `pool`; `hooks.onEnd` is called exactly once. */
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, dest: Forward, pool: UpstreamPool, hooks: ForwardHooks): void {
-  const streamsBody = hasBody(req);
-  const relay = new HttpRelay(res, dest, hooks, streamsBody);
+  const relay = new HttpRelay(res, dest, hooks);
   // The body as an async iterable that leaves `req` alone when undici stops early (an upstream failure): the client
   // still gets its 502. undici reads it only once connected (a refused connection consumed nothing), one chunk at a
   // time, waiting for the upstream socket to drain: back-pressure with nothing buffered beyond the socket's.
-  const body = streamsBody ? req.iterator({ destroyOnReturn: false }) : null;
-  try {
-    pool.dispatch({ origin: originOf(dest), method: req.method ?? "GET", path: dest.path, headers: requestHeaders(req, dest, false), body: body as Dispatcher.DispatchOptions["body"] }, relay);
-  } catch (err) {
-    // undici refused the request itself (a header it will not send): the client gets a 502 naming nothing of it.
-    relay.onResponseError(undefined, err instanceof Error ? err : new Error(String(err)));
-  }
+  // (A request undici will not send, such as a header value it rejects, comes back through onResponseError: a 502.)
+  const body = hasBody(req) ? req.iterator({ destroyOnReturn: false }) : null;
+  pool.dispatch({ origin: originOf(dest), method: req.method ?? "GET", path: dest.path, headers: requestHeaders(req, dest, false), body: body as Dispatcher.DispatchOptions["body"] }, relay);
 }
 
 /** Forwards one WebSocket (or other) upgrade; `hooks.onEnd` is called exactly once. */

@@ -228,6 +228,26 @@ describe("ResolverServer", () => {
     assert.equal(t.ports.routed.length, 1, "the retry reuses the first routing, so a request without a ticket is not issued a second");
   });
 
+  it("a released upload whose connection is refused is retried with its whole body (nothing of it was read by the refused try)", async () => {
+    const t = await setup();
+    const probed = await t.upstream("probe-target");
+    const port = await freePort();
+    t.ports.routeTo = port;
+    const body = "u".repeat(300 * 1024);
+    const { answer } = t.send("/app/upload", { method: "POST", body });
+    await eventually(() => t.resolver.heldCount(KEY) === 1);
+    t.ports.ready(probed.port);
+    await eventually(() => t.ports.routed.length === 1 || undefined, { what: "the release" });
+    await eventually(() => t.clock.pendingTimers >= 1 || undefined, { what: "the retry to be scheduled" });
+    await t.upstream("second-try", port);
+    let done = false;
+    void answer.then(() => (done = true));
+    await advanceUntil(t.clock, () => done);
+    const a = await answer;
+    assert.equal(a.status, 200);
+    assert.equal(a.body, body, "the upstream echoed every byte");
+  });
+
   it("answers 502 when the retry is refused too, and probes again before the next release", async () => {
     const t = await setup();
     const probed = await t.upstream("probe-target");
