@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Writable } from "node:stream";
 import { afterEach, describe, it } from "node:test";
 import { eventually } from "../../test/support/wait-for.js";
 import { createUpstreamPool, forwardHttp, type Forward, type ForwardEnd } from "./forward.js";
@@ -99,6 +100,30 @@ async function stuck(progress: () => number, blocked: () => boolean, port: numbe
   );
 }
 
+interface Pumped {
+  readonly written: number;
+  readonly blocked: boolean;
+}
+
+/** Writes up to HUGE into `out` as fast as it takes it (waiting for each drain), then ends it; how far it got, for `stuck`. */
+function pump(out: Writable): Pumped {
+  const state = { written: 0, blocked: false };
+  const more = (): void => {
+    state.blocked = false;
+    while (state.written < HUGE) {
+      state.written += CHUNK.length;
+      if (!out.write(CHUNK)) {
+        state.blocked = true;
+        out.once("drain", more);
+        return;
+      }
+    }
+    out.end();
+  };
+  more();
+  return state;
+}
+
 /** An upstream that echoes what it is sent, answers /ping, and records the request heads it saw. */
 async function echoUpstream() {
   const heads: IncomingMessage["headers"][] = [];
@@ -138,55 +163,28 @@ describe("forwardHttp", () => {
     });
     const proxy = await proxyTo(upstreamPort);
     const req = send(proxy.port, "POST", "/upload");
-    let written = 0;
-    let blocked = false;
-    const pump = () => {
-      blocked = false;
-      while (written < HUGE) {
-        written += CHUNK.length;
-        if (!req.write(CHUNK)) {
-          blocked = true;
-          req.once("drain", pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
-    await stuck(() => written, () => blocked, proxy.port);
-    assert.ok(written < HUGE);
+    const sent = pump(req);
+    await stuck(() => sent.written, () => sent.blocked, proxy.port);
+    assert.ok(sent.written < HUGE);
     const held = proxy.exchanges.find((e) => e.req.url === "/upload")?.req;
     assert.ok(held !== undefined && held.readableLength <= BOUND, `the proxy buffers ${String(held?.readableLength)} bytes of the upload`);
     assert.ok(upstreamReq !== undefined, "the upstream has the request (its head went ahead of the body)");
   });
 
   it("holds the upstream's answer back while the client does not read it, with no more than a bound in the proxy", async () => {
-    let upstreamWritten = 0;
-    let upstreamBlocked = false;
+    let answered: Pumped | undefined;
     const { port: upstreamPort } = await listen((req, res) => {
       if (req.url === "/ping") return void res.end("pong");
       res.writeHead(200, { "content-type": "application/octet-stream" });
-      const pump = () => {
-        upstreamBlocked = false;
-        while (upstreamWritten < HUGE) {
-          upstreamWritten += CHUNK.length;
-          if (!res.write(CHUNK)) {
-            upstreamBlocked = true;
-            res.once("drain", pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
+      answered = pump(res);
     });
     const proxy = await proxyTo(upstreamPort);
     const req = send(proxy.port, "GET", "/download");
     req.end();
     const res = await answerOf(req);
     res.pause(); // reads nothing
-    await stuck(() => upstreamWritten, () => upstreamBlocked, proxy.port);
-    assert.ok(upstreamWritten < HUGE);
+    await stuck(() => answered?.written ?? 0, () => answered?.blocked === true, proxy.port);
+    assert.ok((answered?.written ?? HUGE) < HUGE);
     const relayed = proxy.exchanges.find((e) => e.req.url === "/download")?.res;
     assert.ok(relayed !== undefined && relayed.writableLength <= BOUND, `the proxy buffers ${String(relayed?.writableLength)} bytes of the answer`);
   });
