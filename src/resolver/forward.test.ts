@@ -248,6 +248,25 @@ describe("forwardHttp", () => {
     assert.equal(up.heads[0]?.expect, undefined);
   });
 
+  it("answers a HEAD with the upstream's head and no body, and the next request still goes through", async () => {
+    const { port: upstreamPort } = await listen((req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "11", "x-upstream": "yes" });
+      res.end(req.method === "HEAD" ? undefined : "hello world");
+    });
+    const proxy = await proxyTo(upstreamPort);
+    const head = send(proxy.port, "HEAD", "/x");
+    head.end();
+    const res = await answerOf(head);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers["content-length"], "11");
+    assert.equal(res.headers["x-upstream"], "yes");
+    assert.equal(await readAll(res), "");
+    const get = send(proxy.port, "GET", "/x");
+    get.end();
+    assert.equal(await readAll(await answerOf(get)), "hello world");
+    assert.deepEqual(proxy.ends, [{ kind: "answered" }, { kind: "answered" }]);
+  });
+
   it("a header the upstream client refuses to send: 502 and a failed end, never a crash", async () => {
     const up = await echoUpstream();
     const proxy = await proxyTo(up.port, [["x-bad", "a\r\nb"]]);
