@@ -206,6 +206,9 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, dest: For
   // time, waiting for the upstream socket to drain: back-pressure with nothing buffered beyond the socket's.
   // (A request undici will not send, such as a header value it rejects, comes back through onResponseError: a 502.)
   const body = hasBody(req) ? req.iterator({ destroyOnReturn: false }) : null;
+  // The cast: undici's request takes any (async) iterable as a body (it names them among the kinds it accepts, and
+  // writes them with back-pressure; fetch's streamed bodies go that way), though DispatchOptions' type lists only the
+  // other kinds. forward.test.ts's upload tests stop passing if a new undici stops taking them.
   pool.dispatch({ origin: originOf(dest), method: req.method ?? "GET", path: dest.path, headers: requestHeaders(req, dest, false), body: body as Dispatcher.DispatchOptions["body"] }, relay);
 }
 
