@@ -2,14 +2,19 @@
  * bench:resolver — the scale-from-zero resolver (src/resolver/), measured in
  * one run against baselines measured in the same run:
  *
- * 1. Pass-through (the app awake): keep-alive GETs (32 at a time, 2 s) from
- *    a separate load process, through the resolver and through nginx
- *    `proxy_pass` (one worker, upstream keep-alive) to the same upstream
- *    process, and straight to the upstream; both proxies keep their upstream
- *    connections alive (the resolver's pool, nginx's `keepalive`); one
- *    unmeasured warm-up round each, then five rounds, alternating which
- *    proxy goes first. Figure: resolver/nginx requests per second (goal
- *    ≥ 0.5); info: the resolver's p99 minus the direct p99.
+ * 1. Pass-through (the app awake): keep-alive GETs (32 at a time) from a
+ *    separate load process, warm for the whole part, through the resolver
+ *    and through nginx `proxy_pass` (one worker, upstream keep-alive) to the
+ *    same upstream process, and straight to the upstream; both proxies keep
+ *    their upstream connections alive (the resolver's pool, nginx's
+ *    `keepalive`); one unmeasured warm-up slice each, then five rounds, each
+ *    of four 1 s slices per proxy in turn, alternating which goes first (a
+ *    burst of other work on this shared machine then falls on both sides of
+ *    a round, not on one). Figure: resolver/nginx requests per second, one
+ *    ratio per round (goal ≥ 0.5); info: the resolver's p99 minus the
+ *    direct p99, and the resolver's CPU time per request (this process's,
+ *    user + system, median over the rounds: less at the mercy of what else
+ *    the machine runs than requests per second are).
  * 2. Cold start: a request held at zero, then the pod "becomes Ready" (the
  *    ports report it; the upstream process already listens): the time from
  *    that moment to the response, p99 over 200 cycles, as a ratio to the
@@ -26,6 +31,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Registry } from "prom-client";
 import { systemClock } from "../src/common/clock.js";
@@ -33,7 +39,7 @@ import type { AppKey } from "../src/config/app-spec.js";
 import type { Destination, ProbeTarget, Progress, ResolverApp, ResolverPorts, ResolverRequest } from "../src/resolver/index.js";
 import { ResolverServer } from "../src/resolver/index.js";
 import { freePort, spawnUpstream } from "../test/support/upstream-server.js";
-import { figure, info, report } from "./lib/rounds.js";
+import { figure, info, median, report } from "./lib/rounds.js";
 
 const KEY: AppKey = "bench/app";
 const APP: ResolverApp = { key: KEY, holdTimeoutMs: 120_000 };
@@ -72,6 +78,37 @@ class BenchPorts implements ResolverPorts {
   }
 }
 
+/** The load process of the pass-through part: one run at a time, each answered with its result. */
+class LoadDriver {
+  readonly #child = spawn(process.execPath, ["--import", "tsx", LOAD, "serve"], { stdio: ["pipe", "pipe", "inherit"] });
+  readonly #waiting: { resolve(r: LoadResult): void; reject(e: Error): void }[] = [];
+  readonly #exited = new Promise<void>((resolve) =>
+    this.#child.once("exit", (code) => {
+      // A load process that dies fails the run it was in, instead of leaving it waiting.
+      for (const w of this.#waiting.splice(0)) w.reject(new Error(`the load process exited ${String(code)}`));
+      resolve();
+    }),
+  );
+
+  constructor() {
+    createInterface({ input: this.#child.stdout }).on("line", (line) => this.#waiting.shift()?.resolve(JSON.parse(line) as LoadResult));
+  }
+
+  /** GETs to `url`, 32 at a time for `ms`. */
+  measure(url: string, ms: number): Promise<LoadResult> {
+    if (this.#child.exitCode !== null) return Promise.reject(new Error(`the load process exited ${String(this.#child.exitCode)}`));
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#child.stdin?.write(`${url} 32 ${String(ms)}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#child.stdin?.end();
+    await this.#exited;
+  }
+}
+
 function run(args: readonly string[], onLine?: (line: string) => void): { child: ChildProcess; done: Promise<string> } {
   const child = spawn(process.execPath, ["--import", "tsx", LOAD, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -88,10 +125,6 @@ interface LoadResult {
   readonly errors: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-}
-
-async function load(url: string): Promise<LoadResult> {
-  return JSON.parse(await run(["load", url, "32", "2000"]).done) as LoadResult;
 }
 
 async function startNginx(upstreamPort: number): Promise<{ port: number; stop(): Promise<void> }> {
@@ -139,26 +172,65 @@ function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? Number.NaN;
 }
 
+const SLICES = 4;
+const SLICE_MS = 1_000;
+
+interface Urls {
+  readonly direct: string;
+  readonly nginx: string;
+  readonly resolver: string;
+}
+
+/** One slice through `url` and the CPU time this process spent meanwhile: the resolver's, as this process does nothing else while the load runs. */
+async function slice(driver: LoadDriver, url: string): Promise<LoadResult & { readonly cpuUs: number }> {
+  const before = process.cpuUsage();
+  const r = await driver.measure(url, SLICE_MS);
+  const used = process.cpuUsage(before);
+  if (r.errors > 0) throw new Error(`errors under load through ${url}: ${JSON.stringify(r)}`);
+  return { ...r, cpuUs: used.user + used.system };
+}
+
+/** One round: SLICES slices through each proxy in turn, alternating which goes first. */
+async function proxyRound(driver: LoadDriver, url: Urls, round: number): Promise<{ nginx: number; resolver: number; resolverCpuUs: number; resolverP99Ms: number }> {
+  const sum = { nginx: 0, resolver: 0, resolverCpuUs: 0 };
+  const p99s: number[] = [];
+  for (let i = 0; i < SLICES; i++) {
+    const order = (round * SLICES + i) % 2 === 0 ? (["nginx", "resolver"] as const) : (["resolver", "nginx"] as const);
+    for (const who of order) {
+      const r = await slice(driver, url[who]);
+      sum[who] += r.requests;
+      if (who !== "resolver") continue;
+      sum.resolverCpuUs += r.cpuUs;
+      p99s.push(r.p99Ms);
+    }
+  }
+  return { ...sum, resolverP99Ms: median(p99s) };
+}
+
 async function passThrough(resolverPort: number, nginxPort: number, upstreamPort: number): Promise<void> {
+  const url: Urls = { direct: `http://127.0.0.1:${String(upstreamPort)}/x`, nginx: `http://127.0.0.1:${String(nginxPort)}/app/x`, resolver: `http://127.0.0.1:${String(resolverPort)}/app/x` };
+  const driver = new LoadDriver();
   const ratios: number[] = [];
   const added: number[] = [];
-  // One unmeasured round through each side first: the resolver is a JIT-compiled process that serves warm in
-  // production, so its first seconds of compiling are not its throughput (nginx has nothing to warm up).
-  for (const port of [upstreamPort, nginxPort, resolverPort]) await load(`http://127.0.0.1:${String(port)}/${port === upstreamPort ? "x" : "app/x"}`);
-  for (let round = 0; round < 5; round++) {
-    const direct = await load(`http://127.0.0.1:${String(upstreamPort)}/x`);
-    const order = round % 2 === 0 ? ["nginx", "resolver"] : ["resolver", "nginx"];
-    const r: Record<string, LoadResult> = {};
-    for (const who of order) r[who] = await load(`http://127.0.0.1:${String(who === "nginx" ? nginxPort : resolverPort)}/app/x`);
-    const res = r["resolver"];
-    const ngx = r["nginx"];
-    if (res === undefined || ngx === undefined || res.errors > 0 || ngx.errors > 0) throw new Error(`errors under load: ${JSON.stringify(r)}`);
-    ratios.push(res.requests / ngx.requests);
-    added.push(res.p99Ms - direct.p99Ms);
-    console.error(`round ${String(round)}: direct ${String(direct.requests)}, nginx ${String(ngx.requests)}, resolver ${String(res.requests)} requests; resolver p99 ${res.p99Ms.toFixed(2)} ms, direct p99 ${direct.p99Ms.toFixed(2)} ms`);
+  const cpuPerRequest: number[] = [];
+  try {
+    // One unmeasured slice through each side first: the resolver is a JIT-compiled process that serves warm in
+    // production, so its first seconds of compiling are not its throughput (nginx has nothing to warm up); so is the load.
+    for (const u of [url.direct, url.nginx, url.resolver]) await driver.measure(u, 2 * SLICE_MS);
+    for (let round = 0; round < 5; round++) {
+      const direct = await slice(driver, url.direct);
+      const r = await proxyRound(driver, url, round);
+      ratios.push(r.resolver / r.nginx);
+      added.push(r.resolverP99Ms - direct.p99Ms);
+      cpuPerRequest.push(r.resolverCpuUs / r.resolver);
+      console.error(`round ${String(round)}: direct ${String(direct.requests)} requests in one slice; nginx ${String(r.nginx)}, resolver ${String(r.resolver)} in ${String(SLICES)} slices of ${String(SLICE_MS)} ms; resolver p99 ${r.resolverP99Ms.toFixed(2)} ms, direct p99 ${direct.p99Ms.toFixed(2)} ms`);
+    }
+  } finally {
+    await driver.stop();
   }
   report(figure("resolver.passthrough_vs_nginx", ratios, { op: ">=", limit: 0.5 }));
-  report(info("resolver.passthrough_p99_added_ms", added.sort((a, b) => a - b)[2] ?? Number.NaN, "ms"));
+  report(info("resolver.passthrough_p99_added_ms", median(added), "ms"));
+  report(info("resolver.passthrough_cpu_us_per_request", median(cpuPerRequest), "us"));
 }
 
 function timedGet(port: number, path: string): Promise<{ status: number; at: number }> {

@@ -135,6 +135,23 @@ async function advanceUntil(clock: FakeClock, done: () => boolean, stepMs = 100)
   }, { what: "the resolver to move on", intervalMs: 10 });
 }
 
+/** A request held, then released to a pod that refuses its first connection and listens by the retry: its answer. */
+async function refusedFirst(t: Awaited<ReturnType<typeof setup>>, path: string, init?: Parameters<Awaited<ReturnType<typeof setup>>["send"]>[1]): Promise<Answer> {
+  const probed = await t.upstream("probe-target");
+  const port = await freePort();
+  t.ports.routeTo = port; // the probe answers, the pod the ticket names refuses at first
+  const { answer } = t.send(path, init);
+  await eventually(() => t.resolver.heldCount(KEY) === 1);
+  t.ports.ready(probed.port);
+  await eventually(() => t.ports.routed.length === 1 || undefined, { what: "the release" });
+  await eventually(() => t.clock.pendingTimers >= 1 || undefined, { what: "the retry to be scheduled" });
+  await t.upstream("second-try", port);
+  let done = false;
+  void answer.then(() => (done = true));
+  await advanceUntil(t.clock, () => done);
+  return answer;
+}
+
 describe("ResolverServer", () => {
   it("holds a request at zero, wakes the app, and forwards it with the ticket path's headers once the pod is Ready and answers", async () => {
     const t = await setup();
@@ -212,20 +229,16 @@ describe("ResolverServer", () => {
 
   it("retries a released request once when its connection is refused, to the same destination (routed once: no second ticket)", async () => {
     const t = await setup();
-    const probed = await t.upstream("probe-target");
-    const port = await freePort();
-    t.ports.routeTo = port; // the probe answers, the pod the ticket names refuses at first
-    const { answer } = t.send("/app/x");
-    await eventually(() => t.resolver.heldCount(KEY) === 1);
-    t.ports.ready(probed.port);
-    await eventually(() => t.ports.routed.length === 1 || undefined, { what: "the release" });
-    await eventually(() => t.clock.pendingTimers >= 1 || undefined, { what: "the retry to be scheduled" });
-    await t.upstream("second-try", port);
-    let done = false;
-    void answer.then(() => (done = true));
-    await advanceUntil(t.clock, () => done);
-    assert.equal((await answer).body, "second-try GET /x pod=pod-1");
+    assert.equal((await refusedFirst(t, "/app/x")).body, "second-try GET /x pod=pod-1");
     assert.equal(t.ports.routed.length, 1, "the retry reuses the first routing, so a request without a ticket is not issued a second");
+  });
+
+  it("a released upload whose connection is refused is retried with its whole body (nothing of it was read by the refused try)", async () => {
+    const t = await setup();
+    const body = "u".repeat(300 * 1024);
+    const a = await refusedFirst(t, "/app/upload", { method: "POST", body });
+    assert.equal(a.status, 200);
+    assert.equal(a.body, body, "the upstream echoed every byte");
   });
 
   it("answers 502 when the retry is refused too, and probes again before the next release", async () => {

@@ -29,7 +29,7 @@ import type { Logger } from "../common/logger.js";
 import { once, type Runnable } from "../common/runnable.js";
 import type { AppKey } from "../config/app-spec.js";
 import { formatHostPort, type HostPort } from "../config/address.js";
-import { createUpstreamAgent, forwardHttp, forwardUpgrade, type Forward, type ForwardEnd, type ForwardHooks } from "./forward.js";
+import { createUpstreamPool, forwardHttp, forwardUpgrade, type Forward, type ForwardEnd, type ForwardHooks } from "./forward.js";
 import { HoldQueue, type Held, type HeldConnection } from "./hold-queue.js";
 import { createResolverMetrics, type DropReason, type ResolverMetrics } from "./metrics.js";
 import type { Destination, ProbeTarget, ResolverApp, ResolverPorts, ResolverRequest } from "./ports.js";
@@ -59,12 +59,17 @@ export interface ResolverServerOptions {
 /** Per app: what is held, and whether the app is known to serve at the probed address. */
 interface AppState {
   readonly queue: HoldQueue;
-  /** `host:port` the probe found answering; undefined until then (or after the app went back to zero). */
-  serving?: string;
+  /** The address the probe found answering; undefined until then (or after the app went back to zero). */
+  serving?: HostPort;
   probing: boolean;
   probeTimer?: Timer;
   /** The first held request of the current cold start (clock ms), until its answer's first byte. */
   coldSince?: number;
+}
+
+/** Whether the probe found the app answering at `target` (compared by parts: every pass-through request asks). */
+function servesAt(state: AppState, target: ProbeTarget | undefined): boolean {
+  return target !== undefined && state.serving !== undefined && state.serving.host === target.host && state.serving.port === target.port;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
@@ -74,7 +79,7 @@ export class ResolverServer implements Runnable {
   readonly metrics: ResolverMetrics;
   readonly #o: ResolverServerOptions;
   readonly #apps = new Map<AppKey, AppState>();
-  readonly #agent = createUpstreamAgent();
+  readonly #pool = createUpstreamPool();
   /** The forwarded counter's children, bound once: pass-through counts every request, and a label lookup per request shows in a profile. */
   readonly #forwarded: Record<HeldConnection["kind"], { inc(): void }>;
   #server: Server | undefined;
@@ -141,7 +146,7 @@ export class ResolverServer implements Runnable {
         server.closeAllConnections();
       });
     }
-    this.#agent.destroy();
+    await this.#pool.destroy();
   }
 
   #state(app: AppKey): AppState {
@@ -173,7 +178,7 @@ export class ResolverServer implements Runnable {
   #progress(app: AppKey): PageProgress {
     const s = this.#apps.get(app);
     const target = this.#o.ports.probeTarget(app);
-    if (s?.serving !== undefined && target !== undefined && s.serving === formatHostPort(target)) return "serving";
+    if (s !== undefined && servesAt(s, target)) return "serving";
     return this.#o.ports.progress(app);
   }
 
@@ -255,7 +260,7 @@ export class ResolverServer implements Runnable {
       state.serving = undefined;
       return;
     }
-    if (state.serving === formatHostPort(target)) return this.#release(app, state);
+    if (servesAt(state, target)) return this.#release(app, state);
     // A cold start is open while a request is held, and also after a page navigation was answered with the waiting page
     // (it left the queue): that page polls until the app serves, so the probe must run for it too.
     if ((state.queue.length > 0 || state.coldSince !== undefined) && !state.probing) void this.#probe(app, state, target);
@@ -271,9 +276,9 @@ export class ResolverServer implements Runnable {
       state.probeTimer = this.#o.clock.setTimeout(() => this.#advance(app), this.#o.probeIntervalMs ?? 100);
       return;
     }
-    state.serving = formatHostPort(target);
+    state.serving = { host: target.host, port: target.port };
     if (state.coldSince !== undefined) this.metrics.toReady.observe((this.#o.clock.now() - state.coldSince) / 1000);
-    this.#o.logger.info("app serves again: releasing held requests", { app, address: state.serving, held: state.queue.length });
+    this.#o.logger.info("app serves again: releasing held requests", { app, address: formatHostPort(state.serving), held: state.queue.length });
     this.#o.ports.serving(app);
     this.#advance(app);
   }
@@ -310,16 +315,16 @@ export class ResolverServer implements Runnable {
       if (!conn.res.headersSent) conn.res.writeHead(dest.status, dest.headers.flatMap(([n, v]) => [n, v])).end(dest.body);
       return;
     }
-    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, dest, end), ...this.#connectionHooks(conn, dest) };
+    const hooks: ForwardHooks = { onFirstByte: () => this.#firstByte(app), onEnd: (end) => this.#forwardEnded(app, conn, attempt, dest, end) };
     this.#forwarded[conn.kind].inc();
-    if (conn.kind === "http") forwardHttp(conn.req, conn.res, dest, this.#agent, hooks);
-    else forwardUpgrade(conn.req, conn.socket, conn.head, dest, hooks);
+    if (conn.kind === "http") forwardHttp(conn.req, conn.res, dest, this.#pool, hooks);
+    else forwardUpgrade(conn.req, conn.socket, conn.head, dest, { ...hooks, ...this.#connectionHooks(dest) });
   }
 
   /** A WebSocket on a ticket is activity while it is open, as the gateway's access log reports it. */
-  #connectionHooks(conn: HeldConnection, dest: Forward): Pick<ForwardHooks, "onUpgraded" | "onUpgradeClosed"> {
+  #connectionHooks(dest: Forward): Pick<ForwardHooks, "onUpgraded" | "onUpgradeClosed"> {
     const ticket = dest.ticket;
-    if (conn.kind !== "upgrade" || ticket === undefined) return {};
+    if (ticket === undefined) return {};
     const id = `resolver-${randomUUID()}`;
     return { onUpgraded: () => this.#o.ports.opened(ticket, id), onUpgradeClosed: () => this.#o.ports.closed(ticket, id) };
   }
