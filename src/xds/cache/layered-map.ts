@@ -1,3 +1,4 @@
+import { MapView } from "./map-view.js";
 import { OverlayMap } from "./overlay-map.js";
 
 /**
@@ -8,7 +9,7 @@ import { OverlayMap } from "./overlay-map.js";
  * NACK, a reconnect with other versions) gets a private map only when that is
  * smaller than the overlay would be.
  */
-export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
+export class LayeredMap<V, B> extends MapView<V> {
   #base: ReadonlyMap<string, B> | undefined;
   /** name → value that differs from the base; `undefined` hides a base entry. */
   #overlay = new Map<string, V | undefined>();
@@ -23,19 +24,21 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
   constructor(
     private readonly project: (b: B) => V,
     private readonly same: (v: V, b: B) => boolean,
-  ) {}
+  ) {
+    super();
+  }
 
-  get size(): number {
+  override get size(): number {
     return this.#size;
   }
 
-  get(name: string): V | undefined {
+  override get(name: string): V | undefined {
     if (this.#overlay.has(name)) return this.#overlay.get(name);
     const b = this.#base?.get(name);
     return b === undefined ? undefined : this.project(b);
   }
 
-  has(name: string): boolean {
+  override has(name: string): boolean {
     if (this.#overlay.has(name)) return this.#overlay.get(name) !== undefined;
     return this.#base?.has(name) ?? false;
   }
@@ -138,26 +141,11 @@ export class LayeredMap<V, B> implements ReadonlyMap<string, V> {
     return this.#overlay.size;
   }
 
-  *entries(): MapIterator<[string, V]> {
+  override *entries(): MapIterator<[string, V]> {
     for (const [name, v] of this.#overlay) if (v !== undefined) yield [name, v];
     if (this.#base) for (const [name, b] of this.#base) if (!this.#overlay.has(name)) yield [name, this.project(b)];
   }
 
-  *keys(): MapIterator<string> {
-    for (const [name] of this.entries()) yield name;
-  }
-
-  *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, V]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
-    for (const [name, v] of this.entries()) fn(v, name, this);
-  }
 }
 
 const MIN_LIMIT = 32;

@@ -1,3 +1,5 @@
+import { MapView } from "./map-view.js";
+
 /**
  * A read-only map that is a shared `base` with a few entries replaced,
  * added or removed, so that a snapshot derived from the one before it by a
@@ -19,12 +21,14 @@ type Slot<V> = V | typeof REMOVED;
 /** Smallest overlay worth compacting; beyond it, about the square root of the size. */
 const MIN_OVERLAY = 32;
 
-export class OverlayMap<V> implements ReadonlyMap<string, V> {
+export class OverlayMap<V> extends MapView<V> {
   private constructor(
     private readonly base: ReadonlyMap<string, V>,
     private readonly overlay: ReadonlyMap<string, Slot<V>>,
     readonly size: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * `from` with `edits` applied (set or delete, in order), as an OverlayMap
@@ -97,18 +101,18 @@ export class OverlayMap<V> implements ReadonlyMap<string, V> {
     return layers;
   }
 
-  get(name: string): V | undefined {
+  override get(name: string): V | undefined {
     const v = this.overlay.get(name);
     if (v === undefined) return this.base.get(name);
     return v === REMOVED ? undefined : v;
   }
 
-  has(name: string): boolean {
+  override has(name: string): boolean {
     const v = this.overlay.get(name);
     return v === undefined ? this.base.has(name) : v !== REMOVED;
   }
 
-  *entries(): MapIterator<[string, V]> {
+  override *entries(): MapIterator<[string, V]> {
     for (const [name, b] of this.base) {
       const v = this.overlay.get(name);
       if (v === undefined) yield [name, b];
@@ -117,21 +121,6 @@ export class OverlayMap<V> implements ReadonlyMap<string, V> {
     for (const [name, v] of this.overlay) if (v !== REMOVED && !this.base.has(name)) yield [name, v];
   }
 
-  *keys(): MapIterator<string> {
-    for (const [name] of this.entries()) yield name;
-  }
-
-  *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, V]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
-    for (const [name, v] of this.entries()) fn(v, name, this);
-  }
 }
 
 /** A map seen as a base and the names where it may differ from it. */
