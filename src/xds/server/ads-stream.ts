@@ -66,6 +66,8 @@ export abstract class AdsStream implements AckingStream {
   readonly #waiting = new Set<TypeUrl>();
   /** Cluster/endpoint types whose removals were kept back until the routes went. */
   readonly #held = new Set<TypeUrl>();
+  /** Neither `#waiting` nor `#held` has a type: what every write and its completion check, kept as one field rather than read from two sets. */
+  #nothingWaits = true;
   /** The type being resumed (its watch may write while others wait). */
   #resuming: TypeUrl | undefined;
   /** Per type not yet answered by the client (AckState.answered): first-sync bytes written and held in ctx.firstSyncBudget. */
@@ -141,8 +143,9 @@ export abstract class AdsStream implements AckingStream {
     if (this.#closed) return false;
     const free = this.#inFlight < this.ctx.limits.maxBytesInFlight;
     // The server-wide budget last: when it is full this stream is woken once there is room.
-    if (free && (this.#resuming === typeUrl || (this.#waiting.size === 0 && this.#held.size === 0)) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(ack)) return true;
+    if (free && (this.#resuming === typeUrl || this.#nothingWaits) && this.ctx.writeBudget.hasRoom(this.#wake) && this.#firstSyncRoom(ack)) return true;
     this.#waiting.add(typeUrl);
+    this.#nothingWaits = false;
     // Nothing in flight to drain and no budget to wait for (another type waits): resume on the next turn.
     const firstSyncFree = ack.answered || this.#firstSync.size > 0 || this.ctx.firstSyncBudget.inFlight < this.ctx.firstSyncBudget.limit;
     const budgetsFree = this.ctx.writeBudget.inFlight < this.ctx.writeBudget.limit && firstSyncFree;
@@ -242,6 +245,7 @@ export abstract class AdsStream implements AckingStream {
     this.#nackLog.close();
     this.#waiting.clear();
     this.#held.clear();
+    this.#nothingWaits = true;
     this.ctx.writeBudget.forget(this.#wake);
     this.ctx.firstSyncBudget.forget(this.#wake);
     this.#answerWait?.cancel();
@@ -336,17 +340,19 @@ export abstract class AdsStream implements AckingStream {
   /** Resumes waiting types, one response at a time, while the writes (this stream's, and the server's) stay below their limits. */
   #resumeWaiting(): void {
     // Called on every write's completion: nothing waiting is the common case.
-    if (this.#waiting.size === 0 && this.#held.size === 0) return;
+    if (this.#nothingWaits) return;
     while (!this.#closed && this.#resuming === undefined && this.#inFlight < this.ctx.limits.maxBytesInFlight) {
       const step = this.#nextToResume();
       if (!step || !this.ctx.writeBudget.hasRoom(this.#wake) || !this.#firstSyncRoom(this.ackState(step.typeUrl))) return;
       this.#waiting.delete(step.typeUrl);
       this.#held.delete(step.typeUrl);
+      this.#nothingWaits = this.#waiting.size === 0 && this.#held.size === 0;
       this.#resuming = step.typeUrl;
       try {
         if (this.resume(step.typeUrl, step.holdRemovals)) this.#held.add(step.typeUrl);
       } finally {
         this.#resuming = undefined;
+        this.#nothingWaits = this.#waiting.size === 0 && this.#held.size === 0;
       }
     }
   }

@@ -51,6 +51,8 @@ export class WriteBudget {
   /** A write of `bytes` was taken by the transport (or failed): wakes waiting streams, in order, while there is room. */
   release(bytes: number): void {
     this.#inFlight -= bytes;
+    // Every write's completion passes here: nothing waiting is the common case (no iterator).
+    if (this.#waiting.size === 0) return;
     for (const wake of this.#waiting) {
       if (this.#inFlight >= this.limit) return;
       this.#waiting.delete(wake);
