@@ -160,7 +160,11 @@ async function measure(path: Path, rate: number, watch: ReturnType<typeof networ
     },
   );
   const tag = `${path.name}.${String(rate)}_per_s`;
-  console.log(`${tag}: CPU per call floor ${median(samples.a).toFixed(1)} us, ticketplane ${median(samples.b).toFixed(1)} us; p99 floor ${median(floorRuns.map((r) => r.p99Ms)).toFixed(2)} ms, ticketplane ${median(ourRuns.map((r) => r.p99Ms)).toFixed(2)} ms`);
+  const pct = (runs: readonly { delivered: number }[]): string => runs.map((r) => `${(r.delivered * 100).toFixed(0)} %`).join(", ");
+  console.log(
+    `${tag}: CPU per call floor ${median(samples.a).toFixed(1)} us, ticketplane ${median(samples.b).toFixed(1)} us; p99 floor ${median(floorRuns.map((r) => r.p99Ms)).toFixed(2)} ms, ticketplane ${median(ourRuns.map((r) => r.p99Ms)).toFixed(2)} ms; ` +
+      `offered calls completed: floor ${pct(floorRuns)}, ticketplane ${pct(ourRuns)}`,
+  );
   const ratio = figure(`authz.cpu_ratio.${tag}`, ratios(samples), { op: "<=", limit: path.goal });
   const delivered = Math.min(...floorRuns.map((r) => r.delivered), ...ourRuns.map((r) => r.delivered));
   // Open loop: a run that completed well under the offered rate measured a saturated machine, not our cost per call.
