@@ -11,7 +11,8 @@
  * response decoded in full and ACKed.
  *
  * Rounds (bench/lib/rounds.ts: at least five, alternating which side goes
- * first): each round adds one pod (`app0-new<round>`) and then removes it;
+ * first, after one unmeasured warm-up round on each side): each round adds
+ * one pod (`app0-new<round>`) and then removes it;
  * the time is from the change until every stream has received and ACKed
  * what it must (add: the pod's Cluster, its ClusterLoadAssignment after
  * the stream asks for it; remove: the removals; the route table has one
@@ -82,6 +83,8 @@ const SIZES_BY_PROTOCOL: Readonly<Record<Protocol, readonly Size[]>> = {
 /** Every size some protocol runs, in first-seen order. */
 const SIZES: readonly Size[] = PROTOCOLS.flatMap((p) => SIZES_BY_PROTOCOL[p]).filter((s, i, all) => all.findIndex((t) => t.pods === s.pods && t.streams === s.streams) === i);
 const ROUNDS = Math.max(5, intEnv("XDS_BENCH_ROUNDS", 5));
+/** Unmeasured rounds on each side first: the first change through a path pays for compiling it. */
+const WARM_UP_ROUNDS = 1;
 const SYNC_PODS = intEnv("XDS_BENCH_SYNC_PODS", 2_000, true);
 const CONNECTIONS = intEnv("XDS_BENCH_CONNECTIONS", 20);
 const APPS = intEnv("XDS_BENCH_APPS", 50);
@@ -189,7 +192,7 @@ class Side {
   }
 
   async start(): Promise<void> {
-    this.server.send({ type: "init", kind: this.kind, protocol: this.protocol, pods: this.size.pods, apps: APPS, rounds: ROUNDS });
+    this.server.send({ type: "init", kind: this.kind, protocol: this.protocol, pods: this.size.pods, apps: APPS, rounds: WARM_UP_ROUNDS + ROUNDS });
     const { port } = await this.server.next<{ port: number }>("ready", `${this.kind} server ready`);
     this.baseline = await this.memory();
     const t0 = performance.now();
@@ -215,7 +218,7 @@ class Side {
     }
   }
 
-  async change(round: number, to: ChangeKind): Promise<ChangeResult> {
+  async change(round: number, to: ChangeKind, measured = true): Promise<ChangeResult> {
     const id = ++this.#expectId;
     this.client.send({ type: "expect", id, items: expected(this.protocol, round, to) });
     await this.client.next("armed", "armed");
@@ -227,15 +230,15 @@ class Side {
     this.server.send({ type: "cpu" });
     const { ms: cpuMs } = await this.server.next<{ ms: number }>("cpu", "cpu time");
     const result = { ms, cpuMs, bytes: median(done.bytes), clusterEndpointBytes: median(done.clusterEndpointBytes) };
-    this.results[to].push(result);
+    if (measured) this.results[to].push(result);
     return result;
   }
 
-  /** The next round: one pod added, then removed; returns the add's time. */
-  async round(): Promise<number> {
+  /** The next round: one pod added, then removed; returns the add's time. Unmeasured: a warm-up, not in the results. */
+  async round(measured = true): Promise<number> {
     const round = this.#round++;
-    const add = await this.change(round, "add");
-    await this.change(round, "remove");
+    const add = await this.change(round, "add", measured);
+    await this.change(round, "remove", measured);
     return add.ms;
   }
 
@@ -278,6 +281,11 @@ async function runProtocol(size: Size, protocol: Protocol): Promise<ProtocolRun>
       const s = await alternate(ROUNDS, () => floor.resync(), () => ours.resync());
       console.log(`${protocol}: initial sync rounds: floor ${fmt(s.a)} ms; ours ${fmt(s.b)} ms`);
       syncRatios = ratios(s);
+    }
+    // Both sides warm (their change paths compiled) before the measured rounds, as a server that has been running is.
+    for (let i = 0; i < WARM_UP_ROUNDS; i++) {
+      await floor.round(false);
+      await ours.round(false);
     }
     await alternate(ROUNDS, () => floor.round(), () => ours.round());
     return { ours, floor, syncRatios };
