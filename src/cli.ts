@@ -512,7 +512,11 @@ async function serveKubernetes(opts: KubeServeArgs): Promise<number> {
     control: () => control.status(),
     clock: systemClock,
     logger,
-    replicas: { ownership: kube.leaseOwnership(control.leadership), listen: peer.listen, identity, onPeerBound: (port) => (peerPort = port) },
+    replicas: { ownership: kube.leaseOwnership(control.leadership), listen: peer.listen, identity, onPeerBound: (port) => {
+      peerPort = port;
+      // Bound after the campaign started: write it on the Lease now, not at the next renewal.
+      control.leadership.announcePeer();
+    } },
   });
   // With listen.resolver, minPods-0 apps flip their VirtualService to this Service (deploy/'s name for ticketplane) and port.
   const resolverHost = `ticketplane.${controlNamespace}.svc.cluster.local`;

@@ -120,6 +120,8 @@ export class LeaseLeadership implements Leadership, Runnable {
   #attempt: Promise<void> | undefined;
   /** A nudge came during an attempt: run the next one at once. */
   #nudged = false;
+  /** The peer address became known during an attempt: the next attempt runs at once (announcePeer). */
+  #peerChanged = false;
   /** The record as last seen (its text) and when this replica saw it change. */
   #observed: { key: string; at: number; durationMs: number } | undefined;
   #holder: string | undefined;
@@ -206,6 +208,23 @@ export class LeaseLeadership implements Leadership, Runnable {
     this.#run();
   }
 
+  /**
+   * The peer address (options.peerAddress) became known or changed: the
+   * next attempt runs now rather than up to a retry period later, so a
+   * leader's Lease names where followers forward to from its first moments
+   * (a replica whose peer port is bound after it took the Lease wrote it
+   * without one). An attempt in flight is followed by another at once.
+   */
+  announcePeer(): void {
+    if (!this.#started || this.#ended) return;
+    if (this.#attempt !== undefined) {
+      this.#peerChanged = true;
+      return;
+    }
+    this.#next?.cancel();
+    this.#run();
+  }
+
   /** Resolves when no attempt is in flight (tests step the fake clock with it; stop waits for it). */
   async settled(): Promise<void> {
     while (this.#attempt !== undefined) await this.#attempt;
@@ -230,8 +249,9 @@ export class LeaseLeadership implements Leadership, Runnable {
   #schedule(): void {
     if (this.#ended) return;
     const { retryPeriodMs } = this.#timing;
-    const nudged = this.#nudged && !this.#leading;
+    const nudged = (this.#nudged && !this.#leading) || this.#peerChanged;
     this.#nudged = false;
+    this.#peerChanged = false;
     const wait = nudged ? 0 : this.#leading ? retryPeriodMs : retryPeriodMs * (1 + ACQUIRE_JITTER * (this.#o.random ?? Math.random)());
     this.#next = this.#o.clock.setTimeout(() => this.#run(), wait);
   }

@@ -48,6 +48,44 @@ describe("leaseOwnership: the Lease holder owns every app, found by the address 
     await b.stop();
   });
 
+  it("a holder whose peer port is bound after it took the Lease writes the address at once (announcePeer), not a retry period later", async () => {
+    const clock = new FakeClock();
+    const { coordination } = apiClients(k.server);
+    let address: string | undefined;
+    /** Set: the next read of the address (inside an attempt's write) learns a new one and announces it, while that attempt is in flight. */
+    let learnDuringWrite: string | undefined;
+    const holder: LeaseLeadership = new LeaseLeadership({
+      ...{ coordination, namespace: "default", lease: "late-peer", identity: "h", clock, logger: silentLogger, registry: new Registry(), random: () => 0 },
+      peerAddress: () => {
+        const now = address;
+        if (learnDuringWrite !== undefined) {
+          address = learnDuringWrite;
+          learnDuringWrite = undefined;
+          holder.announcePeer();
+        }
+        return now;
+      },
+    });
+    const annotation = async (): Promise<string | undefined> => (await coordination.readNamespacedLease({ name: "late-peer", namespace: "default" })).metadata?.annotations?.[PEER_ADDRESS_ANNOTATION];
+    await holder.start();
+    await holder.settled();
+    assert.equal(holder.isLeader(), true);
+    assert.equal(await annotation(), undefined, "taken before the peer port was bound");
+    address = "10.0.0.7:9005";
+    holder.announcePeer();
+    await holder.settled();
+    assert.equal(await annotation(), "10.0.0.7:9005", "written with no time passing");
+    // Learnt while a renewal is writing the old address: the attempt after it runs at once, not a retry period later.
+    learnDuringWrite = "10.0.0.8:9005";
+    await clock.advanceAsync(2_000);
+    await holder.settled();
+    assert.equal(await annotation(), "10.0.0.7:9005");
+    await clock.advanceAsync(0);
+    await holder.settled();
+    assert.equal(await annotation(), "10.0.0.8:9005");
+    await holder.stop();
+  });
+
   it("a holder's claim that expired, as the follower measures it, is no owner", async () => {
     const clock = new FakeClock();
     const { coordination } = apiClients(k.server);
