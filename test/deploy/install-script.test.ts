@@ -5,6 +5,8 @@
  * them) and waits for the rollouts, and running it again changes nothing.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT } from "../e2e/serve-process.js";
@@ -49,6 +51,25 @@ describe("scripts/install.sh", { timeout: 600_000 }, () => {
       assert.match(r.stdout, /Istio: its CRDs are installed/);
       assert.match(r.stdout, /Dry run: nothing was changed/);
       assert.deepEqual(writes(server), []);
+    });
+
+    it("a discovery that fails once (a slow or partly broken API server) is asked again, not taken for Istio missing", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "tp-kubectl-"));
+      try {
+        // kubectl as the script runs it, except that its first api-resources fails as a timed-out discovery does.
+        const wrapper = join(dir, "kubectl");
+        await writeFile(
+          wrapper,
+          `#!/usr/bin/env bash\nif [ "$1" = api-resources ] && [ ! -e "${dir}/failed" ]; then touch "${dir}/failed"; echo "error: the server was unable to return a response in the time allotted" >&2; exit 1; fi\nexec "${kubectlBinary()}" "$@"\n`,
+          { mode: 0o755 },
+        );
+        const r = await install(kubectl, ["--dry-run", "--demo"], { KUBECTL: wrapper, ISTIOCTL: "/nonexistent/istioctl" });
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        assert.match(r.stdout, /Istio: its CRDs are installed/);
+        assert.deepEqual(writes(server), []);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it("installs everything, waits for both rollouts, and a second run changes nothing", async () => {
