@@ -10,10 +10,12 @@ import { MapView } from "./map-view.js";
  * result is a plain Map again (one copy of the fleet, amortised over the
  * changes it absorbed), which remembers what it was compacted from, so
  * that `differingKeys` still answers across one compaction (what a
- * stream's view kept over an older snapshot map needs, LayeredMap). Reads cost one lookup in the (small) differences
- * and one in the base. Iteration order is the base's, each entry replaced
- * in place, then the added entries: Map's own order for the same edits,
- * except that a name removed and added again keeps its place.
+ * stream's view kept over an older snapshot map needs, LayeredMap).
+ *
+ * Reads cost one lookup in the (small) differences and one in the base.
+ * Iteration order is the base's, each entry replaced in place, then the
+ * added entries: Map's own order for the same edits, except that a name
+ * removed and added again keeps its place.
  */
 const REMOVED: unique symbol = Symbol("removed");
 type Slot<V> = V | typeof REMOVED;
