@@ -27,22 +27,13 @@ import { eventually, waitFor } from "../../test/support/wait-for.js";
 import { apiClients } from "./kube-api.fixture.js";
 import { startKubeActors, type KubeActors } from "./reconcile-ports.fixture.js";
 import { ReplicaOwners } from "./replica-owners.js";
+import { rejectionOf } from "../../test/support/rejection.js";
 
 const APP = appKey("default", "web");
 const REF = { namespace: "default", deployment: "web" };
 const STATUS: AppStatus = { pods: 3, readyPods: 3, usedSlots: 1, freeSlots: 2, queueLength: 0, mode: "Serve", policy: "tickets", desiredPods: 3, replicasOwner: "ticketplane", conditions: [] };
 
 const kube = useKubeApi();
-
-async function rejection(p: Promise<unknown>): Promise<TicketplaneError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof TicketplaneError, String(err));
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("createKubeReconcilePorts", () => {
   let controller: ReplicaController;
@@ -97,7 +88,7 @@ describe("createKubeReconcilePorts", () => {
       assert.deepEqual({ replicas: first?.replicas, owner: first?.owner }, { replicas: 2, owner: "ticketplane" });
       await ports.scale.write(REF, 3, first?.resourceVersion ?? "");
       await waitFor(() => podNames().length === 3, { what: "the third pod" });
-      const conflict = await rejection(ports.scale.write(REF, 1, first?.resourceVersion ?? ""));
+      const conflict = await rejectionOf(ports.scale.write(REF, 1, first?.resourceVersion ?? ""), TicketplaneError);
       assert.equal(conflict.code, ERROR_CODES.CONFLICT);
       assert.equal(conflict.context.deployment, "web");
       assert.equal((await ports.scale.read(REF))?.replicas, 3, "the stale write changed nothing");
@@ -108,11 +99,11 @@ describe("createKubeReconcilePorts", () => {
       const { ports } = await setUp(1);
       const rv = (await ports.scale.read(REF))?.resourceVersion ?? "";
       kube.server.failNext(1, { status: 429, path: `${DEPLOYMENTS}/web/scale`, method: "PUT", retryAfterSeconds: 2 });
-      const put = await rejection(ports.scale.write(REF, 2, rv));
+      const put = await rejectionOf(ports.scale.write(REF, 2, rv), TicketplaneError);
       assert.deepEqual([put.code, put.context.retryAfterMs, put.context.status], [ERROR_CODES.UNAVAILABLE, 2000, 429]);
       // After a failed write the cache is not trusted: the next read is a GET.
       kube.server.failNext(1, { status: 429, path: `${DEPLOYMENTS}/web/scale`, method: "GET", retryAfterSeconds: 3 });
-      const err = await rejection(ports.scale.read(REF));
+      const err = await rejectionOf(ports.scale.read(REF), TicketplaneError);
       assert.deepEqual([err.code, err.context.retryAfterMs, err.context.status], [ERROR_CODES.UNAVAILABLE, 3000, 429]);
       assert.equal((await ports.scale.read(REF))?.replicas, 1);
     });
@@ -165,7 +156,7 @@ describe("createKubeReconcilePorts", () => {
       kube.server.stallWatches();
       assert.equal((await kube.api.patch(`${DEPLOYMENTS}/web/scale`, { spec: { replicas: 4 } }, "application/merge-patch+json")).status, 200);
       assert.equal((await ports.scale.read(REF))?.replicas, 2, "the lagging cache answers: nothing says it is behind");
-      const conflict = await rejection(ports.scale.write(REF, 3, before?.resourceVersion ?? ""));
+      const conflict = await rejectionOf(ports.scale.write(REF, 3, before?.resourceVersion ?? ""), TicketplaneError);
       assert.equal(conflict.code, ERROR_CODES.CONFLICT);
       assert.equal(inventory.deployment("default", "web")?.replicas, 2);
       const gets = ownGets().length;
@@ -235,7 +226,7 @@ describe("createKubeReconcilePorts", () => {
       const { ports } = await setUp(2);
       const [a = "", b = ""] = podNames();
       kube.server.failNext(1, { status: 429, path: `${PODS}/${a}`, method: "PATCH", retryAfterSeconds: 2 });
-      const err = await rejection(ports.costs.set(APP, new Map([[a, 1], [b, 2]])));
+      const err = await rejectionOf(ports.costs.set(APP, new Map([[a, 1], [b, 2]])), TicketplaneError);
       assert.deepEqual([err.code, err.context.retryAfterMs, err.context.pod], [ERROR_CODES.UNAVAILABLE, 2000, a]);
       assert.equal((await podAnnotations(b))[POD_DELETION_COST_ANNOTATION], "2");
     });
@@ -336,7 +327,7 @@ describe("createKubeReconcilePorts", () => {
         { reason: "ReplicasChangedExternally", action: "Observe", type: "Warning", note: "replicas 2 → 5 by someone else", regarding },
         { reason: "ScaledUp", action: "Scale", type: "Normal", note: "1 → 2: 3 tickets + 2 spare", regarding },
       ]);
-      const unknown = await rejection(a.ports.events.record(appKey("default", "nope"), { type: "Normal", reason: "ScaledUp", message: "x" }));
+      const unknown = await rejectionOf(a.ports.events.record(appKey("default", "nope"), { type: "Normal", reason: "ScaledUp", message: "x" }), TicketplaneError);
       assert.equal(unknown.code, ERROR_CODES.NOT_FOUND);
     });
   });

@@ -3,17 +3,9 @@ import { describe, it } from "node:test";
 import { TicketplaneError } from "../common/errors.js";
 import { appKey } from "../config/app-spec.js";
 import { LocalRouteSwitch } from "./route-switch.js";
+import { rejectionOf } from "../../test/support/rejection.js";
 
 const DEMO = appKey("default", "demo");
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("LocalRouteSwitch (local mode's scale-to-zero route flip)", () => {
   it("starts in Serve, flips on the version it read, and tells subscribers when the mode changes", async () => {
@@ -39,12 +31,12 @@ describe("LocalRouteSwitch (local mode's scale-to-zero route flip)", () => {
   it("refuses a write on a stale version (TP_CONFLICT) and an app not in the file (TP_NOT_FOUND), changing nothing", async () => {
     const routes = new LocalRouteSwitch([DEMO]);
     await routes.write(DEMO, undefined, "Proxy", "1");
-    const stale = await rejection(routes.write(DEMO, undefined, "Serve", "1"));
+    const stale = await rejectionOf(routes.write(DEMO, undefined, "Serve", "1"), TicketplaneError);
     assert.ok(stale instanceof TicketplaneError && stale.code === "TP_CONFLICT", String(stale));
     assert.match((stale as Error).message, /route of app default\/demo changed \(resourceVersion 2, not 1\)/);
     assert.equal(routes.mode(DEMO), "proxy");
     const other = appKey("default", "other");
-    const missing = await rejection(routes.write(other, undefined, "Proxy", "1"));
+    const missing = await rejectionOf(routes.write(other, undefined, "Proxy", "1"), TicketplaneError);
     assert.ok(missing instanceof TicketplaneError && missing.code === "TP_NOT_FOUND", String(missing));
     assert.deepEqual(await routes.read(other), { kind: "missing", message: "no local app default/other" });
     assert.equal(routes.mode(other), "serve");

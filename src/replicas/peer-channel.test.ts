@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { eventually } from "../../test/support/wait-for.js";
+import { rejectionOf } from "../../test/support/rejection.js";
 import { PeerCallError, PeerChannel } from "./peer-channel.js";
 
 const identity = (b: Buffer): Buffer => b;
@@ -56,26 +57,21 @@ async function h2Peer(answer: (stream: ServerHttp2Stream, headers: IncomingHttpH
   return { address: `127.0.0.1:${String((server.address() as AddressInfo).port)}`, server };
 }
 
-async function failure(p: Promise<unknown>): Promise<PeerCallError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof PeerCallError, String(err));
-    return err;
-  }
-  assert.fail("the call succeeded");
-}
-
 describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", () => {
   const cleanup: (() => void)[] = [];
   after(() => {
     for (const c of cleanup) c();
   });
-
-  it("a call carries its message and metadata and resolves with the answer; calls share one connection", async () => {
+  /** A grpc-js peer and a channel to it, both ended after the suite. */
+  const connected = async (): Promise<{ peer: Awaited<ReturnType<typeof grpcPeer>>; channel: PeerChannel }> => {
     const peer = await grpcPeer();
     const channel = new PeerChannel(peer.address);
     cleanup.push(() => channel.close(), () => peer.stop());
+    return { peer, channel };
+  };
+
+  it("a call carries its message and metadata and resolves with the answer; calls share one connection", async () => {
+    const { peer, channel } = await connected();
     const answers = await Promise.all(["a", "b", "c"].map((m) => channel.call("/test.Echo/Echo", Buffer.from(m), { authorization: "Bearer k1.x" }, 2_000)));
     assert.deepEqual(answers.map(String), ["echo:a", "echo:b", "echo:c"]);
     assert.deepEqual(peer.seen.map((s) => s.metadata.get("authorization")), [["Bearer k1.x"], ["Bearer k1.x"], ["Bearer k1.x"]]);
@@ -84,21 +80,17 @@ describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", ()
   });
 
   it("the server's status and message come back as the error's code and details", async () => {
-    const peer = await grpcPeer();
-    const channel = new PeerChannel(peer.address);
-    cleanup.push(() => channel.close(), () => peer.stop());
-    const err = await failure(channel.call("/test.Echo/Fail", Buffer.from("x"), {}, 2_000));
+    const { channel } = await connected();
+    const err = await rejectionOf(channel.call("/test.Echo/Fail", Buffer.from("x"), {}, 2_000), PeerCallError);
     assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
     assert.equal(err.details, "this replica does not own app ns/ü 100%");
-    const unknown = await failure(channel.call("/test.Echo/Nope", Buffer.from("x"), {}, 2_000));
+    const unknown = await rejectionOf(channel.call("/test.Echo/Nope", Buffer.from("x"), {}, 2_000), PeerCallError);
     assert.equal(unknown.code, grpc.status.UNIMPLEMENTED);
   });
 
   it("past the deadline: DEADLINE_EXCEEDED, and the server sees the call cancelled (grpc-timeout sent, stream reset)", async () => {
-    const peer = await grpcPeer();
-    const channel = new PeerChannel(peer.address);
-    cleanup.push(() => channel.close(), () => peer.stop());
-    const err = await failure(channel.call("/test.Echo/Never", Buffer.from("x"), {}, 50));
+    const { peer, channel } = await connected();
+    const err = await rejectionOf(channel.call("/test.Echo/Never", Buffer.from("x"), {}, 50), PeerCallError);
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
     await eventually(() => peer.seen[0]?.cancelled, { what: "the server to see the call cancelled" });
     assert.equal(String(await channel.call("/test.Echo/Echo", Buffer.from("y"), {}, 2_000)), "echo:y", "the connection is still good");
@@ -110,7 +102,7 @@ describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", ()
     probe.stop();
     const channel = new PeerChannel(`127.0.0.1:${String(port)}`);
     cleanup.push(() => channel.close());
-    const err = await failure(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 5_000));
+    const err = await rejectionOf(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 5_000), PeerCallError);
     assert.equal(err.code, grpc.status.UNAVAILABLE);
     const peer = await grpcPeer(port);
     cleanup.push(() => peer.stop());
@@ -126,17 +118,15 @@ describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", ()
     const pending = channel.call("/test.Echo/Never", Buffer.from("x"), {}, 5_000);
     await eventually(() => peer.seen.length === 1, { what: "the call to arrive" });
     peer.stop();
-    assert.equal((await failure(pending)).code, grpc.status.UNAVAILABLE);
+    assert.equal((await rejectionOf(pending, PeerCallError)).code, grpc.status.UNAVAILABLE);
     const again = await grpcPeer(port);
     cleanup.push(() => again.stop());
     assert.equal(String(await channel.call("/test.Echo/Echo", Buffer.from("z"), {}, 2_000)), "echo:z");
   });
 
   it("an answer over the size limit is RESOURCE_EXHAUSTED", async () => {
-    const peer = await grpcPeer();
-    const channel = new PeerChannel(peer.address);
-    cleanup.push(() => channel.close(), () => peer.stop());
-    assert.equal((await failure(channel.call("/test.Echo/Big", Buffer.from("x"), {}, 5_000))).code, grpc.status.RESOURCE_EXHAUSTED);
+    const { channel } = await connected();
+    assert.equal((await rejectionOf(channel.call("/test.Echo/Big", Buffer.from("x"), {}, 5_000), PeerCallError)).code, grpc.status.RESOURCE_EXHAUSTED);
   });
 
   it("close(): calls in flight and later calls are CANCELLED", async () => {
@@ -146,8 +136,8 @@ describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", ()
     const pending = channel.call("/test.Echo/Never", Buffer.from("x"), {}, 5_000);
     await eventually(() => peer.seen.length === 1, { what: "the call to arrive" });
     channel.close();
-    assert.equal((await failure(pending)).code, grpc.status.CANCELLED);
-    assert.equal((await failure(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 1_000))).code, grpc.status.CANCELLED);
+    assert.equal((await rejectionOf(pending, PeerCallError)).code, grpc.status.CANCELLED);
+    assert.equal((await rejectionOf(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 1_000), PeerCallError)).code, grpc.status.CANCELLED);
   });
 });
 
@@ -171,7 +161,7 @@ describe("PeerChannel: a peer that does not speak gRPC", () => {
       const peer = await h2Peer(answer);
       const channel = new PeerChannel(peer.address);
       cleanup.push(() => channel.close(), () => peer.server.close());
-      assert.equal((await failure(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 2_000))).code, code);
+      assert.equal((await rejectionOf(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 2_000), PeerCallError)).code, code);
     });
   }
 
@@ -187,7 +177,7 @@ describe("PeerChannel: a peer that does not speak gRPC", () => {
     });
     const channel = new PeerChannel(peer.address);
     cleanup.push(() => channel.close(), () => peer.server.close());
-    const err = await failure(channel.call("/test.Echo/Echo", Buffer.from("hi"), { authorization: "Bearer x" }, 1_500));
+    const err = await rejectionOf(channel.call("/test.Echo/Echo", Buffer.from("hi"), { authorization: "Bearer x" }, 1_500), PeerCallError);
     assert.deepEqual([err.code, err.details], [grpc.status.NOT_FOUND, "not here"], "a trailers-only answer");
     assert.deepEqual(seen?.body, Buffer.from([0, 0, 0, 0, 2, 0x68, 0x69]));
     const h = seen?.headers ?? {};
