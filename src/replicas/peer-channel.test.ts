@@ -96,6 +96,14 @@ describe("PeerChannel: unary gRPC over node:http2, against a grpc-js server", ()
     assert.equal(String(await channel.call("/test.Echo/Echo", Buffer.from("y"), {}, 2_000)), "echo:y", "the connection is still good");
   });
 
+  it("an address that is not host:port: UNAVAILABLE, naming it", async () => {
+    const channel = new PeerChannel("peer-without-port");
+    cleanup.push(() => channel.close());
+    const err = await rejectionOf(channel.call("/test.Echo/Echo", Buffer.from("x"), {}, 2_000), PeerCallError);
+    assert.equal(err.code, grpc.status.UNAVAILABLE);
+    assert.match(err.details, /"peer-without-port": not a host:port address/);
+  });
+
   it("nothing listening: UNAVAILABLE at once; once the peer is up, the next call connects", async () => {
     const probe = await grpcPeer();
     const port = Number(probe.address.split(":")[1]);

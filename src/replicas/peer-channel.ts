@@ -27,6 +27,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { connect as tcpConnect } from "node:net";
 import { status } from "@grpc/grpc-js";
+import { parseHostPort, type HostPort } from "../config/address.js";
 
 /** The largest response message accepted (gRPC's default receive limit). */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -95,6 +96,8 @@ function unframe(body: Buffer): Buffer | PeerCallError {
 
 export class PeerChannel {
   readonly #address: string;
+  /** `#address` parsed; undefined when it is not a host:port (every call then fails UNAVAILABLE, naming it). */
+  readonly #target: HostPort | undefined;
   #session: ClientHttp2Session | undefined;
   readonly #inFlight = new Set<ClientHttp2Stream>();
   #closed = false;
@@ -102,20 +105,24 @@ export class PeerChannel {
   /** `address` is host:port. */
   constructor(address: string) {
     this.#address = address;
+    const parsed = parseHostPort(address);
+    this.#target = parsed.ok ? parsed.value : undefined;
   }
 
   /** Starts connecting now, so the first call does not pay for the connection inside its deadline. */
   warm(): void {
-    if (!this.#closed) this.#connection();
+    if (!this.#closed && this.#target !== undefined) this.#connection(this.#target);
   }
 
   /** One unary call: `path` is /package.Service/Method; `metadata` goes out as headers. */
   call(path: string, request: Uint8Array, metadata: Readonly<Record<string, string>>, deadlineMs: number): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new PeerCallError(status.CANCELLED, "the channel is closed"));
+    if (this.#target === undefined) return Promise.reject(new PeerCallError(status.UNAVAILABLE, `cannot call "${this.#address}": not a host:port address`));
+    const target = this.#target;
     return new Promise((resolve, reject) => {
       let stream: ClientHttp2Stream;
       try {
-        stream = this.#connection().request({
+        stream = this.#connection(target).request({
           ":method": "POST",
           ":path": path,
           "content-type": "application/grpc",
@@ -189,9 +196,8 @@ export class PeerChannel {
     return code === status.OK ? unframe(body) : new PeerCallError(code, decodeMessage(headers["grpc-message"]));
   }
 
-  #connection(): ClientHttp2Session {
+  #connection({ host, port }: HostPort): ClientHttp2Session {
     if (this.#session !== undefined && !this.#session.closed && !this.#session.destroyed) return this.#session;
-    const [host, port] = splitAddress(this.#address);
     const session = connect(`http://${this.#address}`, {
       createConnection: () => tcpConnect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS }),
     });
@@ -223,11 +229,4 @@ export class PeerChannel {
     for (const other of this.#inFlight) if (other.session === session) return;
     session.unref();
   }
-}
-
-/** host and port of `host:port` (an IPv6 host in brackets). */
-function splitAddress(address: string): [string, number] {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return [host, Number(address.slice(colon + 1))];
 }
