@@ -9,6 +9,7 @@ import { PodRecord } from "./pod-record.js";
 import { ServingPods } from "./serving-pods.js";
 import { TicketRecord } from "./ticket-record.js";
 import type { PodAddress, PodInput, TicketView } from "./types.js";
+import { byName } from "../common/by-name.js";
 
 export interface PodsUpdate {
   /** Tickets released because their pod vanished (already out of the ledger). */
@@ -26,7 +27,8 @@ export class AppLedger {
   #slots = 0;
   #onProbation = 0;
   #spec: AppSpec;
-  /** addresses(), kept until a pod comes or goes. */
+  /** podsByName() and addresses(), kept until a pod comes or goes. */
+  #byName: readonly PodRecord[] | undefined;
   #addresses: readonly PodAddress[] | undefined;
 
   constructor(key: AppKey, spec: AppSpec) {
@@ -69,7 +71,7 @@ export class AppLedger {
         released.push(t);
       }
       this.pods.delete(name);
-      this.#addresses = undefined;
+      this.#podsChanged();
       this.#serving.remove(pod);
       this.#slots -= pod.slots;
       changed = true;
@@ -79,7 +81,7 @@ export class AppLedger {
       if (pod === undefined) {
         const added = new PodRecord(input, this.#spec.ticketsPerPod, routableByDefault, now);
         this.pods.set(name, added);
-        this.#addresses = undefined;
+        this.#podsChanged();
         this.#slots += added.slots;
         this.#serving.update(added);
         changed = true;
@@ -98,10 +100,19 @@ export class AppLedger {
    * pod at a new address is a new PodRecord).
    */
   addresses(): readonly PodAddress[] {
-    this.#addresses ??= Object.freeze(
-      [...this.pods.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((p): PodAddress => Object.freeze({ name: p.name, host: p.host, port: p.port })),
-    );
+    this.#addresses ??= Object.freeze(this.podsByName().map((p): PodAddress => Object.freeze({ name: p.name, host: p.host, port: p.port })));
     return this.#addresses;
+  }
+
+  /** Every pod, sorted by name: the same array until a pod comes, goes or moves (callers must not change it). */
+  podsByName(): readonly PodRecord[] {
+    this.#byName ??= [...this.pods.values()].sort(byName);
+    return this.#byName;
+  }
+
+  #podsChanged(): void {
+    this.#byName = undefined;
+    this.#addresses = undefined;
   }
 
   /** True when the flag changed. Unknown pods are ignored. */

@@ -12,6 +12,7 @@
  * `allowBusy` and no pod is idle at all; they are drained and go once empty
  * or after `drainTimeout`.
  */
+import { byName } from "../common/by-name.js";
 
 /** A pod as the scale-in rule sees it. */
 export interface PodLoad {
@@ -102,10 +103,6 @@ function readyToGo(victims: readonly PodLoad[], now: number, drainTimeoutMs: num
 
 function cooledDown(p: PodLoad, now: number, cooldown: number): boolean {
   return p.idleSince !== undefined && now - p.idleSince >= cooldown;
-}
-
-function byName(a: PodLoad, b: PodLoad): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** Already draining first (closest to done), then idle longest, then name. */

@@ -308,7 +308,7 @@ export class TicketCore implements TicketVerifier, TicketAllocator, ActivityReco
   pods(app: AppKey): readonly PodView[] {
     const state = this.#apps.get(app);
     if (state === undefined) return [];
-    return [...state.ledger.pods.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((p) => p.view());
+    return state.ledger.podsByName().map((p) => p.view());
   }
 
   podAddresses(app: AppKey): readonly PodAddress[] {

@@ -18,6 +18,7 @@ import { podClusterName, RESOURCE_NAMES, ROUTING_HEADERS } from "../../routing/i
 import type { BuiltResource, GatewayModel } from "./model.js";
 import { buildRouteConfiguration, routeConfigurationErrors } from "./route-configuration.js";
 import { PUSH_ORDER, TYPE_URLS } from "./type-urls.js";
+import { byName } from "../../common/by-name.js";
 
 /** The decoded resources of one model, before encoding. */
 export interface GatewayResources {
@@ -28,10 +29,6 @@ export interface GatewayResources {
 }
 
 export type BuildResult = { readonly ok: true; readonly resources: BuiltResource[] } | { readonly ok: false; readonly errors: readonly string[] };
-
-function byName<T extends { name: string }>(a: T, b: T): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
 
 /** Builds the messages (sorted by name within each type). */
 export function buildGatewayMessages(model: GatewayModel): GatewayResources {
@@ -101,7 +98,7 @@ export function tryBuildGatewayResources(model: GatewayModel): BuildResult {
     // Names no pod (each app's route reads its cluster from a header): it changes with the apps, never with their pods.
     { typeUrl: TYPE_URLS.routes, name: messages.routes.name, encoded: RouteConfiguration.encode(messages.routes).finish(), pods: [], apps: routedApps(messages.routes) },
   ];
-  return { ok: true, resources: resources.sort((a, b) => PUSH_ORDER.indexOf(a.typeUrl) - PUSH_ORDER.indexOf(b.typeUrl) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+  return { ok: true, resources: resources.sort((a, b) => PUSH_ORDER.indexOf(a.typeUrl) - PUSH_ORDER.indexOf(b.typeUrl) || byName(a, b)) };
 }
 
 /**

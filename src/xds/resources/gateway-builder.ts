@@ -31,6 +31,7 @@ import { buildPodCluster, clusterErrors } from "./cluster.js";
 import { buildPodLoadAssignment, clusterLoadAssignmentErrors } from "./cluster-load-assignment.js";
 import type { AppModel, BuiltResource, GatewayModel, PodModel } from "./model.js";
 import { PUSH_ORDER, TYPE_URLS, type TypeUrl } from "./type-urls.js";
+import { byName } from "../../common/by-name.js";
 
 /** One pod's resources as last built. */
 interface PodEntry {
@@ -223,8 +224,6 @@ function buildPod(key: string, pod: PodModel, build: number): PodEntry | undefin
     seenIn: build,
   };
 }
-
-const byName = (a: BuiltResource, b: BuiltResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** buildGatewayResources' order: push order (CDS, EDS, LDS, RDS), then name. */
 function assemble(shared: readonly BuiltResource[], apps: ReadonlyMap<string, AppMemory>): BuiltResource[] {
