@@ -66,24 +66,20 @@ istio_installed=0
 # Read whole, then matched: `grep -q` in a pipe would end kubectl early (SIGPIPE, and pipefail).
 # Discovery can fail in part (an aggregated API that is down, a slow API server) and then exits non-zero:
 # its list may still name Istio's kinds; if it does not, ask again before concluding Istio is missing.
-discovery_error=""
+discovery_error="$(mktemp)"
+discovery_failed=1
 for attempt in 1 2 3; do
-  discovery_error="$(mktemp)"
   if istio_resources="$("$KUBECTL" api-resources --api-group=networking.istio.io -o name 2>"$discovery_error")"; then
-    rm -f "$discovery_error"
-    discovery_error=""
+    discovery_failed=0
     break
   fi
-  if printf '%s\n' "$istio_resources" | grep -q '^envoyfilters\.' || [ "$attempt" = 3 ]; then break; fi
-  rm -f "$discovery_error"
-  sleep 2
+  if printf '%s\n' "$istio_resources" | grep -q '^envoyfilters\.'; then break; fi
+  [ "$attempt" = 3 ] || sleep 2
 done
-if [ -n "$discovery_error" ]; then
-  if ! printf '%s\n' "$istio_resources" | grep -q '^envoyfilters\.'; then
-    echo "    (listing the cluster's API resources failed: $(tr '\n' ' ' <"$discovery_error"))"
-  fi
-  rm -f "$discovery_error"
+if [ "$discovery_failed" = 1 ] && ! printf '%s\n' "$istio_resources" | grep -q '^envoyfilters\.'; then
+  echo "    (listing the cluster's API resources failed: $(tr '\n' ' ' <"$discovery_error"))"
 fi
+rm -f "$discovery_error"
 if printf '%s\n' "$istio_resources" | grep -q '^envoyfilters\.'; then
   istio_installed=1
   echo "    Istio: its CRDs are installed"
