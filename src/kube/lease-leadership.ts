@@ -200,12 +200,7 @@ export class LeaseLeadership implements Leadership, Runnable {
    */
   nudge(): void {
     if (!this.#started || this.#ended || this.#leading) return;
-    if (this.#attempt !== undefined) {
-      this.#nudged = true;
-      return;
-    }
-    this.#next?.cancel();
-    this.#run();
+    if (!this.#attemptNow()) this.#nudged = true;
   }
 
   /**
@@ -217,12 +212,15 @@ export class LeaseLeadership implements Leadership, Runnable {
    */
   announcePeer(): void {
     if (!this.#started || this.#ended) return;
-    if (this.#attempt !== undefined) {
-      this.#peerChanged = true;
-      return;
-    }
+    if (!this.#attemptNow()) this.#peerChanged = true;
+  }
+
+  /** Starts an attempt now instead of at the scheduled time; false when one is in flight (the caller marks why the next runs at once). */
+  #attemptNow(): boolean {
+    if (this.#attempt !== undefined) return false;
     this.#next?.cancel();
     this.#run();
+    return true;
   }
 
   /** Resolves when no attempt is in flight (tests step the fake clock with it; stop waits for it). */
