@@ -41,10 +41,7 @@ export class OverlayMap<V> extends MapView<V> {
     const base = from instanceof OverlayMap ? (from.base as ReadonlyMap<string, V>) : from;
     const overlay = new Map<string, Slot<V>>(from instanceof OverlayMap ? (from.overlay as ReadonlyMap<string, Slot<V>>) : undefined);
     let size = from.size;
-    const has = (name: string): boolean => {
-      const v = overlay.get(name);
-      return v === undefined ? base.has(name) : v !== REMOVED;
-    };
+    const has = (name: string): boolean => present(base, overlay, name);
     edits({
       set: (name, value) => {
         if (!has(name)) size++;
@@ -110,8 +107,7 @@ export class OverlayMap<V> extends MapView<V> {
   }
 
   override has(name: string): boolean {
-    const v = this.overlay.get(name);
-    return v === undefined ? this.base.has(name) : v !== REMOVED;
+    return present(this.base, this.overlay, name);
   }
 
   override *entries(): MapIterator<[string, V]> {
@@ -123,6 +119,12 @@ export class OverlayMap<V> extends MapView<V> {
     for (const [name, v] of this.overlay) if (v !== REMOVED && !this.base.has(name)) yield [name, v];
   }
 
+}
+
+/** Whether `name` is in `base` with `overlay` laid over it. */
+function present<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Slot<V>>, name: string): boolean {
+  const v = overlay.get(name);
+  return v === undefined ? base.has(name) : v !== REMOVED;
 }
 
 /** A map seen as a base and the names where it may differ from it. */
